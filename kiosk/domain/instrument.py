@@ -88,6 +88,9 @@ class ResponseScale(_Frozen):
             raise ValueError("a verbal scale needs a label for every value")
         return self
 
+    def __hash__(self) -> int:
+        return hash((self.id, self.min, self.max, self.kind, tuple(sorted(self.labels.items()))))
+
     @property
     def values(self) -> range:
         return range(self.min, self.max + 1)
