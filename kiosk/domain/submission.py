@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -24,7 +24,7 @@ from kiosk.domain.patient import MAX_AGE, MIN_AGE, age_on
 from kiosk.domain.scoring import score_answers
 from kiosk.domain.session import ItemStatus, Method, Mode, Phase, Session
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION: Final = "1.0"
 SCORE_TOLERANCE = 1e-9
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -257,13 +257,13 @@ def check_against_instrument(sub: Submission, instrument: Instrument, *, today: 
         problems.append(SubmissionProblem("scores_mismatch", "scores",
                                           f"expected the scales {sorted(expected)}, got {sorted(sub.scores)}"))
     else:
-        for code, value in expected.items():
+        for code, recomputed in expected.items():
             given = sub.scores[code]
-            if (value is None) != (given is None) or (
-                    value is not None and given is not None and not math.isclose(
-                        value, given, rel_tol=0, abs_tol=SCORE_TOLERANCE)):
+            if (recomputed is None) != (given is None) or (
+                    recomputed is not None and given is not None and not math.isclose(
+                        recomputed, given, rel_tol=0, abs_tol=SCORE_TOLERANCE)):
                 problems.append(SubmissionProblem("scores_mismatch", f"scores.{code}",
-                                                  f"recomputed {value!r}, submitted {given!r}"))
+                                                  f"recomputed {recomputed!r}, submitted {given!r}"))
     problems += _check_dates(sub, today)
     return problems
 

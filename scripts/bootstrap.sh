@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs everything the kiosk, the server and the tests need, on a fresh Debian machine (as root or with sudo):
+# Debian packages that are missing, uv, and the locked Python dependencies (uv.lock) in .venv.
+# Safe to run again: each step is skipped when already done. Sourced by run-demo.sh and run-tests.sh.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Debian packages: PyAudio builds against portaudio; QtMultimedia needs libpulse; espeak-ng and sox make
+# the test audio; Qt offscreen needs EGL/GL/xkbcommon/fontconfig and a font; PostgreSQL binaries let the
+# test harness start a throwaway cluster when no server is running.
+DEBIAN_PACKAGES=(
+  build-essential python3 python3-dev python3-venv python3-pip
+  portaudio19-dev libpulse0 espeak-ng sox
+  libegl1 libgl1 libxkbcommon0 libfontconfig1 fonts-dejavu-core libdbus-1-3
+  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0
+  postgresql postgresql-client
+)
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+install_debian_packages() {
+  command -v dpkg-query >/dev/null 2>&1 || { log "not a Debian system: install the equivalent of: ${DEBIAN_PACKAGES[*]}"; return 0; }
+  local missing=()
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  # A python3 from elsewhere (pyenv, a venv) is fine: don't pull Debian's just for it.
+  if command -v python3 >/dev/null 2>&1 && python3 -c 'import sys, venv; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+    local keep=()
+    for pkg in "${missing[@]}"; do
+      case "$pkg" in python3|python3-dev|python3-venv|python3-pip) ;; *) keep+=("$pkg") ;; esac
+    done
+    missing=("${keep[@]}")
+  fi
+  # postgresql: only needed when no server answers; the machine's own server is preferred.
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || [ -n "${QLQ_TEST_DATABASE_URL:-}" ]; then
+    local keep=()
+    for pkg in "${missing[@]}"; do
+      case "$pkg" in postgresql) ;; *) keep+=("$pkg") ;; esac
+    done
+    missing=("${keep[@]}")
+  fi
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      log "missing Debian packages and no root/sudo: apt-get install ${missing[*]}"; return 1
+    fi
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_uv() {
+  if command -v uv >/dev/null 2>&1; then UV=uv; return; fi
+  if [ -x "$ROOT/.tools/bin/uv" ]; then UV="$ROOT/.tools/bin/uv"; return; fi
+  log "installing uv (into .tools/, from PyPI)"
+  python3 -m venv "$ROOT/.tools"
+  "$ROOT/.tools/bin/pip" install -q uv
+  UV="$ROOT/.tools/bin/uv"
+}
+
+install_debian_packages
+ensure_uv
+log "installing Python dependencies from uv.lock (kiosk, server, dev tools)"
+(cd "$ROOT" && "$UV" sync --frozen --all-extras --quiet)
+export UV

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up (scripts/bootstrap.sh), lint (ruff), types (mypy), then pytest:
+# unit, integration (real SQLite files, real PostgreSQL, gRPC fakes), UI (pytest-qt, offscreen) and e2e.
+# Extra arguments go to pytest (e.g. `bash scripts/run-tests.sh tests/unit -x`).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+source scripts/bootstrap.sh
+
+export QT_QPA_PLATFORM=offscreen
+export QT_LOGGING_RULES="qt.multimedia.*=false"
+export GRPC_VERBOSITY=ERROR
+export PYTHONDONTWRITEBYTECODE=1
+
+echo "== ruff (lint) =="
+"$UV" run --frozen ruff check .
+echo "== mypy (types, strict on kiosk/domain) =="
+"$UV" run --frozen mypy
+echo "== pytest =="
+"$UV" run --frozen pytest "$@"
