@@ -1,0 +1,122 @@
+"""Build and run the kiosk: QApplication, the store (opened on the DB worker), audio, view model, window.
+
+``qlq-kiosk`` is the embedded default: a local SQLite file, no server, no cloud credentials. ``--demo`` keeps
+its data in a temporary folder, sets the fixed demo PIN (shown on screen) and defaults to touch mode.
+
+Shutdown order matters (see platform-notes): after ``app.exec()`` returns, queued saves are allowed to finish,
+the store is closed on its own thread, the window is closed and deleted explicitly with ``shiboken6.delete``
+(which removed an interpreter-exit segfault in PySide's atexit cleanup).
+
+Environment hooks for support and tests (documented in docs/kiosk.md):
+``QLQ_KIOSK_AUTOPILOT="seed:N"`` drives a touch session by itself (:mod:`kiosk.ui.autopilot`);
+``QLQ_KIOSK_EXIT_WHEN_READY=1`` prints ``READY`` and exits once the first nurse-side screen is shown
+(cold-start measurement).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from kiosk.viewmodels.options import KioskSettings
+
+log = logging.getLogger(__name__)
+
+AUTOPILOT_ENV = "QLQ_KIOSK_AUTOPILOT"
+EXIT_WHEN_READY_ENV = "QLQ_KIOSK_EXIT_WHEN_READY"
+
+
+def _database_path(demo: bool, data_dir: Path | None) -> tuple[Path, tempfile.TemporaryDirectory[str] | None]:
+    from kiosk.storage import paths
+
+    if data_dir is not None:
+        return Path(data_dir) / paths.DATABASE_FILE, None
+    if demo:
+        temp = tempfile.TemporaryDirectory(prefix="qlq-kiosk-demo-")
+        return Path(temp.name) / paths.DATABASE_FILE, temp
+    return paths.database_path(), None
+
+
+def _audio_service(autopilot: bool):
+    """The Qt player over the bundled audio pack; silent under the autopilot (no timing from media)."""
+    from kiosk.audio.silent import SilentAudioService
+
+    if autopilot:
+        return SilentAudioService()
+    try:
+        from kiosk.audio.qt_player import QtAudioService
+        from kiosk.domain.resources import resources_dir
+
+        return QtAudioService(resources_dir() / "audio" / "fr")
+    except Exception as exc:  # no QtMultimedia backend: the kiosk still works, silently
+        log.warning("audio unavailable, running silent: %s", exc)
+        return SilentAudioService()
+
+
+def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = None) -> int:
+    """Run the kiosk until the nurse leaves it; return the process exit code."""
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    import shiboken6
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.tasks import TaskManager
+    from kiosk.viewmodels.clock import SystemClock
+    from kiosk.viewmodels.kiosk_vm import KioskViewModel
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Kiosque QLQ-C30")
+    autopilot = os.environ.get(AUTOPILOT_ENV, "").strip()
+    exit_when_ready = os.environ.get(EXIT_WHEN_READY_ENV) == "1"
+    db_path, temp = _database_path(demo, data_dir)
+    tasks = TaskManager()
+    audio = _audio_service(bool(autopilot))
+    settings = KioskSettings(answer_beat_ms=0) if autopilot else None
+
+    def open_store():
+        # Imported here, on the DB thread, while the GUI thread builds the window: SQLAlchemy is slow to import.
+        from kiosk.storage.sqlite_store import SqliteSessionStore
+
+        return SqliteSessionStore(db_path)
+
+    vm = KioskViewModel(open_store, tasks=tasks, audio=audio, clock=SystemClock(), settings=settings)
+    vm.open()  # results are delivered once the event loop runs, after the window is connected
+
+    from kiosk.ui.main_window import MainWindow
+
+    window = MainWindow(vm, demo=demo or bool(autopilot))
+    window.exited.connect(app.quit)
+    if autopilot:
+        from kiosk.ui.autopilot import Autopilot
+
+        Autopilot(window, autopilot)
+    if exit_when_ready:
+        def ready(status) -> None:
+            if status.ready:
+                sys.stdout.write("READY\n")
+                sys.stdout.flush()
+                window.exit_kiosk()
+        vm.status_changed.connect(ready)
+    if windowed:
+        window.resize(1280, 800)
+        window.show()
+    else:
+        from PySide6.QtCore import Qt
+
+        window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+        window.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        window.showFullScreen()
+    try:
+        code = app.exec()
+    finally:
+        vm.close()
+        tasks.shutdown(wait=True)
+        window.allow_close = True
+        window.close()
+        shiboken6.delete(window)
+        if temp is not None:
+            temp.cleanup()
+    return int(code)

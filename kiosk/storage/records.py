@@ -1,0 +1,215 @@
+"""What sessions and submissions become in storage, and the rules every store applies to them.
+
+Both :class:`~kiosk.storage.sqlite_store.SqliteSessionStore` and the in-memory fake build their rows and check
+their arguments here, so that the fake behaves like the real store by construction and UI tests written against
+the fake hold on the tablet. Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from kiosk.domain.instrument import Instrument
+from kiosk.domain.session import Phase, Session
+from kiosk.domain.submission import Submission
+from kiosk.storage import messages
+from kiosk.storage.interface import QueuedSubmission, StorageError, UnfinishedSession
+
+FINAL_PHASES = frozenset(p.value for p in Phase if p.is_final)
+SUBMISSION_STATUSES = ("pending", "sent", "rejected")
+DEVICE_ID_KEY = "device_id"
+MAX_ERROR_LENGTH = 2000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_iso(value: datetime) -> str:
+    """One fixed format (UTC, microseconds, explicit offset) so that stored times sort as text."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("stored times must be timezone-aware")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _compact_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def canonical_payload_json(submission: Submission) -> str:
+    """The exact text whose sha256 is ``submission.content_sha256()`` (sorted keys, compact, UTF-8)."""
+    return json.dumps(submission.canonical_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """One session as written by ``save``/``finish``: its ``sessions`` row and its ``answers`` rows."""
+
+    row: dict[str, Any]
+    answers: list[dict[str, Any]]
+
+    @property
+    def session_id(self) -> str:
+        return str(self.row["id"])
+
+
+def session_record(session: Session, *, now: datetime) -> SessionRecord:
+    """Snapshot the session once, and derive the indexed columns and per-item rows from that same snapshot."""
+    snapshot = session.to_dict()
+    instrument = session.instrument
+    row = {
+        "id": session.id,
+        "phase": session.phase.value,
+        "started_at": to_iso(session.started_at),
+        "ended_at": to_iso(session.ended_at) if session.ended_at is not None else None,
+        "instrument_id": instrument.id,
+        "instrument_language": instrument.language,
+        "instrument_sha256": instrument.content_sha256,
+        "item_count": instrument.item_count,
+        "next_item": session.first_unanswered(),
+        "initials": session.patient.initials,
+        "snapshot_json": _compact_json(snapshot),
+        "updated_at": to_iso(now),
+    }
+    answers = []
+    for record in snapshot["records"]:
+        events = record["events"]
+        current = events[-1] if events else {}
+        answers.append({
+            "session_id": session.id,
+            "item": record["item"],
+            "status": current.get("status"),  # None: shown, not answered yet
+            "value": current.get("value"),
+            "method": current.get("method"),
+            "transcript": current.get("transcript"),
+            "confidence": current.get("confidence"),
+            "confirmed": bool(current.get("confirmed", False)),
+            "first_shown_at": record["first_shown_at"],
+            "last_shown_at": record["last_shown_at"],
+            "answered_at": current.get("at"),
+            "times_shown": record["times_shown"],
+            "history_json": _compact_json(events),  # every answer given to the item, oldest first
+        })
+    return SessionRecord(row=row, answers=answers)
+
+
+def check_saveable(session: Session) -> None:
+    """``save`` takes sessions in progress only; a finished one goes through ``finish`` with its submission."""
+    if session.phase.is_final:
+        raise ValueError(f"session {session.id} is {session.phase.value}: write it with finish(), together "
+                         "with its submission, not with save()")
+
+
+def refuse_if_finished(stored_phase: str | None) -> None:
+    """A stale snapshot must never overwrite a finished session (its submission is already queued)."""
+    if stored_phase in FINAL_PHASES:
+        raise StorageError("the session is already finished; it can no longer be saved",
+                           nurse_message=messages.SESSION_ALREADY_FINISHED)
+
+
+def restore_session(snapshot_json: str, stored_instrument_sha: str, instrument: Instrument) -> Session:
+    if stored_instrument_sha != instrument.content_sha256:
+        raise StorageError("the session was started with another version of the instrument file",
+                           nurse_message=messages.INSTRUMENT_MISMATCH)
+    try:
+        return Session.from_dict(json.loads(snapshot_json), instrument)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StorageError(f"the stored session snapshot cannot be restored: {exc}",
+                           nurse_message=messages.SESSION_UNREADABLE) from exc
+
+
+def submission_row(session: Session, submission: Submission, *, now: datetime) -> dict[str, Any]:
+    """The ``submissions`` row queued by ``finish``; refuses a session and submission that do not belong together."""
+    if not session.phase.is_final:
+        raise ValueError(f"session {session.id} is {session.phase.value}: only a finished session is queued")
+    if submission.submission_id != UUID(session.id):
+        raise ValueError(f"submission {submission.submission_id} is not the submission of session {session.id}")
+    payload = canonical_payload_json(submission)
+    sha = submission.content_sha256()
+    if hashlib.sha256(payload.encode("utf-8")).hexdigest() != sha:
+        raise ValueError("the canonical payload text does not hash to the submission's content_sha256")
+    return {
+        "submission_id": str(submission.submission_id),
+        "session_id": session.id,
+        "status": "pending",
+        "payload_json": payload,
+        "content_sha256": sha,
+        "created_at": to_iso(now),
+        "attempts": 0,
+        "last_error": None,
+        "last_attempt_at": None,
+        "sent_at": None,
+        "server_receipt": None,
+    }
+
+
+def refuse_conflicting_submission(stored_sha: str, new_sha: str, submission_id: str) -> None:
+    """Same id and same bytes: a retry, nothing to do. Same id, other bytes: a frozen payload never changes."""
+    if stored_sha != new_sha:
+        raise StorageError(f"submission {submission_id} is already queued with other content",
+                           nurse_message=messages.SUBMISSION_CONFLICT)
+
+
+def send_result_update(submission_id: str, stored: Mapping[Any, Any] | None, outcome: str, *, now: datetime,
+                       error: str | None = None, receipt: str | None = None) -> dict[str, Any]:
+    """The columns a send attempt changes, given the stored row (its ``status`` and ``attempts``).
+
+    Only a pending submission takes a result: a sent or rejected one never changes again.
+    """
+    if stored is None:
+        raise ValueError(f"no queued submission {submission_id}")
+    if stored["status"] != "pending":
+        raise ValueError(f"submission {submission_id} is {stored['status']}, not pending; it takes no more results")
+    stamp = to_iso(now)
+    update: dict[str, Any] = {"last_attempt_at": stamp, "attempts": int(stored["attempts"]) + 1}
+    if outcome == "sent":
+        update |= {"status": "sent", "sent_at": stamp, "server_receipt": receipt}
+    elif outcome == "failed":
+        update |= {"last_error": (error or "")[:MAX_ERROR_LENGTH]}
+    elif outcome == "rejected":
+        update |= {"status": "rejected", "last_error": (error or "")[:MAX_ERROR_LENGTH]}
+    else:
+        raise ValueError(f"unknown send outcome {outcome!r}")
+    return update
+
+
+def check_status(status: str | None) -> None:
+    if status is not None and status not in SUBMISSION_STATUSES:
+        raise ValueError(f"unknown submission status {status!r} (expected one of {', '.join(SUBMISSION_STATUSES)})")
+
+
+def check_limit(limit: int) -> None:
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+
+
+def check_setting(key: str, value: str | None = None) -> None:
+    if not isinstance(key, str) or not key.strip():
+        raise ValueError("a setting key is a non-empty string")
+    if key == DEVICE_ID_KEY and value is not None:
+        raise ValueError("the device id is created by device_id() and never set by hand")
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"setting {key!r}: values are strings, got {type(value).__name__}")
+
+
+def unfinished_from_row(row: Mapping[Any, Any]) -> UnfinishedSession:
+    return UnfinishedSession(
+        session_id=row["id"], initials=row["initials"], next_item=row["next_item"], item_count=row["item_count"],
+        started_at=parse_iso(row["started_at"]), instrument_id=row["instrument_id"],
+        language=row["instrument_language"])
+
+
+def queued_from_row(row: Mapping[Any, Any]) -> QueuedSubmission:
+    return QueuedSubmission(
+        submission_id=row["submission_id"], status=row["status"], created_at=parse_iso(row["created_at"]),
+        attempts=row["attempts"], last_error=row["last_error"], payload_json=row["payload_json"])

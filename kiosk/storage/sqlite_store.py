@@ -1,0 +1,261 @@
+"""The kiosk's durable store: sessions, their answers and the submission queue in one SQLite file.
+
+Every write is one ``BEGIN IMMEDIATE … COMMIT`` transaction on a WAL database with ``synchronous=FULL``, so
+that when ``save`` returns, the answer is on the disk, and a crash at any moment leaves either the previous
+state or the new one, never a mix. ``finish`` writes the final snapshot and queues the submission in the same
+transaction. Opening refuses (and never touches) a file that is not a sound kiosk database: see
+:mod:`kiosk.storage.database`.
+
+Logs name sessions by id only: never initials or birth dates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import Engine, Table, TextClause, bindparam, delete, func, literal_column, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from kiosk.domain.instrument import Instrument
+from kiosk.domain.session import Session
+from kiosk.domain.submission import Submission
+from kiosk.storage import database, messages, records
+from kiosk.storage.interface import (
+    CorruptDatabaseError,
+    QueuedSubmission,
+    SessionNotFoundError,
+    StorageError,
+    UnfinishedSession,
+)
+from kiosk.storage.schema import answers, sessions, settings, submissions
+
+log = logging.getLogger(__name__)
+
+_ERROR_DETAILS = {
+    "SQLITE_FULL": messages.DETAIL_DISK_FULL,
+    "SQLITE_IOERR": messages.DETAIL_IO,
+    "SQLITE_BUSY": messages.DETAIL_BUSY,
+    "SQLITE_LOCKED": messages.DETAIL_BUSY,
+    "SQLITE_READONLY": messages.DETAIL_READ_ONLY,
+}
+
+
+class SqliteSessionStore:
+    """:class:`~kiosk.storage.interface.SessionStore` on a SQLite file, upgraded to the newest schema on open.
+
+    ``clock`` stamps rows (queueing time, send attempts); tests pass a fake one.
+    """
+
+    def __init__(self, path: Path, *, clock: Callable[[], datetime] = records.utc_now) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._device_id: str | None = None
+        revision = database.probe(self.path)
+        database.check_revision(self.path, revision)
+        database.create_private_file(self.path)
+        self._engine: Engine | None = database.create_kiosk_engine(self.path)
+        try:
+            with self._transaction("open"):
+                pass  # the first connection sets the pragmas and checks they took effect
+            if revision != database.HEAD_REVISION:
+                self._upgrade(revision)
+        except BaseException:
+            self.close()
+            raise
+        log.info("opened the local database %s", self.path)
+
+    def _upgrade(self, revision: str | None) -> None:
+        """Migrate to the head revision in ONE transaction: on any failure the file keeps its previous schema."""
+        def nurse_message(detail: str) -> str:
+            return messages.upgrade_failed(self.path, detail)
+
+        with self._transaction("upgrade", nurse_message) as conn:
+            try:
+                database.upgrade(conn)
+            except (SQLAlchemyError, StorageError):
+                raise
+            except Exception as exc:
+                log.error("upgrading %s from revision %s failed: %s", self.path, revision, type(exc).__name__)
+                raise StorageError(f"{self.path}: upgrade from revision {revision} failed: {exc}",
+                                   nurse_message=nurse_message(messages.DETAIL_OTHER)) from exc
+            log.info("database %s upgraded from revision %s to %s", self.path, revision,
+                     database.current_revision(conn))
+
+    # ----------------------------------------------------------------- plumbing
+    @contextmanager
+    def _transaction(self, action: str,
+                     nurse_message: Callable[[str], str] = messages.write_failed) -> Iterator[Connection]:
+        """One committed transaction; database errors become :class:`StorageError` with a nurse message."""
+        if self._engine is None:
+            raise StorageError("the store is closed", nurse_message=messages.STORE_CLOSED)
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except DBAPIError as exc:
+            code = getattr(exc.orig, "sqlite_errorname", "") or ""
+            log.error("%s failed on %s: %s", action, self.path, code or type(exc.orig).__name__)
+            if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+                raise CorruptDatabaseError(
+                    f"{action}: {exc.orig}",
+                    nurse_message=messages.unreadable(self.path, messages.REASON_DAMAGED)) from exc
+            detail = next((wording for prefix, wording in _ERROR_DETAILS.items() if code.startswith(prefix)),
+                          messages.DETAIL_OTHER)
+            raise StorageError(f"{action}: {exc.orig}", nurse_message=nurse_message(detail)) from exc
+        except SQLAlchemyError as exc:
+            log.error("%s failed on %s: %s", action, self.path, type(exc).__name__)
+            raise StorageError(f"{action}: {exc}", nurse_message=nurse_message(messages.DETAIL_OTHER)) from exc
+
+    def __enter__(self) -> SqliteSessionStore:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every connection (the last one checkpoints the WAL into the file). Safe to call twice."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    # ----------------------------------------------------------------- sessions
+    def save(self, session: Session) -> None:
+        records.check_saveable(session)
+        record = records.session_record(session, now=self._clock())
+        with self._transaction("save") as conn:
+            stored_phase = conn.execute(_SELECT_PHASE, {"session_id": session.id}).scalar_one_or_none()
+            records.refuse_if_finished(stored_phase)
+            _write_session(conn, record)
+        log.debug("saved session %s (phase %s, %d items shown)", session.id, session.phase.value,
+                  len(record.answers))
+
+    def finish(self, session: Session, submission: Submission) -> None:
+        now = self._clock()
+        row = records.submission_row(session, submission, now=now)
+        record = records.session_record(session, now=now)
+        with self._transaction("finish") as conn:
+            stored_sha = conn.execute(select(submissions.c.content_sha256).where(
+                submissions.c.submission_id == row["submission_id"])).scalar_one_or_none()
+            if stored_sha is not None:
+                records.refuse_conflicting_submission(stored_sha, row["content_sha256"], row["submission_id"])
+                log.info("session %s was already finished with the same submission: nothing to do", session.id)
+                return
+            _write_session(conn, record)
+            _insert_submission(conn, row)
+        log.info("finished session %s (%s); submission queued", session.id, session.phase.value)
+
+    def unfinished(self) -> list[UnfinishedSession]:
+        with self._transaction("unfinished") as conn:
+            rows = conn.execute(
+                select(sessions).where(sessions.c.phase.not_in(records.FINAL_PHASES))
+                .order_by(sessions.c.started_at.desc(), sessions.c.id)).mappings().all()
+        return [records.unfinished_from_row(row) for row in rows]
+
+    def load(self, session_id: str, instrument: Instrument) -> Session:
+        with self._transaction("load") as conn:
+            row = conn.execute(select(sessions.c.snapshot_json, sessions.c.instrument_sha256)
+                               .where(sessions.c.id == session_id)).first()
+        if row is None:
+            raise SessionNotFoundError(f"no session {session_id}", nurse_message=messages.SESSION_NOT_FOUND)
+        return records.restore_session(row.snapshot_json, row.instrument_sha256, instrument)
+
+    # ----------------------------------------------------------------- submission queue
+    def pending_count(self) -> int:
+        with self._transaction("pending_count") as conn:
+            return int(conn.execute(select(func.count()).select_from(submissions)
+                                    .where(submissions.c.status == "pending")).scalar_one())
+
+    def queued(self, status: str | None = None, limit: int = 100) -> list[QueuedSubmission]:
+        records.check_status(status)
+        records.check_limit(limit)
+        query = select(submissions).order_by(submissions.c.created_at, literal_column("submissions.rowid"))
+        if status is not None:
+            query = query.where(submissions.c.status == status)
+        with self._transaction("queued") as conn:
+            rows = conn.execute(query.limit(limit)).mappings().all()
+        return [records.queued_from_row(row) for row in rows]
+
+    def mark_sent(self, submission_id: str, *, receipt: str | None) -> None:
+        self._record_send_result(submission_id, "sent", receipt=receipt)
+
+    def mark_send_failed(self, submission_id: str, *, error: str) -> None:
+        self._record_send_result(submission_id, "failed", error=error)
+
+    def mark_rejected(self, submission_id: str, *, error: str) -> None:
+        self._record_send_result(submission_id, "rejected", error=error)
+
+    def _record_send_result(self, submission_id: str, outcome: str, **details: Any) -> None:
+        with self._transaction(f"mark {outcome}") as conn:
+            stored = conn.execute(select(submissions.c.status, submissions.c.attempts)
+                                  .where(submissions.c.submission_id == submission_id)).mappings().first()
+            values = records.send_result_update(submission_id, stored, outcome, now=self._clock(), **details)
+            conn.execute(update(submissions).where(submissions.c.submission_id == submission_id).values(values))
+        log.info("submission %s: send %s (attempt %d)", submission_id, outcome, values["attempts"])
+
+    # ----------------------------------------------------------------- settings and device id
+    def device_id(self) -> str:
+        if self._device_id is None:
+            with self._transaction("device_id") as conn:
+                conn.execute(sqlite_insert(settings).values(
+                    key=records.DEVICE_ID_KEY, value=str(uuid4()), updated_at=records.to_iso(self._clock()),
+                ).on_conflict_do_nothing(index_elements=[settings.c.key]))
+                self._device_id = str(conn.execute(
+                    select(settings.c.value).where(settings.c.key == records.DEVICE_ID_KEY)).scalar_one())
+        return self._device_id
+
+    def get_setting(self, key: str) -> str | None:
+        records.check_setting(key)
+        with self._transaction("get_setting") as conn:
+            value = conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def set_setting(self, key: str, value: str) -> None:
+        records.check_setting(key, value)
+        stamp = records.to_iso(self._clock())
+        statement = sqlite_insert(settings).values(key=key, value=value, updated_at=stamp)
+        statement = statement.on_conflict_do_update(index_elements=[settings.c.key],
+                                                    set_={"value": value, "updated_at": stamp})
+        with self._transaction("set_setting") as conn:
+            conn.execute(statement)
+
+
+def _upsert(table: Table) -> TextClause:
+    """``INSERT … ON CONFLICT (primary key) DO UPDATE`` of every other column, as text built once.
+
+    Text, because SQLAlchemy does not cache the compiled form of SQLite's ``on_conflict_do_update`` construct:
+    compiling it again on every save cost more than the fsynced commit itself.
+    """
+    columns = [c.name for c in table.columns]
+    keys = [c.name for c in table.primary_key.columns]
+    updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in keys)
+    return text(f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - names from our own schema
+                f"VALUES ({', '.join(':' + name for name in columns)}) "
+                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
+
+
+_UPSERT_SESSION = _upsert(sessions)
+_UPSERT_ANSWER = _upsert(answers)
+_SELECT_PHASE = select(sessions.c.phase).where(sessions.c.id == bindparam("session_id"))
+_DELETE_UNSHOWN = delete(answers).where(answers.c.session_id == bindparam("session_id"),
+                                        answers.c.item.not_in(bindparam("shown", expanding=True)))
+
+
+def _write_session(conn: Connection, record: records.SessionRecord) -> None:
+    """Upsert the session row and bring its ``answers`` rows in line with the snapshot."""
+    conn.execute(_UPSERT_SESSION, record.row)
+    if record.answers:
+        conn.execute(_UPSERT_ANSWER, record.answers)
+    conn.execute(_DELETE_UNSHOWN, {"session_id": record.session_id, "shown": [a["item"] for a in record.answers]})
+
+
+def _insert_submission(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(submissions.insert().values(row))

@@ -1,0 +1,237 @@
+"""The kiosk window: one stack of pages, the nurse corner, the PIN gate and the kiosk lock.
+
+Flow: PIN setup (first start) → nurse start screen → a :class:`SessionView` built for this patient → end →
+PIN → clinician summary → "Nouveau patient": the session's widgets are deleted and the nurse form is cleared,
+so nothing of the previous patient remains and there is no way back into the finished session.
+
+The patient cannot leave: the close event is refused and :class:`KioskGuard` swallows Escape and Alt+F4 until
+the nurse PIN has been given for "Quitter le kiosque". The guard also reports every touch as activity, which
+restarts the inactivity countdown of the running session (ticked once a second).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
+
+from kiosk.ui import theme
+from kiosk.ui.nurse_pages import AdminPage, SummaryPage
+from kiosk.ui.nurse_screen import NurseScreen, pending_text
+from kiosk.ui.patient_screens import SessionView
+from kiosk.ui.pin_screens import PinPage, PinSetupPage
+from kiosk.ui.widgets import NurseCorner, label
+from kiosk.viewmodels.kiosk_vm import KioskStatus, KioskViewModel
+from kiosk.viewmodels.options import DEMO_PIN
+from kiosk.viewmodels.session_vm import SessionViewModel
+from kiosk.viewmodels.summary import summarise
+
+PURPOSES = {"admin": "Saisissez le code pour ouvrir les réglages.",
+            "summary": "Saisissez le code pour voir le résumé clinique."}
+
+
+class KioskGuard(QObject):
+    """Application-wide event filter: swallows the keys that would leave the kiosk; notes activity."""
+
+    activity = Signal()
+
+    def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
+            self.activity.emit()
+        elif kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride):
+            key = event.key()
+            alt_f4 = key == Qt.Key.Key_F4 and bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+            if key == Qt.Key.Key_Escape or alt_f4:
+                return True
+            if kind is QEvent.Type.KeyPress:
+                self.activity.emit()
+        return False
+
+
+class MainWindow(QWidget):
+    exited = Signal()
+
+    def __init__(self, vm: KioskViewModel, *, demo: bool = False, tick_ms: int = 1000,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("kioskRoot")
+        self.setWindowTitle("Kiosque QLQ-C30")
+        self.vm = vm
+        self.demo = demo
+        self.allow_close = False
+        self.prefs = theme.DisplayPrefs(vm.settings.default_text_size, self)
+        self.prefs.changed.connect(self._apply_theme)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack)
+        self.loading = label("Démarrage du kiosque…", "title")
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pin_setup = PinSetupPage()
+        self.nurse = NurseScreen(vm, vm.clock, demo_pin=DEMO_PIN if demo else None)
+        self.pin = PinPage()
+        self.admin = AdminPage()
+        for page in (self.loading, self.pin_setup, self.nurse, self.pin, self.admin):
+            self.stack.addWidget(page)
+        self.session_view: SessionView | None = None
+        self.summary: SummaryPage | None = None
+        self._pin_purpose = ""
+        self._return_to: QWidget | None = None
+        self.corner = NurseCorner(self)
+        self.corner.long_pressed.connect(lambda: self.request_pin("admin"))
+
+        self.guard = KioskGuard(self)
+        self.guard.activity.connect(self._note_activity)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.guard)
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(tick_ms)
+        self.ticker.timeout.connect(self.tick)
+        self.ticker.start()
+
+        vm.status_changed.connect(self._on_status)
+        vm.session_started.connect(self.attach_session)
+        vm.pin_checked.connect(self._on_pin_checked)
+        vm.pin_saved.connect(self._show_nurse)
+        vm.settings_changed.connect(lambda s: self.prefs.reset(s.default_text_size) if not self.session else None)
+        self.pin_setup.chosen.connect(vm.set_pin)
+        self.nurse.settings_requested.connect(lambda: self.request_pin("admin"))
+        self.pin.entered.connect(vm.verify_pin)
+        self.pin.cancelled.connect(self._leave_pin)
+        self.admin.back.connect(self._leave_pin)
+        self.admin.saved.connect(self._save_settings)
+        self.admin.exit_requested.connect(self.exit_kiosk)
+        self.admin.abandon_requested.connect(self._abandon_running)
+        self._apply_theme(self.prefs.state)
+        self.stack.setCurrentWidget(self.loading)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def session(self) -> SessionViewModel | None:
+        return self.session_view.vm if self.session_view is not None else None
+
+    def current_page(self) -> QWidget:
+        return self.stack.currentWidget()
+
+    def _apply_theme(self, state: theme.DisplayState) -> None:
+        self.setStyleSheet(theme.style_sheet(state))
+
+    def _note_activity(self) -> None:
+        if self.session is not None:
+            self.session.note_activity()
+
+    def tick(self) -> None:
+        if self.session is not None:
+            self.session.tick()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.corner.move(self.width() - self.corner.width(), 0)
+        self.corner.raise_()
+
+    # ------------------------------------------------------------------ nurse side
+    def _on_status(self, status: KioskStatus) -> None:
+        if self.current_page() is not self.loading:
+            return
+        if status.corrupt_message is None and not status.has_pin:
+            if self.demo:
+                self.vm.set_pin(DEMO_PIN)
+            else:
+                self.stack.setCurrentWidget(self.pin_setup)
+            return
+        self._show_nurse()
+
+    def _show_nurse(self) -> None:
+        self.stack.setCurrentWidget(self.nurse)
+
+    def request_pin(self, purpose: str) -> None:
+        """Ask for the nurse PIN from any screen; ``purpose`` is "admin" or "summary"."""
+        if self.current_page() in (self.pin, self.admin, self.loading, self.pin_setup):
+            return
+        self._pin_purpose = purpose
+        self._return_to = self.current_page()
+        self.pin.ask(PURPOSES[purpose])
+        self.stack.setCurrentWidget(self.pin)
+
+    def _leave_pin(self) -> None:
+        target = self._return_to if self._return_to is not None else self.nurse
+        self._return_to = None
+        self.stack.setCurrentWidget(target)
+
+    def _on_pin_checked(self, ok: bool) -> None:
+        if self.current_page() is not self.pin:
+            return
+        if not ok:
+            self.pin.refuse()
+            return
+        if self._pin_purpose == "summary" and self.session is not None and self.session.phase.is_final:
+            self.show_summary()
+            return
+        running = self.session is not None and not self.session.phase.is_final
+        self.admin.show_settings(self.vm.settings, pending_text(self.vm.status.pending), running)
+        self.stack.setCurrentWidget(self.admin)
+
+    def _save_settings(self, settings) -> None:
+        self.vm.save_settings(settings)
+        self._leave_pin()
+
+    def _abandon_running(self) -> None:
+        if self.session is not None:
+            self.session.abandon("interrompue par l'équipe soignante")
+            self._return_to = self.session_view
+
+    def exit_kiosk(self) -> None:
+        """Leave the kiosk (only reachable behind the PIN)."""
+        self.allow_close = True
+        self.exited.emit()
+        self.close()
+
+    def closeEvent(self, event) -> None:
+        if self.allow_close:
+            event.accept()
+        else:
+            event.ignore()
+
+    # ------------------------------------------------------------------ the patient's session
+    def attach_session(self, vm: SessionViewModel) -> None:
+        self.detach_session()
+        self.prefs.reset(self.vm.settings.default_text_size)
+        self.session_view = SessionView(vm, self.prefs)
+        self.session_view.nurse_requested.connect(lambda: self.request_pin("summary"))
+        vm.finished.connect(lambda _outcome: self.vm.refresh())
+        self.stack.addWidget(self.session_view)
+        self.stack.setCurrentWidget(self.session_view)
+        self.session_view.start()
+        self.corner.raise_()
+
+    def show_summary(self) -> None:
+        assert self.session is not None
+        if self.summary is not None:
+            self.stack.removeWidget(self.summary)
+            self.summary.deleteLater()
+        self.summary = SummaryPage(summarise(self.session.session))
+        self.summary.new_patient.connect(self.new_patient)
+        self.stack.addWidget(self.summary)
+        self.stack.setCurrentWidget(self.summary)
+
+    def detach_session(self) -> None:
+        """Delete every widget of the previous session (and its summary)."""
+        for page in (self.session_view, self.summary):
+            if page is not None:
+                self.stack.removeWidget(page)
+                page.deleteLater()
+        if self.session_view is not None:
+            self.session_view.vm.deleteLater()
+            self.vm.audio.stop()
+        self.session_view = None
+        self.summary = None
+        self._return_to = None
+
+    def new_patient(self) -> None:
+        """Back to an empty nurse screen; the finished session cannot be reached again."""
+        self.detach_session()
+        self.prefs.reset(self.vm.settings.default_text_size)
+        self.nurse.reset()
+        self.vm.refresh()
+        self._show_nurse()

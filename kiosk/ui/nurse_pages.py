@@ -1,0 +1,163 @@
+"""Behind the nurse PIN: the clinician summary of the finished session, and the admin screen.
+
+The summary shows the 15 scale scores and the summary score as a table and as a bar chart, grouped so that
+the direction is plain (functional and global health: higher is better; symptoms: higher is worse), the
+items left missing and how many answers were given by voice. "Nouveau patient" leaves it for good.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.domain.session import Mode
+from kiosk.ui import theme
+from kiosk.ui.chart import GROUP_COLOURS, ScoreChart
+from kiosk.ui.item_screen import button
+from kiosk.ui.widgets import label
+from kiosk.viewmodels.options import MODE_LABELS, TEXT_SIZE_NAMES, KioskSettings
+from kiosk.viewmodels.summary import GROUP_ORDER, GROUP_TITLES, ClinicianSummary
+
+OUTCOME_TEXT = {"completed": "questionnaire terminé", "abandoned": "séance interrompue (abandon)"}
+
+
+class SummaryPage(QWidget):
+    new_patient = Signal()
+
+    def __init__(self, summary: ClinicianSummary, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("screen", True)
+        root = QVBoxLayout(self)
+        root.setContentsMargins(30, 16, 30, 16)
+        root.setSpacing(8)
+        top = QHBoxLayout()
+        top.addWidget(label(f"Résumé clinique — {summary.initials}", "title"), 1)
+        top.addWidget(label(OUTCOME_TEXT.get(summary.outcome, summary.outcome), "caption", wrap=False))
+        top.addSpacing(100)
+        root.addLayout(top)
+        body = QHBoxLayout()
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Échelle", "Code", "Score"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        colours = theme.colors()
+        for group in GROUP_ORDER:
+            rows = summary.group(group)
+            if not rows:
+                continue
+            self._add_row(GROUP_TITLES[group], "", "", title_colour=colours[GROUP_COLOURS[group]])
+            for row in rows:
+                self._add_row(row.name, row.code, row.display)
+        body.addWidget(self.table, 5)
+        self.chart = ScoreChart(summary)
+        body.addWidget(self.chart, 4)
+        root.addLayout(body, 1)
+        bottom = QHBoxLayout()
+        facts = QVBoxLayout()
+        facts.addWidget(label(summary.missing_text))
+        facts.addWidget(label(summary.voice_text))
+        bottom.addLayout(facts, 1)
+        self.new_patient_button = button("Nouveau patient  ▶", "primary")
+        self.new_patient_button.clicked.connect(self.new_patient)
+        bottom.addWidget(self.new_patient_button, 0, Qt.AlignmentFlag.AlignBottom)
+        root.addLayout(bottom)
+
+    def _add_row(self, name: str, code: str, score: str, title_colour: QColor | None = None) -> None:
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        for column, text in enumerate((name, code, score)):
+            cell = QTableWidgetItem(text)
+            if column == 2:
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if title_colour is not None:
+                font = cell.font()
+                font.setBold(True)
+                cell.setFont(font)
+                cell.setForeground(title_colour)
+            self.table.setItem(r, column, cell)
+
+
+class AdminPage(QWidget):
+    """Settings, pending count, interrupting the running session, leaving the kiosk."""
+
+    saved = Signal(object)  # KioskSettings
+    back = Signal()
+    exit_requested = Signal()
+    abandon_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("screen", True)
+        root = QVBoxLayout(self)
+        root.setContentsMargins(60, 20, 60, 30)
+        root.addWidget(label("Réglages du kiosque", "title"))
+        form = QFormLayout()
+        form.setVerticalSpacing(14)
+        self.inactivity = QSpinBox()
+        self.inactivity.setRange(1, 60)
+        self.inactivity.setSuffix(" min")
+        self.abandon = QSpinBox()
+        self.abandon.setRange(2, 240)
+        self.abandon.setSuffix(" min")
+        self.mode = QComboBox()
+        for mode in (Mode.TOUCH, Mode.VOICE_ON_DEMAND, Mode.VOICE_CONTINUOUS):
+            self.mode.addItem(MODE_LABELS[mode], mode)
+        self.text_size = QComboBox()
+        for index, name in enumerate(TEXT_SIZE_NAMES):
+            self.text_size.addItem(name, index)
+        form.addRow(label("Pause après une inactivité de", wrap=False), self.inactivity)
+        form.addRow(label("Abandon après une inactivité de", wrap=False), self.abandon)
+        form.addRow(label("Mode de réponse par défaut", wrap=False), self.mode)
+        form.addRow(label("Taille du texte par défaut", wrap=False), self.text_size)
+        root.addLayout(form)
+        self.pending = label("", "info")
+        root.addWidget(self.pending)
+        root.addStretch(1)
+        self.abandon_session = button("Interrompre la séance en cours")
+        root.addWidget(self.abandon_session, 0, Qt.AlignmentFlag.AlignLeft)
+        row = QHBoxLayout()
+        self.back_button = button("◀  Retour")
+        self.save_button = button("Enregistrer", "primary")
+        self.exit_button = button("Quitter le kiosque")
+        row.addWidget(self.back_button)
+        row.addStretch(1)
+        row.addWidget(self.exit_button)
+        row.addWidget(self.save_button)
+        root.addLayout(row)
+        self.back_button.clicked.connect(self.back)
+        self.exit_button.clicked.connect(self.exit_requested)
+        self.abandon_session.clicked.connect(self.abandon_requested)
+        self.save_button.clicked.connect(self._save)
+        self._settings = KioskSettings()
+
+    def show_settings(self, settings: KioskSettings, pending_text: str, session_running: bool) -> None:
+        self._settings = settings
+        self.inactivity.setValue(max(1, settings.inactivity_seconds // 60))
+        self.abandon.setValue(max(2, settings.abandon_seconds // 60))
+        self.mode.setCurrentIndex(max(self.mode.findData(settings.default_mode), 0))
+        self.text_size.setCurrentIndex(settings.default_text_size)
+        self.pending.setText(pending_text)
+        self.abandon_session.setVisible(session_running)
+
+    def _save(self) -> None:
+        self.saved.emit(self._settings.with_changes(
+            inactivity_seconds=self.inactivity.value() * 60, abandon_seconds=self.abandon.value() * 60,
+            default_mode=self.mode.currentData(), default_text_size=self.text_size.currentData()))

@@ -1,0 +1,126 @@
+"""What each patient screen shows, as immutable values built from the session, and what it says aloud.
+
+Views render only these values, never the live :class:`~kiosk.domain.session.Session`: while an answer is being
+saved the session has already moved on, but the screen must keep showing the item until the save returned.
+Prompt ids name the recordings of an audio pack (``resources/audio/<lang>/<prompt_id>.wav``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kiosk.domain.instrument import Instrument
+from kiosk.domain.session import ItemStatus, Phase, Session
+
+
+class ScreenKind(StrEnum):
+    CHECK = "check"
+    INTRODUCTION = "introduction"
+    ITEM = "item"
+    REVIEW = "review"
+    PAUSED = "paused"
+    END = "end"
+
+
+@dataclass(frozen=True)
+class AnswerOption:
+    value: int
+    label: str  # "Pas du tout", or "3" on a numeric scale
+    caption: str = ""  # under a numeric button: "Très mauvais" / "Excellent"
+
+
+@dataclass(frozen=True)
+class ItemScreen:
+    number: int
+    header: str
+    instruction: str
+    text: str
+    options: tuple[AnswerOption, ...]
+    numeric: bool
+    current_value: int | None
+    skipped: bool
+    progress: str  # "Question 5 sur 30"
+    can_go_back: bool
+
+
+@dataclass(frozen=True)
+class ScreenState:
+    kind: ScreenKind
+    item: ItemScreen | None = None
+    unanswered: int = 0  # for the review prompt
+    abandoned: bool = False  # for the end screen
+
+
+@dataclass(frozen=True)
+class Prompt:
+    prompt_id: str
+    text: str
+
+
+def item_screen(session: Session, number: int) -> ItemScreen:
+    inst = session.instrument
+    item = inst.item(number)
+    scale = inst.scale_of(number)
+    section = inst.section_of(number)
+    numeric = scale.kind == "numeric"
+    options = []
+    for value in scale.values:
+        if numeric:
+            options.append(AnswerOption(value, str(value), scale.label(value) or ""))
+        else:
+            options.append(AnswerOption(value, scale.label(value) or str(value)))
+    record = session.records.get(number)
+    current = record.current if record else None
+    order = list(session.item_numbers)
+    return ItemScreen(
+        number=number, header=section.header, instruction=section.instruction, text=item.text,
+        options=tuple(options), numeric=numeric,
+        current_value=current.value if current else None,
+        skipped=current is not None and current.status is not ItemStatus.ANSWERED,
+        progress=inst.progress_text(number), can_go_back=order.index(number) > 0 or session.reviewing)
+
+
+def screen_of(session: Session) -> ScreenState:
+    """The screen the session's state calls for."""
+    if session.phase.is_final:
+        return ScreenState(ScreenKind.END, abandoned=session.phase is Phase.ABANDONED)
+    if session.paused:
+        return ScreenState(ScreenKind.PAUSED)
+    if session.phase is Phase.CHECK:
+        return ScreenState(ScreenKind.CHECK)
+    if session.phase is Phase.INTRODUCTION:
+        return ScreenState(ScreenKind.INTRODUCTION)
+    if session.phase is Phase.REVIEW_PROMPT:
+        return ScreenState(ScreenKind.REVIEW, unanswered=len(session.unanswered()))
+    assert session.current_item is not None
+    return ScreenState(ScreenKind.ITEM, item=item_screen(session, session.current_item))
+
+
+def review_text(count: int) -> str:
+    questions = "question" if count == 1 else "questions"
+    return f"Vous n'avez pas répondu à {count} {questions}. Voulez-vous y revenir\u00a0?"  # no lone "?"
+
+
+def prompt_for(state: ScreenState, instrument: Instrument) -> Prompt | None:
+    """What the kiosk reads aloud on a screen (None: nothing)."""
+    if state.kind is ScreenKind.INTRODUCTION:
+        return Prompt("intro", instrument.texts.introduction_spoken or instrument.texts.introduction)
+    if state.kind is ScreenKind.REVIEW:
+        return Prompt(f"review-{state.unanswered}", review_text(state.unanswered))
+    if state.kind is ScreenKind.END:
+        return Prompt("end-abandoned" if state.abandoned else "end", END_SPOKEN)
+    if state.kind is ScreenKind.ITEM and state.item is not None:
+        number = state.item.number
+        section = instrument.section_of(number)
+        scale = instrument.scale_of(number)
+        parts = [section.header_spoken or section.header, section.instruction_spoken,
+                 instrument.item(number).spoken_text, scale.instruction_spoken]
+        return Prompt(f"item-{number:02d}", " ".join(p for p in parts if p))
+    return None
+
+
+END_TEXT = "Merci ! Le questionnaire est terminé.\nVeuillez rendre la tablette à l'équipe soignante."
+END_SPOKEN = "Merci. Le questionnaire est terminé. Veuillez rendre la tablette à l'équipe soignante."
+ABANDONED_TEXT = ("La séance a été interrompue.\nVeuillez rendre la tablette à l'équipe soignante.")
+PAUSED_TEXT = "Pause\n\nTouchez l'écran pour continuer."

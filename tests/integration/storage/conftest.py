@@ -1,0 +1,54 @@
+"""Fixtures for the storage tests: a fake clock, the instrument, and both stores on equal terms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from tests.integration.storage.storage_helpers import FakeClock
+
+from kiosk.domain.instrument import Instrument, load_instrument
+from kiosk.storage.fake import InMemorySessionStore
+from kiosk.storage.interface import SessionStore
+from kiosk.storage.sqlite_store import SqliteSessionStore
+
+
+@pytest.fixture(scope="session")
+def instrument() -> Instrument:
+    return load_instrument("qlq-c30", "fr")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def store_factory(request: pytest.FixtureRequest, tmp_path: Path,
+                  clock: FakeClock) -> Iterator[Callable[[], SessionStore]]:
+    """Opens "the" store: each call on SQLite is a NEW store instance on the same file; the fake is itself."""
+    opened: list[SqliteSessionStore] = []
+    fake = InMemorySessionStore(clock=clock)
+
+    def open_store() -> SessionStore:
+        if request.param == "memory":
+            return fake
+        store = SqliteSessionStore(tmp_path / "kiosk.db", clock=clock)
+        opened.append(store)
+        return store
+
+    yield open_store
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(store_factory: Callable[[], SessionStore]) -> SessionStore:
+    return store_factory()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path, clock: FakeClock) -> Iterator[SqliteSessionStore]:
+    with SqliteSessionStore(tmp_path / "kiosk.db", clock=clock) as store:
+        yield store
