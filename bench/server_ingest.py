@@ -1,0 +1,171 @@
+"""Ingest benchmark: ``qlq-server serve --workers 2`` on loopback against a throwaway database, 100 concurrent
+kiosk-like clients posting completed sessions for ~20 s. Prints sessions/s, p50/p95 latency and PASS/FAIL
+against the target (>= 300 sessions/s with p95 <= 200 ms).
+
+    uv run python bench/server_ingest.py [--seconds 20] [--clients 100] [--workers 2] [--max-sessions 20000]
+
+Needs the local PostgreSQL (``--server-url``, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres);
+the ``qlq_bench_<random>`` database it creates is dropped at the end. Payloads are real domain submissions
+(built once with ``kiosk.domain.session``) cloned under fresh submission ids, so every post is a first receipt
+that the server fully validates, rescores and stores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sync_server import migrate
+from sync_server.services.accounts import AccountService
+from sync_server.settings import Settings
+from tests.integration.server.factories import make_submission, payload
+
+TARGET_RATE = 300.0
+TARGET_P95_MS = 200.0
+SECRET = "bench-secret-" + secrets.token_hex(16)
+
+
+def libpq(url: str, database: str | None = None) -> str:
+    u = make_url(url)
+    if database:
+        u = u.set(database=database)
+    return u.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def enroll_devices(url: str, count: int) -> list[str]:
+    settings = Settings(database_url=url, token_secret=SECRET)
+    engine = create_engine(url, poolclass=NullPool)
+    tokens = []
+    with Session(engine) as db, db.begin():
+        service = AccountService(db, settings)
+        service.create_site("BENCH", "Benchmark site")
+        for i in range(count):
+            tokens.append(service.enroll(service.create_enrollment_code("BENCH", "bench").code, f"kiosk-{i}").token)
+    engine.dispose()
+    return tokens
+
+
+def templates(count: int) -> list[tuple[bytes, bytes]]:
+    """(JSON body, its submission id as bytes) for a few distinct completed sessions, some with voice."""
+    out = []
+    for i in range(count):
+        sub = make_submission(voice_items=range(1, 1 + i % 6), confirmed_items=[1] if i % 3 == 0 else [],
+                              values={n: (n + i) % 4 + 1 if n <= 28 else (n + i) % 7 + 1 for n in range(1, 31)})
+        out.append((json.dumps(payload(sub)).encode(), str(sub.submission_id).encode()))
+    return out
+
+
+async def run_clients(base: str, tokens: list[str], bodies: list[tuple[bytes, bytes]], *, clients: int,
+                      seconds: float, max_sessions: int) -> tuple[list[float], dict[int, int], float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    sent = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        started = time.perf_counter()
+        deadline = started + seconds
+
+        async def worker(index: int) -> None:
+            nonlocal sent
+            headers = {"Authorization": f"Bearer {tokens[index % len(tokens)]}",
+                       "Content-Type": "application/json"}
+            while time.perf_counter() < deadline and sent < max_sessions:
+                sent += 1
+                body, old_id = bodies[sent % len(bodies)]
+                data = body.replace(old_id, str(uuid.uuid4()).encode())
+                t0 = time.perf_counter()
+                response = await client.post("/v1/submissions", content=data, headers=headers)
+                latencies.append(time.perf_counter() - t0)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+        elapsed = time.perf_counter() - started
+    return latencies, statuses, elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--devices", type=int, default=20)
+    parser.add_argument("--max-sessions", type=int, default=20_000)
+    args = parser.parse_args()
+
+    name = f"qlq_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(libpq(args.server_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
+    process = None
+    try:
+        migrate.upgrade(url)
+        tokens = enroll_devices(url, args.devices)
+        bodies = templates(24)
+        port = free_port()
+        env = {**os.environ, "QLQ_DATABASE_URL": url, "QLQ_TOKEN_SECRET": SECRET, "QLQ_LOG_LEVEL": "WARNING",
+               "QLQ_DB_POOL_SIZE": "20", "QLQ_DB_MAX_OVERFLOW": "10"}
+        process = subprocess.Popen([sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1",
+                                    "--port", str(port), "--workers", str(args.workers)], env=env)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                print("FAIL: the server did not start")
+                return 1
+            time.sleep(0.2)
+        # warm-up: every worker process imports lazily-loaded code and opens pool connections
+        asyncio.run(run_clients(base, tokens, bodies, clients=10, seconds=2, max_sessions=200))
+        latencies, statuses, elapsed = asyncio.run(run_clients(
+            base, tokens, bodies, clients=args.clients, seconds=args.seconds, max_sessions=args.max_sessions))
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(20)
+        with psycopg.connect(libpq(args.server_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    ok = statuses.get(201, 0)
+    rate = ok / elapsed
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    p50, p95 = quantiles[49] * 1000, quantiles[94] * 1000
+    print(f"clients={args.clients} workers={args.workers} cpus={os.cpu_count()} duration={elapsed:.1f}s")
+    print(f"responses by status: {dict(sorted(statuses.items()))}")
+    print(f"sessions/s: {rate:.1f}   p50: {p50:.1f} ms   p95: {p95:.1f} ms")
+    passed = rate >= TARGET_RATE and p95 <= TARGET_P95_MS and set(statuses) == {201}
+    print(f"{'PASS' if passed else 'FAIL'} (target: >= {TARGET_RATE:.0f} sessions/s, p95 <= {TARGET_P95_MS:.0f} ms)")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` wires everything from explicit settings (tests build apps against their own
+database); ``app_from_env()`` is what uvicorn loads (``sync_server.app:app_from_env``, factory mode).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from kiosk import __version__
+from sync_server.db import make_engine, make_sessionmaker
+from sync_server.errors import install_error_handlers
+from sync_server.logging import configure_logging
+from sync_server.middleware import RequestContextMiddleware
+from sync_server.migrate import head_revision
+from sync_server.ratelimit import SlidingWindowLimiter
+from sync_server.routers import admin, auth, health, research, submissions
+from sync_server.services.instruments import InstrumentRegistry
+from sync_server.settings import Settings, load_settings
+
+DESCRIPTION = """Central sync server of Kiosque QLQ-C30: kiosks submit finished EORTC QLQ-C30 sessions,
+researchers read statistics and exports, admins manage sites, devices, users and GDPR requests.
+
+Errors are `{"error": {"code", "message", "field"}}` with a stable `code`."""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="Kiosque QLQ-C30 sync server", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.instruments = InstrumentRegistry.bundled()
+    app.state.head_revision = head_revision()
+    app.state.auth_limiter = SlidingWindowLimiter(settings.auth_rate_limit_attempts,
+                                                  settings.auth_rate_limit_window_seconds)
+    install_error_handlers(app)
+    for router in (health.router, auth.router, submissions.router, research.router, admin.router):
+        app.include_router(router)
+    if settings.cors_allow_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_allow_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                           expose_headers=["X-Request-ID"])
+    app.add_middleware(RequestContextMiddleware, settings=settings)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app uvicorn runs: settings from the environment, JSON logs."""
+    settings = load_settings()
+    configure_logging(settings.log_level, json_format=settings.log_json)
+    return create_app(settings)

@@ -1,0 +1,93 @@
+"""Who is calling: bearer-token authentication and the role checks the routers declare.
+
+Two kinds of bearer tokens, told apart by their prefix: device tokens (``qlqd_…``, issued at enrollment,
+valid until revoked, bound to one site) and user tokens (``qlqu_…``, issued by ``POST /v1/auth/token``,
+expiring after ``QLQ_RESEARCHER_TOKEN_TTL_MINUTES``). Both are opaque random strings stored as keyed hashes,
+so revocation and expiry take effect on the next request. Roles: ``device`` may only submit for its own
+site; ``researcher`` may export and read statistics; ``admin`` manages accounts and runs GDPR actions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from sync_server.db import DbSession
+from sync_server.errors import Forbidden, NotAuthenticated
+from sync_server.repositories.accounts import DeviceRepository, UserTokenRepository
+from sync_server.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, keyed_hash
+
+Role = Literal["device", "researcher", "admin"]
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+_bearer = HTTPBearer(auto_error=False, description="A device token (qlqd_…) or a user token (qlqu_…)")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller."""
+
+    role: Role
+    name: str
+    device_id: uuid.UUID | None = None
+    site_id: int | None = None
+    site_code: str | None = None
+    user_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the audit table names this caller."""
+        return f"device:{self.device_id}" if self.role == "device" else f"user:{self.name}"
+
+
+def authenticate(request: Request, db: DbSession,
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    """Resolve the bearer token to a principal, or raise 401 (missing, unknown, revoked or expired)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated()
+    token = credentials.credentials
+    secret = request.app.state.settings.token_secret
+    if token.startswith(DEVICE_TOKEN_PREFIX):
+        devices = DeviceRepository(db)
+        device = devices.identity_by_token_hash(keyed_hash(secret, token))
+        if device is None:
+            raise NotAuthenticated("unknown or revoked device token", code="invalid_token")
+        now = datetime.now(UTC)
+        if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:
+            devices.touch(device.device_id)
+        principal = Principal(role="device", name=device.device_name, device_id=device.device_id,
+                              site_id=device.site_id, site_code=device.site_code)
+    elif token.startswith(USER_TOKEN_PREFIX):
+        user = UserTokenRepository(db).identity_by_token_hash(keyed_hash(secret, token))
+        if user is None:
+            raise NotAuthenticated("unknown, expired or revoked token", code="invalid_token")
+        role: Role = "admin" if user.role == "admin" else "researcher"
+        principal = Principal(role=role, name=user.username, user_id=user.user_id)
+    else:
+        raise NotAuthenticated("unrecognised token", code="invalid_token")
+    request.state.principal = principal
+    return principal
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only the given roles (403 for any other authenticated caller)."""
+
+    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"this action needs the role {' or '.join(roles)}; you are {principal.role}")
+        return principal
+
+    check.__name__ = f"require_{'_or_'.join(roles)}"
+    return check
+
+
+DeviceCaller = Annotated[Principal, Depends(require_roles("device"))]
+ResearcherCaller = Annotated[Principal, Depends(require_roles("researcher"))]
+StatsCaller = Annotated[Principal, Depends(require_roles("researcher", "admin"))]
+AdminCaller = Annotated[Principal, Depends(require_roles("admin"))]

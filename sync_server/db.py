@@ -1,0 +1,57 @@
+"""Engine, session factory and the request-scoped session dependency.
+
+The dependency is the only place that commits: it commits when the endpoint returns and rolls back when it
+raises, so a request is one transaction and nothing is ever half-written. It is declared with
+``scope="function"`` so the commit happens before the response is sent (a failed commit is then an error
+response, not a 201 for data that was never stored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from sync_server.settings import Settings
+
+
+def make_engine(settings: Settings) -> Engine:
+    # No pre-ping (it costs a round-trip per request): connections are recycled every 30 min, and after a
+    # database restart SQLAlchemy invalidates the whole pool on the first disconnect error it sees.
+    return create_engine(settings.database_url, pool_size=settings.db_pool_size,
+                         max_overflow=settings.db_max_overflow, pool_pre_ping=False, pool_recycle=1800,
+                         connect_args={"application_name": "qlq-server"})
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request: commit on success, roll back on any error."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def database_reachable(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False

@@ -1,0 +1,44 @@
+"""Prometheus metrics: HTTP requests by route template and status, latency, submissions, exports.
+
+Metrics live in one module-level registry (an app factory called many times in tests must not register
+them twice). With several uvicorn workers each process counts on its own; ``qlq-server serve --workers N``
+sets ``PROMETHEUS_MULTIPROC_DIR`` before the workers start so ``/metrics`` aggregates all of them
+(prometheus-client multiprocess mode). Without it, figures are per process.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+HTTP_REQUESTS = Counter("qlq_http_requests_total", "HTTP requests by method, route template and status",
+                        ["method", "route", "status"], registry=REGISTRY)
+HTTP_LATENCY = Histogram("qlq_http_request_duration_seconds", "HTTP request latency by route template",
+                         ["method", "route"], registry=REGISTRY,
+                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5, 10))
+SUBMISSIONS_RECEIVED = Counter("qlq_submissions_received_total", "Submissions stored for the first time",
+                               ["source"], registry=REGISTRY)
+SUBMISSIONS_DUPLICATE = Counter("qlq_submissions_duplicate_total",
+                                "Submissions received again with the same content (retries)", registry=REGISTRY)
+SUBMISSIONS_REJECTED = Counter("qlq_submissions_rejected_total", "Submissions refused, by error code",
+                               ["code"], registry=REGISTRY)
+EXPORT_DURATION = Histogram("qlq_export_duration_seconds", "Time to stream one export, by format", ["format"],
+                            registry=REGISTRY, buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
+EXPORT_ROWS = Counter("qlq_export_rows_total", "Rows written by exports, by format", ["format"],
+                      registry=REGISTRY)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def render_metrics() -> bytes:
+    """The exposition text: this process's registry, or every worker's in multiprocess mode."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)

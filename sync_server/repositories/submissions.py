@@ -1,0 +1,176 @@
+"""Queries on stored submissions, their answers and scores, and the audit table.
+
+Inserting a submission is ``INSERT … ON CONFLICT (submission_id) DO NOTHING RETURNING id``: PostgreSQL makes a
+concurrent second insert of the same id wait for the first transaction and then do nothing, so two identical
+submissions racing each other give one insert and one "already received", never a duplicate row or a 500.
+
+The submission row, its answers and its scores are written by ONE statement (:data:`_INSERT_ALL`: data-modifying
+CTEs, answers unpacked server-side with ``jsonb_to_recordset``): one round-trip instead of ~50 single-row
+INSERTs, which is what makes the ingest benchmark's throughput (see ``bench/server_ingest.py``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, delete, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from sync_server.models import Answer, AuditEvent, Score, Site, StoredSubmission
+
+
+@dataclass(frozen=True)
+class SubmissionFilter:
+    """What exports, statistics and purges select on. ``None`` means no restriction."""
+
+    site_id: int | None = None
+    date_from: date | None = None  # session_date >= date_from
+    date_to: date | None = None  # session_date <= date_to
+    instrument_id: str | None = None
+    instrument_language: str | None = None
+    completed_only: bool = False
+    max_pk: int | None = None  # bound a stream to the rows that existed when its audit row was written
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        s = StoredSubmission
+        if self.site_id is not None:
+            query = query.where(s.site_id == self.site_id)
+        if self.date_from is not None:
+            query = query.where(s.session_date >= self.date_from)
+        if self.date_to is not None:
+            query = query.where(s.session_date <= self.date_to)
+        if self.instrument_id is not None:
+            query = query.where(s.instrument_id == self.instrument_id)
+        if self.instrument_language is not None:
+            query = query.where(s.instrument_language == self.instrument_language)
+        if self.completed_only:
+            query = query.where(s.outcome == "completed")
+        if self.max_pk is not None:
+            query = query.where(s.id <= self.max_pk)
+        return query
+
+
+_COLUMNS = ("submission_id", "site_id", "device_id", "content_sha256", "instrument_id", "instrument_language",
+            "instrument_sha256", "outcome", "mode", "session_date", "started_at", "ended_at", "duration_seconds",
+            "age_at_session", "age_band", "patient_initials", "patient_birth_date", "source", "legacy_id")
+_INSERT_ALL = text(f"""
+WITH s AS (
+    INSERT INTO submissions ({", ".join(_COLUMNS)}, anonymized, payload)
+    VALUES ({", ".join(":" + c for c in _COLUMNS)}, false, CAST(:payload AS jsonb))
+    ON CONFLICT (submission_id) DO NOTHING
+    RETURNING id
+), a AS (
+    INSERT INTO answers (submission_pk, item, value, status, method, confidence, confirmed, first_shown_at,
+                         answered_at, times_shown, previous)
+    SELECT s.id, r.item, r.value, r.status, r.method, r.confidence, r.confirmed, r.first_shown_at, r.answered_at,
+           r.times_shown, r.previous
+    FROM s, jsonb_to_recordset(CAST(:answers AS jsonb)) AS r(
+        item smallint, value smallint, status text, method text, confidence float8, confirmed boolean,
+        first_shown_at timestamptz, answered_at timestamptz, times_shown smallint, previous jsonb)
+), sc AS (
+    INSERT INTO scores (submission_pk, code, score)
+    SELECT s.id, e.key, CAST(e.value #>> '{{}}' AS float8) FROM s, jsonb_each(CAST(:scores AS jsonb)) AS e
+)
+SELECT id FROM s
+""")  # noqa: S608 - column names are constants, values are bound parameters
+
+
+@dataclass(frozen=True)
+class ExistingSubmission:
+    pk: int
+    content_sha256: str
+    site_id: int
+    legacy_id: str | None
+
+
+class SubmissionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # ------------------------------------------------------------------ writes
+    def insert_with_children(self, row: dict[str, Any], *, payload_json: str, answers_json: str,
+                             scores_json: str) -> int | None:
+        """Insert the submission with its answers and scores in one statement, unless its id exists.
+
+        ``answers_json`` is the payload's answer list, ``scores_json`` its ``{code: score}`` object. Returns the
+        new primary key, or None when the submission id was already stored (nothing is written then)."""
+        params = {c: row[c] for c in _COLUMNS}
+        params.update(payload=payload_json, answers=answers_json, scores=scores_json)
+        return self.session.execute(_INSERT_ALL, params).scalar()
+
+    def delete(self, pk: int) -> None:
+        self.session.execute(delete(StoredSubmission).where(StoredSubmission.id == pk))
+
+    def anonymize(self, pk: int, payload: dict[str, Any]) -> None:
+        self.session.execute(update(StoredSubmission).where(StoredSubmission.id == pk).values(
+            patient_initials=None, patient_birth_date=None, age_at_session=None, anonymized=True,
+            payload=payload))
+
+    # ------------------------------------------------------------------ reads
+    def existing(self, submission_id: uuid.UUID) -> ExistingSubmission | None:
+        row = self.session.execute(
+            select(StoredSubmission.id, StoredSubmission.content_sha256, StoredSubmission.site_id,
+                   StoredSubmission.legacy_id).where(StoredSubmission.submission_id == submission_id)).first()
+        return ExistingSubmission(*row) if row else None
+
+    def legacy_exists(self, legacy_id: str) -> bool:
+        return self.session.scalar(select(func.count()).where(StoredSubmission.legacy_id == legacy_id)) > 0
+
+    def get(self, submission_id: uuid.UUID) -> tuple[StoredSubmission, str] | None:
+        row = self.session.execute(select(StoredSubmission, Site.code).join(Site, Site.id == StoredSubmission.site_id)
+                                   .where(StoredSubmission.submission_id == submission_id)).first()
+        return (row[0], row[1]) if row else None
+
+    def answers_of(self, pk: int) -> list[Answer]:
+        return list(self.session.scalars(select(Answer).where(Answer.submission_pk == pk).order_by(Answer.item)))
+
+    def scores_of(self, pk: int) -> list[Score]:
+        return list(self.session.scalars(select(Score).where(Score.submission_pk == pk)))
+
+    def matching_keys(self, where: SubmissionFilter) -> list[tuple[int, uuid.UUID]]:
+        """(primary key, submission id) of every matching submission, in primary-key order."""
+        query = where.apply(select(StoredSubmission.id, StoredSubmission.submission_id)).order_by(StoredSubmission.id)
+        return [(pk, sid) for pk, sid in self.session.execute(query).tuples()]
+
+    def stream(self, where: SubmissionFilter, batch: int = 500) -> Iterator[tuple[StoredSubmission, str]]:
+        """Every matching submission with its site code, read through a server-side cursor ``batch`` rows at a
+        time, so memory stays flat however many rows match."""
+        query = (where.apply(select(StoredSubmission, Site.code).join(Site, Site.id == StoredSubmission.site_id))
+                 .order_by(StoredSubmission.id).execution_options(yield_per=batch))
+        for row in self.session.execute(query):
+            yield row[0], row[1]
+            self.session.expunge(row[0])
+
+    def older_than(self, cutoff: date) -> list[tuple[int, uuid.UUID]]:
+        query = select(StoredSubmission.id, StoredSubmission.submission_id).where(
+            StoredSubmission.session_date < cutoff).order_by(StoredSubmission.id)
+        return [(pk, sid) for pk, sid in self.session.execute(query).tuples()]
+
+    def delete_many(self, pks: Sequence[int]) -> int:
+        if not pks:
+            return 0
+        result = self.session.execute(delete(StoredSubmission).where(StoredSubmission.id.in_(list(pks))))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(StoredSubmission)) or 0)
+
+
+class AuditRepository:
+    """Append-only: there is deliberately no update or delete here (PostgreSQL refuses them anyway)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, **values: Any) -> None:
+        self.session.execute(insert(AuditEvent).values(**values))
+
+    def list(self, limit: int = 100, action: str | None = None) -> list[AuditEvent]:
+        query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        return list(self.session.scalars(query))

@@ -1,0 +1,1 @@
+"""Request and response bodies of the HTTP API (the submission payload itself is ``kiosk.domain``'s)."""

@@ -1,0 +1,37 @@
+"""The audit trail of every access to patient data: who, what, when, which sessions, how many rows.
+
+Rows are only ever appended (PostgreSQL rejects UPDATE/DELETE/TRUNCATE on the table). ``detail`` holds the
+request's filters and options, never patient data: a deleted session leaves its UUID and nothing else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sync_server.logging import request_id_var
+from sync_server.repositories.submissions import AuditRepository
+
+ACTIONS = ("export", "show", "delete", "anonymize", "purge", "import-legacy")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: ``user:alice`` (HTTP) or ``cli:root`` (an operator at the server's console)."""
+
+    name: str
+    role: str
+
+
+def record_access(session: Session, actor: Actor, action: str, submission_ids: Sequence[uuid.UUID], *,
+                  row_count: int, detail: dict[str, Any] | None = None, include_birth_date: bool = False) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    AuditRepository(session).append(
+        actor=actor.name, actor_role=actor.role, action=action, include_birth_date=include_birth_date,
+        row_count=row_count, submission_ids=list(submission_ids), detail=detail or {},
+        request_id=request_id_var.get())

@@ -1,0 +1,185 @@
+"""Research exports: audit, then stream stored sessions through the format writers of ``sync_server.exports``.
+
+The audit row (who, format, filters, ``include_birth_date``, which sessions, how many) is committed before the
+first byte leaves, so an export can never happen unaudited; the stream is then bounded to the primary keys
+that existed at audit time, so it never contains a session the audit row does not list.
+
+Records are read with a server-side cursor (``yield_per``) and handed one by one to the writer, which runs in
+a worker thread writing into a bounded queue that the HTTP response drains: memory stays constant whatever
+the export's size. ``.sav`` is written to a temporary file first (so the writer can patch the case count in
+its header) and the file is then streamed.
+"""
+
+from __future__ import annotations
+
+import io
+import queue
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, BinaryIO
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.domain.instrument import Instrument
+from kiosk.domain.submission import PatientBlock, Submission
+from sync_server import metrics
+from sync_server.errors import AppError
+from sync_server.models import StoredSubmission
+from sync_server.repositories.submissions import SubmissionFilter, SubmissionRepository
+from sync_server.services.audit import Actor, record_access
+
+CHUNK = 64 * 1024
+_PLACEHOLDER_PATIENT = {"initials": "-", "birth_date": "1900-01-01", "age_at_session": 0}
+
+
+class ExportsUnavailable(AppError):
+    status, code = 503, "exports_unavailable"
+
+
+class UnknownFormat(AppError):
+    status, code = 404, "unknown_export_format"
+
+
+def _writers() -> Any:
+    try:
+        from sync_server import exports
+    except ImportError as exc:  # pragma: no cover - the writers ship with the server
+        raise ExportsUnavailable(f"the export writers are not installed: {exc}") from None
+    return exports
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in _writers().FORMATS:
+        raise UnknownFormat(f"unknown export format {fmt!r} (known: {', '.join(_writers().FORMATS)})",
+                            field="format")
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    fmt: str
+    instrument: Instrument
+    where: SubmissionFilter
+    include_birth_date: bool = False
+    filters: dict[str, Any] = field(default_factory=dict)  # as the caller gave them, for the audit row
+
+
+def to_export_record(row: StoredSubmission, site_code: str) -> Any:
+    """Re-validate a stored payload into the domain model. Anonymized rows get a patient block holding
+    placeholders (empty initials, no birth date, no age), which the writers know to leave out."""
+    records = _writers().ExportRecord
+    payload = row.payload
+    if row.anonymized:
+        sub = Submission.model_validate({**payload, "patient": _PLACEHOLDER_PATIENT})
+        sub = sub.model_copy(update={"patient": PatientBlock.model_construct(
+            initials="", birth_date=None, age_at_session=None)})
+    else:
+        sub = Submission.model_validate(payload)
+    return records(submission=sub, site_code=site_code, device_id=str(row.device_id) if row.device_id else None,
+                   received_at=row.received_at, source=row.source, legacy_id=row.legacy_id,
+                   anonymized=row.anonymized)
+
+
+def audit_export(session: Session, job: ExportJob, actor: Actor) -> ExportJob:
+    """Write the audit row (in ``session``'s transaction) and bound the job to the sessions it lists."""
+    pairs = SubmissionRepository(session).matching_keys(job.where)
+    record_access(session, actor, "export", [sid for _, sid in pairs], row_count=len(pairs),
+                  include_birth_date=job.include_birth_date,
+                  detail={"format": job.fmt, "instrument": f"{job.instrument.id}/{job.instrument.language}",
+                          **job.filters})
+    last = pairs[-1][0] if pairs else 0
+    return replace(job, where=replace(job.where, max_pk=last))
+
+
+def write_job(session: Session, job: ExportJob, out: BinaryIO,
+              progress: Callable[[int], None] | None = None) -> int:
+    """Write the export into ``out``; returns the rows the writer reports."""
+    started = time.perf_counter()
+
+    def records() -> Iterator[Any]:
+        for count, (row, site_code) in enumerate(SubmissionRepository(session).stream(job.where), start=1):
+            yield to_export_record(row, site_code)
+            if progress is not None:
+                progress(count)
+
+    rows = int(_writers().write_export(job.fmt, records(), out, instrument=job.instrument,
+                                       include_birth_date=job.include_birth_date))
+    metrics.EXPORT_DURATION.labels(job.fmt).observe(time.perf_counter() - started)
+    metrics.EXPORT_ROWS.labels(job.fmt).inc(rows)
+    return rows
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class _QueuePipe(io.RawIOBase):
+    """A write-only stream feeding a bounded queue; blocks when the reader is slow (back-pressure)."""
+
+    def __init__(self, chunks: queue.Queue[Any], cancelled: threading.Event) -> None:
+        self._chunks = chunks
+        self._cancelled = cancelled
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        blob = bytes(data)
+        while True:
+            if self._cancelled.is_set():
+                raise _Cancelled
+            try:
+                self._chunks.put(blob, timeout=0.5)
+                return len(blob)
+            except queue.Full:
+                continue
+
+
+_DONE = object()
+
+
+def stream_job(factory: sessionmaker[Session], job: ExportJob) -> Iterator[bytes]:
+    """Run the export in a worker thread and yield its output chunk by chunk."""
+    chunks: queue.Queue[Any] = queue.Queue(maxsize=8)
+    cancelled = threading.Event()
+
+    def work() -> None:
+        try:
+            with factory() as session:
+                if job.fmt == "sav":
+                    with tempfile.TemporaryFile(prefix="qlq-export-") as tmp:
+                        write_job(session, job, tmp)  # type: ignore[arg-type]
+                        tmp.seek(0)
+                        pipe = _QueuePipe(chunks, cancelled)
+                        while block := tmp.read(CHUNK):
+                            pipe.write(block)
+                else:
+                    out = io.BufferedWriter(_QueuePipe(chunks, cancelled), buffer_size=CHUNK)
+                    write_job(session, job, out)  # type: ignore[arg-type]
+                    out.flush()
+            chunks.put(_DONE)
+        except _Cancelled:
+            return
+        except BaseException as exc:
+            if not cancelled.is_set():
+                chunks.put(exc)
+
+    worker = threading.Thread(target=work, name="qlq-export", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = chunks.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        cancelled.set()
+        while worker.is_alive():
+            try:
+                chunks.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.1)

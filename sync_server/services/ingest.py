@@ -1,0 +1,156 @@
+"""Receiving submissions: validate against the instrument, store once, tell retries from conflicts.
+
+A submission is identified by its UUID and fingerprinted by the sha256 of its canonical JSON. Storing is
+idempotent: the same id with the same fingerprint is "already received" (a retry after a lost reply), the
+same id with other content is a conflict (409 ``submission_conflict``). Problems found by the domain's
+``check_against_instrument`` are refused with their own stable code and the field they concern. The site
+always comes from the device's token, never from the payload.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session
+
+from kiosk.domain.instrument import Instrument, canonical_sha256
+from kiosk.domain.submission import Submission, check_against_instrument
+from sync_server import metrics
+from sync_server.errors import (
+    AppError,
+    SubmissionConflict,
+    Unprocessable,
+    database_refusal,
+    first_validation_error,
+)
+from sync_server.repositories.submissions import SubmissionRepository
+from sync_server.services.instruments import InstrumentRegistry
+
+Status = Literal["received", "already_received"]
+
+
+class UnknownInstrument(Unprocessable):
+    code = "unknown_instrument"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    submission_id: uuid.UUID
+    status: Status
+
+    @property
+    def http_status(self) -> int:
+        return 201 if self.status == "received" else 200
+
+
+def age_band(age: int) -> str:
+    """Ten-year band kept after anonymization: 63 → "60-69"."""
+    low = age // 10 * 10
+    return f"{low}-{low + 9}"
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+class IngestService:
+    def __init__(self, session: Session, instruments: InstrumentRegistry) -> None:
+        self.session = session
+        self.instruments = instruments
+        self.repo = SubmissionRepository(session)
+
+    def ingest(self, sub: Submission, *, site_id: int, device_id: uuid.UUID | None, source: str = "kiosk",
+               legacy_id: str | None = None, instrument: Instrument | None = None,
+               require_consent: bool = True, today: date | None = None) -> IngestResult:
+        """Validate and store one submission (in the caller's transaction). Raises :class:`AppError`."""
+        try:
+            try:
+                return self._ingest(sub, site_id=site_id, device_id=device_id, source=source, legacy_id=legacy_id,
+                                    instrument=instrument, require_consent=require_consent, today=today)
+            except DataError as exc:  # e.g. a NUL character in a transcript: PostgreSQL text refuses it
+                raise Unprocessable(database_refusal(exc), code="invalid_value") from None
+        except AppError as exc:
+            metrics.SUBMISSIONS_REJECTED.labels(exc.code).inc()
+            raise
+
+    def _ingest(self, sub: Submission, *, site_id: int, device_id: uuid.UUID | None, source: str,
+                legacy_id: str | None, instrument: Instrument | None, require_consent: bool,
+                today: date | None) -> IngestResult:
+        if instrument is None:
+            instrument = self.instruments.find(sub.instrument)
+            if instrument is None:
+                field, message = self.instruments.describe_unknown(sub.instrument)
+                raise UnknownInstrument(message, field=field)
+        problems = check_against_instrument(sub, instrument, today=today or utc_today(),
+                                            require_consent=require_consent)
+        if problems:
+            first = problems[0]
+            more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+            raise Unprocessable(first.message + more, field=first.field, code=first.code)
+        canonical = sub.canonical_json()
+        content = canonical_sha256(canonical)
+        row = self._row(sub, canonical=canonical, content=content, site_id=site_id, device_id=device_id,
+                        source=source, legacy_id=legacy_id)
+        pk = self.repo.insert_with_children(
+            row, payload_json=json.dumps(canonical, ensure_ascii=False),
+            answers_json=json.dumps(canonical["answers"], ensure_ascii=False),
+            scores_json=json.dumps(canonical["scores"]))
+        if pk is None:
+            existing = self.repo.existing(sub.submission_id)
+            if existing is not None and existing.content_sha256 == content and existing.site_id == site_id:
+                metrics.SUBMISSIONS_DUPLICATE.inc()
+                return IngestResult(sub.submission_id, "already_received")
+            raise SubmissionConflict(
+                f"submission {sub.submission_id} was already received with different content",
+                field="submission_id")
+        metrics.SUBMISSIONS_RECEIVED.labels(source).inc()
+        return IngestResult(sub.submission_id, "received")
+
+    @staticmethod
+    def _row(sub: Submission, *, canonical: dict[str, Any], content: str, site_id: int,
+             device_id: uuid.UUID | None, source: str, legacy_id: str | None) -> dict[str, Any]:
+        s = sub.session
+        return {
+            "submission_id": sub.submission_id, "site_id": site_id, "device_id": device_id,
+            "content_sha256": content, "instrument_id": sub.instrument.id,
+            "instrument_language": sub.instrument.language, "instrument_sha256": sub.instrument.content_sha256,
+            "outcome": sub.outcome, "mode": s.mode.value, "session_date": s.session_date,
+            "started_at": s.started_at, "ended_at": s.ended_at, "duration_seconds": s.duration_seconds,
+            "age_at_session": sub.patient.age_at_session, "age_band": age_band(sub.patient.age_at_session),
+            "patient_initials": sub.patient.initials, "patient_birth_date": sub.patient.birth_date,
+            "source": source, "legacy_id": legacy_id,
+        }
+
+    def ingest_batch(self, items: list[Any], *, site_id: int, device_id: uuid.UUID | None) -> list[dict[str, Any]]:
+        """Each item in its own savepoint: a bad item is reported and the others are still stored."""
+        results: list[dict[str, Any]] = []
+        for index, raw in enumerate(items):
+            submission_id = raw.get("submission_id") if isinstance(raw, dict) else None
+            try:
+                sub = Submission.model_validate(raw)
+            except ValidationError as exc:
+                field, message = first_validation_error(list(exc.errors()))
+                metrics.SUBMISSIONS_REJECTED.labels("invalid_payload").inc()
+                results.append(_item(index, submission_id, "rejected", 422,
+                                     {"code": "invalid_payload", "message": message, "field": field}))
+                continue
+            try:
+                with self.session.begin_nested():
+                    result = self.ingest(sub, site_id=site_id, device_id=device_id)
+            except AppError as exc:
+                results.append(_item(index, str(sub.submission_id), "rejected", exc.status, exc.body()["error"]))
+                continue
+            results.append(_item(index, str(sub.submission_id), result.status, result.http_status, None))
+        return results
+
+
+def _item(index: int, submission_id: Any, status: str, http_status: int,
+          error: dict[str, Any] | None) -> dict[str, Any]:
+    return {"index": index, "submission_id": submission_id if isinstance(submission_id, str) else None,
+            "status": status, "http_status": http_status, "error": error}

@@ -1,0 +1,109 @@
+"""Migrations up/down/up, the models matching the migrated schema, settings, and the CLI's plain commands."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.pool import NullPool
+
+from sync_server import migrate
+from sync_server.cli import build_parser
+from sync_server.cli import main as cli
+from sync_server.models import Base
+from sync_server.settings import Settings, SettingsError, load_settings, production_problems
+
+GOOD_SECRET = "Zq8v1LrT0pXw3mNb6YcK2hJd9sGf5aEu7oRi4tWl"
+
+
+def test_upgrade_downgrade_upgrade(make_database):
+    url = make_database()
+    migrate.upgrade(url)
+    assert migrate.current_revision_for_url(url) == migrate.head_revision()
+    migrate.downgrade(url, "base")
+    engine = create_engine(url, poolclass=NullPool)
+    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    migrate.upgrade(url)
+    assert {"submissions", "answers", "scores", "audit_events", "devices", "users"} <= set(
+        inspect(engine).get_table_names())
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_cli_migrate_from_another_directory(make_database, tmp_path):
+    url = make_database()
+    result = subprocess.run([sys.executable, "-m", "sync_server.cli", "--database-url", url, "migrate"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "empty -> 0001" in result.stdout
+    result = subprocess.run([sys.executable, "-m", "sync_server.cli", "--database-url", url, "migrate",
+                             "--downgrade", "base"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "0001 -> empty" in result.stdout
+
+
+def test_production_refuses_placeholders_and_missing_tls(monkeypatch):
+    with pytest.raises(ValueError, match="QLQ_TOKEN_SECRET"):
+        Settings(environment="production", behind_tls_proxy=True)
+    with pytest.raises(ValueError, match="placeholder"):
+        Settings(environment="production", behind_tls_proxy=True, token_secret="change-me-" + "x" * 40)
+    with pytest.raises(ValueError, match="TLS is required"):
+        Settings(environment="production", token_secret=GOOD_SECRET)
+    ok = Settings(environment="production", token_secret=GOOD_SECRET, tls_certfile="/c.pem", tls_keyfile="/k.pem")
+    assert production_problems(ok) == [] and ok.tls_enabled
+    monkeypatch.setenv("QLQ_ENVIRONMENT", "production")
+    monkeypatch.setenv("QLQ_TOKEN_SECRET", "short")
+    with pytest.raises(SettingsError, match="refusing to start"):
+        load_settings()
+    monkeypatch.setenv("QLQ_TOKEN_SECRET", GOOD_SECRET)
+    monkeypatch.setenv("QLQ_BEHIND_TLS_PROXY", "true")
+    monkeypatch.setenv("QLQ_CORS_ALLOW_ORIGINS", '["https://stats.example.org"]')
+    assert load_settings().cors_allow_origins == ["https://stats.example.org"]
+
+
+def test_serve_refuses_unsafe_production_settings(monkeypatch, capsys):
+    monkeypatch.setenv("QLQ_ENVIRONMENT", "production")
+    monkeypatch.setenv("QLQ_TOKEN_SECRET", "change-me")
+    assert cli(["serve"]) == 2
+    assert "refusing to start in production" in capsys.readouterr().err
+
+
+def test_every_command_says_what_it_does(capsys):
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert set(commands) >= {"serve", "migrate", "create-user", "enroll", "revoke-device", "export",
+                             "import-legacy", "gdpr", "create-site", "devices"}
+    for name, sub in commands.items():
+        assert sub.description, name
+    with pytest.raises(SystemExit):
+        cli(["gdpr", "--help"])
+    assert "purge" in capsys.readouterr().out
+
+
+def test_cli_create_user_site_enroll_revoke(settings, accounts, monkeypatch, capsys):
+    url = ["--database-url", settings.database_url]
+    monkeypatch.setenv("QLQ_TOKEN_SECRET", settings.token_secret)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a very good password\n"))
+    assert cli([*url, "create-user", "rose", "--role", "researcher", "--password-stdin"]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    assert cli([*url, "create-user", "rose2", "--role", "admin", "--password-stdin"]) == 1
+    assert cli([*url, "create-site", "LYON-01", "--name", "Lyon"]) == 0
+    capsys.readouterr()
+    assert cli([*url, "enroll", "--site", "LYON-01"]) == 0
+    out = capsys.readouterr().out
+    code = out.split("LYON-01: ")[1].split()[0]
+    assert len(code) == 14
+    assert any(block in out for block in "█▀▄")  # the QR code, drawn with half blocks
+    assert cli([*url, "enroll", "--site", "NOWHERE"]) == 1
+    from sync_server.services.accounts import AccountService
+    with accounts.session() as db, db.begin():
+        issued = AccountService(db, settings).enroll(code, "tablette")
+    assert cli([*url, "devices"]) == 0
+    assert str(issued.device_id) in capsys.readouterr().out
+    assert cli([*url, "revoke-device", str(issued.device_id)]) == 0
