@@ -16,6 +16,7 @@ import json
 import math
 import tomllib
 from collections.abc import Iterator, Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -197,15 +198,20 @@ class Instrument(_Frozen):
     def item_count(self) -> int:
         return len(self.items)
 
-    @property
+    # Lookups by item number are made for every answer of every submission a server checks: index once.
+    @cached_property
+    def _by_number(self) -> dict[int, Item]:
+        return {item.number: item for item in self.items}
+
+    @cached_property
     def item_numbers(self) -> tuple[int, ...]:
         return tuple(item.number for item in self.items)
 
     def item(self, number: int) -> Item:
-        for item in self.items:
-            if item.number == number:
-                return item
-        raise KeyError(f"{self.info.id} has no item {number}")
+        try:
+            return self._by_number[number]
+        except KeyError:
+            raise KeyError(f"{self.info.id} has no item {number}") from None
 
     def scale_of(self, number: int) -> ResponseScale:
         return self.response_scales[self.item(number).scale]

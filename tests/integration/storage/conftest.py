@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests.integration.storage.storage_helpers import FakeClock
 
 from kiosk.domain.instrument import Instrument, load_instrument
 from kiosk.storage.fake import InMemorySessionStore
 from kiosk.storage.interface import SessionStore
 from kiosk.storage.sqlite_store import SqliteSessionStore
+from tests.integration.storage.storage_helpers import FakeClock
 
 
 @pytest.fixture(scope="session")

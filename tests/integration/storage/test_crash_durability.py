@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.integration.storage.storage_helpers import quick_check, value_for
 
 from kiosk.domain.instrument import Instrument
 from kiosk.storage.sqlite_store import SqliteSessionStore
+from tests.integration.storage.storage_helpers import quick_check, value_for
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 KILLS = 20

@@ -14,7 +14,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from tests.integration.storage.storage_helpers import FakeClock, answer_items, complete, sha256_of, start_session
 
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.submission import build_submission
@@ -23,6 +22,7 @@ from kiosk.storage.interface import CorruptDatabaseError, DatabaseTooNewError, S
 from kiosk.storage.records import session_record, submission_row
 from kiosk.storage.schema import metadata
 from kiosk.storage.sqlite_store import SqliteSessionStore
+from tests.integration.storage.storage_helpers import FakeClock, answer_items, complete, sha256_of, start_session
 
 
 def make_kiosk_db(path: Path, instrument: Instrument, clock: FakeClock) -> None:

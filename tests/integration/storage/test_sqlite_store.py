@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.integration.storage.storage_helpers import FakeClock, answer_items, complete, freeze, start_session
 
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.session import Method, Mode, Phase
@@ -19,6 +18,7 @@ from kiosk.storage import sqlite_store as sqlite_store_module
 from kiosk.storage.interface import StorageError
 from kiosk.storage.records import to_iso
 from kiosk.storage.sqlite_store import SqliteSessionStore
+from tests.integration.storage.storage_helpers import FakeClock, answer_items, complete, freeze, start_session
 
 
 def rows(path: Path, sql: str, *params: Any) -> list[dict[str, Any]]:

@@ -12,12 +12,19 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from tests.integration.storage.storage_helpers import FakeClock, answer_items, complete, freeze, start_session, value_for
 
 from kiosk.domain.instrument import Instrument, load_instrument
 from kiosk.domain.session import ItemStatus, Method, Mode, Phase, Session
 from kiosk.storage import messages
 from kiosk.storage.interface import SessionNotFoundError, SessionStore, StorageError
+from tests.integration.storage.storage_helpers import (
+    FakeClock,
+    answer_items,
+    complete,
+    freeze,
+    start_session,
+    value_for,
+)
 
 StoreFactory = Callable[[], SessionStore]
 
