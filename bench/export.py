@@ -1,0 +1,174 @@
+"""Export benchmark: 100,000 stored sessions exported to CSV wide through the running server.
+
+    uv run python bench/export.py [--sessions 100000] [--format csv-wide] [--workers 1]
+
+Builds a throwaway database on the local PostgreSQL (``--server-url``), stores ``--seed`` real submissions
+through the server's own ingest service (validated, rescored), then replicates them in SQL under fresh
+submission ids until ``--sessions`` rows exist (the export reads the stored payloads; the replicas' answer and
+score rows are not duplicated, which the export does not read). Then it starts ``qlq-server serve`` on loopback,
+logs in as a researcher, downloads ``GET /v1/exports/{format}`` over HTTP, checks the row count, and prints the
+elapsed time, throughput and the server's peak RSS (VmHWM of the server process and its workers) against the
+target: <= 15 s and <= 300 MB for 100,000 sessions in CSV wide. The database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.server_ingest import free_port, libpq
+from sync_server import migrate
+from sync_server.services.accounts import AccountService
+from sync_server.services.ingest import IngestService
+from sync_server.services.instruments import InstrumentRegistry
+from sync_server.settings import Settings
+from tests.integration.server.factories import make_submission
+
+TARGET_SECONDS = 15.0
+TARGET_RSS_MB = 300.0
+SECRET = "bench-secret-" + secrets.token_hex(16)
+PASSWORD = "bench-" + secrets.token_hex(8)
+
+_REPLICATE = """
+INSERT INTO submissions (submission_id, site_id, device_id, content_sha256, instrument_id, instrument_language,
+    instrument_sha256, outcome, mode, session_date, started_at, ended_at, duration_seconds, age_at_session,
+    age_band, patient_initials, patient_birth_date, source, legacy_id, anonymized, payload)
+SELECT s.new_id, s.site_id, s.device_id, s.content_sha256, s.instrument_id, s.instrument_language,
+    s.instrument_sha256, s.outcome, s.mode, s.session_date, s.started_at, s.ended_at, s.duration_seconds,
+    s.age_at_session, s.age_band, s.patient_initials, s.patient_birth_date, s.source, NULL, false,
+    jsonb_set(s.payload, '{submission_id}', to_jsonb(s.new_id::text))
+FROM (SELECT seed.*, gen_random_uuid() AS new_id
+      FROM (SELECT * FROM submissions ORDER BY id LIMIT %(seed)s) AS seed
+      CROSS JOIN generate_series(1, %(copies)s)) AS s
+"""
+
+
+def populate(url: str, *, sessions: int, seed: int) -> None:
+    settings = Settings(database_url=url, token_secret=SECRET)
+    engine = create_engine(url, poolclass=NullPool)
+    with Session(engine) as db, db.begin():
+        accounts = AccountService(db, settings)
+        site = accounts.create_site("BENCH", "Benchmark site")
+        accounts.create_user("bench-researcher", PASSWORD, "researcher")
+        ingest = IngestService(db, InstrumentRegistry.bundled())
+        for i in range(seed):
+            sub = make_submission(voice_items=range(1, 1 + i % 6),
+                                  values={n: (n + i) % 4 + 1 if n <= 28 else (n + i) % 7 + 1 for n in range(1, 31)})
+            ingest.ingest(sub, site_id=site.id, device_id=None)
+    engine.dispose()
+    remaining = sessions - seed
+    with psycopg.connect(libpq(url)) as conn:
+        while remaining > 0:
+            copies = max(1, min(remaining // seed, 20))
+            conn.execute(_REPLICATE, {"seed": min(seed, remaining), "copies": copies})
+            conn.commit()
+            remaining -= min(seed, remaining) * copies
+        conn.execute("ANALYZE submissions")
+        conn.commit()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Sum of VmHWM (peak resident set) of a process and its direct children, in MB."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    total_kb = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return total_kb / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=500)
+    parser.add_argument("--format", default="csv-wide")
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+
+    name = f"qlq_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(libpq(args.server_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
+    process = None
+    try:
+        migrate.upgrade(url)
+        t0 = time.perf_counter()
+        populate(url, sessions=args.sessions, seed=min(args.seed, args.sessions))
+        print(f"populated {args.sessions:,} sessions in {time.perf_counter() - t0:.1f}s")
+        port = free_port()
+        env = {**os.environ, "QLQ_DATABASE_URL": url, "QLQ_TOKEN_SECRET": SECRET, "QLQ_LOG_LEVEL": "WARNING"}
+        process = subprocess.Popen([sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1",
+                                    "--port", str(port), "--workers", str(args.workers)], env=env)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                print("FAIL: the server did not start")
+                return 1
+            time.sleep(0.2)
+        token = httpx.post(f"{base}/v1/auth/token",
+                           json={"username": "bench-researcher", "password": PASSWORD}).json()["access_token"]
+        rss_before = peak_rss_mb(process.pid)
+        started = time.perf_counter()
+        size = lines = 0
+        with httpx.stream("GET", f"{base}/v1/exports/{args.format}", headers={"Authorization": f"Bearer {token}"},
+                          timeout=600) as response:
+            if response.status_code != 200:
+                print(f"FAIL: export answered {response.status_code}: {response.read()[:300]!r}")
+                return 1
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+        elapsed = time.perf_counter() - started
+        rss = peak_rss_mb(process.pid)
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(20)
+        with psycopg.connect(libpq(args.server_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    rows = lines - 1 if args.format.startswith("csv") else None
+    print(f"format={args.format} sessions={args.sessions:,} rows={rows if rows is not None else '-'} "
+          f"bytes={size:,} workers={args.workers} load1={os.getloadavg()[0]:.1f}")
+    print(f"elapsed: {elapsed:.2f}s   sessions/s: {args.sessions / elapsed:,.0f}   "
+          f"server peak RSS: {rss:.0f} MB (idle before export: {rss_before:.0f} MB)")
+    complete = rows is None or rows == args.sessions
+    budget = TARGET_SECONDS * args.sessions / 100_000  # the target, prorated when --sessions is not 100,000
+    passed = complete and elapsed <= budget and rss <= TARGET_RSS_MB
+    if not complete:
+        print(f"FAIL: expected {args.sessions:,} rows, got {rows:,}")
+    print(f"{'PASS' if passed else 'FAIL'} (target: 100,000 sessions in csv-wide in <= {TARGET_SECONDS:.0f} s, "
+          f"i.e. <= {budget:.1f} s for {args.sessions:,}; server RSS <= {TARGET_RSS_MB:.0f} MB)")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
