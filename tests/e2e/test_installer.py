@@ -1,0 +1,75 @@
+"""Installers: the PyInstaller bundle builds and starts; release archives are signed and verified."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _keypair(tmp_path: Path, algorithm: list[str]) -> tuple[Path, Path]:
+    key, pub = tmp_path / "key.pem", tmp_path / "pub.pem"
+    subprocess.run(["openssl", "genpkey", *algorithm, "-out", str(key)], check=True, capture_output=True)
+    subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout", "-out", str(pub)], check=True, capture_output=True)
+    return key, pub
+
+
+@pytest.mark.parametrize("algorithm", [["-algorithm", "ed25519"],
+                                       ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]])
+def test_sign_and_verify_an_archive(tmp_path: Path, algorithm: list[str]) -> None:
+    archive = tmp_path / "qlq-kiosk-0.1.0-linux-x86_64.tar.gz"
+    archive.write_bytes(os.urandom(4096))
+    key, pub = _keypair(tmp_path, algorithm)
+    sign = ["bash", str(ROOT / "installer" / "sign.sh")]
+    subprocess.run([*sign, str(archive)], check=True, capture_output=True,
+                   env={**os.environ, "QLQ_SIGNING_KEY": str(key)})
+    assert (tmp_path / (archive.name + ".sig")).stat().st_size > 0
+    ok = subprocess.run([*sign, "--verify", str(archive), str(pub)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    # One flipped byte and the signature no longer holds.
+    data = bytearray(archive.read_bytes())
+    data[100] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    tampered = subprocess.run([*sign, "--verify", str(archive), str(pub)], capture_output=True, text=True)
+    assert tampered.returncode != 0
+
+
+def test_signing_without_a_key_says_how(tmp_path: Path) -> None:
+    archive = tmp_path / "a.tar.gz"
+    archive.write_bytes(b"x")
+    env = {k: v for k, v in os.environ.items() if k != "QLQ_SIGNING_KEY"}
+    result = subprocess.run(["bash", str(ROOT / "installer" / "sign.sh"), str(archive)], capture_output=True,
+                            text=True, env=env)
+    assert result.returncode != 0 and "QLQ_SIGNING_KEY" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_bundle_builds_and_starts(tmp_path: Path) -> None:
+    if shutil.which("uv") is None and not (ROOT / ".tools" / "bin" / "uv").exists():
+        pytest.fail("uv is needed to build the bundle (scripts/bootstrap.sh installs it)")
+    out = tmp_path / "dist"
+    build = subprocess.run(["bash", str(ROOT / "installer" / "build.sh"), str(out)], capture_output=True, text=True,
+                           timeout=880)
+    assert build.returncode == 0, build.stderr[-3000:]
+    archive = Path(build.stdout.strip().splitlines()[-1])
+    assert archive.exists() and Path(str(archive) + ".sha256").exists()
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+    assert "qlq-kiosk/qlq-kiosk" in names
+    assert any(n.endswith("resources/instruments/qlq-c30.fr.toml") for n in names)
+    assert any(n.endswith("kiosk/storage/migrations/env.py") for n in names)
+    exe = out / "qlq-kiosk" / "qlq-kiosk"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QLQ_KIOSK_EXIT_WHEN_READY": "1", "HOME": str(tmp_path)}
+    run = subprocess.run([str(exe), "--demo"], capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "READY" in run.stdout
+    parsed = subprocess.run([str(exe), "parse-answer", "--scale", "4", "un peu"], capture_output=True, text=True,
+                            timeout=60)
+    assert parsed.returncode == 0 and '"value": 2' in parsed.stdout
