@@ -10,13 +10,14 @@ site; ``researcher`` may export and read statistics; ``admin`` manages accounts 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from sync_server.db import DbSession
 from sync_server.errors import Forbidden, NotAuthenticated
@@ -46,13 +47,17 @@ class Principal:
         return f"device:{self.device_id}" if self.role == "device" else f"user:{self.name}"
 
 
-def authenticate(request: Request, db: DbSession,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
-    """Resolve the bearer token to a principal, or raise 401 (missing, unknown, revoked or expired)."""
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def principal_for(db: Session, secret: str, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """Resolve the bearer token to a principal, or raise 401 (missing, unknown, revoked or expired).
+
+    Plain synchronous code on the caller's session: the :func:`authenticate` dependency runs it, and the hot
+    submission endpoint runs it inside its single worker-thread hop (see ``routers/submissions.py``)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated()
     token = credentials.credentials
-    secret = request.app.state.settings.token_secret
     if token.startswith(DEVICE_TOKEN_PREFIX):
         devices = DeviceRepository(db)
         device = devices.identity_by_token_hash(keyed_hash(secret, token))
@@ -61,27 +66,38 @@ def authenticate(request: Request, db: DbSession,
         now = datetime.now(UTC)
         if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:
             devices.touch(device.device_id)
-        principal = Principal(role="device", name=device.device_name, device_id=device.device_id,
-                              site_id=device.site_id, site_code=device.site_code)
-    elif token.startswith(USER_TOKEN_PREFIX):
+        return Principal(role="device", name=device.device_name, device_id=device.device_id,
+                         site_id=device.site_id, site_code=device.site_code)
+    if token.startswith(USER_TOKEN_PREFIX):
         user = UserTokenRepository(db).identity_by_token_hash(keyed_hash(secret, token))
         if user is None:
             raise NotAuthenticated("unknown, expired or revoked token", code="invalid_token")
         role: Role = "admin" if user.role == "admin" else "researcher"
-        principal = Principal(role=role, name=user.username, user_id=user.user_id)
-    else:
-        raise NotAuthenticated("unrecognised token", code="invalid_token")
+        return Principal(role=role, name=user.username, user_id=user.user_id)
+    raise NotAuthenticated("unrecognised token", code="invalid_token")
+
+
+def authenticate(request: Request, db: DbSession, credentials: BearerCredentials) -> Principal:
+    """The dependency form of :func:`principal_for` (runs in the threadpool: it queries the database)."""
+    principal = principal_for(db, request.app.state.settings.token_secret, credentials)
     request.state.principal = principal
     return principal
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency admitting only the given roles (403 for any other authenticated caller)."""
+def ensure_role(principal: Principal, roles: tuple[Role, ...]) -> Principal:
+    """403 for an authenticated caller whose role is not one of ``roles``."""
+    if principal.role not in roles:
+        raise Forbidden(f"this action needs the role {' or '.join(roles)}; you are {principal.role}")
+    return principal
 
-    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        if principal.role not in roles:
-            raise Forbidden(f"this action needs the role {' or '.join(roles)}; you are {principal.role}")
-        return principal
+
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting only the given roles (403 for any other authenticated caller).
+
+    ``async`` on purpose: it is a pure check, and a sync dependency would cost a threadpool round-trip."""
+
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        return ensure_role(principal, roles)
 
     check.__name__ = f"require_{'_or_'.join(roles)}"
     return check

@@ -1,6 +1,7 @@
 """Engine, session factory and the request-scoped session dependency.
 
-The dependency is the only place that commits: it commits when the endpoint returns and rolls back when it
+The dependency (or, on the hot submission endpoint, the same :func:`unit_of_work` run inside the endpoint's one
+worker-thread hop) is the only place that commits: it commits when the endpoint returns and rolls back when it
 raises, so a request is one transaction and nothing is ever half-written. It is declared with
 ``scope="function"`` so the commit happens before the response is sent (a failed commit is then an error
 response, not a 201 for data that was never stored).
@@ -9,6 +10,7 @@ response, not a 201 for data that was never stored).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -31,9 +33,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One session per request: commit on success, roll back on any error."""
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commit when the block ends normally, roll back on any error, always close."""
     session = factory()
     try:
         yield session
@@ -43,6 +45,12 @@ def get_db(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request: commit on success, roll back on any error."""
+    with unit_of_work(request.app.state.sessionmaker) as session:
+        yield session
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]

@@ -103,7 +103,8 @@ class RequestContextMiddleware:
             method = scope.get("method", "")
             metrics.HTTP_REQUESTS.labels(method, template, str(status)).inc()
             metrics.HTTP_LATENCY.labels(method, template).observe(elapsed)
-            log.info("%s %s %s", method, template, status,
-                     extra={"request_id": request_id, "method": method, "route": template, "status": status,
-                            "duration_ms": round(elapsed * 1000, 2)})
+            if log.isEnabledFor(logging.INFO):  # skip building the record when access logging is off
+                log.info("%s %s %s", method, template, status,
+                         extra={"request_id": request_id, "method": method, "route": template, "status": status,
+                                "duration_ms": round(elapsed * 1000, 2)})
             request_id_var.reset(token)

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from sync_server.models import Device, EnrollmentCode, Site, User, UserToken
@@ -52,16 +52,22 @@ class SiteRepository:
         return dict(self.session.execute(select(Site.id, Site.code)).tuples().all())
 
 
+# On every kiosk request: plain SQL (no ORM statement compilation or cache-key walk; psycopg prepares it after a
+# few uses per connection; it returns uuid.UUID and aware datetimes itself). Same query as
+# select(Device.id, Device.name, Device.site_id, Site.code, Device.last_seen_at).join(Site).where(…).
+_DEVICE_BY_TOKEN_HASH = text(
+    "SELECT d.id, d.name, d.site_id, s.code, d.last_seen_at FROM devices AS d JOIN sites AS s ON s.id = d.site_id"
+    " WHERE d.token_hash = :token_hash AND d.revoked_at IS NULL")
+_TOUCH_DEVICE = text("UPDATE devices SET last_seen_at = now() WHERE id = :device_id")
+
+
 class DeviceRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def identity_by_token_hash(self, token_hash: str) -> DeviceIdentity | None:
         """The active (not revoked) device holding this token, with its site."""
-        row = self.session.execute(
-            select(Device.id, Device.name, Device.site_id, Site.code, Device.last_seen_at)
-            .join(Site, Site.id == Device.site_id)
-            .where(Device.token_hash == token_hash, Device.revoked_at.is_(None))).first()
+        row = self.session.execute(_DEVICE_BY_TOKEN_HASH, {"token_hash": token_hash}).first()
         return DeviceIdentity(*row) if row else None
 
     def create(self, site_id: int, name: str, token_hash: str) -> Device:
@@ -85,7 +91,7 @@ class DeviceRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def touch(self, device_id: uuid.UUID) -> None:
-        self.session.execute(update(Device).where(Device.id == device_id).values(last_seen_at=func.now()))
+        self.session.execute(_TOUCH_DEVICE, {"device_id": device_id})
 
 
 class EnrollmentCodeRepository:

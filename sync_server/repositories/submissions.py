@@ -5,8 +5,9 @@ concurrent second insert of the same id wait for the first transaction and then 
 submissions racing each other give one insert and one "already received", never a duplicate row or a 500.
 
 The submission row, its answers and its scores are written by ONE statement (:data:`_INSERT_ALL`: data-modifying
-CTEs, answers unpacked server-side with ``jsonb_to_recordset``): one round-trip instead of ~50 single-row
-INSERTs, which is what makes the ingest benchmark's throughput (see ``bench/server_ingest.py``).
+CTEs, answers and scores unpacked server-side from the stored payload with ``jsonb_to_recordset``/``jsonb_each``,
+so the JSON is sent and parsed once): one round-trip instead of ~50 single-row INSERTs, which is what makes the
+ingest benchmark's throughput (see ``bench/server_ingest.py``).
 """
 
 from __future__ import annotations
@@ -62,18 +63,18 @@ WITH s AS (
     INSERT INTO submissions ({", ".join(_COLUMNS)}, anonymized, payload)
     VALUES ({", ".join(":" + c for c in _COLUMNS)}, false, CAST(:payload AS jsonb))
     ON CONFLICT (submission_id) DO NOTHING
-    RETURNING id
+    RETURNING id, payload
 ), a AS (
     INSERT INTO answers (submission_pk, item, value, status, method, confidence, confirmed, first_shown_at,
                          answered_at, times_shown, previous)
     SELECT s.id, r.item, r.value, r.status, r.method, r.confidence, r.confirmed, r.first_shown_at, r.answered_at,
            r.times_shown, r.previous
-    FROM s, jsonb_to_recordset(CAST(:answers AS jsonb)) AS r(
+    FROM s, jsonb_to_recordset(s.payload -> 'answers') AS r(
         item smallint, value smallint, status text, method text, confidence float8, confirmed boolean,
         first_shown_at timestamptz, answered_at timestamptz, times_shown smallint, previous jsonb)
 ), sc AS (
     INSERT INTO scores (submission_pk, code, score)
-    SELECT s.id, e.key, CAST(e.value #>> '{{}}' AS float8) FROM s, jsonb_each(CAST(:scores AS jsonb)) AS e
+    SELECT s.id, e.key, CAST(e.value #>> '{{}}' AS float8) FROM s, jsonb_each(s.payload -> 'scores') AS e
 )
 SELECT id FROM s
 """)  # noqa: S608 - column names are constants, values are bound parameters
@@ -92,14 +93,14 @@ class SubmissionRepository:
         self.session = session
 
     # ------------------------------------------------------------------ writes
-    def insert_with_children(self, row: dict[str, Any], *, payload_json: str, answers_json: str,
-                             scores_json: str) -> int | None:
+    def insert_with_children(self, row: dict[str, Any], *, payload_json: str) -> int | None:
         """Insert the submission with its answers and scores in one statement, unless its id exists.
 
-        ``answers_json`` is the payload's answer list, ``scores_json`` its ``{code: score}`` object. Returns the
-        new primary key, or None when the submission id was already stored (nothing is written then)."""
+        The answers and scores rows are unpacked server-side from the stored payload's ``answers`` list and
+        ``scores`` object (the payload is sent and parsed once). Returns the new primary key, or None when the
+        submission id was already stored (nothing is written then)."""
         params = {c: row[c] for c in _COLUMNS}
-        params.update(payload=payload_json, answers=answers_json, scores=scores_json)
+        params["payload"] = payload_json
         return self.session.execute(_INSERT_ALL, params).scalar()
 
     def delete(self, pk: int) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+import orjson
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
@@ -53,6 +54,16 @@ def age_band(age: int) -> str:
     """Ten-year band kept after anonymization: 63 → "60-69"."""
     low = age // 10 * 10
     return f"{low}-{low + 9}"
+
+
+def _to_json(value: Any) -> str:
+    """JSON text for a jsonb parameter. orjson is ~10x cheaper than ``json.dumps`` and gives the same JSON for the
+    canonical form (pydantic's JSON mode: str keys, non-finite floats already null); integers beyond 64 bits,
+    which only it refuses, go through ``json.dumps`` (the database then refuses them with a clear 422)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False)
 
 
 def utc_today() -> date:
@@ -97,10 +108,7 @@ class IngestService:
         content = canonical_sha256(canonical)
         row = self._row(sub, canonical=canonical, content=content, site_id=site_id, device_id=device_id,
                         source=source, legacy_id=legacy_id)
-        pk = self.repo.insert_with_children(
-            row, payload_json=json.dumps(canonical, ensure_ascii=False),
-            answers_json=json.dumps(canonical["answers"], ensure_ascii=False),
-            scores_json=json.dumps(canonical["scores"]))
+        pk = self.repo.insert_with_children(row, payload_json=_to_json(canonical))
         if pk is None:
             existing = self.repo.existing(sub.submission_id)
             if existing is not None and existing.content_sha256 == content and existing.site_id == site_id:

@@ -123,6 +123,26 @@ async def test_malformed_json_and_wrong_types(client, device):
     assert response.status_code == 422
 
 
+async def test_body_reading_matches_a_fastapi_body_parameter(client, device, accounts):
+    """The endpoint reads its own body (one worker-thread hop); the refusals are those a ``payload: Submission``
+    parameter gave, in the same order: malformed JSON before authentication, the rest after it."""
+    body = payload(make_submission())
+    as_text = await client.post("/v1/submissions", json=body, headers={**bearer(device), "Content-Type": "text/plain"})
+    assert (as_text.status_code, as_text.json()["error"]["code"]) == (422, "invalid_payload")
+    empty = await client.post("/v1/submissions", content=b"", headers={**bearer(device),
+                                                                        "Content-Type": "application/json"})
+    assert (empty.status_code, empty.json()["error"]["code"]) == (422, "invalid_payload")
+    assert (await client.post("/v1/submissions", content=b"{not json", headers={
+        "Authorization": "Bearer qlqd_unknown", "Content-Type": "application/json"})).status_code == 422
+    assert (await post(client, "qlqd_unknown", {"submission_id": "x"})).status_code == 401
+    assert (await post(client, accounts.user_token("researcher"), {"submission_id": "x"})).status_code == 403
+    wrong = (await post(client, device, {**body, "outcome": "maybe"})).json()["error"]
+    assert (wrong["code"], wrong["field"]) == ("invalid_payload", "outcome")
+    ok = await client.post("/v1/submissions", json=body,
+                           headers={**bearer(device), "Content-Type": "application/vnd.qlq+json"})
+    assert ok.status_code == 201 and ok.json() == {"submission_id": body["submission_id"], "status": "received"}
+
+
 async def test_body_size_limit(client, device):
     huge = b"{" + b" " * (3 * 1024 * 1024) + b"}"
     response = await client.post("/v1/submissions", content=huge, headers={
