@@ -50,7 +50,7 @@ INSERT INTO submissions (submission_id, site_id, device_id, content_sha256, inst
 SELECT s.new_id, s.site_id, s.device_id, s.content_sha256, s.instrument_id, s.instrument_language,
     s.instrument_sha256, s.outcome, s.mode, s.session_date, s.started_at, s.ended_at, s.duration_seconds,
     s.age_at_session, s.age_band, s.patient_initials, s.patient_birth_date, s.source, NULL, false,
-    jsonb_set(s.payload, '{submission_id}', to_jsonb(s.new_id::text))
+    jsonb_set(s.payload::jsonb, '{submission_id}', to_jsonb(s.new_id::text))::json
 FROM (SELECT seed.*, gen_random_uuid() AS new_id
       FROM (SELECT * FROM submissions ORDER BY id LIMIT %(seed)s) AS seed
       CROSS JOIN generate_series(1, %(copies)s)) AS s

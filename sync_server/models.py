@@ -2,7 +2,7 @@
 schema; these classes mirror them for queries, and a test checks that the migrated database matches.
 
 Patient identifiers (initials, birth date) live only in the ``patient_*`` columns and in the ``payload``
-JSONB of :class:`StoredSubmission`, so anonymizing a session touches exactly those. The audit table is
+JSON of :class:`StoredSubmission`, so anonymizing a session touches exactly those. The audit table is
 append-only: a PostgreSQL trigger rejects UPDATE, DELETE and TRUNCATE on it.
 """
 
@@ -28,7 +28,7 @@ from sqlalchemy import (
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -131,7 +131,7 @@ class StoredSubmission(Base):
     source: Mapped[str] = mapped_column(String(32), server_default="kiosk")
     legacy_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     anonymized: Mapped[bool] = mapped_column(Boolean, server_default="false")
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # json: the text as received (migration 0002)
 
 
 class Answer(Base):

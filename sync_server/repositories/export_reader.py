@@ -7,7 +7,7 @@ it natively instead of going through Python dicts), through a server-side cursor
 memory stays flat however many rows match.
 
 :func:`read_ahead` runs such a batch iterator in a helper thread, so that PostgreSQL producing the next batch
-(turning JSONB into text is most of its work) overlaps with Python validating and writing the current one.
+(reading the stored payload text) overlaps with Python validating and writing the current one.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ BATCH = 1000
 
 
 class ExportRow(NamedTuple):
-    """One stored session as the export reads it (``payload`` is the stored JSONB as JSON text)."""
+    """One stored session as the export reads it (``payload`` is the stored JSON text)."""
 
     payload: str
     anonymized: bool

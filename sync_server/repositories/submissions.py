@@ -5,7 +5,7 @@ concurrent second insert of the same id wait for the first transaction and then 
 submissions racing each other give one insert and one "already received", never a duplicate row or a 500.
 
 The submission row, its answers and its scores are written by ONE statement (:data:`_INSERT_ALL`: data-modifying
-CTEs, answers and scores unpacked server-side from the stored payload with ``jsonb_to_recordset``/``jsonb_each``,
+CTEs, answers and scores unpacked server-side from the stored payload with ``json_to_recordset``/``json_each``,
 so the JSON is sent and parsed once): one round-trip instead of ~50 single-row INSERTs, which is what makes the
 ingest benchmark's throughput (see ``bench/server_ingest.py``).
 """
@@ -61,7 +61,7 @@ _COLUMNS = ("submission_id", "site_id", "device_id", "content_sha256", "instrume
 _INSERT_ALL = text(f"""
 WITH s AS (
     INSERT INTO submissions ({", ".join(_COLUMNS)}, anonymized, payload)
-    VALUES ({", ".join(":" + c for c in _COLUMNS)}, false, CAST(:payload AS jsonb))
+    VALUES ({", ".join(":" + c for c in _COLUMNS)}, false, CAST(:payload AS json))
     ON CONFLICT (submission_id) DO NOTHING
     RETURNING id, payload
 ), a AS (
@@ -69,12 +69,12 @@ WITH s AS (
                          answered_at, times_shown, previous)
     SELECT s.id, r.item, r.value, r.status, r.method, r.confidence, r.confirmed, r.first_shown_at, r.answered_at,
            r.times_shown, r.previous
-    FROM s, jsonb_to_recordset(s.payload -> 'answers') AS r(
+    FROM s, json_to_recordset(s.payload -> 'answers') AS r(
         item smallint, value smallint, status text, method text, confidence float8, confirmed boolean,
         first_shown_at timestamptz, answered_at timestamptz, times_shown smallint, previous jsonb)
 ), sc AS (
     INSERT INTO scores (submission_pk, code, score)
-    SELECT s.id, e.key, CAST(e.value #>> '{{}}' AS float8) FROM s, jsonb_each(s.payload -> 'scores') AS e
+    SELECT s.id, e.key, CAST(e.value #>> '{{}}' AS float8) FROM s, json_each(s.payload -> 'scores') AS e
 )
 SELECT id FROM s
 """)  # noqa: S608 - column names are constants, values are bound parameters

@@ -7,7 +7,7 @@ that existed at audit time, so it never contains a session the audit row does no
 Rows are read by :mod:`sync_server.repositories.export_reader` (Core, server-side cursor, the payload as JSON
 text, batches read ahead in a helper thread so PostgreSQL works while Python validates); each payload is
 re-validated with ``Submission.model_validate_json`` (pydantic-core parses the JSON natively: about half the
-cost of psycopg parsing the JSONB into dicts and validating those) and handed to the writer, which runs in a
+cost of psycopg parsing JSON into dicts and validating those) and handed to the writer, which runs in a
 worker thread writing into a bounded queue that the HTTP response drains: memory stays constant whatever the
 export's size. ``.sav`` is written to a temporary file first (so the writer can patch the case count in its
 header) and the file is then streamed.

@@ -57,7 +57,7 @@ def age_band(age: int) -> str:
 
 
 def _to_json(value: Any) -> str:
-    """JSON text for a jsonb parameter. orjson is ~10x cheaper than ``json.dumps`` and gives the same JSON for the
+    """JSON text for a json parameter. orjson is ~10x cheaper than ``json.dumps`` and gives the same JSON for the
     canonical form (pydantic's JSON mode: str keys, non-finite floats already null); integers beyond 64 bits,
     which only it refuses, go through ``json.dumps`` (the database then refuses them with a clear 422)."""
     try:

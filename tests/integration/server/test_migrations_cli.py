@@ -42,10 +42,10 @@ def test_cli_migrate_from_another_directory(make_database, tmp_path):
     result = subprocess.run([sys.executable, "-m", "sync_server.cli", "--database-url", url, "migrate"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "empty -> 0001" in result.stdout
+    assert f"empty -> {migrate.head_revision()}" in result.stdout
     result = subprocess.run([sys.executable, "-m", "sync_server.cli", "--database-url", url, "migrate",
                              "--downgrade", "base"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert "0001 -> empty" in result.stdout
+    assert f"{migrate.head_revision()} -> empty" in result.stdout
 
 
 def test_production_refuses_placeholders_and_missing_tls(monkeypatch):
