@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.server_ingest import free_port, libpq
+from bench.server_ingest import free_port, libpq, start_server, wait_ready
 from sync_server import migrate
 from sync_server.services.accounts import AccountService
 from sync_server.services.ingest import IngestService
@@ -119,20 +118,11 @@ def main() -> int:
         print(f"populated {args.sessions:,} sessions in {time.perf_counter() - t0:.1f}s")
         port = free_port()
         env = {**os.environ, "QLQ_DATABASE_URL": url, "QLQ_TOKEN_SECRET": SECRET, "QLQ_LOG_LEVEL": "WARNING"}
-        process = subprocess.Popen([sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1",
-                                    "--port", str(port), "--workers", str(args.workers)], env=env)
+        process = start_server(port, env, workers=args.workers)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                print("FAIL: the server did not start")
-                return 1
-            time.sleep(0.2)
+        if not wait_ready(process, base):
+            print("FAIL: the server did not start")
+            return 1
         token = httpx.post(f"{base}/v1/auth/token",
                            json={"username": "bench-researcher", "password": PASSWORD}).json()["access_token"]
         rss_before = peak_rss_mb(process.pid)

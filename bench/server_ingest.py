@@ -63,6 +63,26 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
+def start_server(port: int, env: dict[str, str], *, workers: int) -> subprocess.Popen[bytes]:
+    """``qlq-server serve`` on loopback, as IT would run it."""
+    return subprocess.Popen([sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", str(workers)], env=env)
+
+
+def wait_ready(process: subprocess.Popen[bytes], base: str, timeout: float = 60) -> bool:
+    """Poll ``/ready`` until the server answers 200 (False if it died or the timeout passed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+
+
 
 def enroll_devices(url: str, count: int) -> list[str]:
     settings = Settings(database_url=url, token_secret=SECRET)
@@ -198,20 +218,11 @@ def main() -> int:
         env = {**os.environ, "QLQ_DATABASE_URL": url, "QLQ_TOKEN_SECRET": SECRET, "QLQ_LOG_LEVEL": "WARNING",
                "QLQ_DB_POOL_SIZE": os.environ.get("BENCH_POOL", "20"),
                "QLQ_DB_MAX_OVERFLOW": os.environ.get("BENCH_OVERFLOW", "10")}
-        process = subprocess.Popen([sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1",
-                                    "--port", str(port), "--workers", str(args.workers)], env=env)
+        process = start_server(port, env, workers=args.workers)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                print("FAIL: the server did not start")
-                return 1
-            time.sleep(0.2)
+        if not wait_ready(process, base):
+            print("FAIL: the server did not start")
+            return 1
         # warm-up: every worker process imports lazily-loaded code and opens pool connections
         asyncio.run(run_clients(base, tokens, bodies, clients=10, seconds=2, max_sessions=200))
         cpu_before = time.process_time()
