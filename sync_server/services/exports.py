@@ -128,7 +128,7 @@ def write_job(session: Session, job: ExportJob, out: BinaryIO,
 
 
 class _Cancelled(Exception):
-    pass
+    """The client went away: the writer thread stops instead of filling a queue nobody reads."""
 
 
 class _QueuePipe(io.RawIOBase):
