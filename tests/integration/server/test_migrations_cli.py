@@ -107,3 +107,38 @@ def test_cli_create_user_site_enroll_revoke(settings, accounts, monkeypatch, cap
     assert cli([*url, "devices"]) == 0
     assert str(issued.device_id) in capsys.readouterr().out
     assert cli([*url, "revoke-device", str(issued.device_id)]) == 0
+
+
+def test_payloads_stored_before_0002_survive_it_and_its_downgrade(make_database):
+    """0002 turns the payload column from jsonb into json: existing payloads must come through unchanged."""
+    import json
+
+    import psycopg
+
+    from kiosk.domain.submission import Submission
+    from sync_server.services.ingest import IngestService
+    from tests.conftest_pg import libpq_dsn
+    from tests.integration.server.factories import make_submission
+
+    url = make_database()
+    migrate.upgrade(url, "0001")
+    sub = make_submission(voice_items=[1, 2], confirmed_items=[1])
+    row = IngestService._row(sub, canonical=sub.canonical_json(), content=sub.content_sha256(), site_id=0,
+                             device_id=None, source="kiosk", legacy_id=None)
+    with psycopg.connect(libpq_dsn(url)) as conn:
+        row["site_id"] = conn.execute("INSERT INTO sites (code, name) VALUES ('S1', 'Site') RETURNING id").fetchone()[0]
+        columns = ", ".join(row)
+        values = ", ".join(f"%({c})s" for c in row)
+        conn.execute(f"INSERT INTO submissions ({columns}, payload) VALUES ({values}, %(payload)s::jsonb)",
+                     {**row, "payload": json.dumps(sub.canonical_json())})
+    migrate.upgrade(url)
+    with psycopg.connect(libpq_dsn(url)) as conn:
+        kind, text = conn.execute(
+            "SELECT pg_typeof(payload)::text, payload::text FROM submissions").fetchone()
+    assert kind == "json"
+    assert Submission.model_validate_json(text) == sub
+    migrate.downgrade(url, "0001")
+    with psycopg.connect(libpq_dsn(url)) as conn:
+        kind, text = conn.execute("SELECT pg_typeof(payload)::text, payload::text FROM submissions").fetchone()
+    assert kind == "jsonb"
+    assert Submission.model_validate_json(text) == sub
