@@ -23,13 +23,12 @@ from pathlib import Path
 import httpx
 import psycopg
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.server_ingest import free_port, libpq, start_server, wait_ready
+from bench.server_ingest import create_database, drop_database, free_port, libpq, start_server, wait_ready
 from sync_server import migrate
 from sync_server.services.accounts import AccountService
 from sync_server.services.ingest import IngestService
@@ -106,10 +105,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
 
-    name = f"qlq_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(libpq(args.server_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
+    name, url = create_database(args.server_url)
     process = None
     try:
         migrate.upgrade(url)
@@ -142,8 +138,7 @@ def main() -> int:
         if process is not None:
             process.terminate()
             process.wait(20)
-        with psycopg.connect(libpq(args.server_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(args.server_url, name)
 
     rows = lines - 1 if args.format.startswith("csv") else None
     print(f"format={args.format} sessions={args.sessions:,} rows={rows if rows is not None else '-'} "

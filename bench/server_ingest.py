@@ -64,6 +64,19 @@ def libpq(url: str, database: str | None = None) -> str:
     return u.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def create_database(server_url: str) -> tuple[str, str]:
+    """A fresh ``qlq_bench_<random>`` database on the server: (its name, its SQLAlchemy URL)."""
+    name = f"qlq_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(libpq(server_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(libpq(server_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -79,11 +92,9 @@ def wait_ready(process: subprocess.Popen[bytes], base: str, timeout: float = 60)
     """Poll ``/ready`` until the server answers 200 (False if it died or the timeout passed)."""
     deadline = time.monotonic() + timeout
     while True:
-        try:
+        with contextlib.suppress(httpx.TransportError):
             if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
                 return True
-        except httpx.TransportError:
-            pass
         if process.poll() is not None or time.monotonic() > deadline:
             return False
         time.sleep(0.2)
@@ -222,10 +233,7 @@ def main() -> int:
     parser.add_argument("--max-sessions", type=int, default=20_000)
     args = parser.parse_args()
 
-    name = f"qlq_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(libpq(args.server_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
+    name, url = create_database(args.server_url)
     process = None
     try:
         migrate.upgrade(url)
@@ -251,8 +259,7 @@ def main() -> int:
         if process is not None:
             process.terminate()
             process.wait(20)
-        with psycopg.connect(libpq(args.server_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(args.server_url, name)
 
     ok = statuses.get(201, 0)
     rate = ok / elapsed
