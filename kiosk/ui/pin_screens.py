@@ -7,7 +7,7 @@ worker; these pages hold the digits only until they are submitted, then clear th
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from kiosk.ui.item_screen import button
 from kiosk.ui.widgets import label
@@ -59,6 +59,25 @@ class PinPad(QWidget):
         self.entry.clear()
 
 
+def _pin_layout(page: QWidget, title: str) -> tuple[QVBoxLayout, QLabel, QLabel, PinPad]:
+    """The two PIN pages' shared layout: title, a line of text and an error line on the left, the keypad on the
+    right. Returns the left column (for what each page adds below), the text line, the error line and the pad."""
+    page.setProperty("screen", True)
+    root = QHBoxLayout(page)
+    root.setContentsMargins(60, 30, 60, 30)
+    left = QVBoxLayout()
+    left.addWidget(label(title, "title"))
+    text = label("")
+    left.addWidget(text)
+    error = label("", "fieldError")
+    left.addWidget(error)
+    root.addLayout(left, 1)
+    pad = PinPad()
+    pad.setMaximumWidth(480)
+    root.addWidget(pad, 1)
+    return left, text, error, pad
+
+
 class PinPage(QWidget):
     """Asks for the nurse PIN before the admin screen, the clinician summary or leaving the kiosk."""
 
@@ -67,24 +86,12 @@ class PinPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setProperty("screen", True)
-        root = QHBoxLayout(self)
-        root.setContentsMargins(60, 30, 60, 30)
-        left = QVBoxLayout()
-        left.addWidget(label("Espace soignant", "title"))
-        self.purpose = label("")
-        left.addWidget(self.purpose)
-        self.error = label("", "fieldError")
-        left.addWidget(self.error)
+        left, self.purpose, self.error, self.pad = _pin_layout(self, "Espace soignant")
         left.addStretch(1)
         self.cancel = button("Annuler")
         self.cancel.clicked.connect(self.cancelled)
         left.addWidget(self.cancel, 0, Qt.AlignmentFlag.AlignLeft)
-        root.addLayout(left, 1)
-        self.pad = PinPad()
-        self.pad.setMaximumWidth(480)
         self.pad.submitted.connect(self.entered)
-        root.addWidget(self.pad, 1)
 
     def ask(self, purpose: str) -> None:
         self.purpose.setText(purpose)
@@ -102,23 +109,11 @@ class PinSetupPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setProperty("screen", True)
-        root = QHBoxLayout(self)
-        root.setContentsMargins(60, 30, 60, 30)
-        left = QVBoxLayout()
-        left.addWidget(label("Première mise en service", "title"))
-        self.step = label("")
-        left.addWidget(self.step)
-        self.error = label("", "fieldError")
-        left.addWidget(self.error)
+        left, self.step, self.error, self.pad = _pin_layout(self, "Première mise en service")
         left.addWidget(label("Le code protège la sortie du kiosque, les réglages et le résumé clinique. "
                              "Il est conservé chiffré (jamais en clair).", "caption"))
         left.addStretch(1)
-        root.addLayout(left, 1)
-        self.pad = PinPad()
-        self.pad.setMaximumWidth(480)
         self.pad.submitted.connect(self._entered)
-        root.addWidget(self.pad, 1)
         self._first: str | None = None
         self._prompt()
 
