@@ -19,7 +19,7 @@ from pydantic.json_schema import models_json_schema
 
 from kiosk import __version__
 from kiosk.domain.submission import Submission
-from sync_server.db import make_engine, make_sessionmaker
+from sync_server.db import make_engine, make_ingest_pool, make_sessionmaker
 from sync_server.errors import install_error_handlers
 from sync_server.logging import configure_logging
 from sync_server.middleware import RequestContextMiddleware
@@ -39,14 +39,24 @@ def create_app(settings: Settings) -> FastAPI:
     engine = make_engine(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        # The ingest pool lives on the server's event loop. Opening does not wait for connections: a database
+        # that is down at start is reported by /ready and the pool keeps trying in the background.
+        pool = make_ingest_pool(settings)
+        await pool.open()
+        application.state.ingest_pool = pool
+        try:
+            yield
+        finally:
+            application.state.ingest_pool = None
+            await pool.close()
+            engine.dispose()
 
     app = FastAPI(title="Kiosque QLQ-C30 sync server", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.ingest_pool = None  # set while the lifespan runs (uvicorn always runs it)
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.instruments = InstrumentRegistry.bundled()
     app.state.head_revision = head_revision()

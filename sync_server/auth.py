@@ -13,15 +13,21 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeGuard
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from sync_server.db import DbSession
 from sync_server.errors import Forbidden, NotAuthenticated
-from sync_server.repositories.accounts import DeviceRepository, UserTokenRepository
+from sync_server.repositories.accounts import (
+    AsyncDeviceRepository,
+    DeviceIdentity,
+    DeviceRepository,
+    UserTokenRepository,
+)
 from sync_server.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, keyed_hash
 
 Role = Literal["device", "researcher", "admin"]
@@ -61,13 +67,9 @@ def principal_for(db: Session, secret: str, credentials: HTTPAuthorizationCreden
     if token.startswith(DEVICE_TOKEN_PREFIX):
         devices = DeviceRepository(db)
         device = devices.identity_by_token_hash(keyed_hash(secret, token))
-        if device is None:
-            raise NotAuthenticated("unknown or revoked device token", code="invalid_token")
-        now = datetime.now(UTC)
-        if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:
+        if _needs_touch(device):
             devices.touch(device.device_id)
-        return Principal(role="device", name=device.device_name, device_id=device.device_id,
-                         site_id=device.site_id, site_code=device.site_code)
+        return _device_principal(device)
     if token.startswith(USER_TOKEN_PREFIX):
         user = UserTokenRepository(db).identity_by_token_hash(keyed_hash(secret, token))
         if user is None:
@@ -75,6 +77,28 @@ def principal_for(db: Session, secret: str, credentials: HTTPAuthorizationCreden
         role: Role = "admin" if user.role == "admin" else "researcher"
         return Principal(role=role, name=user.username, user_id=user.user_id)
     raise NotAuthenticated("unrecognised token", code="invalid_token")
+
+
+async def device_principal(connection: AsyncConnection, secret: str, token: str) -> Principal:
+    """:func:`principal_for` for a device token (``qlqd_…``), on the submission endpoint's async connection."""
+    devices = AsyncDeviceRepository(connection)
+    device = await devices.identity_by_token_hash(keyed_hash(secret, token))
+    if _needs_touch(device):
+        await devices.touch(device.device_id)
+    return _device_principal(device)
+
+
+def _needs_touch(device: DeviceIdentity | None) -> TypeGuard[DeviceIdentity]:
+    """Whether ``last_seen_at`` is worth updating (at most every ``LAST_SEEN_RESOLUTION``, not every request)."""
+    return device is not None and (device.last_seen_at is None
+                                   or datetime.now(UTC) - device.last_seen_at > LAST_SEEN_RESOLUTION)
+
+
+def _device_principal(device: DeviceIdentity | None) -> Principal:
+    if device is None:
+        raise NotAuthenticated("unknown or revoked device token", code="invalid_token")
+    return Principal(role="device", name=device.device_name, device_id=device.device_id, site_id=device.site_id,
+                     site_code=device.site_code)
 
 
 def authenticate(request: Request, db: DbSession, credentials: BearerCredentials) -> Principal:

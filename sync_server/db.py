@@ -1,10 +1,15 @@
-"""Engine, session factory and the request-scoped session dependency.
+"""Engine, session factory, the request-scoped session dependency, and the ingest connection pool.
 
 The dependency (or, on the hot submission endpoint, the same :func:`unit_of_work` run inside the endpoint's one
 worker-thread hop) is the only place that commits: it commits when the endpoint returns and rolls back when it
 raises, so a request is one transaction and nothing is ever half-written. It is declared with
 ``scope="function"`` so the commit happens before the response is sent (a failed commit is then an error
 response, not a 201 for data that was never stored).
+
+``POST /v1/submissions`` (every kiosk, every session) does not use the engine: it runs on the event loop with
+an asynchronous psycopg pool (:func:`make_ingest_pool`, opened and closed by the app's lifespan) in autocommit
+mode, where the device lookup and the one INSERT statement that stores a submission whole are each their own
+transaction. No worker thread, no ORM, two round-trips: see ``routers/submissions.py``.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_server.settings import Settings
@@ -26,7 +33,25 @@ def make_engine(settings: Settings) -> Engine:
     # database restart SQLAlchemy invalidates the whole pool on the first disconnect error it sees.
     return create_engine(settings.database_url, pool_size=settings.db_pool_size,
                          max_overflow=settings.db_max_overflow, pool_pre_ping=False, pool_recycle=1800,
+                         pool_timeout=settings.db_pool_timeout_seconds,
                          connect_args={"application_name": "qlq-server"})
+
+
+def libpq_conninfo(database_url: str) -> str:
+    """The libpq connection string of a SQLAlchemy URL (``postgresql+psycopg://…`` → ``postgresql://…``)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def make_ingest_pool(settings: Settings) -> AsyncConnectionPool[AsyncConnection]:
+    """The submission endpoint's pool, not yet opened (the lifespan opens it on the server's event loop).
+
+    Fixed size (``QLQ_DB_INGEST_POOL_SIZE`` per worker): a request holds a connection for two short statements,
+    so a few connections serve hundreds of submissions per second. Waiting callers are served in arrival order;
+    one that waits longer than ``QLQ_DB_POOL_TIMEOUT_SECONDS`` gets a 503 ``database_unavailable``."""
+    size = settings.db_ingest_pool_size
+    return AsyncConnectionPool(libpq_conninfo(settings.database_url), min_size=size, max_size=size, open=False,
+                               timeout=settings.db_pool_timeout_seconds, name="ingest",
+                               kwargs={"autocommit": True, "application_name": "qlq-server-ingest"})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from psycopg_pool import PoolTimeout
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("sync_server.errors")
@@ -78,6 +81,17 @@ class ServiceUnavailable(AppError):
     status, code = 503, "not_ready"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached, or no connection came free in time: nothing was stored, retry later."""
+
+    code = "database_unavailable"
+
+    def __init__(self, message: str = "the database is unavailable; nothing was stored, retry later",
+                 **kw: Any) -> None:
+        kw.setdefault("headers", {"Retry-After": "5"})
+        super().__init__(message, **kw)
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field}}
 
@@ -104,7 +118,7 @@ def first_validation_error(errors: list[Any]) -> tuple[str, str]:
     return field_path(tuple(err.get("loc", ()))), str(err.get("msg", "invalid value"))
 
 
-def database_refusal(exc: DataError) -> str:
+def database_refusal(exc: DataError | psycopg.DataError) -> str:
     """A short reason for a value the database refused, without echoing the value (it may be patient data)."""
     reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(getattr(exc, "orig", exc)) else "invalid"
     return f"a value cannot be stored: {reason[:200]}"
@@ -133,6 +147,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _data(_: Request, exc: DataError) -> JSONResponse:
         # A value PostgreSQL refuses (a NUL character in text, a number beyond its column): the client's input.
         return JSONResponse(error_body("invalid_value", database_refusal(exc)), status_code=422)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        # Database unreachable, connection lost, or no pool connection within QLQ_DB_POOL_TIMEOUT_SECONDS.
+        log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
+        error = DatabaseUnavailable()
+        return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
                               description="SQLAlchemy URL, postgresql+psycopg://user@host:port/db")
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_ingest_pool_size: int = Field(
+        default=8, ge=1, le=200,
+        description="connections per worker of the asynchronous pool that serves POST /v1/submissions")
+    db_pool_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300,
+        description="how long a request waits for a database connection before a 503 database_unavailable")
     token_secret: str = Field(default=DEV_SECRET, description="HMAC pepper for token and code hashes")
     researcher_token_ttl_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
     enrollment_code_ttl_hours: int = Field(default=24, ge=1, le=24 * 7)

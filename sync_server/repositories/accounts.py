@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from psycopg import AsyncConnection
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sync_server.models import Device, EnrollmentCode, Site, User, UserToken
@@ -52,13 +53,14 @@ class SiteRepository:
         return dict(self.session.execute(select(Site.id, Site.code)).tuples().all())
 
 
-# On every kiosk request: plain SQL (no ORM statement compilation or cache-key walk; psycopg prepares it after a
-# few uses per connection; it returns uuid.UUID and aware datetimes itself). Same query as
-# select(Device.id, Device.name, Device.site_id, Site.code, Device.last_seen_at).join(Site).where(…).
-_DEVICE_BY_TOKEN_HASH = text(
+# On every kiosk request: plain SQL in psycopg's parameter style, run as is by both the ORM session
+# (``exec_driver_sql``) and the submission endpoint's async connection — no statement compilation or cache-key
+# walk; psycopg prepares it after a few uses per connection and returns uuid.UUID and aware datetimes itself.
+# Same query as select(Device.id, Device.name, Device.site_id, Site.code, Device.last_seen_at).join(Site).where(…).
+DEVICE_LOOKUP_SQL = (
     "SELECT d.id, d.name, d.site_id, s.code, d.last_seen_at FROM devices AS d JOIN sites AS s ON s.id = d.site_id"
-    " WHERE d.token_hash = :token_hash AND d.revoked_at IS NULL")
-_TOUCH_DEVICE = text("UPDATE devices SET last_seen_at = now() WHERE id = :device_id")
+    " WHERE d.token_hash = %(token_hash)s AND d.revoked_at IS NULL")
+TOUCH_DEVICE_SQL = "UPDATE devices SET last_seen_at = now() WHERE id = %(device_id)s"
 
 
 class DeviceRepository:
@@ -67,7 +69,7 @@ class DeviceRepository:
 
     def identity_by_token_hash(self, token_hash: str) -> DeviceIdentity | None:
         """The active (not revoked) device holding this token, with its site."""
-        row = self.session.execute(_DEVICE_BY_TOKEN_HASH, {"token_hash": token_hash}).first()
+        row = self.session.connection().exec_driver_sql(DEVICE_LOOKUP_SQL, {"token_hash": token_hash}).first()
         return DeviceIdentity(*row) if row else None
 
     def create(self, site_id: int, name: str, token_hash: str) -> Device:
@@ -91,7 +93,22 @@ class DeviceRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def touch(self, device_id: uuid.UUID) -> None:
-        self.session.execute(_TOUCH_DEVICE, {"device_id": device_id})
+        self.session.connection().exec_driver_sql(TOUCH_DEVICE_SQL, {"device_id": device_id})
+
+
+class AsyncDeviceRepository:
+    """The device queries of the submission endpoint, on an async psycopg connection (autocommit)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def identity_by_token_hash(self, token_hash: str) -> DeviceIdentity | None:
+        cursor = await self.connection.execute(DEVICE_LOOKUP_SQL, {"token_hash": token_hash})
+        row = await cursor.fetchone()
+        return DeviceIdentity(*row) if row else None
+
+    async def touch(self, device_id: uuid.UUID) -> None:
+        await self.connection.execute(TOUCH_DEVICE_SQL, {"device_id": device_id})
 
 
 class EnrollmentCodeRepository:

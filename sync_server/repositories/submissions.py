@@ -4,7 +4,7 @@ Inserting a submission is ``INSERT … ON CONFLICT (submission_id) DO NOTHING RE
 concurrent second insert of the same id wait for the first transaction and then do nothing, so two identical
 submissions racing each other give one insert and one "already received", never a duplicate row or a 500.
 
-The submission row, its answers and its scores are written by ONE statement (:data:`_INSERT_ALL`: data-modifying
+The submission row, its answers and its scores are written by ONE statement (:data:`INSERT_ALL_SQL`: data-modifying
 CTEs, answers and scores unpacked server-side from the stored payload with ``json_to_recordset``/``json_each``,
 so the JSON is sent and parsed once): one round-trip instead of ~50 single-row INSERTs, which is what makes the
 ingest benchmark's throughput (see ``bench/server_ingest.py``).
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, text, update
+from psycopg import AsyncConnection
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sync_server.models import Answer, AuditEvent, Score, Site, StoredSubmission
@@ -58,10 +59,12 @@ class SubmissionFilter:
 _COLUMNS = ("submission_id", "site_id", "device_id", "content_sha256", "instrument_id", "instrument_language",
             "instrument_sha256", "outcome", "mode", "session_date", "started_at", "ended_at", "duration_seconds",
             "age_at_session", "age_band", "patient_initials", "patient_birth_date", "source", "legacy_id")
-_INSERT_ALL = text(f"""
+# In psycopg's parameter style: run as is by the ORM session (``exec_driver_sql``) and by the submission
+# endpoint's async connection, so both paths store a submission with the very same statement.
+INSERT_ALL_SQL = f"""
 WITH s AS (
     INSERT INTO submissions ({", ".join(_COLUMNS)}, anonymized, payload)
-    VALUES ({", ".join(":" + c for c in _COLUMNS)}, false, CAST(:payload AS json))
+    VALUES ({", ".join(f"%({c})s" for c in _COLUMNS)}, false, CAST(%(payload)s AS json))
     ON CONFLICT (submission_id) DO NOTHING
     RETURNING id, payload
 ), a AS (
@@ -77,7 +80,8 @@ WITH s AS (
     SELECT s.id, e.key, CAST(e.value #>> '{{}}' AS float8) FROM s, json_each(s.payload -> 'scores') AS e
 )
 SELECT id FROM s
-""")  # noqa: S608 - column names are constants, values are bound parameters
+"""  # noqa: S608 - column names are constants, values are bound parameters
+EXISTING_SQL = "SELECT id, content_sha256, site_id, legacy_id FROM submissions WHERE submission_id = %(submission_id)s"
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,13 @@ class ExistingSubmission:
     content_sha256: str
     site_id: int
     legacy_id: str | None
+
+
+def insert_params(row: dict[str, Any], payload_json: str) -> dict[str, Any]:
+    """The parameters of :data:`INSERT_ALL_SQL` for one submission row and its payload's JSON text."""
+    params = {c: row[c] for c in _COLUMNS}
+    params["payload"] = payload_json
+    return params
 
 
 class SubmissionRepository:
@@ -99,9 +110,7 @@ class SubmissionRepository:
         The answers and scores rows are unpacked server-side from the stored payload's ``answers`` list and
         ``scores`` object (the payload is sent and parsed once). Returns the new primary key, or None when the
         submission id was already stored (nothing is written then)."""
-        params = {c: row[c] for c in _COLUMNS}
-        params["payload"] = payload_json
-        return self.session.execute(_INSERT_ALL, params).scalar()
+        return self.session.connection().exec_driver_sql(INSERT_ALL_SQL, insert_params(row, payload_json)).scalar()
 
     def delete(self, pk: int) -> None:
         self.session.execute(delete(StoredSubmission).where(StoredSubmission.id == pk))
@@ -113,9 +122,7 @@ class SubmissionRepository:
 
     # ------------------------------------------------------------------ reads
     def existing(self, submission_id: uuid.UUID) -> ExistingSubmission | None:
-        row = self.session.execute(
-            select(StoredSubmission.id, StoredSubmission.content_sha256, StoredSubmission.site_id,
-                   StoredSubmission.legacy_id).where(StoredSubmission.submission_id == submission_id)).first()
+        row = self.session.connection().exec_driver_sql(EXISTING_SQL, {"submission_id": submission_id}).first()
         return ExistingSubmission(*row) if row else None
 
     def legacy_exists(self, legacy_id: str) -> bool:
@@ -159,6 +166,25 @@ class SubmissionRepository:
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(StoredSubmission)) or 0)
+
+
+class AsyncSubmissionRepository:
+    """The two statements of the submission endpoint, on an async psycopg connection in autocommit mode (the
+    INSERT is one statement, so it is its own transaction: stored whole or not at all)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def insert_with_children(self, row: dict[str, Any], *, payload_json: str) -> int | None:
+        """As :meth:`SubmissionRepository.insert_with_children`."""
+        cursor = await self.connection.execute(INSERT_ALL_SQL, insert_params(row, payload_json))
+        found = await cursor.fetchone()
+        return int(found[0]) if found else None
+
+    async def existing(self, submission_id: uuid.UUID) -> ExistingSubmission | None:
+        cursor = await self.connection.execute(EXISTING_SQL, {"submission_id": submission_id})
+        found = await cursor.fetchone()
+        return ExistingSubmission(*found) if found else None
 
 
 class AuditRepository:

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import orjson
+import psycopg
+from psycopg import AsyncConnection
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
@@ -30,7 +34,11 @@ from sync_server.errors import (
     database_refusal,
     first_validation_error,
 )
-from sync_server.repositories.submissions import SubmissionRepository
+from sync_server.repositories.submissions import (
+    AsyncSubmissionRepository,
+    ExistingSubmission,
+    SubmissionRepository,
+)
 from sync_server.services.instruments import InstrumentRegistry
 
 Status = Literal["received", "already_received"]
@@ -70,7 +78,80 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
+@dataclass(frozen=True)
+class PreparedSubmission:
+    """A validated submission, ready for the one INSERT that stores it (see ``repositories/submissions.py``)."""
+
+    submission_id: uuid.UUID
+    site_id: int
+    source: str
+    content_sha256: str
+    row: dict[str, Any]
+    payload_json: str
+
+
+@contextmanager
+def _rejections_counted() -> Iterator[None]:
+    """Count every refusal (an :class:`AppError`) by its code; a database refusal of a value is a 422."""
+    try:
+        try:
+            yield
+        except (DataError, psycopg.DataError) as exc:  # e.g. a NUL character: PostgreSQL text refuses it
+            raise Unprocessable(database_refusal(exc), code="invalid_value") from None
+    except AppError as exc:
+        metrics.SUBMISSIONS_REJECTED.labels(exc.code).inc()
+        raise
+
+
+def prepare_submission(instruments: InstrumentRegistry, sub: Submission, *, site_id: int,
+                       device_id: uuid.UUID | None, source: str = "kiosk", legacy_id: str | None = None,
+                       instrument: Instrument | None = None, require_consent: bool = True,
+                       today: date | None = None) -> PreparedSubmission:
+    """Check the submission against its instrument (the domain's rules: answers, scale, rescored scores, dates,
+    consent) and build its row. Raises :class:`Unprocessable` (or :class:`UnknownInstrument`) naming the field."""
+    if instrument is None:
+        instrument = instruments.find(sub.instrument)
+        if instrument is None:
+            field, message = instruments.describe_unknown(sub.instrument)
+            raise UnknownInstrument(message, field=field)
+    problems = check_against_instrument(sub, instrument, today=today or utc_today(), require_consent=require_consent)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise Unprocessable(first.message + more, field=first.field, code=first.code)
+    canonical = sub.canonical_json()
+    content = canonical_sha256(canonical)
+    s = sub.session
+    row = {
+        "submission_id": sub.submission_id, "site_id": site_id, "device_id": device_id,
+        "content_sha256": content, "instrument_id": sub.instrument.id,
+        "instrument_language": sub.instrument.language, "instrument_sha256": sub.instrument.content_sha256,
+        "outcome": sub.outcome, "mode": s.mode.value, "session_date": s.session_date,
+        "started_at": s.started_at, "ended_at": s.ended_at, "duration_seconds": s.duration_seconds,
+        "age_at_session": sub.patient.age_at_session, "age_band": age_band(sub.patient.age_at_session),
+        "patient_initials": sub.patient.initials, "patient_birth_date": sub.patient.birth_date,
+        "source": source, "legacy_id": legacy_id,
+    }
+    return PreparedSubmission(sub.submission_id, site_id, source, content, row, _to_json(canonical))
+
+
+def settle(prepared: PreparedSubmission, pk: int | None, existing: ExistingSubmission | None) -> IngestResult:
+    """The outcome of the INSERT: stored (``pk``), or — the id being taken — a retry of the same content from
+    the same site ("already received") or a conflict (409)."""
+    if pk is not None:
+        metrics.SUBMISSIONS_RECEIVED.labels(prepared.source).inc()
+        return IngestResult(prepared.submission_id, "received")
+    if (existing is not None and existing.content_sha256 == prepared.content_sha256
+            and existing.site_id == prepared.site_id):
+        metrics.SUBMISSIONS_DUPLICATE.inc()
+        return IngestResult(prepared.submission_id, "already_received")
+    raise SubmissionConflict(f"submission {prepared.submission_id} was already received with different content",
+                             field="submission_id")
+
+
 class IngestService:
+    """Ingest on the ORM session, in the caller's transaction (batch ingest, legacy import, tests)."""
+
     def __init__(self, session: Session, instruments: InstrumentRegistry) -> None:
         self.session = session
         self.instruments = instruments
@@ -80,60 +161,12 @@ class IngestService:
                legacy_id: str | None = None, instrument: Instrument | None = None,
                require_consent: bool = True, today: date | None = None) -> IngestResult:
         """Validate and store one submission (in the caller's transaction). Raises :class:`AppError`."""
-        try:
-            try:
-                return self._ingest(sub, site_id=site_id, device_id=device_id, source=source, legacy_id=legacy_id,
-                                    instrument=instrument, require_consent=require_consent, today=today)
-            except DataError as exc:  # e.g. a NUL character in a transcript: PostgreSQL text refuses it
-                raise Unprocessable(database_refusal(exc), code="invalid_value") from None
-        except AppError as exc:
-            metrics.SUBMISSIONS_REJECTED.labels(exc.code).inc()
-            raise
-
-    def _ingest(self, sub: Submission, *, site_id: int, device_id: uuid.UUID | None, source: str,
-                legacy_id: str | None, instrument: Instrument | None, require_consent: bool,
-                today: date | None) -> IngestResult:
-        if instrument is None:
-            instrument = self.instruments.find(sub.instrument)
-            if instrument is None:
-                field, message = self.instruments.describe_unknown(sub.instrument)
-                raise UnknownInstrument(message, field=field)
-        problems = check_against_instrument(sub, instrument, today=today or utc_today(),
-                                            require_consent=require_consent)
-        if problems:
-            first = problems[0]
-            more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-            raise Unprocessable(first.message + more, field=first.field, code=first.code)
-        canonical = sub.canonical_json()
-        content = canonical_sha256(canonical)
-        row = self._row(sub, canonical=canonical, content=content, site_id=site_id, device_id=device_id,
-                        source=source, legacy_id=legacy_id)
-        pk = self.repo.insert_with_children(row, payload_json=_to_json(canonical))
-        if pk is None:
-            existing = self.repo.existing(sub.submission_id)
-            if existing is not None and existing.content_sha256 == content and existing.site_id == site_id:
-                metrics.SUBMISSIONS_DUPLICATE.inc()
-                return IngestResult(sub.submission_id, "already_received")
-            raise SubmissionConflict(
-                f"submission {sub.submission_id} was already received with different content",
-                field="submission_id")
-        metrics.SUBMISSIONS_RECEIVED.labels(source).inc()
-        return IngestResult(sub.submission_id, "received")
-
-    @staticmethod
-    def _row(sub: Submission, *, canonical: dict[str, Any], content: str, site_id: int,
-             device_id: uuid.UUID | None, source: str, legacy_id: str | None) -> dict[str, Any]:
-        s = sub.session
-        return {
-            "submission_id": sub.submission_id, "site_id": site_id, "device_id": device_id,
-            "content_sha256": content, "instrument_id": sub.instrument.id,
-            "instrument_language": sub.instrument.language, "instrument_sha256": sub.instrument.content_sha256,
-            "outcome": sub.outcome, "mode": s.mode.value, "session_date": s.session_date,
-            "started_at": s.started_at, "ended_at": s.ended_at, "duration_seconds": s.duration_seconds,
-            "age_at_session": sub.patient.age_at_session, "age_band": age_band(sub.patient.age_at_session),
-            "patient_initials": sub.patient.initials, "patient_birth_date": sub.patient.birth_date,
-            "source": source, "legacy_id": legacy_id,
-        }
+        with _rejections_counted():
+            prepared = prepare_submission(self.instruments, sub, site_id=site_id, device_id=device_id,
+                                          source=source, legacy_id=legacy_id, instrument=instrument,
+                                          require_consent=require_consent, today=today)
+            pk = self.repo.insert_with_children(prepared.row, payload_json=prepared.payload_json)
+            return settle(prepared, pk, None if pk is not None else self.repo.existing(sub.submission_id))
 
     def ingest_batch(self, items: list[Any], *, site_id: int, device_id: uuid.UUID | None) -> list[dict[str, Any]]:
         """Each item in its own savepoint: a bad item is reported and the others are still stored."""
@@ -162,3 +195,18 @@ def _item(index: int, submission_id: Any, status: str, http_status: int,
           error: dict[str, Any] | None) -> dict[str, Any]:
     return {"index": index, "submission_id": submission_id if isinstance(submission_id, str) else None,
             "status": status, "http_status": http_status, "error": error}
+
+
+class AsyncIngestService:
+    """Ingest on an async psycopg connection in autocommit mode: the submission endpoint's path. Same rules and
+    the same INSERT statement as :class:`IngestService`; the statement is its own transaction."""
+
+    def __init__(self, connection: AsyncConnection, instruments: InstrumentRegistry) -> None:
+        self.instruments = instruments
+        self.repo = AsyncSubmissionRepository(connection)
+
+    async def ingest(self, sub: Submission, *, site_id: int, device_id: uuid.UUID) -> IngestResult:
+        with _rejections_counted():
+            prepared = prepare_submission(self.instruments, sub, site_id=site_id, device_id=device_id)
+            pk = await self.repo.insert_with_children(prepared.row, payload_json=prepared.payload_json)
+            return settle(prepared, pk, None if pk is not None else await self.repo.existing(sub.submission_id))

@@ -23,7 +23,8 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, token_secret=TEST_SECRET, environment="development",
-                    db_pool_size=5, db_max_overflow=5, auth_rate_limit_attempts=1000, log_json=True)
+                    db_pool_size=5, db_max_overflow=5, db_ingest_pool_size=2, auth_rate_limit_attempts=1000,
+                    log_json=True)
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +46,19 @@ def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of the app with its lifespan running, as uvicorn runs it (so the submission endpoint
+    takes its production path, the async ingest pool)."""
+    async with app.router.lifespan_context(app):
+        assert app.state.ingest_pool is not None
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+            yield c
+
+
+@pytest.fixture
+async def client_without_lifespan(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app whose lifespan did not run (as schemathesis' ASGI calls): the submission endpoint
+    falls back to its worker-thread path."""
+    assert app.state.ingest_pool is None
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
         yield c
 

@@ -7,8 +7,10 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -27,6 +29,21 @@ from tests.integration.server.factories import (
 
 pytestmark = pytest.mark.anyio
 REGISTRY = InstrumentRegistry.bundled()
+
+
+@pytest.fixture(params=["event-loop", "worker-thread"])
+async def client(request, app) -> AsyncIterator[httpx.AsyncClient]:
+    """Every test here runs on both paths of ``POST /v1/submissions``: the production one (lifespan running,
+    async ingest pool on the event loop) and the fallback one (no lifespan: ORM unit of work in a worker
+    thread). Both must give the same answers and store the same rows."""
+    transport = httpx.ASGITransport(app=app)
+    if request.param == "event-loop":
+        async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            yield c
+    else:
+        assert app.state.ingest_pool is None
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            yield c
 
 
 @pytest.fixture

@@ -116,15 +116,15 @@ def test_payloads_stored_before_0002_survive_it_and_its_downgrade(make_database)
     import psycopg
 
     from kiosk.domain.submission import Submission
-    from sync_server.services.ingest import IngestService
+    from sync_server.services.ingest import prepare_submission
+    from sync_server.services.instruments import InstrumentRegistry
     from tests.conftest_pg import libpq_dsn
     from tests.integration.server.factories import make_submission
 
     url = make_database()
     migrate.upgrade(url, "0001")
     sub = make_submission(voice_items=[1, 2], confirmed_items=[1])
-    row = IngestService._row(sub, canonical=sub.canonical_json(), content=sub.content_sha256(), site_id=0,
-                             device_id=None, source="kiosk", legacy_id=None)
+    row = dict(prepare_submission(InstrumentRegistry.bundled(), sub, site_id=0, device_id=None).row)
     with psycopg.connect(libpq_dsn(url)) as conn:
         row["site_id"] = conn.execute("INSERT INTO sites (code, name) VALUES ('S1', 'Site') RETURNING id").fetchone()[0]
         columns = ", ".join(row)
