@@ -1,14 +1,14 @@
 """Ingest benchmark: ``qlq-server serve --workers 2`` on loopback against a throwaway database, 100 concurrent
-kiosk-like clients posting completed sessions for ~20 s. Prints sessions/s, p50/p95 latency and PASS/FAIL
-against the target (>= 300 sessions/s with p95 <= 200 ms).
+kiosk-like clients posting completed sessions for ~20 s. Prints sessions/s and p50/p95/p99 latency over the
+steady state (the ramp-up while kiosks connect is left out) and PASS/FAIL against the target (>= 300 sessions/s
+with p95 <= 200 ms).
 
-    uv run python bench/server_ingest.py [--seconds 20] [--clients 100] [--workers 2] [--max-sessions 20000]
-                                         [--rate SESSIONS_PER_S]
+    uv run python bench/server_ingest.py [--seconds 20] [--clients 100] [--workers 2] [--rate SESSIONS_PER_S]
 
 By default the clients post back to back (a closed loop), which measures capacity; there, by Little's law, mean
-latency = clients / throughput, so 100 clients can only see p95 <= 200 ms at >= 500 sessions/s. ``--rate 300``
-makes the 100 clients together offer 300 sessions/s (each waits for its next slot, as kiosks do between
-patients), which is how "300 sessions/s with p95 <= 200 ms" is meant to be read.
+latency = clients / throughput, so 100 clients can only see p95 <= 200 ms at >= 500 sessions/s: the default
+run checks both numbers at once. ``--rate 300`` makes the 100 clients together offer 300 sessions/s (each waits
+for its next slot, as kiosks do between patients): the latency a kiosk sees at that load.
 
 Needs the local PostgreSQL (``--server-url``, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres);
 the ``qlq_bench_<random>`` database it creates is dropped at the end. Payloads are real domain submissions
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -37,6 +38,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import psycopg
@@ -177,14 +179,23 @@ class KioskConnection:
         self.reader = self.writer = None
 
 
+STAGGER_S = 0.005  # between two kiosks' first connections
+
+
+class Sample(NamedTuple):
+    client: int  # which kiosk
+    sent: float  # perf_counter when the request was written
+    latency: float  # seconds until the whole response was read
+    status: int
+
+
 async def run_clients(base: str, tokens: list[str], bodies: list[tuple[bytes, bytes]], *, clients: int,
-                      seconds: float, max_sessions: int,
-                      rate: float = 0.0) -> tuple[list[float], dict[int, int], float]:
+                      seconds: float, max_sessions: int, rate: float = 0.0) -> tuple[list[Sample], float]:
     """Each client posts one session after another. With ``rate`` > 0 the clients together offer that many
     sessions per second (each waits for its next slot, as kiosks do between patients); with 0 they post back to
-    back (a closed loop: mean latency is then clients / throughput by Little's law)."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    back (a closed loop: mean latency is then clients / throughput by Little's law). Returns every request's
+    sample and the time the run started."""
+    samples: list[Sample] = []
     sent = 0
     url = httpx.URL(base)
     host, port = url.host, url.port or 80
@@ -196,7 +207,7 @@ async def run_clients(base: str, tokens: list[str], bodies: list[tuple[bytes, by
         kiosk = KioskConnection(host, port, tokens[index % len(tokens)])
         # Kiosks connect independently, not in one burst: a burst of 100 connects is accepted by whichever
         # worker process wakes first (asyncio accepts a whole backlog at once), leaving the others idle.
-        await asyncio.sleep(index * 0.005)
+        await asyncio.sleep(index * STAGGER_S)
         interval = clients / rate if rate > 0 else 0.0
         slot = time.perf_counter()
         try:
@@ -210,15 +221,22 @@ async def run_clients(base: str, tokens: list[str], bodies: list[tuple[bytes, by
                 data = body.replace(old_id, new_id)
                 t0 = time.perf_counter()
                 status, content = await kiosk.post(data)
-                latencies.append(time.perf_counter() - t0)
+                latency = time.perf_counter() - t0
                 if status == 201 and json.loads(content) != {"submission_id": new_id.decode(), "status": "received"}:
                     status = -201  # a 201 that does not acknowledge this submission: counted as a failure
-                statuses[status] = statuses.get(status, 0) + 1
+                samples.append(Sample(index, t0, latency, status))
         finally:
             await kiosk.close()
 
     await asyncio.gather(*(worker(i) for i in range(clients)))
-    return latencies, statuses, time.perf_counter() - started
+    return samples, started
+
+
+def steady_state(samples: list[Sample], started: float, *, seconds: float, ramp: float) -> tuple[list[Sample], float]:
+    """The requests sent after the ramp-up (kiosks still connecting) and before the deadline, and that window's
+    length: throughput and latency are read there, not over the start and the drain."""
+    window = [s for s in samples if started + ramp <= s.sent < started + seconds]
+    return window, seconds - ramp
 
 
 def main() -> int:
@@ -230,7 +248,7 @@ def main() -> int:
                         help="offered sessions/s across all clients (default 0: back to back, a closed loop)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--devices", type=int, default=20)
-    parser.add_argument("--max-sessions", type=int, default=20_000)
+    parser.add_argument("--max-sessions", type=int, default=200_000)
     args = parser.parse_args()
 
     name, url = create_database(args.server_url)
@@ -249,30 +267,51 @@ def main() -> int:
             print("FAIL: the server did not start")
             return 1
         # warm-up: every worker process imports lazily-loaded code and opens pool connections
-        asyncio.run(run_clients(base, tokens, bodies, clients=10, seconds=2, max_sessions=200))
+        warm_up, _ = asyncio.run(run_clients(base, tokens, bodies, clients=10, seconds=2, max_sessions=200))
         cpu_before = time.process_time()
-        latencies, statuses, elapsed = asyncio.run(run_clients(
+        samples, started = asyncio.run(run_clients(
             base, tokens, bodies, clients=args.clients, seconds=args.seconds, max_sessions=args.max_sessions,
             rate=args.rate))
+        elapsed = time.perf_counter() - started
         client_cpu = time.process_time() - cpu_before
+        with psycopg.connect(libpq(url)) as conn:  # what was acknowledged is what is stored, answers included
+            stored, answers = conn.execute(
+                "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM answers)").fetchone() or (0, 0)
     finally:
         if process is not None:
             process.terminate()
             process.wait(20)
         drop_database(args.server_url, name)
 
-    ok = statuses.get(201, 0)
-    rate = ok / elapsed
+    statuses = collections.Counter(s.status for s in samples)
+    ramp = args.clients * STAGGER_S + 1.0
+    window, length = steady_state(samples, started, seconds=args.seconds, ramp=ramp)
+    rate = sum(1 for s in window if s.status == 201) / length
+    latencies = [s.latency for s in window]
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    p50, p95 = quantiles[49] * 1000, quantiles[94] * 1000
+    p50, p95, p99 = quantiles[49] * 1000, quantiles[94] * 1000, quantiles[98] * 1000
     offered = f"{args.rate:.0f}/s" if args.rate > 0 else "back to back (closed loop)"
     print(f"clients={args.clients} offered={offered} workers={args.workers} cpus={os.cpu_count()} "
-          f"duration={elapsed:.1f}s")
-    print(f"responses by status: {dict(sorted(statuses.items()))}")
-    print(f"sessions/s: {rate:.1f}   p50: {p50:.1f} ms   p95: {p95:.1f} ms")
+          f"duration={elapsed:.1f}s load1={os.getloadavg()[0]:.1f}")
+    print(f"responses by status: {dict(sorted(statuses.items()))}; stored afterwards: {stored} submissions, "
+          f"{answers} answers")
+    print(f"steady state ({length:.1f} s after a {ramp:.1f} s ramp-up, {len(window)} requests):")
+    print(f"sessions/s: {rate:.1f}   p50: {p50:.1f} ms   p95: {p95:.1f} ms   p99: {p99:.1f} ms")
+    per_kiosk = collections.defaultdict(list)
+    for sample in window:
+        per_kiosk[sample.client].append(sample.latency)
+    means = sorted(statistics.fmean(v) * 1000 for v in per_kiosk.values())
+    if means:
+        print(f"mean latency per kiosk: lowest {means[0]:.1f} ms, median {statistics.median(means):.1f} ms, "
+              f"highest {means[-1]:.1f} ms (an even spread means no kiosk is starved)")
     print(f"load generator CPU: {100 * client_cpu / elapsed:.0f}% of one core "
-          f"({1000 * client_cpu / max(1, len(latencies)):.2f} ms per request)")
-    passed = rate >= TARGET_RATE and p95 <= TARGET_P95_MS and set(statuses) == {201}
+          f"({1000 * client_cpu / max(1, len(samples)):.2f} ms per request)")
+    # An offered rate of at least the target is met when the server keeps up with it (within 2 %: the clients'
+    # timers are not exact); a lower offered rate cannot pass.
+    kept_up = args.rate >= TARGET_RATE and rate >= 0.98 * args.rate
+    acknowledged = statuses[201] + sum(1 for s in warm_up if s.status == 201)
+    passed = ((rate >= TARGET_RATE or kept_up) and p95 <= TARGET_P95_MS and set(statuses) == {201}
+              and stored == acknowledged and answers == 30 * acknowledged)
     print(f"{'PASS' if passed else 'FAIL'} (target: >= {TARGET_RATE:.0f} sessions/s, p95 <= {TARGET_P95_MS:.0f} ms)")
     return 0 if passed else 1
 
