@@ -66,3 +66,29 @@ async def test_database_down_is_503_with_retry_after(settings, lifespan):
     assert response.json()["error"]["code"] == "database_unavailable"
     assert response.headers["retry-after"] == "5"
     app.state.engine.dispose()
+
+
+async def test_connections_dropped_by_the_database_heal(app, client, accounts, database_url):
+    """After PostgreSQL drops the pool's connections (a restart, a failover), a kiosk gets at most one 503 per
+    dead pooled connection, then the pool reconnects; a 503'd session is stored when the kiosk retries it."""
+    import psycopg
+
+    from tests.conftest_pg import libpq_dsn
+
+    token, _ = accounts.device("SITE-A")
+    pool = app.state.ingest_pool
+    await pool.wait(timeout=10)
+    with psycopg.connect(libpq_dsn(database_url), autocommit=True) as admin:
+        killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE application_name = 'qlq-server-ingest' AND datname = current_database()"
+                               ).fetchone()[0]
+    assert killed == app.state.settings.db_ingest_pool_size
+    subs = [make_submission() for _ in range(2 * killed + 2)]
+    statuses = [(await client.post("/v1/submissions", json=payload(s), headers=bearer(token))).status_code
+                for s in subs]
+    assert set(statuses) <= {201, 503} and statuses.count(503) <= killed and statuses[-2:] == [201, 201]
+    retried = [(await client.post("/v1/submissions", json=payload(s), headers=bearer(token))).status_code
+               for s, status in zip(subs, statuses, strict=True) if status == 503]
+    assert retried == [201] * statuses.count(503)
+    with accounts.session() as db:
+        assert db.scalar(select(func.count()).select_from(StoredSubmission)) == len(subs)
