@@ -17,6 +17,10 @@ DEBIAN_PACKAGES=(
   postgresql postgresql-client
 )
 
+# Optional extras a caller may ask for (run-tests.sh: GNU PSPP, a second, independent reader of the .sav
+# exports). Installed when possible; if that fails the run goes on and the tests needing them say why they skip.
+OPTIONAL_DEBIAN_PACKAGES=(${OPTIONAL_DEBIAN_PACKAGES[@]+"${OPTIONAL_DEBIAN_PACKAGES[@]}"})
+
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 install_debian_packages() {
@@ -53,6 +57,25 @@ install_debian_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+install_optional_packages() {
+  [ ${#OPTIONAL_DEBIAN_PACKAGES[@]} -eq 0 ] && return 0
+  command -v dpkg-query >/dev/null 2>&1 || return 0
+  local missing=()
+  for pkg in "${OPTIONAL_DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      log "optional Debian packages not installed (no root/sudo): ${missing[*]}"; return 0
+    fi
+  fi
+  log "installing optional Debian packages: ${missing[*]}"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" >/dev/null; } || log "could not install ${missing[*]}; the tests that use them will skip"
+}
+
 ensure_uv() {
   if command -v uv >/dev/null 2>&1; then UV=uv; return; fi
   if [ -x "$ROOT/.tools/bin/uv" ]; then UV="$ROOT/.tools/bin/uv"; return; fi
@@ -63,6 +86,7 @@ ensure_uv() {
 }
 
 install_debian_packages
+install_optional_packages
 ensure_uv
 log "installing Python dependencies from uv.lock (kiosk, server, dev tools)"
 (cd "$ROOT" && "$UV" sync --frozen --all-extras --quiet)

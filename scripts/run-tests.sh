@@ -5,6 +5,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+OPTIONAL_DEBIAN_PACKAGES=(pspp)  # GNU PSPP re-reads the .sav exports (tests/unit/server_exports)
 source scripts/bootstrap.sh
 
 export QT_QPA_PLATFORM=offscreen
@@ -14,7 +15,7 @@ export PYTHONDONTWRITEBYTECODE=1
 
 echo "== ruff (lint) =="
 "$UV" run --frozen ruff check .
-echo "== mypy (types, strict on kiosk/domain) =="
+echo "== mypy (types, strict on kiosk/domain and sync_server) =="
 "$UV" run --frozen mypy
 echo "== pytest =="
 "$UV" run --frozen pytest "$@"

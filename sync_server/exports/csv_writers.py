@@ -124,8 +124,7 @@ class _WideCsvRows:
                                   f"{self.instrument.id} does not have")
             method = a.method
             methods[i] = method  # a StrEnum member: its text
-            if a.status is answered:
-                value = a.value
+            if a.status is answered and (value := a.value) is not None:
                 values[i] = ints.get(value) or str(value)
                 voice += method is by_voice
         get, floats = sub.scores.get, self.floats

@@ -13,13 +13,15 @@ target_metadata = Base.metadata
 
 def run_migrations_online() -> None:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    if not url and config.attributes.get("connection") is None:
+        raise RuntimeError("no database: pass database_url (sync_server.migrate) or set sqlalchemy.url")
     connection = config.attributes.get("connection")
     if connection is not None:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = create_engine(str(url), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
             context.configure(connection=conn, target_metadata=target_metadata, transaction_per_migration=True)

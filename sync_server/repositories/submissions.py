@@ -126,7 +126,7 @@ class SubmissionRepository:
         return ExistingSubmission(*row) if row else None
 
     def legacy_exists(self, legacy_id: str) -> bool:
-        return self.session.scalar(select(func.count()).where(StoredSubmission.legacy_id == legacy_id)) > 0
+        return (self.session.scalar(select(func.count()).where(StoredSubmission.legacy_id == legacy_id)) or 0) > 0
 
     def get(self, submission_id: uuid.UUID) -> tuple[StoredSubmission, str] | None:
         row = self.session.execute(select(StoredSubmission, Site.code).join(Site, Site.id == StoredSubmission.site_id)

@@ -3,6 +3,8 @@ Both endpoints are rate limited per client IP (and username), per process."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 
 from sync_server.db import DbSession
@@ -11,7 +13,7 @@ from sync_server.schemas.api import EnrollRequest, EnrollResponse, ErrorResponse
 from sync_server.services.accounts import AccountService
 
 router = APIRouter(tags=["authentication"])
-_ERRORS = {401: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (401, 422, 429)}
 
 
 @router.post("/v1/auth/token", response_model=TokenResponse, responses=_ERRORS,

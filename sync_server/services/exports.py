@@ -22,7 +22,7 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
@@ -77,8 +77,9 @@ def to_export_record(row: ExportRow) -> Any:
     if row.anonymized:
         payload = json.loads(row.payload)
         sub = Submission.model_validate({**payload, "patient": _PLACEHOLDER_PATIENT})
-        sub = sub.model_copy(update={"patient": PatientBlock.model_construct(
-            initials="", birth_date=None, age_at_session=None)})
+        # anonymized: no birth date, no age (model_construct skips validation on purpose)
+        placeholders = PatientBlock.model_construct(initials="", birth_date=None, age_at_session=None)  # type: ignore[arg-type]
+        sub = sub.model_copy(update={"patient": placeholders})
     else:
         sub = Submission.model_validate_json(row.payload)
     device_id = row.device_id
@@ -104,7 +105,7 @@ def write_job(session: Session, job: ExportJob, out: BinaryIO,
     """Write the export into ``out``; returns the rows the writer reports."""
     started = time.perf_counter()
 
-    def records() -> Iterator[Any]:
+    def records() -> Generator[Any, None, None]:
         validate_json, record = Submission.model_validate_json, _writers().ExportRecord
         count = 0
         for batch in read_ahead(export_batches(session, job.where)):
@@ -166,14 +167,14 @@ def stream_job(factory: sessionmaker[Session], job: ExportJob) -> Iterator[bytes
             with factory() as session:
                 if job.fmt == "sav":
                     with tempfile.TemporaryFile(prefix="qlq-export-") as tmp:
-                        write_job(session, job, tmp)  # type: ignore[arg-type]
+                        write_job(session, job, tmp)
                         tmp.seek(0)
                         pipe = _QueuePipe(chunks, cancelled)
                         while block := tmp.read(CHUNK):
                             pipe.write(block)
                 else:
                     out = io.BufferedWriter(_QueuePipe(chunks, cancelled), buffer_size=CHUNK)
-                    write_job(session, job, out)  # type: ignore[arg-type]
+                    write_job(session, job, out)
                     out.flush()
             chunks.put(_DONE)
         except _Cancelled:

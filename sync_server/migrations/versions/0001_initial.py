@@ -8,6 +8,8 @@ Create Date: 2025-11-25
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
@@ -20,7 +22,7 @@ depends_on = None
 TZ = sa.DateTime(timezone=True)
 
 
-def _created() -> sa.Column:
+def _created() -> sa.Column[Any]:
     return sa.Column("created_at", TZ, server_default=sa.func.now(), nullable=False)
 
 
