@@ -5,7 +5,7 @@ event loop, with the async psycopg pool the lifespan opens (``db.make_ingest_poo
 device up, the payload is validated, and ONE INSERT statement (autocommit: its own transaction) stores the
 submission with its answers and scores — two round-trips, no worker thread, no ORM. Worker-thread hand-offs
 fighting for the GIL, ORM result processing and BEGIN/COMMIT round-trips were most of the CPU of the earlier
-thread-based path; connections are handed out in arrival order, so 100 kiosks see even latencies.
+thread-based path; pool connections are handed out in arrival order, so within a worker no kiosk is starved.
 Any other caller (no token, a user token: 401/403), and an app whose lifespan did not run (an in-process test
 client), goes through the ORM unit of work in one worker-thread hop — same rules, same INSERT statement.
 The behaviour is the dependency-based one, in the same order on both paths: a body that is not JSON is refused
