@@ -59,8 +59,9 @@ BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bear
 def principal_for(db: Session, secret: str, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     """Resolve the bearer token to a principal, or raise 401 (missing, unknown, revoked or expired).
 
-    Plain synchronous code on the caller's session: the :func:`authenticate` dependency runs it, and the hot
-    submission endpoint runs it inside its single worker-thread hop (see ``routers/submissions.py``)."""
+    Plain synchronous code on the caller's session: the :func:`authenticate` dependency runs it, and the
+    submission endpoint's fallback path runs it inside its single worker-thread hop (device tokens on the
+    production path go through :func:`device_principal`; see ``routers/submissions.py``)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated()
     token = credentials.credentials

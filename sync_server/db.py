@@ -1,12 +1,13 @@
 """Engine, session factory, the request-scoped session dependency, and the ingest connection pool.
 
-The dependency (or, on the hot submission endpoint, the same :func:`unit_of_work` run inside the endpoint's one
-worker-thread hop) is the only place that commits: it commits when the endpoint returns and rolls back when it
-raises, so a request is one transaction and nothing is ever half-written. It is declared with
+The dependency (or, on the submission endpoint's fallback path, the same :func:`unit_of_work` run inside the
+endpoint's one worker-thread hop) is the only place that commits: it commits when the endpoint returns and
+rolls back when it raises, so a request is one transaction and nothing is ever half-written. It is declared with
 ``scope="function"`` so the commit happens before the response is sent (a failed commit is then an error
 response, not a 201 for data that was never stored).
 
-``POST /v1/submissions`` (every kiosk, every session) does not use the engine: it runs on the event loop with
+``POST /v1/submissions`` (every kiosk, every session) does not use the engine when the lifespan runs (always
+under uvicorn): for a device token it runs on the event loop with
 an asynchronous psycopg pool (:func:`make_ingest_pool`, opened and closed by the app's lifespan) in autocommit
 mode, where the device lookup and the one INSERT statement that stores a submission whole are each their own
 transaction. No worker thread, no ORM, two round-trips: see ``routers/submissions.py``.
