@@ -92,3 +92,57 @@ async def test_connections_dropped_by_the_database_heal(app, client, accounts, d
     assert retried == [201] * statuses.count(503)
     with accounts.session() as db:
         assert db.scalar(select(func.count()).select_from(StoredSubmission)) == len(subs)
+
+
+_ODD_VALUES = [None, "", " ", -1, 0, 10**20, 1.5, float("-0.0"), True, [], {}, "x" * 3000, "a\x00b", "2999-01-01",
+               "1900-01-01T00:00:00", "not-a-uuid", "11111111-1111-1111-1111-111111111111", {"nested": [1]}, "é" * 50]
+
+
+def _paths(node: object, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            out += _paths(value, (*prefix, index))
+    return out
+
+
+def _mutated(data: dict, rng) -> dict:
+    """The payload with one to three random places replaced by an odd value or removed."""
+    import copy
+
+    data = copy.deepcopy(data)
+    for _ in range(rng.randint(1, 3)):
+        path = rng.choice(_paths(data))
+        parent = data
+        for step in path[:-1]:
+            parent = parent[step]
+        if rng.random() < 0.2 and isinstance(parent, dict):
+            parent.pop(path[-1], None)
+        else:
+            parent[path[-1]] = rng.choice(_ODD_VALUES)
+    return data
+
+
+async def test_random_damage_never_gives_a_server_error(client, accounts):
+    """Fuzzing the production path: 300 payloads damaged at random places (seeded, so a failure reproduces)
+    are each refused with a 4xx naming a code, or stored whole; never a 5xx, never a half-stored session."""
+    import random
+
+    from sync_server.models import Answer
+
+    rng = random.Random(20261125)
+    token, _ = accounts.device("SITE-A")
+    stored = 0
+    for attempt in range(300):
+        body = _mutated(payload(make_submission()), rng)
+        response = await client.post("/v1/submissions", json=body, headers=bearer(token))
+        assert response.status_code in (200, 201, 409, 422), (attempt, response.status_code, response.text)
+        if response.status_code >= 400:
+            assert response.json()["error"]["code"], response.text
+        stored += response.status_code == 201
+    with accounts.session() as db:
+        assert db.scalar(select(func.count()).select_from(StoredSubmission)) == stored
+        assert db.scalar(select(func.count()).select_from(Answer)) == 30 * stored
