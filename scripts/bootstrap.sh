@@ -23,57 +23,60 @@ OPTIONAL_DEBIAN_PACKAGES=(${OPTIONAL_DEBIAN_PACKAGES[@]+"${OPTIONAL_DEBIAN_PACKA
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
+# MISSING = those of the given Debian packages that are not installed.
+find_missing() {
+  MISSING=()
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || MISSING+=("$pkg")
+  done
+}
+
+# apt_install WHAT PKG...: install with apt-get, as root or through sudo; fails (1) when neither is possible.
+apt_install() {
+  local what="$1"; shift
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      log "$what not installed (no root/sudo): apt-get install $*"; return 1
+    fi
+  fi
+  log "installing $what: $*"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "$@" >/dev/null
+}
+
 install_debian_packages() {
   command -v dpkg-query >/dev/null 2>&1 || { log "not a Debian system: install the equivalent of: ${DEBIAN_PACKAGES[*]}"; return 0; }
-  local missing=()
-  for pkg in "${DEBIAN_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done
+  find_missing "${DEBIAN_PACKAGES[@]}"
+  local missing=(${MISSING[@]+"${MISSING[@]}"})
   # A python3 from elsewhere (pyenv, a venv) is fine: don't pull Debian's just for it.
   if command -v python3 >/dev/null 2>&1 && python3 -c 'import sys, venv; assert sys.version_info >= (3, 11)' 2>/dev/null; then
     local keep=()
-    for pkg in "${missing[@]}"; do
+    for pkg in ${missing[@]+"${missing[@]}"}; do
       case "$pkg" in python3|python3-dev|python3-venv|python3-pip) ;; *) keep+=("$pkg") ;; esac
     done
-    missing=("${keep[@]}")
+    missing=(${keep[@]+"${keep[@]}"})
   fi
   # postgresql: only needed when no server answers; the machine's own server is preferred.
   if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || [ -n "${QLQ_TEST_DATABASE_URL:-}" ]; then
     local keep=()
-    for pkg in "${missing[@]}"; do
+    for pkg in ${missing[@]+"${missing[@]}"}; do
       case "$pkg" in postgresql) ;; *) keep+=("$pkg") ;; esac
     done
-    missing=("${keep[@]}")
+    missing=(${keep[@]+"${keep[@]}"})
   fi
   [ ${#missing[@]} -eq 0 ] && return 0
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-      log "missing Debian packages and no root/sudo: apt-get install ${missing[*]}"; return 1
-    fi
-  fi
-  log "installing Debian packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_install "Debian packages" "${missing[@]}"
 }
 
 install_optional_packages() {
   [ ${#OPTIONAL_DEBIAN_PACKAGES[@]} -eq 0 ] && return 0
   command -v dpkg-query >/dev/null 2>&1 || return 0
-  local missing=()
-  for pkg in "${OPTIONAL_DEBIAN_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-      log "optional Debian packages not installed (no root/sudo): ${missing[*]}"; return 0
-    fi
-  fi
-  log "installing optional Debian packages: ${missing[*]}"
-  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-      "${missing[@]}" >/dev/null; } || log "could not install ${missing[*]}; the tests that use them will skip"
+  find_missing "${OPTIONAL_DEBIAN_PACKAGES[@]}"
+  [ ${#MISSING[@]} -eq 0 ] && return 0
+  apt_install "optional Debian packages" "${MISSING[@]}" \
+    || log "could not install ${MISSING[*]}; the tests that use them will say why they skip"
 }
 
 ensure_uv() {
