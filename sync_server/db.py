@@ -7,10 +7,10 @@ rolls back when it raises, so a request is one transaction and nothing is ever h
 response, not a 201 for data that was never stored).
 
 ``POST /v1/submissions`` (every kiosk, every session) does not use the engine when the lifespan runs (always
-under uvicorn): for a device token it runs on the event loop with
-an asynchronous psycopg pool (:func:`make_ingest_pool`, opened and closed by the app's lifespan) in autocommit
-mode, where the device lookup and the one INSERT statement that stores a submission whole are each their own
-transaction. No worker thread, no ORM, two round-trips: see ``routers/submissions.py``.
+under uvicorn): for a device token it runs on the event loop with an asynchronous psycopg pool
+(:func:`make_ingest_pool`, opened and closed by the app's lifespan) in autocommit mode, where the device lookup
+and the one INSERT statement that stores a submission whole are each their own transaction. No worker thread,
+no ORM, two round-trips: see ``routers/submissions.py``.
 """
 
 from __future__ import annotations
