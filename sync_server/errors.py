@@ -19,6 +19,8 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sync_server import metrics
+
 log = logging.getLogger("sync_server.errors")
 
 
@@ -155,6 +157,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_down(request: Request, exc: Exception) -> JSONResponse:
         # Database unreachable, connection lost, or no pool connection within QLQ_DB_POOL_TIMEOUT_SECONDS.
         log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
+        metrics.DATABASE_UNAVAILABLE.inc()
         error = DatabaseUnavailable()
         return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 

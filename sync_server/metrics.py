@@ -1,4 +1,5 @@
-"""Prometheus metrics: HTTP requests by route template and status, latency, submissions, exports.
+"""Prometheus metrics: HTTP requests by route template and status, latency, submissions, the ingest pool's
+waits and database outages, exports.
 
 Metrics live in one module-level registry (an app factory called many times in tests must not register
 them twice). With several uvicorn workers each process counts on its own; ``qlq-server serve --workers N``
@@ -25,6 +26,13 @@ SUBMISSIONS_DUPLICATE = Counter("qlq_submissions_duplicate_total",
                                 "Submissions received again with the same content (retries)", registry=REGISTRY)
 SUBMISSIONS_REJECTED = Counter("qlq_submissions_rejected_total", "Submissions refused, by error code",
                                ["code"], registry=REGISTRY)
+INGEST_POOL_WAIT = Histogram("qlq_ingest_pool_wait_seconds",
+                             "Time a submission waited for a connection of the ingest pool (saturation signal)",
+                             registry=REGISTRY,
+                             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+DATABASE_UNAVAILABLE = Counter("qlq_database_unavailable_total",
+                               "Requests answered 503 database_unavailable (database unreachable, or no "
+                               "connection free within QLQ_DB_POOL_TIMEOUT_SECONDS)", registry=REGISTRY)
 EXPORT_DURATION = Histogram("qlq_export_duration_seconds", "Time to stream one export, by format", ["format"],
                             registry=REGISTRY, buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
 EXPORT_ROWS = Counter("qlq_export_rows_total", "Rows written by exports, by format", ["format"],

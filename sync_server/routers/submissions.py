@@ -16,6 +16,7 @@ first (422), then the caller is authenticated (401) and must be a device (403), 
 from __future__ import annotations
 
 import email.message
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -31,6 +32,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from kiosk.domain.submission import Submission
+from sync_server import metrics
 from sync_server.auth import BearerCredentials, DeviceCaller, device_principal, ensure_role, principal_for
 from sync_server.db import DbSession, unit_of_work
 from sync_server.errors import DatabaseUnavailable, PayloadTooLarge
@@ -91,10 +93,13 @@ def _validate_submission(data: Any) -> Submission:
 async def _connection(pool: AsyncConnectionPool[AsyncConnection]) -> AsyncIterator[AsyncConnection]:
     """A connection of the ingest pool; no connection within the pool timeout, or a database that cannot be
     reached, is a 503 ``database_unavailable`` (the kiosk keeps the session queued and retries)."""
+    asked = time.perf_counter()
     try:
         async with pool.connection() as connection:
+            metrics.INGEST_POOL_WAIT.observe(time.perf_counter() - asked)
             yield connection
     except (PoolTimeout, psycopg.OperationalError) as exc:
+        metrics.DATABASE_UNAVAILABLE.inc()
         raise DatabaseUnavailable() from exc
 
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from sync_server import metrics
 from sync_server.app import create_app
 from sync_server.models import StoredSubmission
 from tests.integration.server.factories import bearer, make_submission, payload
@@ -24,6 +25,8 @@ async def test_device_submissions_are_served_by_the_ingest_pool(app, client, acc
     responses = [await client.post("/v1/submissions", json=payload(s), headers=bearer(token)) for s in subs]
     assert [r.status_code for r in responses] == [201] * 12
     assert pool.get_stats()["requests_num"] - before >= 12  # each request took a connection from the pool
+    waits = await client.get("/metrics")
+    assert "qlq_ingest_pool_wait_seconds_count" in waits.text
     with accounts.session() as db:
         assert db.scalar(select(func.count()).select_from(StoredSubmission)) == 12
     # a researcher token on the endpoint is refused the same way as on every device-only endpoint
@@ -48,6 +51,10 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])  # nothing listens there once the socket is closed
 
 
+def _outages() -> float:
+    return metrics.REGISTRY.get_sample_value("qlq_database_unavailable_total") or 0.0
+
+
 @pytest.mark.parametrize("lifespan", [True, False], ids=["event-loop", "worker-thread"])
 async def test_database_down_is_503_with_retry_after(settings, lifespan):
     down = settings.model_copy(update={
@@ -55,6 +62,7 @@ async def test_database_down_is_503_with_retry_after(settings, lifespan):
         "db_pool_timeout_seconds": 0.5})
     app = create_app(down)
     sub = make_submission()
+    outages = _outages()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         if lifespan:
             async with app.router.lifespan_context(app):
@@ -65,6 +73,7 @@ async def test_database_down_is_503_with_retry_after(settings, lifespan):
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "database_unavailable"
     assert response.headers["retry-after"] == "5"
+    assert _outages() == outages + 1  # counted once per refused request
     app.state.engine.dispose()
 
 
