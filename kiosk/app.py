@@ -20,8 +20,14 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.viewmodels.options import KioskSettings
+
+if TYPE_CHECKING:  # annotations only: this module imports its heavy parts lazily (cold start)
+    from kiosk.audio.service import AudioService
+    from kiosk.storage.interface import SessionStore
+    from kiosk.viewmodels.kiosk_vm import KioskStatus
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +46,7 @@ def _database_path(demo: bool, data_dir: Path | None) -> tuple[Path, tempfile.Te
     return paths.database_path(), None
 
 
-def _audio_service(autopilot: bool):
+def _audio_service(autopilot: bool) -> AudioService:
     """The Qt player over the bundled audio pack; silent under the autopilot (no timing from media)."""
     from kiosk.audio.silent import SilentAudioService
 
@@ -76,7 +82,7 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
     audio = _audio_service(bool(autopilot))
     settings = KioskSettings(answer_beat_ms=0) if autopilot else None
 
-    def open_store():
+    def open_store() -> SessionStore:
         # Imported here, on the DB thread, while the GUI thread builds the window: SQLAlchemy is slow to import.
         from kiosk.storage.sqlite_store import SqliteSessionStore
 
@@ -94,7 +100,7 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
 
         Autopilot(window, autopilot)
     if exit_when_ready:
-        def ready(status) -> None:
+        def ready(status: KioskStatus) -> None:
             if status.ready:
                 sys.stdout.write("READY\n")
                 sys.stdout.flush()

@@ -12,6 +12,7 @@ SQLite connections belong to the thread that opened them, which is one more reas
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -58,7 +59,7 @@ class TaskManager(QObject):
             try:
                 result = fn()
             except BaseException as exc:
-                self._finish(lambda err=exc: self._call_error(on_error, err))
+                self._finish(functools.partial(self._call_error, on_error, exc))
                 raise
             self._finish(lambda: on_done(result) if on_done is not None else None)
             return result

@@ -15,7 +15,7 @@ export PYTHONDONTWRITEBYTECODE=1
 
 echo "== ruff (lint) =="
 "$UV" run --frozen ruff check .
-echo "== mypy (types, strict on kiosk/domain and sync_server) =="
+echo "== mypy (types, strict on kiosk and sync_server) =="
 "$UV" run --frozen mypy
 echo "== pytest =="
 "$UV" run --frozen pytest "$@"

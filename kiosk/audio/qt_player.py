@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtCore import QObject, QTimer, QUrl
 
 from kiosk.audio.service import AudioService
+
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QSoundEffect
 
 log = logging.getLogger(__name__)
 
@@ -26,24 +30,25 @@ log = logging.getLogger(__name__)
 class QtAudioService(AudioService):
     """QSoundEffect over a folder of WAV files."""
 
-    def __init__(self, pack_dir: Path, parent=None) -> None:
+    def __init__(self, pack_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pack_dir = pack_dir
-        self._effect = None  # created on the first recording played: QtMultimedia is slow to start
+        self._effect: QSoundEffect | None = None  # made on the first recording played: QtMultimedia is slow to start
         self._volume = 1.0
         self._playing: str | None = None
         self._started = False  # the current effect has been seen playing (so "not playing" means it ended)
 
-    def _ensure_effect(self):
+    def _ensure_effect(self) -> QSoundEffect:
         if self._effect is None:
             from PySide6.QtMultimedia import QSoundEffect
 
-            self._effect = QSoundEffect(self)
-            self._effect.setVolume(self._volume)
-            self._effect.playingChanged.connect(self._on_playing_changed)
-            self._effect.statusChanged.connect(self._on_status)
+            effect = QSoundEffect(self)
+            effect.setVolume(self._volume)
+            effect.playingChanged.connect(self._on_playing_changed)
+            effect.statusChanged.connect(self._on_status)
             self._error_status = QSoundEffect.Status.Error
             self._ready_status = QSoundEffect.Status.Ready
+            self._effect = effect
         return self._effect
 
     def set_language(self, language: str) -> None:

@@ -6,7 +6,7 @@ screens run the very same code paths with or without a sound card.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer
 
 from kiosk.audio.service import AudioService
 
@@ -14,7 +14,7 @@ from kiosk.audio.service import AudioService
 class SilentAudioService(AudioService):
     """Plays nothing. ``played`` lists ``(prompt_id, text)`` in order; ``finished`` follows on the event loop."""
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.played: list[tuple[str, str]] = []
         self._volume = 1.0

@@ -52,7 +52,12 @@ class Autopilot(QObject):
         self._started = False
         window.vm.status_changed.connect(self._on_status)
         window.vm.session_started.connect(self._on_session)
-        window.vm.form_errors.connect(lambda e: e and emit(f"FORM-ERRORS {sorted(e)}"))
+        window.vm.form_errors.connect(self._on_form_errors)
+
+    @staticmethod
+    def _on_form_errors(errors: dict[str, str]) -> None:
+        if errors:
+            emit(f"FORM-ERRORS {sorted(errors)}")
 
     def _on_status(self, status: KioskStatus) -> None:
         if self._started or not status.ready or status.corrupt_message or not status.has_pin:

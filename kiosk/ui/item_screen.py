@@ -9,6 +9,7 @@ indicator, so adding voice changes no layout.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.ui import theme
@@ -97,7 +98,7 @@ class ItemView(QWidget):
         prefs.changed.connect(lambda _s: self._fit_buttons())
 
     # ------------------------------------------------------------------ rendering
-    def render(self, state: ScreenState) -> None:
+    def show_state(self, state: ScreenState) -> None:
         if state.kind is not ScreenKind.ITEM or state.item is None:
             return
         item = state.item
@@ -151,7 +152,7 @@ class ItemView(QWidget):
         for b in self.buttons:
             b.setMinimumHeight(height)
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_buttons()
 

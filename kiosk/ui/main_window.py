@@ -12,6 +12,7 @@ restarts the inactivity countdown of the running session (ticked once a second).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.ui import theme
@@ -21,7 +22,7 @@ from kiosk.ui.patient_screens import SessionView
 from kiosk.ui.pin_screens import PinPage, PinSetupPage
 from kiosk.ui.widgets import NurseCorner, label
 from kiosk.viewmodels.kiosk_vm import KioskStatus, KioskViewModel
-from kiosk.viewmodels.options import DEMO_PIN
+from kiosk.viewmodels.options import DEMO_PIN, KioskSettings
 from kiosk.viewmodels.session_vm import SessionViewModel
 from kiosk.viewmodels.summary import summarise
 
@@ -38,7 +39,7 @@ class KioskGuard(QObject):
         kind = event.type()
         if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
             self.activity.emit()
-        elif kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride):
+        elif kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and isinstance(event, QKeyEvent):
             key = event.key()
             alt_f4 = key == Qt.Key.Key_F4 and bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
             if key == Qt.Key.Key_Escape or alt_f4:
@@ -125,7 +126,7 @@ class MainWindow(QWidget):
         if self.session is not None:
             self.session.tick()
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.corner.move(self.width() - self.corner.width(), 0)
         self.corner.raise_()
@@ -172,7 +173,7 @@ class MainWindow(QWidget):
         self.admin.show_settings(self.vm.settings, pending_text(self.vm.status.pending), running)
         self.stack.setCurrentWidget(self.admin)
 
-    def _save_settings(self, settings) -> None:
+    def _save_settings(self, settings: KioskSettings) -> None:
         self.vm.save_settings(settings)
         self._leave_pin()
 
@@ -187,7 +188,7 @@ class MainWindow(QWidget):
         self.exited.emit()
         self.close()
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.allow_close:
             event.accept()
         else:

@@ -15,7 +15,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -83,7 +85,7 @@ class NurseScreen(QWidget):
         columns.addLayout(left, 3)
         columns.addLayout(right, 2)
         root.addLayout(columns, 1)
-        self.errors: dict[str, QWidget] = {}
+        self.errors: dict[str, QLabel] = {}
         year = clock.today().year
         self.initials = QLineEdit()
         self.initials.setPlaceholderText("ex. J D")
@@ -118,7 +120,7 @@ class NurseScreen(QWidget):
 
         right.addWidget(label("Mode de réponse", wrap=False))
         self.mode_group = QButtonGroup(self)
-        self.mode_buttons: dict[Mode, QWidget] = {}
+        self.mode_buttons: dict[Mode, QPushButton] = {}
         for mode in (Mode.VOICE_CONTINUOUS, Mode.VOICE_ON_DEMAND, Mode.TOUCH):
             b = button(MODE_LABELS[mode], "choice")
             b.setCheckable(True)
@@ -195,7 +197,7 @@ class NurseScreen(QWidget):
         self.message.hide()
         self._vm.start_session(self.form())
 
-    def show_errors(self, errors: dict) -> None:
+    def show_errors(self, errors: dict[str, str]) -> None:
         for key, widget in self.errors.items():
             text = errors.get(key, "")
             widget.setText(text)

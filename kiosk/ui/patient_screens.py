@@ -8,7 +8,16 @@ the old one, so nothing of a previous patient can stay on screen or be navigated
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSlider, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.ui import theme
 from kiosk.ui.item_screen import ItemView, PatientToolbar, button
@@ -93,7 +102,7 @@ class CheckView(QWidget):
         self._audio_page, self._mic_page, self._failed_page = audio, mic, failed
 
     @staticmethod
-    def _yes_no(layout: QVBoxLayout) -> tuple[QWidget, QWidget]:
+    def _yes_no(layout: QVBoxLayout) -> tuple[QPushButton, QPushButton]:
         row = QHBoxLayout()
         yes, no = button("Oui", "primary"), button("Non")
         for b in (yes, no):
@@ -206,14 +215,14 @@ class SessionView(QStackedWidget):
                        ScreenKind.END: self.end}
         for page in self._pages.values():
             self.addWidget(page)
-        vm.screen_changed.connect(self.render)
-        self.render(vm.screen, first=True)
+        vm.screen_changed.connect(self.show_state)
+        self.show_state(vm.screen, first=True)
 
-    def render(self, state: ScreenState, first: bool = False) -> None:
+    def show_state(self, state: ScreenState, first: bool = False) -> None:
         previous = self.currentWidget()
         page = self._pages[state.kind]
         if state.kind is ScreenKind.ITEM:
-            self.items.render(state)
+            self.items.show_state(state)
         elif state.kind is ScreenKind.REVIEW:
             self.review_text.setText(review_text(state.unanswered))
         elif state.kind is ScreenKind.END:
@@ -241,6 +250,6 @@ class PauseView(QWidget):
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(text)
 
-    def mousePressEvent(self, event) -> None:
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         self._vm.resume()
         event.accept()

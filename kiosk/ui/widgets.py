@@ -10,7 +10,7 @@ from datetime import date
 from typing import ClassVar
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 from kiosk.ui import theme
@@ -67,7 +67,7 @@ class AnswerButton(QAbstractButton):
     def hasHeightForWidth(self) -> bool:
         return True
 
-    def paintEvent(self, _event) -> None:
+    def paintEvent(self, _event: QPaintEvent) -> None:
         c = theme.colors()
         selected = self.isChecked() or self.isDown()
         painter = QPainter(self)
@@ -141,7 +141,7 @@ class LevelMeter(QWidget):
         self.peak = max(self.peak, self._level)
         self.update()
 
-    def paintEvent(self, _event) -> None:
+    def paintEvent(self, _event: QPaintEvent) -> None:
         c = theme.colors()
         painter = QPainter(self)
         bars = 20

@@ -174,7 +174,7 @@ class SessionViewModel(QObject):
         return self._audio.volume()
 
     # ------------------------------------------------------------------ the one path to the store
-    def _commit(self, mutate: Callable[[datetime], None], *, beat_ms: int = 0,
+    def _commit(self, mutate: Callable[[datetime], object], *, beat_ms: int = 0,
                 saved: Callable[[], None] | None = None, force: bool = False) -> bool:
         if self._busy and not force:
             return False
