@@ -3,7 +3,9 @@
 
 FHIR version: **R4B (4.3.0)**, through ``fhir.resources.R4B``. fhir.resources 8 ships R5 as its default
 models plus ``R4B`` and ``STU3`` subpackages; there is no plain R4 (4.0.1) package. Questionnaire,
-QuestionnaireResponse and Bundle are unchanged between R4 and R4B for everything used here.
+QuestionnaireResponse and Bundle are unchanged between R4 and R4B for everything used here, and the tests check
+it: the same bytes also parse strictly with the R4 (4.0.1) models of SMART on FHIR's ``fhirclient``
+(``tests/unit/server_exports/test_fhir_export.py``), so the file is valid R4 and R4B.
 
 The bundle is written as a stream: the opening (``{"resourceType":"Bundle",...,"entry":[``), then each entry
 as soon as it is built, then ``]}``. The bundle header and the Questionnaire are built through their

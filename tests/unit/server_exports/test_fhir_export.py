@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 
+import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from fhirclient.models.bundle import Bundle as R4Bundle
+from fhirclient.models.fhirabstractbase import FHIRValidationError
 
 from sync_server.exports import write_export
 from sync_server.exports.fhir import (
@@ -112,3 +116,28 @@ def test_streamed_json_equals_the_validated_model() -> None:
     streamed = json.loads(raw)["entry"][1]["resource"]
     model = build_response(record(sub), fr())
     assert streamed == json.loads(model.model_dump_json(exclude_none=True))
+
+
+def test_the_bundle_is_valid_fhir_r4_as_well() -> None:
+    """fhir.resources has R4B (4.3.0) models, not R4 (4.0.1): the same bytes are parsed by the R4 models of
+    SMART on FHIR's ``fhirclient``, strictly (every element known to R4 and of its R4 type, required ones present),
+    so the "unchanged between R4 and R4B" claim of ``exports/fhir.py`` is checked, not assumed."""
+    sub = voice_with_changes()
+    legacy = sub.model_copy(update={"submission_id": uuid.uuid4(),
+                                    "instrument": sub.instrument.model_copy(update={"content_sha256": "ab" * 32})})
+    records = [record(s) for s in all_submissions()] + [record(legacy, source="legacy-prototype", legacy_id="L-9")]
+    raw, bundle = export_bundle(records)
+    assert len({entry.fullUrl for entry in bundle.entry or []}) == len(records) + 1
+    parsed = R4Bundle(json.loads(raw), strict=True)
+    kinds = [entry.resource.resource_type for entry in parsed.entry]
+    assert kinds == ["Questionnaire"] + ["QuestionnaireResponse"] * (len(kinds) - 1)
+    assert len(parsed.entry) == len(bundle.entry or [])
+    # the check can fail: an element R4 does not define, or one of the wrong type, is refused
+    damaged = json.loads(raw)
+    damaged["entry"][1]["resource"]["item"][0]["answer"][0]["valueFrobnicate"] = 1
+    with pytest.raises(FHIRValidationError, match="valueFrobnicate"):
+        R4Bundle(damaged, strict=True)
+    damaged = json.loads(raw)
+    damaged["entry"][0]["resource"]["item"] = "not a list"
+    with pytest.raises(FHIRValidationError):
+        R4Bundle(damaged, strict=True)
