@@ -19,6 +19,7 @@ Mapping decisions:
 - every produced submission is run through ``check_against_instrument`` (against :func:`legacy_instrument`,
   without consent); what it finds becomes a problem. This applies the server's own date rules: age
   18..120 and birth before the session date, stricter than the bare 0..150 plausibility check done first.
+- session_date = today_date, else the calendar day created_at was written on (its own offset, not UTC's);
 - started_at = created_at (else the first response), ended_at = completed_at (else the last response, else
   created_at), frozen_at = ended_at: nothing depends on the import time, so a re-import yields the very
   same payload (same content hash);
@@ -210,7 +211,9 @@ def _build(session: sqlite3.Row, responses: list[sqlite3.Row], instrument: Instr
     birth = _value(here, "birth_date", parse_date, session["birth_date"])
     created = _value(here, "created_at", parse_datetime, session["created_at"])
     completed = _value(here, "completed_at", parse_datetime, session["completed_at"])
-    session_date = _value(here, "today_date", parse_date, session["today_date"]) or (created and created.date())
+    # Without today_date, the day created_at was written on (its own offset, not shifted to UTC).
+    session_date = (_value(here, "today_date", parse_date, session["today_date"])
+                    or (created and _value(here, "created_at", parse_date, session["created_at"])))
     if birth is None:
         raise _Reject(here, "birth_date is empty")
     if session_date is None:

@@ -169,6 +169,23 @@ def test_date_forms(tmp_path: Path) -> None:
     assert epoch.session.ended_at == datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
 
 
+def test_javascript_date_strings(tmp_path: Path) -> None:
+    """The prototype's JavaScript may have stored Date.toString() / toUTCString() text rather than ISO."""
+    db = LegacyDb(tmp_path / "js.db")
+    db.full("js", birth_date="Wed Apr 12 1950 00:00:00 GMT+0100 (heure normale d’Europe centrale)",
+            today_date=None, created_at="Tue Mar 05 2024 09:00:00 GMT+0100 (heure normale d’Europe centrale)",
+            completed_at="Tue, 05 Mar 2024 10:00:00 GMT")
+    sub = by_id(read(db))["js"].submission
+    assert sub.patient.birth_date == date(1950, 4, 12)  # the calendar day as written, not shifted to UTC
+    assert sub.session.session_date == date(2024, 3, 5)
+    db = LegacyDb(tmp_path / "late.db")
+    db.full("late", today_date=None, created_at="2024-03-05T00:30:00+01:00", completed_at="2024-03-05T11:00:00+01:00")
+    late = by_id(read(db))["late"].submission
+    assert late.session.session_date == date(2024, 3, 5)  # the clinic's day, though 23:30 UTC on the 4th
+    assert (sub.session.started_at, sub.session.ended_at) == (datetime(2024, 3, 5, 8, 0, tzinfo=UTC),
+                                                              datetime(2024, 3, 5, 10, 0, tzinfo=UTC))
+
+
 def test_initials_are_kept_loosely(db: LegacyDb) -> None:
     db.full("long", initials="  Jean-Christophe Dupont ")
     db.full("blank", initials="   ")
