@@ -25,19 +25,22 @@ log = logging.getLogger("sync_server.errors")
 
 
 class AppError(Exception):
-    """An expected failure. Subclasses fix ``status`` and ``code``."""
+    """An expected failure. Subclasses fix ``status`` and ``code``, and may give a default message and the
+    headers their responses always carry."""
 
     status: int = 400
     code: str = "bad_request"
+    default_message: str = "the request was refused"
+    default_headers: dict[str, str] | None = None
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+    def __init__(self, message: str | None = None, *, field: str | None = None, code: str | None = None,
                  headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        self.message = self.default_message if message is None else message
+        super().__init__(self.message)
         self.field = field
         if code is not None:
             self.code = code
-        self.headers = headers
+        self.headers = self.default_headers if headers is None else headers
 
     def body(self) -> dict[str, Any]:
         return error_body(self.code, self.message, self.field)
@@ -45,10 +48,8 @@ class AppError(Exception):
 
 class NotAuthenticated(AppError):
     status, code = 401, "not_authenticated"
-
-    def __init__(self, message: str = "a valid bearer token is required", **kw: Any) -> None:
-        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
-        super().__init__(message, **kw)
+    default_message = "a valid bearer token is required"
+    default_headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012 - read-only class default
 
 
 class Forbidden(AppError):
@@ -87,11 +88,8 @@ class DatabaseUnavailable(ServiceUnavailable):
     """The database cannot be reached, or no connection came free in time: nothing was stored, retry later."""
 
     code = "database_unavailable"
-
-    def __init__(self, message: str = "the database is unavailable; nothing was stored, retry later",
-                 **kw: Any) -> None:
-        kw.setdefault("headers", {"Retry-After": "5"})
-        super().__init__(message, **kw)
+    default_message = "the database is unavailable; nothing was stored, retry later"
+    default_headers = {"Retry-After": "5"}  # noqa: RUF012 - read-only class default
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
