@@ -79,14 +79,20 @@ install_optional_packages() {
     || log "could not install ${MISSING[*]}; the tests that use them will say why they skip"
 }
 
+UV_VERSION=0.13.9  # the uv installed when none is on PATH (pinned: its options and lock format change)
+
 ensure_uv() {
   if command -v uv >/dev/null 2>&1; then UV=uv; return; fi
   if [ -x "$ROOT/.tools/bin/uv" ]; then UV="$ROOT/.tools/bin/uv"; return; fi
-  log "installing uv (into .tools/, from PyPI)"
+  log "installing uv $UV_VERSION (into .tools/, from PyPI)"
   python3 -m venv "$ROOT/.tools"
-  "$ROOT/.tools/bin/pip" install -q uv
+  "$ROOT/.tools/bin/pip" install -q "uv==$UV_VERSION"
   UV="$ROOT/.tools/bin/uv"
 }
+
+# uv trusts the system's CA certificates (as pip and git do), not only its bundled Mozilla roots: on a network
+# that inspects TLS, its CA is installed system-wide and downloads from PyPI fail without it.
+export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-1}"
 
 install_debian_packages
 install_optional_packages
