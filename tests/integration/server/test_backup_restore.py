@@ -7,8 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from sync_server.repositories.accounts import SiteRepository
@@ -49,8 +51,9 @@ def test_backup_then_restore_into_a_fresh_database(accounts, settings, make_data
     assert counts(fresh) == before
     # the restored audit table is still append-only
     engine = create_engine(fresh, poolclass=NullPool)
-    with engine.connect() as connection, pytest.raises(Exception, match="append-only"):
+    with engine.connect() as connection, pytest.raises(ProgrammingError, match="append-only") as refused:
         connection.execute(text("TRUNCATE audit_events"))
+    assert isinstance(refused.value.orig, psycopg.errors.InsufficientPrivilege)
     engine.dispose()
 
 
