@@ -162,6 +162,9 @@ summary() {
     after_kib="$(dpkg_kib)"
     printf '%-44s %s\n' ".venv (du -sh)" "$(size $REPO_IN/.venv)"
     printf '%-44s %s\n' "uv cache (du -sh ~/.cache/uv)" "$(size /root/.cache/uv)"
+    # uv hard-links the cache's files into .venv: together they take about as much as .venv alone.
+    printf '%-44s %s\n' ".venv + uv cache on disk (du -shc)" \
+      "$(du -shc "$CHROOT$REPO_IN/.venv" "$CHROOT/root/.cache/uv" 2>/dev/null | tail -1 | cut -f1)"
     printf '%-44s %s MB\n' "Debian packages added (installed size)" "$(( (after_kib - BEFORE_KIB) / 1024 ))"
   fi
   printf '%-44s %s\n' "logs" "$LOGS"
