@@ -124,6 +124,9 @@ def _start_throwaway_cluster(bindir: Path) -> tuple[str, Callable[[], None]]:
                 if attempt == START_ATTEMPTS:
                     raise
     except BaseException:
+        # pg_ctl may give up waiting on a server that still starts: stop it before removing its folder.
+        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
+                       check=False, capture_output=True)
         shutil.rmtree(datadir, ignore_errors=True)
         raise
 
