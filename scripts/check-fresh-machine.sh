@@ -43,7 +43,11 @@ mkdir -p "$CACHE" "$LOGS" "$CHROOT"
 # Every mount under the run's chroot, deepest first.
 chroot_mounts() { findmnt -rn -o TARGET | grep "^$CHROOT/" | sort -r || true; }
 cleanup() {
-  local m
+  local m pid
+  # Processes still running inside the chroot (a step interrupted mid-way): stop them first.
+  for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+    [ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$CHROOT" ] && kill -9 "$pid" 2>/dev/null || true
+  done
   for m in $(chroot_mounts); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
   if [ "${QLQ_FRESH_KEEP:-0}" != 1 ] && [ -d "$CHROOT" ]; then
     # Refuse to delete through a mount that would not go away (it would delete the host's files).

@@ -48,12 +48,6 @@ def table_names() -> tuple[str, ...]:
     return tuple(table.name for table in reversed(Base.metadata.sorted_tables))
 
 
-def __getattr__(name: str) -> tuple[str, ...]:
-    if name == "TABLES":  # ``from tests.conftest_pg import TABLES``, computed lazily
-        return table_names()
-    raise AttributeError(name)
-
-
 def libpq_dsn(url: str, database: str | None = None) -> str:
     """SQLAlchemy URL → libpq connection string (optionally for another database)."""
     u = make_url(url)

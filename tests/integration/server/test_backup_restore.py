@@ -16,7 +16,7 @@ from sqlalchemy.pool import NullPool
 from sync_server.repositories.accounts import SiteRepository
 from sync_server.services.ingest import IngestService
 from sync_server.services.instruments import InstrumentRegistry
-from tests.conftest_pg import TABLES
+from tests.conftest_pg import table_names
 from tests.integration.server.factories import make_submission
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
@@ -25,7 +25,7 @@ DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 def counts(url: str) -> dict[str, int]:
     engine = create_engine(url, poolclass=NullPool)
     with engine.connect() as connection:
-        result = {t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
+        result = {t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in table_names()}
     engine.dispose()
     return result
 
