@@ -69,13 +69,13 @@ def bench(folder: Path, answers: int) -> tuple[list[float], list[float]]:
                 patient=PatientDetails(initials="B K", birth_date=date(1955, 6, 1), session_date=now.date()),
                 config=SessionConfig(mode=Mode.TOUCH, audio_enabled=False, language="fr"),
                 consents=(Consent(kind=ConsentKind.ANSWERS, given=True, at=now),), now=now)
-            session.begin_items(now=now)
+            session = session.begin_items(now=now)
             store.save(session)
             while not session.phase.is_final and len(saves) < answers:
                 now += timedelta(seconds=3)
                 assert session.current_item is not None
                 scale = instrument.scale_of(session.current_item)
-                session.answer(scale.min + session.current_item % scale.size, now=now)
+                session = session.answer(scale.min + session.current_item % scale.size, now=now)
                 if session.phase.is_final:
                     submission = build_submission(session, device_id=device, app_version="bench", frozen_at=now)
                     started = time.perf_counter()

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Signal
 
 from kiosk.audio.service import AudioService
+from kiosk.domain.clock import Clock
 from kiosk.domain.instrument import Instrument, available_instruments, load_instrument
 from kiosk.domain.session import Session
 from kiosk.domain.submission import build_submission
 from kiosk.storage.interface import SessionStore, UnfinishedSession
 from kiosk.tasks import TaskManager
-from kiosk.viewmodels.clock import Clock
 from kiosk.viewmodels.options import PIN_HASH_KEY, KioskSettings, load_settings, save_settings
 from kiosk.viewmodels.session_vm import SessionViewModel
 from kiosk.viewmodels.start_form import StartForm, build_session
@@ -144,8 +144,7 @@ class KioskViewModel(QObject):
         self.form_errors.emit({})
         store = self._store
         assert store is not None
-        copy = Session.from_dict(session.to_dict(), instrument)
-        self.tasks.run_in_background(lambda: store.save(copy), lambda _: self._started(session),
+        self.tasks.run_in_background(lambda: store.save(session), lambda _: self._started(session),
                                      lambda exc: self.message.emit(_nurse_message(exc)))
         return True
 
@@ -160,7 +159,7 @@ class KioskViewModel(QObject):
         def work() -> Session:
             session = store.load(session_id, instrument)
             if session.paused:
-                session.resume(now=self.clock.now())
+                session = session.resume(now=self.clock.now())
                 store.save(session)
             return session
 
@@ -177,8 +176,7 @@ class KioskViewModel(QObject):
         device_id = self.status.device_id
 
         def work() -> None:
-            session = store.load(session_id, instrument)
-            session.abandon(now=now, reason=reason)
+            session = store.load(session_id, instrument).abandon(now=now, reason=reason)
             store.finish(session, build_submission(session, device_id=device_id, app_version=_version(),
                                                    frozen_at=now))
 

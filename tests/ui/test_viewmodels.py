@@ -14,11 +14,11 @@ from PySide6.QtCore import QThread
 
 from kiosk.audio.qt_player import QtAudioService
 from kiosk.audio.silent import SilentAudioService
+from kiosk.domain.clock import FakeClock
 from kiosk.domain.instrument import load_instrument
 from kiosk.domain.session import ConsentKind, Method, Mode, Phase
 from kiosk.storage.fake import InMemorySessionStore
 from kiosk.tasks import TaskManager
-from kiosk.viewmodels.clock import FakeClock
 from kiosk.viewmodels.options import KioskSettings, load_settings, save_settings
 from kiosk.viewmodels.screens import ScreenKind
 from kiosk.viewmodels.session_vm import SessionViewModel
@@ -69,16 +69,16 @@ def test_settings_round_trip_and_damaged_values():
 
 def test_summary_groups_missing_items_and_voice_count():
     session, _ = _session(mode=Mode.VOICE_CONTINUOUS, consent_voice=True)
-    session.record_check(audio_ok=True, microphone_ok=True, now=NOW)
-    session.begin_items(now=NOW)
+    session = session.record_check(audio_ok=True, microphone_ok=True, now=NOW)
+    session = session.begin_items(now=NOW)
     for number in FR.item_numbers:
         if number == 5:
-            session.skip(now=NOW)
+            session = session.skip(now=NOW)
         elif number <= 3:
-            session.answer(2, now=NOW, method=Method.VOICE, transcript="un peu", confidence=0.9)
+            session = session.answer(2, now=NOW, method=Method.VOICE, transcript="un peu", confidence=0.9)
         else:
-            session.answer(1, now=NOW)
-    session.decline_review(now=NOW)
+            session = session.answer(1, now=NOW)
+    session = session.decline_review(now=NOW)
     summary = summarise(session)
     assert [r.code for r in summary.group("symptom")] == ["FA", "NV", "PA", "DY", "SL", "AP", "CO", "DI", "FI"]
     assert [r.code for r in summary.group("functional")] == ["PF2", "RF2", "EF", "CF", "SF"]
@@ -122,8 +122,8 @@ class BlockingStore(InMemorySessionStore):
 
 def _vm(store, tasks, clock=None, **settings):
     session, _ = _session(audio_enabled=True)
-    session.record_check(audio_ok=True, microphone_ok=None, now=NOW)
-    session.begin_items(now=NOW)
+    session = session.record_check(audio_ok=True, microphone_ok=None, now=NOW)
+    session = session.begin_items(now=NOW)
     audio = SilentAudioService()
     vm = SessionViewModel(session, store=store, tasks=tasks, audio=audio, clock=clock or FakeClock(NOW),
                           settings=KioskSettings(**settings), device_id="test-device")
@@ -167,13 +167,13 @@ def test_inactivity_pauses_then_abandons(qtbot, tasks):
     clock = FakeClock(NOW)
     store = InMemorySessionStore()
     vm, _ = _vm(store, tasks, clock, inactivity_seconds=60, abandon_seconds=300)
-    clock.advance(59)
+    clock.tick(59)
     vm.tick()
     assert vm.screen.kind is ScreenKind.ITEM
-    clock.advance(2)
+    clock.tick(2)
     vm.tick()
     qtbot.waitUntil(lambda: vm.screen.kind is ScreenKind.PAUSED)
-    clock.advance(240)
+    clock.tick(240)
     vm.tick()
     qtbot.waitUntil(lambda: vm.screen.kind is ScreenKind.END)
     assert vm.session.phase is Phase.ABANDONED and vm.session.abandon_reason == "inactivité"

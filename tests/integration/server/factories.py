@@ -60,23 +60,24 @@ def make_submission(*, instrument: Instrument | None = None, outcome: str = "com
         config=SessionConfig(mode=mode, audio_enabled=voice, language=instrument.language),
         consents=consents, now=clock[0])
     if session.needs_check:
-        session.record_check(audio_ok=True if voice else None, microphone_ok=True if voice else None, now=tick())
-    session.begin_items(now=tick())
+        session = session.record_check(audio_ok=True if voice else None, microphone_ok=True if voice else None,
+                                       now=tick())
+    session = session.begin_items(now=tick())
     values = values or {}
     for number in instrument.item_numbers:
         if abandon_after is not None and number > abandon_after:
-            session.abandon(now=tick(), reason="inactivity")
+            session = session.abandon(now=tick(), reason="inactivity")
             break
         value = values.get(number, 5 if number >= 29 else 2) if number in values or not values else None
         if value is None:
-            session.skip(now=tick())
+            session = session.skip(now=tick())
         elif number in voice_items:
-            session.answer(value, now=tick(), method=Method.VOICE, transcript=str(value), confidence=0.7,
-                           confirmed=number in confirmed_items)
+            session = session.answer(value, now=tick(), method=Method.VOICE, transcript=str(value), confidence=0.7,
+                                     confirmed=number in confirmed_items)
         else:
-            session.answer(value, now=tick())
+            session = session.answer(value, now=tick())
     if session.phase.value == "review_prompt":
-        session.decline_review(now=tick())
+        session = session.decline_review(now=tick())
     sub = build_submission(session, device_id="kiosk-test-01", app_version="0.1.0", frozen_at=tick())
     assert outcome == sub.outcome, (outcome, sub.outcome)
     return sub

@@ -38,9 +38,9 @@ def start(instrument: Instrument, mode: Mode, clock: Clock, *, audio: bool = Tru
         config=SessionConfig(mode=mode, audio_enabled=audio, language=instrument.language),
         consents=consents, now=clock.now)
     if session.phase.value == "check":
-        session.record_check(audio_ok=True if audio else None, microphone_ok=True if mode.is_voice else None,
-                             now=clock.tick())
-    session.begin_items(now=clock.tick())
+        session = session.record_check(audio_ok=True if audio else None, microphone_ok=True if mode.is_voice else None,
+                                       now=clock.tick())
+    session = session.begin_items(now=clock.tick())
     return session
 
 
@@ -56,7 +56,7 @@ def touch_completed(instrument: Instrument | None = None) -> Submission:
     while s.phase.value == "items":
         n = s.current_item
         assert n is not None
-        s.answer(n % 4 + 1 if n <= 28 else n - 24, now=clock.tick())
+        s = s.answer(n % 4 + 1 if n <= 28 else n - 24, now=clock.tick())
     return freeze(s, clock)
 
 
@@ -66,31 +66,31 @@ def voice_with_changes() -> Submission:
     item 20 on."""
     clock = Clock(T0 + timedelta(hours=1))
     s = start(fr(), Mode.VOICE_CONTINUOUS, clock)
-    s.answer(1, now=clock.tick(), method=Method.VOICE, transcript="pas du tout", confidence=0.93)
-    s.answer(2, now=clock.tick(), method=Method.VOICE, transcript="un peu", confidence=0.41, confirmed=True)
-    s.back(now=clock.tick())
-    s.answer(3, now=clock.tick(), method=Method.VOICE, transcript="assez", confidence=0.88)
-    s.back(now=clock.tick())
-    s.answer(4, now=clock.tick())  # corrected by touch
+    s = s.answer(1, now=clock.tick(), method=Method.VOICE, transcript="pas du tout", confidence=0.93)
+    s = s.answer(2, now=clock.tick(), method=Method.VOICE, transcript="un peu", confidence=0.41, confirmed=True)
+    s = s.back(now=clock.tick())
+    s = s.answer(3, now=clock.tick(), method=Method.VOICE, transcript="assez", confidence=0.88)
+    s = s.back(now=clock.tick())
+    s = s.answer(4, now=clock.tick())  # corrected by touch
     while s.phase.value == "items":
         n = s.current_item
         assert n is not None
         if n == 9:
-            s.skip(now=clock.tick(), status=ItemStatus.DONT_KNOW, method=Method.VOICE,
-                   transcript="je ne sais pas", confidence=0.77)
+            s = s.skip(now=clock.tick(), status=ItemStatus.DONT_KNOW, method=Method.VOICE,
+                       transcript="je ne sais pas", confidence=0.77)
         elif n == 5:
-            s.answer(2, now=clock.tick(), method=Method.VOICE, transcript="un peu", confidence=0.45, confirmed=True)
+            s = s.answer(2, now=clock.tick(), method=Method.VOICE, transcript="un peu", confidence=0.45, confirmed=True)
         elif n == 20:
-            s.switch_mode(Mode.TOUCH, now=clock.tick(), reason="noisy room")
-            s.answer(2, now=clock.tick())
+            s = s.switch_mode(Mode.TOUCH, now=clock.tick(), reason="noisy room")
+            s = s.answer(2, now=clock.tick())
         elif n < 20:
             value = n % 4 + 1 if n <= 28 else 6
-            s.answer(value, now=clock.tick(), method=Method.VOICE, transcript=f"réponse {value}",
-                     confidence=0.9)
+            s = s.answer(value, now=clock.tick(), method=Method.VOICE, transcript=f"réponse {value}",
+                         confidence=0.9)
         else:
-            s.answer(n % 4 + 1 if n <= 28 else 7, now=clock.tick())
+            s = s.answer(n % 4 + 1 if n <= 28 else 7, now=clock.tick())
     if s.phase.value == "review_prompt":
-        s.decline_review(now=clock.tick())
+        s = s.decline_review(now=clock.tick())
     return freeze(s, clock)
 
 
@@ -99,8 +99,8 @@ def abandoned_early() -> Submission:
     clock = Clock(T0 + timedelta(hours=2))
     s = start(fr(), Mode.TOUCH, clock)
     for value in (2, 3, 1, 4):
-        s.answer(value, now=clock.tick())
-    s.abandon(now=clock.tick(600), reason="inactivity")
+        s = s.answer(value, now=clock.tick())
+    s = s.abandon(now=clock.tick(600), reason="inactivity")
     return freeze(s, clock)
 
 
@@ -111,11 +111,8 @@ def partially_missing() -> Submission:
     while s.phase.value == "items":
         n = s.current_item
         assert n is not None
-        if n in (3, 12, 18, 29, 30):
-            s.skip(now=clock.tick())
-        else:
-            s.answer(3, now=clock.tick())
-    s.decline_review(now=clock.tick())
+        s = s.skip(now=clock.tick()) if n in (3, 12, 18, 29, 30) else s.answer(3, now=clock.tick())
+    s = s.decline_review(now=clock.tick())
     return freeze(s, clock)
 
 

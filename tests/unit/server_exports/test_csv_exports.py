@@ -155,7 +155,7 @@ def test_another_instrument_gives_other_columns_without_code_change() -> None:
     clock = Clock()
     s = start(inst, Mode.TOUCH, clock)
     for value in (5, 1, 3):
-        s.answer(value, now=clock.tick())
+        s = s.answer(value, now=clock.tick())
     sub: Submission = freeze(s, clock)
     out = io.BytesIO()
     write_export("csv-wide", [record(sub)], out, instrument=inst)
