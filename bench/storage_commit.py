@@ -2,7 +2,7 @@
 
 The UI's target is touch → next item shown, with the answer committed, in 50 ms at p95; the commit itself must
 stay well under that. This answers 300 items (ten QLQ-C30 sessions of 30) on a real file and times each
-``save()`` (snapshot, upsert of the session and its answer rows, fsynced commit), then each ``finish()``.
+``save()`` (snapshot, upsert of the session row, fsynced commit), then each ``finish()``.
 
     uv run python bench/storage_commit.py [--answers 300] [--dir FOLDER]
 

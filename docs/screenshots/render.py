@@ -141,7 +141,7 @@ def main() -> None:
         prefs.smaller()
     d.shot("06-item-29-normal")
     d.window.session.tick()  # nothing yet
-    d.vm.clock.advance(minutes=4)
+    d.vm.clock.tick(minutes=4)
     d.window.tick()
     d.shot("08-pause")
     d.session.resume()

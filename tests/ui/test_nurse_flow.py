@@ -64,7 +64,7 @@ def test_first_start_asks_for_a_pin_and_demo_mode_sets_the_demo_pin(qtbot, tasks
 def test_the_pin_gate_remembers_why_and_where_from(qtbot, tasks):
     store = InMemorySessionStore()
     store.set_setting(PIN_HASH_KEY, _PIN_HASH)
-    kiosk, flow, pages = _flow(qtbot, tasks, store)
+    kiosk, flow, _ = _flow(qtbot, tasks, store)
     assert flow.page is Page.NURSE
     prompts: list[str] = []
     refused: list[bool] = []
