@@ -15,6 +15,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.pool import NullPool
 
+from kiosk.domain.clock import FakeClock
 from kiosk.domain.instrument import Instrument, load_instrument
 from kiosk.domain.patient import PatientDetails
 from kiosk.domain.session import Consent, ConsentKind, Method, Mode, Session, SessionConfig
@@ -43,22 +44,19 @@ def make_submission(*, instrument: Instrument | None = None, outcome: str = "com
     """A finished session. Default: every item answered 2 (29–30: 5) by touch."""
     instrument = instrument or instrument_fr()
     voice_items, confirmed_items = set(voice_items), set(confirmed_items)
-    clock = [started_at or datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)]
-
-    def tick() -> datetime:
-        clock[0] += timedelta(seconds=step_seconds)
-        return clock[0]
+    clock = FakeClock(started_at or datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1), step=step_seconds)
+    tick = clock.tick
 
     voice = bool(voice_items)
-    consents = [Consent(ConsentKind.ANSWERS, True, clock[0])]
+    consents = [Consent(ConsentKind.ANSWERS, True, clock.now())]
     if voice:
-        consents.append(Consent(ConsentKind.CLOUD_VOICE, True, clock[0]))
+        consents.append(Consent(ConsentKind.CLOUD_VOICE, True, clock.now()))
     mode = Mode.VOICE_CONTINUOUS if voice else Mode.TOUCH
     session = Session.start(
         session_id=str(uuid.uuid4()), instrument=instrument,
-        patient=PatientDetails(initials=initials, birth_date=birth_date, session_date=clock[0].date()),
+        patient=PatientDetails(initials=initials, birth_date=birth_date, session_date=clock.now().date()),
         config=SessionConfig(mode=mode, audio_enabled=voice, language=instrument.language),
-        consents=consents, now=clock[0])
+        consents=consents, now=clock.now())
     if session.needs_check:
         session = session.record_check(audio_ok=True if voice else None, microphone_ok=True if voice else None,
                                        now=tick())
