@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -384,3 +385,25 @@ def test_a_damaged_snapshot_is_refused_naming_what_is_wrong(damage: Any, message
     with pytest.raises(ValueError, match=message) as caught:
         Session.from_dict(data, fr())
     assert "1952" not in str(caught.value) and "J-D" not in str(caught.value)  # errors may be logged: no patient data
+
+
+TRANSITIONS = {"record_check", "switch_mode", "begin_items", "answer", "skip", "back", "accept_review",
+               "decline_review", "pause", "resume", "abandon"}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_no_code_drops_the_session_a_transition_returns() -> None:
+    """``session.answer(2, now=…)`` alone changes nothing: the new session must be kept (``s = s.answer(…)``).
+
+    Session transitions are the only calls of these names that take ``now=``; the view models' answer/skip/...
+    take no time and keep their state themselves.
+    """
+    dropped = []
+    for folder in ("kiosk", "tests", "bench", "scripts", "docs"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                call = node.value if isinstance(node, ast.Expr) else None
+                if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                        and call.func.attr in TRANSITIONS and any(k.arg == "now" for k in call.keywords)):
+                    dropped.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(call)[:80]}")
+    assert dropped == []
