@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import (
@@ -436,7 +437,7 @@ class Session:
     # ----------------------------------------------------------------- snapshot
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able snapshot of everything the session holds."""
-        return {"snapshot_version": SNAPSHOT_VERSION, **_SNAPSHOT.dump_python(self, mode="json", by_alias=True)}
+        return {"snapshot_version": SNAPSHOT_VERSION, **_snapshot().dump_python(self, mode="json", by_alias=True)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], instrument: Instrument) -> Session:
@@ -445,14 +446,17 @@ class Session:
             version = data.get("snapshot_version") if isinstance(data, Mapping) else None
             raise ValueError(f"unknown session snapshot version {version!r}")
         try:
-            return _SNAPSHOT.validate_python(data, context={"instrument": instrument})
+            return _snapshot().validate_python(data, context={"instrument": instrument})
         except ValidationError as exc:  # where and what, never the stored value: it may be patient data
             problems = "; ".join(f"{'.'.join(map(str, error['loc'])) or 'snapshot'}: {error['msg']}"
                                  for error in exc.errors(include_input=False, include_url=False))
             raise ValueError(f"invalid session snapshot: {problems}") from None
 
 
-_SNAPSHOT = TypeAdapter(Session)
+@cache
+def _snapshot() -> TypeAdapter[Session]:
+    """Built on first use (about 25 ms), off the kiosk's start-up path: the first save runs on the DB thread."""
+    return TypeAdapter(Session)
 
 
 def _consented(consents: tuple[Consent, ...], kind: ConsentKind) -> bool:

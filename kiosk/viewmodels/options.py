@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, fields, replace
+from functools import cache
 from typing import Any, get_type_hints
 
 from pydantic import TypeAdapter, ValidationError
@@ -66,8 +67,11 @@ SETTING_LABELS: dict[str, str] = {
     "default_text_size": "Taille du texte par défaut",
     "answer_beat_ms": "Pause après une réponse",
 }
-_TYPES = get_type_hints(KioskSettings)
-_PARSERS: dict[str, TypeAdapter[Any]] = {f.name: TypeAdapter(_TYPES[f.name]) for f in fields(KioskSettings)}
+
+
+@cache
+def _parser(name: str) -> TypeAdapter[Any]:
+    return TypeAdapter(get_type_hints(KioskSettings)[name])
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ def _key(name: str) -> str:
 def _parse(name: str, raw: str) -> Any:
     """The stored text as the field's type, e.g. ``"180"`` → 180, ``"touch"`` → :attr:`Mode.TOUCH`."""
     try:
-        return _PARSERS[name].validate_python(raw)
+        return _parser(name).validate_python(raw)
     except ValidationError as exc:
         raise ValueError("; ".join(error["msg"] for error in exc.errors(include_url=False))) from None
 
