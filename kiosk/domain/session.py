@@ -187,9 +187,18 @@ def _same_instrument(reference: Any, info: ValidationInfo) -> Instrument:
 
 def _records_by_item(value: Any) -> Any:
     """The snapshot lists the records sorted by item; the session looks them up by item number."""
-    if isinstance(value, list | tuple):
-        return {record["item"] if isinstance(record, Mapping) else record.item: record for record in value}
-    return value
+    if not isinstance(value, list | tuple):
+        return value  # a mapping already, or refused by the mapping's own validation
+    by_item: dict[Any, Any] = {}
+    for position, record in enumerate(value):
+        number = record.item if isinstance(record, ItemRecord) else (
+            record.get("item") if isinstance(record, Mapping) else None)
+        if number is None:
+            raise ValueError(f"record {position} has no item number")
+        if number in by_item:
+            raise ValueError(f"item {number} has two records")
+        by_item[number] = record
+    return by_item
 
 
 def _records_as_list(records: Mapping[int, ItemRecord], handler: SerializerFunctionWrapHandler) -> Any:

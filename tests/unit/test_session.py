@@ -377,6 +377,8 @@ def test_a_transition_returns_a_new_session_and_leaves_the_old_one_as_it_was() -
     (lambda d: d.update(started_at="2026-11-25T09:00:00"), "timezone-aware"),
     (lambda d: d["mode_changes"][0].pop("from"), "from"),
     (lambda d: d.update(records="all of them"), "records"),
+    (lambda d: d["records"].append("one more"), "record 30 has no item number"),
+    (lambda d: d["records"].append(dict(d["records"][0])), "item 1 has two records"),
     (lambda d: d["patient"].update(birth_date="1952-13-07"), r"patient\.birth_date"),
 ])
 def test_a_damaged_snapshot_is_refused_naming_what_is_wrong(damage: Any, message: str) -> None:
