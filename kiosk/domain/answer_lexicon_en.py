@@ -109,10 +109,10 @@ CORRECTION_MARKERS: Final[frozenset[str]] = frozenset({"no", "sorry", "actually"
 NEUTRAL: Final[frozenset[str]] = frozenset({
     "i ve", "i have", "had", "have", "has", "been", "i was", "i am", "i m", "was", "is", "it", "the", "of",
     "pain", "tired", "very", "really", "my", "health", "quality", "of life", "life", "this week", "week",
-    "last week", "the past week", "too", "honestly", "frankly", "question", "for", "me",
+    "last week", "the past week", "too", "honestly", "frankly", "question", "for", "me", "a", "out of",
 })
 NEGATIONS: Final[frozenset[str]] = frozenset({
-    "not", "never", "no", "don t", "didn t", "wasn t", "haven t", "hasn t", "not really", "not very",
+    "not", "never", "don t", "didn t", "wasn t", "haven t", "hasn t", "not really", "not very",
     "not that", "not so", "not too", "hardly",
 })
 HEDGES: Final[frozenset[str]] = frozenset({
