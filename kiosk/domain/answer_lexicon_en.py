@@ -145,6 +145,12 @@ CONFIRM_DOUBT: Final[frozenset[str]] = frozenset({
 })
 
 
+HINT_PHRASES: Final[tuple[str, ...]] = (
+    "repeat", "say again", "pardon", "go back", "previous question", "I don't know", "skip", "yes", "no",
+    "that's right", "not at all", "a little", "quite a bit", "very much",
+)
+
+
 # --- A rough English phonetic key for the fuzzy match ---------------------------------------------------------
 _RULES: Final[tuple[tuple[str, str], ...]] = (
     (r"ph", "f"), (r"ck", "k"), (r"c(?=[eiy])", "s"), (r"c", "k"), (r"q", "k"), (r"x", "ks"), (r"wh", "w"),

@@ -272,6 +272,12 @@ CONFIRM_DOUBT: Final[frozenset[str]] = frozenset({
     "pas sur", "pas sure", "possible", "c est possible", "ou", "presque", "en partie", "oui et non",
 })
 
+#: Phrase hints for the recogniser, written as spoken text (with accents): commands and yes/no.
+HINT_PHRASES: Final[tuple[str, ...]] = (
+    "répéter", "répétez", "pardon", "comment", "retour", "question précédente", "je ne sais pas", "passer",
+    "oui", "non", "c'est ça", "tout à fait", "pas du tout", "un peu", "assez", "beaucoup",
+)
+
 # --- French phonetic key for the fuzzy match ----------------------------------------------------------------
 #: Letters said alone ("a c" for "assez", "un p" for "un peu").
 LETTER_NAMES: Final[dict[str, str]] = {"c": "se", "b": "be", "d": "de", "p": "pe", "t": "te", "k": "ka"}

@@ -86,4 +86,7 @@ class Lexicon(Protocol):
     @property
     def CONFIRM_DOUBT(self) -> frozenset[str]: ...  # "peut-etre", "je crois": a yes with these is not clear
 
+    @property
+    def HINT_PHRASES(self) -> Sequence[str]: ...  # commands and yes/no as written (accents), for the recogniser
+
     def phrase_key(self, words: Sequence[str]) -> str: ...

@@ -82,7 +82,7 @@ def test_bad_files_are_named(tmp_path: Path) -> None:
 
 
 def test_a_half_second_hesitation_does_not_end_the_turn_but_a_long_silence_does() -> None:
-    samples, start, end = compose([("euh", 0.5), ("un peu", 0)], lead_s=0.5, tail_s=2.0)
+    samples, _start, end = compose([("euh", 0.5), ("un peu", 0)], lead_s=0.5, tail_s=2.0)
     got = detect_speech(float_to_pcm16(samples))
     assert got.speech and abs((got.end_ms or 0) - end) <= 300
     # with a 2.5 s pause and the default 1 s trailing silence, the turn ends after "euh"
@@ -92,7 +92,7 @@ def test_a_half_second_hesitation_does_not_end_the_turn_but_a_long_silence_does(
 
 
 def test_steady_noise_neither_ends_the_turn_early_nor_keeps_it_open() -> None:
-    samples, start, end = compose([("pas du tout", 0.6), ("vraiment pas du tout", 0)], lead_s=1.0, tail_s=4.0,
+    samples, _start, end = compose([("pas du tout", 0.6), ("vraiment pas du tout", 0)], lead_s=1.0, tail_s=4.0,
                                   noise_kind="pink", snr_db=10.0, seed=3)
     endpointer = Endpointer(SileroDetector(), EndpointConfig())
     events = []
@@ -119,7 +119,7 @@ def test_start_timeout_and_maximum_length() -> None:
 
 
 def test_any_rate_and_stereo_read_the_same(tmp_path: Path) -> None:
-    samples, start, end = compose([("beaucoup", 0)], lead_s=1.0, tail_s=1.5)
+    samples, start, _end = compose([("beaucoup", 0)], lead_s=1.0, tail_s=1.5)
     results = []
     for rate, channels in [(16000, 1), (44100, 2), (8000, 1), (48000, 2)]:
         from tests.fakes.voice_clips import write_wav
@@ -135,7 +135,9 @@ def test_any_rate_and_stereo_read_the_same(tmp_path: Path) -> None:
 def test_the_comparison_detectors_fail_where_silero_holds(clips: list[Clip]) -> None:
     """Why Silero: the energy detector misses speech at 10 dB pink noise on some clip of the corpus."""
     pink = [c for c in clips if c.name.startswith("pink10-")]
-    energy_wrong = sum(1 for c in pink if (lambda r: not r.speech or abs((r.start_ms or 0) - (c.start_ms or 0)) > 250
-                                           or abs((r.end_ms or 0) - (c.end_ms or 0)) > 300)(
-        detect_speech(read_wav_mono16k(c.path), detector=EnergyDetector())))
+    energy_wrong = 0
+    for c in pink:
+        r = detect_speech(read_wav_mono16k(c.path), detector=EnergyDetector())
+        energy_wrong += not r.speech or abs((r.start_ms or 0) - (c.start_ms or 0)) > 250 or abs(
+            (r.end_ms or 0) - (c.end_ms or 0)) > 300
     assert energy_wrong >= 1
