@@ -38,10 +38,12 @@ def _submission_schema(argv: list[str]) -> int:
         prog="qlq-kiosk submission-schema",
         description="Print (or write) the JSON Schema of the submission payload the kiosk sends to the server.")
     parser.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
+    parser.add_argument("--schema-version", type=int, choices=(1, 2), default=2,
+                        help="payload version: 2 (sent by this kiosk, with voice details; default) or 1 (older kiosks)")
     args = parser.parse_args(argv)
     from kiosk.domain.submission import submission_json_schema
 
-    text = json.dumps(submission_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(submission_json_schema(args.schema_version), indent=2, ensure_ascii=False) + "\n"
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:

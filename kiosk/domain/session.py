@@ -18,6 +18,7 @@ from typing import Any
 
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.patient import PatientDetails
+from kiosk.domain.voice_record import VoiceDetail
 
 
 class InvalidTransition(RuntimeError):
@@ -95,6 +96,7 @@ class AnswerEvent:
     transcript: str | None = None
     confidence: float | None = None
     confirmed: bool = False  # voice: the patient confirmed an answer the recogniser was unsure of
+    voice: VoiceDetail | None = None  # how a voice answer was heard (kiosk.domain.voice_record)
 
 
 @dataclass
@@ -278,7 +280,7 @@ class Session:
         return self.records[self.current_item]
 
     def answer(self, value: int, *, now: datetime, method: Method = Method.TOUCH, transcript: str | None = None,
-               confidence: float | None = None, confirmed: bool = False) -> None:
+               confidence: float | None = None, confirmed: bool = False, voice: VoiceDetail | None = None) -> None:
         """Record an answer to the current item, then move on."""
         self._require_active(now)
         self._require(Phase.ITEMS)
@@ -295,18 +297,20 @@ class Session:
             raise InvalidTransition("a touch answer has no transcript or confidence")
         self._current_record().events.append(AnswerEvent(
             status=ItemStatus.ANSWERED, value=value, method=method, at=now,
-            transcript=transcript, confidence=confidence, confirmed=confirmed))
+            transcript=transcript, confidence=confidence, confirmed=confirmed, voice=voice))
         self._advance(now)
 
     def skip(self, *, now: datetime, status: ItemStatus = ItemStatus.SKIPPED, method: Method = Method.TOUCH,
-             transcript: str | None = None, confidence: float | None = None) -> None:
+             transcript: str | None = None, confidence: float | None = None,
+             voice: VoiceDetail | None = None) -> None:
         """Leave the current item missing ("Passer" or "je ne sais pas"), then move on."""
         self._require_active(now)
         self._require(Phase.ITEMS)
         if status is ItemStatus.ANSWERED:
             raise InvalidTransition("skip() records a skipped or don't-know item, not an answer")
         self._current_record().events.append(AnswerEvent(
-            status=status, value=None, method=method, at=now, transcript=transcript, confidence=confidence))
+            status=status, value=None, method=method, at=now, transcript=transcript, confidence=confidence,
+            voice=voice))
         self._advance(now)
 
     def _navigation_order(self) -> list[int]:
@@ -478,10 +482,12 @@ def _parse_iso(value: str | None) -> datetime | None:
 
 def _event_to_dict(e: AnswerEvent) -> dict[str, Any]:
     return {"status": e.status.value, "value": e.value, "method": e.method.value, "at": e.at.isoformat(),
-            "transcript": e.transcript, "confidence": e.confidence, "confirmed": e.confirmed}
+            "transcript": e.transcript, "confidence": e.confidence, "confirmed": e.confirmed,
+            **({"voice": e.voice.to_dict()} if e.voice is not None else {})}
 
 
 def _event_from_dict(d: dict[str, Any]) -> AnswerEvent:
     return AnswerEvent(status=ItemStatus(d["status"]), value=d["value"], method=Method(d["method"]),
                        at=datetime.fromisoformat(d["at"]), transcript=d["transcript"],
-                       confidence=d["confidence"], confirmed=bool(d["confirmed"]))
+                       confidence=d["confidence"], confirmed=bool(d["confirmed"]),
+                       voice=VoiceDetail.from_dict(d["voice"]) if d.get("voice") else None)
