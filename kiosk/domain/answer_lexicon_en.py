@@ -147,7 +147,7 @@ CONFIRM_DOUBT: Final[frozenset[str]] = frozenset({
 
 HINT_PHRASES: Final[tuple[str, ...]] = (
     "repeat", "say again", "pardon", "go back", "previous question", "I don't know", "skip", "yes", "no",
-    "that's right", "not at all", "a little", "quite a bit", "very much",
+    "that's right",
 )
 
 

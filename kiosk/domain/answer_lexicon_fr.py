@@ -272,10 +272,11 @@ CONFIRM_DOUBT: Final[frozenset[str]] = frozenset({
     "pas sur", "pas sure", "possible", "c est possible", "ou", "presque", "en partie", "oui et non",
 })
 
-#: Phrase hints for the recogniser, written as spoken text (with accents): commands and yes/no.
+#: Phrase hints for the recogniser, written as spoken text (with accents): commands and yes/no (the item's
+#: own answer labels are added from the instrument).
 HINT_PHRASES: Final[tuple[str, ...]] = (
     "répéter", "répétez", "pardon", "comment", "retour", "question précédente", "je ne sais pas", "passer",
-    "oui", "non", "c'est ça", "tout à fait", "pas du tout", "un peu", "assez", "beaucoup",
+    "oui", "non", "c'est ça", "tout à fait",
 )
 
 # --- French phonetic key for the fuzzy match ----------------------------------------------------------------

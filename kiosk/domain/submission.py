@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kiosk.domain.instrument import Instrument, canonical_sha256
 from kiosk.domain.patient import MAX_AGE, MIN_AGE, age_on
@@ -199,9 +199,20 @@ class AnswerRecordV2(AnswerRecord):
 class Submission(SubmissionV1):
     """The payload of one finished session, version 2.0 (with voice details) or 1.0 (older kiosks)."""
 
-    schema_version: Literal["1.0", "2.0"] = SCHEMA_VERSION  # type: ignore[assignment]
+    # Default 1.0: code that builds a payload without voice details (the legacy import) keeps producing exactly
+    # the v1 payload, hash included; build_submission() sets 2.0.
+    schema_version: Literal["1.0", "2.0"] = SCHEMA_VERSION_1  # type: ignore[assignment]
     answers: tuple[AnswerRecordV2, ...] = Field(
         description="One record per item that was shown, by item number")
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _accept_v1_records(cls, value: Any) -> Any:
+        """v1 ``AnswerRecord`` objects (the legacy import builds them) are taken as they are."""
+        if isinstance(value, (tuple, list)):
+            return tuple(a.model_dump() if isinstance(a, AnswerRecord) and not isinstance(a, AnswerRecordV2)
+                         else a for a in value)
+        return value
 
     @model_validator(mode="after")
     def _voice_needs_v2(self) -> Submission:
@@ -272,6 +283,7 @@ def build_submission(session: Session, *, device_id: str, app_version: str, froz
     initial_mode = session.mode_changes[0].from_mode if session.mode_changes else session.config.mode
     check = session.check
     return Submission(
+        schema_version=SCHEMA_VERSION,
         submission_id=UUID(session.id),
         outcome="completed" if session.phase is Phase.COMPLETED else "abandoned",
         abandon_reason=session.abandon_reason,
