@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not
 WAIT = 10_000
 
 
-def to_items(k: VoiceKiosk, qtbot) -> None:  # noqa: ANN001
+def to_items(k: VoiceKiosk, qtbot) -> None:
     assert k.vm.screen.kind is ScreenKind.CHECK
     k.vm.record_check(audio_ok=True, microphone_ok=True)
     qtbot.waitUntil(lambda: k.vm.screen.kind is ScreenKind.INTRODUCTION and not k.vm.busy, timeout=WAIT)
@@ -33,15 +33,15 @@ def item(k: VoiceKiosk) -> int | None:
     return k.vm.screen.item.number if k.vm.screen.kind is ScreenKind.ITEM and k.vm.screen.item else None
 
 
-def wait_item(k: VoiceKiosk, qtbot, number: int) -> None:  # noqa: ANN001
+def wait_item(k: VoiceKiosk, qtbot, number: int) -> None:
     qtbot.waitUntil(lambda: item(k) == number and not k.vm.busy, timeout=WAIT)
 
 
-def wait_state(k: VoiceKiosk, qtbot, *states: VoiceState) -> None:  # noqa: ANN001
+def wait_state(k: VoiceKiosk, qtbot, *states: VoiceState) -> None:
     qtbot.waitUntil(lambda: k.voice.state in states, timeout=WAIT)
 
 
-def touch_answer(k: VoiceKiosk, qtbot, value: int) -> None:  # noqa: ANN001
+def touch_answer(k: VoiceKiosk, qtbot, value: int) -> None:
     button = next(b for b in k.view.items.buttons if b.value == value)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
@@ -51,7 +51,7 @@ def stored(k: VoiceKiosk) -> Submission:
     return Submission.model_validate_json(queued.payload_json)
 
 
-def test_thirty_items_by_voice(qtbot) -> None:  # noqa: ANN001
+def test_thirty_items_by_voice(qtbot) -> None:
     k = make_voice_kiosk([
         Say.text("un peu", 0.95),                               # 1: auto-accepted -> 2
         Say.text("beaucoup", 0.41), Say.text("oui", 0.9),       # 2: low confidence -> confirmed by voice -> 4
@@ -86,7 +86,7 @@ def test_thirty_items_by_voice(qtbot) -> None:  # noqa: ANN001
     assert "reprompt" in played and "touch-fallback" in played and "recognizer-error" in played
     touch_answer(k, qtbot, 1)
     wait_item(k, qtbot, 8)
-    qtbot.waitUntil(lambda: k.confirm.isVisible(), timeout=WAIT)
+    qtbot.waitUntil(k.confirm.isVisible, timeout=WAIT)
     assert "Vous avez répondu : assez. Est-ce bien cela ?" in k.confirm.question.text()
     qtbot.mouseClick(k.confirm.yes, Qt.MouseButton.LeftButton)
     wait_item(k, qtbot, 9)
@@ -138,7 +138,7 @@ def test_thirty_items_by_voice(qtbot) -> None:  # noqa: ANN001
     assert "Excellent" in k.recognizer.requests[-1].phrase_hints
 
 
-def test_three_recogniser_errors_in_a_row_continue_in_touch(qtbot) -> None:  # noqa: ANN001
+def test_three_recogniser_errors_in_a_row_continue_in_touch(qtbot) -> None:
     k = make_voice_kiosk([Fail("timeout"), Fail("stream_cut"), Fail("unavailable")])
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
@@ -156,7 +156,7 @@ def test_three_recogniser_errors_in_a_row_continue_in_touch(qtbot) -> None:  # n
     assert "voice-off" in [pid for pid, _ in k.audio.played]
 
 
-def test_a_microphone_that_fails_switches_the_session_to_touch(qtbot) -> None:  # noqa: ANN001
+def test_a_microphone_that_fails_switches_the_session_to_touch(qtbot) -> None:
     k = make_voice_kiosk([], capture_fail="Aucun microphone n'est branché sur la tablette.")
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
@@ -165,7 +165,7 @@ def test_a_microphone_that_fails_switches_the_session_to_touch(qtbot) -> None:  
     assert "microphone indisponible" in k.vm.session.mode_changes[0].reason
 
 
-def test_without_a_recogniser_voice_shows_unavailable_with_the_reason(qtbot) -> None:  # noqa: ANN001
+def test_without_a_recogniser_voice_shows_unavailable_with_the_reason(qtbot) -> None:
     k = make_voice_kiosk([], with_recognizer=False,
                          unavailable="La reconnaissance vocale n'est pas configurée (identifiants Google absents).")
     qtbot.addWidget(k.view)
@@ -177,7 +177,7 @@ def test_without_a_recogniser_voice_shows_unavailable_with_the_reason(qtbot) -> 
     assert k.vm.session.records[1].current.method is Method.TOUCH
 
 
-def test_no_speech_reprompts_once_then_touch(qtbot) -> None:  # noqa: ANN001
+def test_no_speech_reprompts_once_then_touch(qtbot) -> None:
     k = make_voice_kiosk([], pcm=lambda: b"")
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
@@ -189,7 +189,7 @@ def test_no_speech_reprompts_once_then_touch(qtbot) -> None:  # noqa: ANN001
     assert k.vm.session.records[1].current.voice.fallback == "no_speech"
 
 
-def test_on_demand_listens_only_when_the_microphone_is_pressed(qtbot) -> None:  # noqa: ANN001
+def test_on_demand_listens_only_when_the_microphone_is_pressed(qtbot) -> None:
     k = make_voice_kiosk([Say.text("assez", 0.9)], mode=Mode.VOICE_ON_DEMAND)
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
@@ -202,7 +202,7 @@ def test_on_demand_listens_only_when_the_microphone_is_pressed(qtbot) -> None:  
     assert k.vm.session.records[1].current.value == 3 and len(k.captures) == 1
 
 
-def test_an_english_session_is_answered_by_voice(qtbot) -> None:  # noqa: ANN001
+def test_an_english_session_is_answered_by_voice(qtbot) -> None:
     k = make_voice_kiosk([Say.text("quite a bit", 0.9), Say.text("a little", 0.5), Say.text("yes", 0.9)],
                          language="en")
     qtbot.addWidget(k.view)

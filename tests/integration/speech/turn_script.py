@@ -32,17 +32,17 @@ def main() -> int:
             fake.push(Abort(getattr(grpc.StatusCode, abort)), Abort(getattr(grpc.StatusCode, abort)))
         fake.push(Reply(((transcript, confidence), ("un peut", 0.3)), interim=("un",)))
 
-        def result(r, t):  # noqa: ANN001
+        def result(r, t):
             out.update(kind="result", alternatives=[[a.transcript, a.confidence] for a in r.alternatives],
                        speech_ms=[t.speech_start_ms, t.speech_end_ms],
                        times_ordered=t.listen_started_at <= t.speech_start_at <= t.speech_end_at <= t.result_at)
             done.set()
 
-        def error(e, t):  # noqa: ANN001
+        def error(e, t):
             out.update(kind="error", error=type(e).__name__, detail=getattr(e, "kind", getattr(e, "reason", "")))
             done.set()
 
-        def no_speech(t):  # noqa: ANN001
+        def no_speech(t):
             out.update(kind="no_speech")
             done.set()
 
