@@ -13,8 +13,18 @@ code. Thin: every decision is the :class:`~kiosk.viewmodels.voice_vm.VoiceViewMo
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
+    QHBoxLayout,
+    QLayout,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
+from kiosk.ui import theme
 from kiosk.ui.item_screen import ItemView
 from kiosk.ui.widgets import LevelMeter, label
 from kiosk.viewmodels.voice_vm import VoiceState, VoiceViewModel
@@ -32,6 +42,23 @@ STATE_TEXT: dict[VoiceState, str] = {
 }
 
 
+def _style() -> str:
+    """Sizes and colours of the voice widgets (read from the theme's colours)."""
+    c = theme.colors()
+    return f"""
+    QLabel#voiceStatus {{ font-size: 26px; font-weight: bold; color: {c["fg"].name()}; }}
+    QLabel#voiceStatus[voiceState="listening"] {{ color: {c["listen"].name()}; }}
+    QLabel#voiceStatus[voiceState="unavailable"] {{ color: {c["error"].name()}; }}
+    QLabel#voiceHeard {{ font-size: 26px; color: {c["fg"].name()}; }}
+    QLabel#voiceNotice {{ font-size: 22px; font-weight: bold; color: {c["error_fg"].name()}; }}
+    QFrame#confirmPanel {{ border: 3px solid {c["accent"].name()}; border-radius: 14px; background: {c["info_bg"].name()}; }}
+    QLabel#confirmQuestion {{ font-size: 34px; font-weight: bold; color: {c["fg"].name()}; border: none; }}
+    QPushButton#confirmYes, QPushButton#confirmNo {{ font-size: 34px; font-weight: bold; min-height: 110px; }}
+    QPushButton#confirmYes {{ background: {c["accent"].name()}; color: {c["accent_fg"].name()}; }}
+    QPushButton#micButton {{ font-size: 28px; font-weight: bold; min-height: 96px; }}
+    """
+
+
 def _big_button(text: str, name: str) -> QPushButton:
     b = QPushButton(text)
     b.setObjectName(name)
@@ -44,15 +71,18 @@ class VoicePanel(QFrame):
     def __init__(self, vm: VoiceViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("voicePanel")
+        self.setStyleSheet(_style())
         self._vm = vm
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 0)
-        self.mic = _big_button("🎤  Parler", "micButton")
+        self.mic = _big_button("◉  Parler", "micButton")
         self.mic.setAccessibleName("Microphone : appuyez pour répondre")
-        self.mic.setMinimumWidth(200)
+        self.mic.setMinimumWidth(180)
+        # share the bottom row, never widen the window: the texts wrap
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         column = QVBoxLayout()
         column.setSpacing(2)
-        self.status = label("", "voiceStatus", wrap=False)
+        self.status = label("", "voiceStatus")
         self.heard = label("", "voiceHeard")
         self.notice = label("", "voiceNotice")
         self.meter = LevelMeter()
@@ -74,11 +104,12 @@ class VoicePanel(QFrame):
 
     def _on_state(self, value: str) -> None:
         state = VoiceState(value)
-        text = STATE_TEXT[state]
+        self.status.setText(STATE_TEXT[state])
         if state is VoiceState.UNAVAILABLE and self._vm.unavailable_reason:
-            text = f"Voix indisponible : {self._vm.unavailable_reason}"
-        self.status.setText(text)
+            self.notice.setText(self._vm.unavailable_reason)
         self.status.setProperty("voiceState", state.value)
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
         self.meter.setVisible(state is VoiceState.LISTENING)
         if state is not VoiceState.LISTENING:
             self.meter.set_level(0.0)
@@ -103,7 +134,7 @@ class ConfirmationPanel(QFrame):
     def __init__(self, vm: VoiceViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("confirmPanel")
-        self.setFrameShape(QFrame.Shape.Box)
+        self.setStyleSheet(_style())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 16, 24, 16)
         self.question = label("", "confirmQuestion")

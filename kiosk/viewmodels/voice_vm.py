@@ -364,7 +364,7 @@ class VoiceViewModel(QObject):
         if self._errors_in_a_row >= self.settings.max_errors:
             self._give_up_voice(f"{self._errors_in_a_row} erreurs de reconnaissance vocale de suite ({exc.kind})")
             return
-        self.notice.emit(f"{exc.message} {NOTICE_TOUCH_ITEM}")
+        self.notice.emit(exc.message)  # the state says "Touchez votre réponse sur l'écran"
         self._to_touch("recogniser_error", RECOGNISER_ERROR, notice=False)
 
     def _on_result(self, tid: int, result: RecognitionResult, timing: TurnTiming) -> None:

@@ -56,7 +56,8 @@ class VoiceKiosk:
 
 def make_voice_kiosk(script: Iterable[Say | Fail] = (), *, mode: Mode = Mode.VOICE_CONTINUOUS, audio: bool = True,
                      unavailable: str | None = None, capture_fail: str | None = None, language: str = "fr",
-                     pcm: Callable[[], bytes] = spoken_answer_pcm, with_recognizer: bool = True) -> VoiceKiosk:
+                     pcm: Callable[[], bytes] = spoken_answer_pcm, with_recognizer: bool = True,
+                     beat_ms: int = 0, realtime: bool = False) -> VoiceKiosk:
     instrument = load_instrument("qlq-c30", language)
     form = StartForm(initials="J D", birth_date="07/03/1952", session_date=FakeClock().today(), mode=mode,
                      audio_enabled=audio, language=language, consent_answers=True, consent_voice=True)
@@ -68,12 +69,12 @@ def make_voice_kiosk(script: Iterable[Say | Fail] = (), *, mode: Mode = Mode.VOI
     tasks = TaskManager()
     silent = SilentAudioService()
     vm = SessionViewModel(session, store=store, tasks=tasks, audio=silent, clock=clock,
-                          settings=KioskSettings(answer_beat_ms=0), device_id="kiosk-test")
+                          settings=KioskSettings(answer_beat_ms=beat_ms), device_id="kiosk-test")
     recognizer = FakeRecognizer(script)
     captures: list[PcmCapture] = []
 
     def capture() -> PcmCapture:
-        c = PcmCapture(pcm(), fail=capture_fail)
+        c = PcmCapture(pcm(), fail=capture_fail, realtime=realtime)
         captures.append(c)
         return c
 

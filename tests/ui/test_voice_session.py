@@ -78,7 +78,7 @@ def test_thirty_items_by_voice(qtbot) -> None:
     assert k.vm.session.records[4].current.value == 4
     assert k.vm.session.records[5].current.status is ItemStatus.DONT_KNOW
     wait_state(k, qtbot, VoiceState.TOUCH)
-    assert "Touchez" in k.panel.notice.text()
+    assert "Touchez" in k.panel.status.text() and "ne répond pas" in k.panel.notice.text()
     touch_answer(k, qtbot, 3)
     wait_item(k, qtbot, 7)
     wait_state(k, qtbot, VoiceState.TOUCH)
@@ -171,7 +171,7 @@ def test_without_a_recogniser_voice_shows_unavailable_with_the_reason(qtbot) -> 
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
     wait_state(k, qtbot, VoiceState.UNAVAILABLE)
-    assert "identifiants Google absents" in k.panel.status.text()
+    assert "identifiants Google absents" in k.panel.notice.text()
     touch_answer(k, qtbot, 2)
     wait_item(k, qtbot, 2)
     assert k.vm.session.records[1].current.method is Method.TOUCH
