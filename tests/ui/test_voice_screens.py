@@ -31,7 +31,7 @@ def long_speech() -> bytes:
     return float_to_pcm16(samples)
 
 
-def test_listening_with_the_live_level(qtbot) -> None:  # noqa: ANN001
+def test_listening_with_the_live_level(qtbot) -> None:
     k = make_voice_kiosk([Say.text("un peu", 0.95)], pcm=long_speech, realtime=True)
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
@@ -41,7 +41,7 @@ def test_listening_with_the_live_level(qtbot) -> None:  # noqa: ANN001
     k.voice.shutdown()
 
 
-def test_thinking_then_understood(qtbot) -> None:  # noqa: ANN001
+def test_thinking_then_understood(qtbot) -> None:
     k = make_voice_kiosk([Say(((("un peu", 0.95),)), delay_s=1.5)], beat_ms=1500)
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
@@ -54,7 +54,7 @@ def test_thinking_then_understood(qtbot) -> None:  # noqa: ANN001
     shot(k, "3-understood")
 
 
-def test_confirmation(qtbot) -> None:  # noqa: ANN001
+def test_confirmation(qtbot) -> None:
     k = make_voice_kiosk([Say.text("assez", 0.42)])
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
@@ -65,7 +65,7 @@ def test_confirmation(qtbot) -> None:  # noqa: ANN001
     k.voice.shutdown()
 
 
-def test_unavailable_and_touch_fallback(qtbot) -> None:  # noqa: ANN001
+def test_unavailable_and_touch_fallback(qtbot) -> None:
     k = make_voice_kiosk([], with_recognizer=False,
                          unavailable="La reconnaissance vocale n'est pas configurée (identifiants Google absents).")
     qtbot.addWidget(k.view)
@@ -82,7 +82,7 @@ def test_unavailable_and_touch_fallback(qtbot) -> None:  # noqa: ANN001
     shot(k2, "6-touch-fallback")
 
 
-def test_on_demand_microphone_button(qtbot) -> None:  # noqa: ANN001
+def test_on_demand_microphone_button(qtbot) -> None:
     from kiosk.domain.session import Mode
 
     k = make_voice_kiosk([], mode=Mode.VOICE_ON_DEMAND)
