@@ -51,7 +51,8 @@ def _style() -> str:
     QLabel#voiceStatus[voiceState="unavailable"] {{ color: {c["error"].name()}; }}
     QLabel#voiceHeard {{ font-size: 26px; color: {c["fg"].name()}; }}
     QLabel#voiceNotice {{ font-size: 22px; font-weight: bold; color: {c["error_fg"].name()}; }}
-    QFrame#confirmPanel {{ border: 3px solid {c["accent"].name()}; border-radius: 14px; background: {c["info_bg"].name()}; }}
+    QFrame#confirmPanel {{ border: 3px solid {c["accent"].name()}; border-radius: 14px;
+                           background: {c["info_bg"].name()}; }}
     QLabel#confirmQuestion {{ font-size: 34px; font-weight: bold; color: {c["fg"].name()}; border: none; }}
     QPushButton#confirmYes, QPushButton#confirmNo {{ font-size: 34px; font-weight: bold; min-height: 110px; }}
     QPushButton#confirmYes {{ background: {c["accent"].name()}; color: {c["accent_fg"].name()}; }}
