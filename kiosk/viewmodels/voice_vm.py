@@ -156,6 +156,7 @@ class VoiceViewModel(QObject):
         self._fallback: Fallback = ""
         self._last_result: RecognitionResult | None = None
         self._press_started = 0.0
+        self.last_timing: TurnTiming | None = None  # of the last result (benchmarks: decision -> screen)
         self.language = RECOGNISER_LANGUAGES.get(session.session.config.language, session.session.config.language)
         self._prompt_timer = QTimer(self)
         self._prompt_timer.setSingleShot(True)
@@ -373,6 +374,7 @@ class VoiceViewModel(QObject):
         self._turn = None
         self._errors_in_a_row = 0
         self._last_result = result
+        self.last_timing = timing
         alternatives = [Alternative(a.transcript, a.confidence) for a in result.alternatives]
         if self._pending is not None:
             self._on_confirmation_reply(result, alternatives, timing)
