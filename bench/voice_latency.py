@@ -22,15 +22,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "*=false")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QCoreApplication  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication
 
-from kiosk.speech.fake import Say  # noqa: E402
-from kiosk.viewmodels.screens import ScreenKind  # noqa: E402
-from tests.fakes.voice_kiosk import make_voice_kiosk  # noqa: E402
+from kiosk.speech.fake import Say
+from kiosk.viewmodels.screens import ScreenKind
+from tests.fakes.voice_kiosk import make_voice_kiosk
 
 
-def wait(predicate, timeout: float = 20.0) -> None:  # noqa: ANN001
+def wait(predicate, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -69,7 +69,7 @@ def main() -> int:
     for _ in range(args.sessions):
         samples += one_session()
     samples.sort()
-    p95 = samples[max(0, int(round(0.95 * len(samples))) - 1)]
+    p95 = samples[max(0, round(0.95 * len(samples)) - 1)]
     print(f"end of speech (endpointing decision) -> answer on screen, {len(samples)} answers in "
           f"{args.sessions} voice sessions: median {statistics.median(samples):.1f} ms, p95 {p95:.1f} ms, "
           f"max {samples[-1]:.1f} ms  target p95 <= 100 ms: {'OK' if p95 <= 100 else 'FAIL'}")
