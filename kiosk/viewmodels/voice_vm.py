@@ -43,7 +43,7 @@ from kiosk.domain.answers import Alternative, ParsedAnswer, parse_answer
 from kiosk.domain.confirmation import parse_confirmation
 from kiosk.domain.session import ItemStatus, Method, Mode
 from kiosk.domain.voice_record import Fallback, HeardAlternative, VoiceDetail
-from kiosk.speech.endpointing import EndpointConfig, SileroDetector, SpeechDetector
+from kiosk.speech.endpointing import EndpointConfig, SileroDetector, SpeechDetector, level_of
 from kiosk.speech.listener import ListeningTurn, TurnCallbacks, TurnTiming
 from kiosk.speech.recognizer import RecognitionError, RecognitionRequest, RecognitionResult, Recognizer, phrase_hints
 from kiosk.viewmodels.clock import Clock
@@ -156,6 +156,8 @@ class VoiceViewModel(QObject):
         self._fallback: Fallback = ""
         self._last_result: RecognitionResult | None = None
         self._press_started = 0.0
+        self._monitor: AudioCapture | None = None
+        self._mic_failed: str | None = None
         self.last_timing: TurnTiming | None = None  # of the last result (benchmarks: decision -> screen)
         self.language = RECOGNISER_LANGUAGES.get(session.session.config.language, session.session.config.language)
         self._prompt_timer = QTimer(self)
@@ -194,6 +196,10 @@ class VoiceViewModel(QObject):
         self._on_screen(self.session.screen)
 
     def _on_screen(self, state: ScreenState) -> None:
+        if state.kind is ScreenKind.CHECK:
+            self._start_level_monitor()
+        else:
+            self._stop_level_monitor()
         item = state.item if state.kind is ScreenKind.ITEM else None
         same_item = item is not None and self._item is not None and item.number == self._item.number
         if same_item and self.session.busy:
@@ -216,6 +222,9 @@ class VoiceViewModel(QObject):
             return
         if self.unavailable_reason is not None:
             self._set_state(VoiceState.UNAVAILABLE)
+            return
+        if self._mic_failed is not None:
+            self._microphone_lost(self._mic_failed)
             return
         if same_item and self.state is VoiceState.TOUCH:
             self._set_state(VoiceState.TOUCH)
@@ -255,6 +264,25 @@ class VoiceViewModel(QObject):
             log.warning("prompt %s never reported its end: listening anyway", self._awaiting_prompt)
             self._awaiting_prompt = None
             self._listen()
+
+    # ------------------------------------------------------------------ item 0: the real microphone level
+    def _start_level_monitor(self) -> None:
+        """Item 0's microphone check shows the real level: capture only (nothing is recognised or kept)."""
+        if self._monitor is not None or not self.session.mode.is_voice:
+            return
+        try:
+            capture = self._capture_factory()
+            capture.start(lambda chunk: self._t_level.emit(-1, level_of(chunk)))
+        except CaptureUnavailable as exc:
+            self._mic_failed = exc.reason  # the items will go on in touch (recorded), see _on_screen
+            self.notice.emit(exc.reason)
+            return
+        self._monitor = capture
+
+    def _stop_level_monitor(self) -> None:
+        monitor, self._monitor = self._monitor, None
+        if monitor is not None:
+            monitor.stop()
 
     # ------------------------------------------------------------------ listening
     def press_microphone(self) -> None:
@@ -316,6 +344,7 @@ class VoiceViewModel(QObject):
         self._turn_id += 1  # anything still in flight is now stale
 
     def shutdown(self) -> None:
+        self._stop_level_monitor()
         self._cancel_turn()
         self._close_confirmation()
 
@@ -324,7 +353,9 @@ class VoiceViewModel(QObject):
         return tid == self._turn_id and self._item is not None
 
     def _on_level(self, tid: int, level: float) -> None:
-        if self._current(tid):
+        if tid == -1 and self._monitor is not None:  # item 0's meter
+            self.session.mic_level.emit(level)
+        elif self._current(tid):
             self.level_changed.emit(level)
             self.session.mic_level.emit(level)
 

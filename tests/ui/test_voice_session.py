@@ -194,12 +194,13 @@ def test_on_demand_listens_only_when_the_microphone_is_pressed(qtbot) -> None:
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
     wait_state(k, qtbot, VoiceState.IDLE)
+    before = len(k.captures)  # item 0's level meter had its own capture
     qtbot.wait(300)
-    assert k.captures == [] and k.panel.mic.isVisible()
+    assert len(k.captures) == before and k.panel.mic.isVisible()
     qtbot.mousePress(k.panel.mic, Qt.MouseButton.LeftButton)
     qtbot.mouseRelease(k.panel.mic, Qt.MouseButton.LeftButton)
     wait_item(k, qtbot, 2)
-    assert k.vm.session.records[1].current.value == 3 and len(k.captures) == 1
+    assert k.vm.session.records[1].current.value == 3 and len(k.captures) == before + 1
 
 
 def test_an_english_session_is_answered_by_voice(qtbot) -> None:
@@ -212,3 +213,14 @@ def test_an_english_session_is_answered_by_voice(qtbot) -> None:
     assert k.vm.session.records[1].current.value == 3
     assert k.vm.session.records[2].current.value == 2 and k.vm.session.records[2].current.confirmed
     assert k.recognizer.requests[0].language == "en-GB"
+
+
+def test_item_0_shows_the_real_microphone_level(qtbot) -> None:  # noqa: ANN001
+    k = make_voice_kiosk([])
+    qtbot.addWidget(k.view)
+    assert k.vm.screen.kind is ScreenKind.CHECK
+    qtbot.waitUntil(lambda: k.view.check.meter.peak > 0.3, timeout=WAIT)  # espeak "un peu" on the fake mic
+    monitor = k.captures[0]
+    k.vm.record_check(audio_ok=True, microphone_ok=True)
+    qtbot.waitUntil(lambda: k.vm.screen.kind is ScreenKind.INTRODUCTION and not k.vm.busy, timeout=WAIT)
+    assert monitor._stop.is_set()  # the check's capture stopped with the check
