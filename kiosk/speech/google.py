@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
+from pathlib import Path
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -194,3 +196,25 @@ def recognizer_from_secrets(store: SecretStore, settings: GoogleSpeechSettings |
     except (ValueError, KeyError, TypeError) as exc:
         raise RecognitionError("no_credentials", f"not a service-account key: {type(exc).__name__}") from None
     return GoogleSpeechRecognizer(settings, credentials=credentials)
+
+
+def recognizer_from_environment(store: SecretStore | None,
+                                settings: GoogleSpeechSettings | None = None) -> GoogleSpeechRecognizer:
+    """The secret store's key first; else the standard Google environment (``GOOGLE_APPLICATION_CREDENTIALS``
+    naming a service-account key file, e.g. provisioned by IT outside the app folder); else ``no_credentials``."""
+    if store is not None:
+        try:
+            return recognizer_from_secrets(store, settings)
+        except RecognitionError:
+            pass
+    path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
+    if not path:
+        raise RecognitionError("no_credentials", "no secret and no GOOGLE_APPLICATION_CREDENTIALS")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecognitionError("no_credentials", f"GOOGLE_APPLICATION_CREDENTIALS: {exc.strerror}") from None
+    from kiosk.secrets.interface import SecretName
+    from kiosk.secrets.memory import MemorySecretStore
+
+    return recognizer_from_secrets(MemorySecretStore({SecretName.GOOGLE_CREDENTIALS: text}), settings)

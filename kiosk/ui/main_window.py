@@ -11,6 +11,8 @@ restarts the inactivity countdown of the running session (ticked once a second).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
@@ -25,6 +27,9 @@ from kiosk.viewmodels.kiosk_vm import KioskStatus, KioskViewModel
 from kiosk.viewmodels.options import DEMO_PIN, KioskSettings
 from kiosk.viewmodels.session_vm import SessionViewModel
 from kiosk.viewmodels.summary import summarise
+
+if TYPE_CHECKING:
+    from kiosk.viewmodels.voice_vm import VoiceViewModel
 
 PURPOSES = {"admin": "Saisissez le code pour ouvrir les réglages.",
             "summary": "Saisissez le code pour voir le résumé clinique."}
@@ -75,6 +80,7 @@ class MainWindow(QWidget):
         for page in (self.loading, self.pin_setup, self.nurse, self.pin, self.admin):
             self.stack.addWidget(page)
         self.session_view: SessionView | None = None
+        self.voice: VoiceViewModel | None = None  # a voice session's listening side (imported when needed)
         self.summary: SummaryPage | None = None
         self._pin_purpose = ""
         self._return_to: QWidget | None = None
@@ -204,7 +210,19 @@ class MainWindow(QWidget):
         self.stack.addWidget(self.session_view)
         self.stack.setCurrentWidget(self.session_view)
         self.session_view.start()
+        if vm.mode.is_voice:  # listening and confirming: kiosk/ui/voice_panel.py, kiosk/viewmodels/voice_vm.py
+            self._attach_voice(vm)
         self.corner.raise_()
+
+    def _attach_voice(self, vm: SessionViewModel) -> None:
+        from kiosk.ui.voice_panel import attach_voice
+        from kiosk.viewmodels.voice_setup import build_voice
+
+        assert self.session_view is not None
+        self.voice = build_voice(vm, audio=self.vm.audio, clock=self.vm.clock,
+                                 secrets=getattr(self.vm, "secrets", None))
+        attach_voice(self.session_view.items, self.voice)
+        self.voice.start()
 
     def show_summary(self) -> None:
         assert self.session is not None
@@ -222,6 +240,10 @@ class MainWindow(QWidget):
             if page is not None:
                 self.stack.removeWidget(page)
                 page.deleteLater()
+        if self.voice is not None:
+            self.voice.shutdown()
+            self.voice.deleteLater()
+            self.voice = None
         if self.session_view is not None:
             self.session_view.vm.deleteLater()
             self.vm.audio.stop()
