@@ -24,9 +24,9 @@ import json
 import logging
 import os
 import time
-from pathlib import Path
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kiosk.secrets.interface import SecretName, SecretStore, SecretStoreError

@@ -11,7 +11,7 @@ from kiosk.viewmodels.voice_vm import VoiceState
 from tests.ui.kiosk_harness import close_kiosk, make_kiosk
 
 
-def test_a_voice_session_without_credentials_shows_unavailable_and_goes_on_by_touch(qtbot, monkeypatch) -> None:  # noqa: ANN001
+def test_a_voice_session_without_credentials_shows_unavailable_and_goes_on_by_touch(qtbot, monkeypatch) -> None:
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     kiosk = make_kiosk(qtbot, InMemorySessionStore())
     kiosk.start(mode=Mode.VOICE_CONTINUOUS, audio=True)

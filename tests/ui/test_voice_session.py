@@ -215,7 +215,7 @@ def test_an_english_session_is_answered_by_voice(qtbot) -> None:
     assert k.recognizer.requests[0].language == "en-GB"
 
 
-def test_item_0_shows_the_real_microphone_level(qtbot) -> None:  # noqa: ANN001
+def test_item_0_shows_the_real_microphone_level(qtbot) -> None:
     k = make_voice_kiosk([])
     qtbot.addWidget(k.view)
     assert k.vm.screen.kind is ScreenKind.CHECK
