@@ -229,6 +229,9 @@ class VoiceViewModel(QObject):
         if same_item and self.state is VoiceState.TOUCH:
             self._set_state(VoiceState.TOUCH)
             return
+        if same_item:  # the same item shown again (a save failed): its prompt is not replayed, listen again
+            self._listen_again()
+            return
         self._after_prompt(f"item-{item.number:02d}", played_by_session=True)
 
     def _after_prompt(self, prompt_id: str, *, played_by_session: bool = False, text: str | None = None) -> None:
