@@ -226,12 +226,12 @@ def test_item_0_shows_the_real_microphone_level(qtbot) -> None:
     assert monitor._stop.is_set()  # the check's capture stopped with the check
 
 
-def test_a_failed_save_keeps_the_item_and_listens_again(qtbot) -> None:  # noqa: ANN001
+def test_a_failed_save_keeps_the_item_and_listens_again(qtbot) -> None:
     k = make_voice_kiosk([Say.text("beaucoup", 0.95), Say.text("beaucoup", 0.95)])
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
     k.store.fail_next("save")
-    qtbot.waitUntil(lambda: k.view.items.error.isVisible(), timeout=WAIT)  # "La réponse n'a pas pu être enregistrée"
+    qtbot.waitUntil(k.view.items.error.isVisible, timeout=WAIT)  # "La réponse n'a pas pu être enregistrée"
     assert item(k) == 1 and k.vm.session.records[1].current is None
     wait_item(k, qtbot, 2)  # heard again, saved this time
     assert k.vm.session.records[1].current.value == 4 and k.recognizer.remaining == 0
