@@ -36,7 +36,7 @@ def as_v1(data: dict) -> dict:
     return v1
 
 
-async def test_v2_with_voice_and_v1_are_both_stored(client, accounts) -> None:  # noqa: ANN001
+async def test_v2_with_voice_and_v1_are_both_stored(client, accounts) -> None:
     device = accounts.device("SITE-A")[0]
     v2 = v2_payload()
     first = await client.post("/v1/submissions", json=v2, headers=bearer(device))
