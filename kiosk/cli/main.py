@@ -21,15 +21,29 @@ def _parse_answer(argv: list[str]) -> int:
     return parse_answer.run(argv)
 
 
+def _parse_confirmation(argv: list[str]) -> int:
+    from kiosk.cli import parse_confirmation
+
+    return parse_confirmation.run(argv)
+
+
+def _detect_speech(argv: list[str]) -> int:
+    from kiosk.cli import detect_speech
+
+    return detect_speech.run(argv)
+
+
 def _submission_schema(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="qlq-kiosk submission-schema",
         description="Print (or write) the JSON Schema of the submission payload the kiosk sends to the server.")
     parser.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
+    parser.add_argument("--schema-version", type=int, choices=(1, 2), default=2,
+                        help="payload version: 2 (sent by this kiosk, with voice details; default) or 1 (older kiosks)")
     args = parser.parse_args(argv)
     from kiosk.domain.submission import submission_json_schema
 
-    text = json.dumps(submission_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(submission_json_schema(args.schema_version), indent=2, ensure_ascii=False) + "\n"
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:
@@ -61,6 +75,8 @@ def _check_instrument(argv: list[str]) -> int:
 
 SUBCOMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "parse-answer": (_parse_answer, "show how the kiosk understands a spoken answer (JSON)"),
+    "parse-confirmation": (_parse_confirmation, "show how the kiosk understands a reply to 'Est-ce bien cela ?'"),
+    "detect-speech": (_detect_speech, "find where speech starts and ends in a WAV, as the kiosk would (JSON)"),
     "submission-schema": (_submission_schema, "print the JSON Schema of the submission payload"),
     "check-instrument": (_check_instrument, "validate instrument files and print their content hash"),
 }

@@ -20,7 +20,7 @@ EXIT_USAGE = 2
 _DESCRIPTION = """\
 Show how the kiosk understands a spoken answer to a QLQ-C30 item, as one JSON object on standard output:
 {"kind": "answer"|"command"|"unclear", "value": int|null, "needs_confirmation": bool,
- "command": "repeat"|"back"|"dont_know"|null, "reason": str, "matched": str}
+ "command": "repeat"|"back"|"dont_know"|"skip"|null, "reason": str, "matched": str}
 
 Several TEXT arguments are the recogniser's alternatives (n-best list), best first. --confidence may be given
 once per TEXT, in the same order (missing ones are unknown). The exit status is 0 whatever the outcome, 2 for

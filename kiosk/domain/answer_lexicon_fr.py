@@ -3,8 +3,8 @@
 Every phrase is written *normalised* (lowercase, no accents, apostrophes and hyphens as spaces), exactly as
 :func:`kiosk.domain.answers.normalise` produces it, so that it can be looked up token for token. The parser
 (:mod:`kiosk.domain.answers`) owns the rules; this module only says which words mean what, so that a linguist
-or a support engineer can extend it without reading the parsing code. A few English labels are included
-because they cost nothing.
+or a support engineer can extend it without reading the parsing code. (A few English labels
+lived here before :mod:`kiosk.domain.answer_lexicon_en`; English is now its own lexicon.)
 
 Weak entries (``*_WEAK``, ``*_VARIANTS``, ``ORDINALS``, ``NUMBER_HOMOPHONES``) are never accepted without the
 patient's confirmation; the parser's ``reason`` names them for support staff.
@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Final
 
+LANGUAGE: Final[str] = "fr"
+
 # --- Answers on the 4-point scale (items 1-28) ----------------------------------------------------------
 #: The validated labels (and exact paraphrases of them): accepted as they are.
 LIKERT: Final[dict[str, int]] = {
@@ -30,11 +32,6 @@ LIKERT: Final[dict[str, int]] = {
     "un tout petit peu": 2,
     "assez": 3,
     "beaucoup": 4,
-    "not at all": 1,
-    "a little": 2,
-    "a little bit": 2,
-    "quite a bit": 3,
-    "very much": 4,
 }
 
 #: Paraphrases that probably mean a scale point but are not its label: confirmed.
@@ -52,8 +49,8 @@ LIKERT_WEAK: Final[dict[str, tuple[int, str]]] = {
 #: Known recogniser mishearings of the labels: confirmed. Unseen ones are caught by the phonetic fuzzy match.
 LIKERT_VARIANTS: Final[dict[str, int]] = {
     "pas du tou": 1, "pas du toux": 1, "pas du tous": 1, "pas de tout": 1, "pas du tour": 1, "pas du to": 1,
-    "un peut": 2, "un peux": 2, "un pneu": 2, "un pneus": 2, "in peu": 2, "hein peu": 2, "1 peu": 2,
-    "un pe": 2, "impeu": 2, "un pet": 2, "un peu peu": 2, "1 peut": 2, "hum peu": 2,
+    "un peut": 2, "un peux": 2, "un pneu": 2, "un pneus": 2, "in peu": 2, "hein peu": 2,
+    "un pe": 2, "impeu": 2, "un pet": 2, "un peu peu": 2, "hum peu": 2,
     "asse": 3, "assee": 3, "asser": 3, "asset": 3, "assai": 3, "assay": 3, "hassez": 3, "ace": 3, "a c": 3,
     "a ces": 3, "a ses": 3, "a se": 3, "a ce": 3, "as c": 3, "ah c": 3, "ha c": 3,
     "beau coup": 4, "bocou": 4, "bocoup": 4, "beaucou": 4, "bo cou": 4, "beau cou": 4, "boucoup": 4,
@@ -75,7 +72,6 @@ LABELS_7: Final[dict[str, int]] = {
     "tres mauvaise": 1,
     "excellent": 7,
     "excellente": 7,
-    "very poor": 1,
 }
 LABELS_7_VARIANTS: Final[dict[str, int]] = {
     "tres mauve": 1, "tres mauvai": 1, "tre mauvais": 1, "tres mauvaises": 1,
@@ -100,7 +96,6 @@ NUMBER_HOMOPHONES: Final[dict[str, int]] = {
     "saint": 5, "sein": 5, "sain": 5, "seing": 5, "cinque": 5, "sinq": 5, "sink": 5,
     "scie": 6, "si": 6, "sis": 6, "cis": 6, "ci": 6, "cice": 6,
     "cette": 7, "set": 7, "sete": 7, "cet": 7, "sette": 7, "seth": 7, "sets": 7,
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7,
 }
 
 #: Ordinals ("la troisieme"): the meaning is clear but the word is not a scale label, so confirmed.
@@ -112,6 +107,17 @@ ORDINALS: Final[dict[str, int]] = {
 #: Number words that are also articles, prepositions or determiners ("un mal de tete", "beaucoup de
 #: douleur", "cette semaine"): they count as a number only when no ordinary word follows them.
 ARTICLE_LIKE: Final[frozenset[str]] = frozenset({"un", "une", "de", "d", "cette", "cet", "si", "in"})
+#: Articles that, right before a number, are not the answer 1 ("c'est un six", "je dirais un cinq").
+INDEFINITE_ARTICLES: Final[frozenset[str]] = frozenset({"un", "une"})
+#: The words for 1 that an introducer ("numero un", "le un") makes a plain number.
+ONE_WORDS: Final[frozenset[str]] = frozenset({"un", "une", "1"})
+#: Digits as the recogniser writes them, read like the words ("1 peu" is "un peu", "3" is "trois").
+DIGIT_WORDS: Final[dict[str, str]] = {
+    str(n): w for n, w in enumerate([
+        "zero", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze",
+        "treize", "quatorze", "quinze", "seize", "dix sept", "dix huit", "dix neuf", "vingt"])
+}
+
 #: Fillers that may follow a number said as an answer ("un, euh...", "un ou deux", "sept, voila"). Any other
 #: following word makes an ARTICLE_LIKE word an ordinary word ("si je...", "de plus", "une fois").
 NUMBER_FOLLOWERS: Final[frozenset[str]] = frozenset({
@@ -125,13 +131,13 @@ NUMBER_FOLLOWERS: Final[frozenset[str]] = frozenset({
 INTRODUCERS: Final[frozenset[str]] = frozenset({
     "numero", "le numero", "chiffre", "le chiffre", "la reponse", "reponse", "ma reponse", "ma reponse est",
     "la note", "note", "le", "la", "je mets", "je mettrais", "je choisis", "je choisirais", "je prends",
-    "je donne", "je donnerais", "je vais mettre", "je dis", "number",
+    "je donne", "je donnerais", "je vais mettre", "je dis",
 })
 
 # --- Commands ---------------------------------------------------------------------------------------------
 COMMANDS: Final[dict[str, str]] = {
     **dict.fromkeys([
-        "repeter", "repetez", "repete", "repetes", "repeat", "again",
+        "repeter", "repetez", "repete", "repetes",
         "pouvez vous repeter", "vous pouvez repeter", "pourriez vous repeter", "tu peux repeter",
         "peux tu repeter", "est ce que vous pouvez repeter", "encore une fois", "une autre fois",
         "redites", "redire", "redis", "vous pouvez redire", "relisez", "relire",
@@ -145,7 +151,7 @@ COMMANDS: Final[dict[str, str]] = {
         "precedente", "question precedente", "la question precedente", "en arriere", "arriere",
         "revenir en arriere", "retour en arriere", "la question d avant", "question d avant", "celle d avant",
         "je me suis trompe", "je me suis trompee", "changer ma reponse", "modifier ma reponse", "corriger",
-        "je veux corriger", "je voudrais corriger", "back", "previous", "go back",
+        "je veux corriger", "je voudrais corriger",
     ], "back"),
     **dict.fromkeys([
         "je ne sais pas", "je sais pas", "sais pas", "j sais pas", "chais pas", "chai pas", "ne sais pas",
@@ -153,19 +159,22 @@ COMMANDS: Final[dict[str, str]] = {
         "je ne sais plus", "je sais plus", "j en sais rien", "je n en sais rien", "aucune idee", "pas d idee",
         "je ne sais pas quoi dire", "je sais pas quoi dire", "je ne peux pas dire", "je peux pas dire",
         "je ne saurais pas dire", "je ne saurais dire", "je saurais pas dire", "difficile a dire",
-        "dur a dire", "sans opinion", "passer", "je passe", "on passe", "passons",
-        "question suivante", "suivante", "suivant", "je ne veux pas repondre", "je veux pas repondre",
+        "dur a dire", "sans opinion", "je ne veux pas repondre", "je veux pas repondre",
         "je prefere ne pas repondre", "je prefere pas repondre", "je ne souhaite pas repondre",
         "je ne peux pas repondre", "je peux pas repondre", "pas de reponse", "sans reponse",
-        "i don t know", "don t know", "dont know", "skip",
     ], "dont_know"),
+
+    **dict.fromkeys([
+        "passer", "je passe", "on passe", "passons", "question suivante", "suivante", "suivant",
+        "passer la question", "passez", "je veux passer", "on peut passer",
+    ], "skip"),
 }
 
 #: Command words that are also ordinary words ("un peu, quoi", "encore un peu", "pardon, beaucoup"): they are
 #: a command only when the utterance holds no answer at all.
 WEAK_COMMANDS: Final[dict[str, str]] = {
     "encore": "repeat", "quoi": "repeat", "comment": "repeat", "pardon": "repeat",
-    "excusez moi": "repeat", "excuse moi": "repeat", "what": "repeat",
+    "excusez moi": "repeat", "excuse moi": "repeat",
 }
 
 # --- Words that carry no answer ---------------------------------------------------------------------------
@@ -178,12 +187,17 @@ FILLERS: Final[frozenset[str]] = frozenset({
     "cela", "je", "j", "s il vous plait", "s il te plait", "svp", "merci", "tout a fait", "bien sur",
     "eh bien", "et bien", "je vais dire", "on va dire", "je reponds", "madame", "monsieur", "docteur",
     "comment dire", "comment dirais je", "comment je dirais", "en fait", "enfin", "mais", "je veux dire",
-    "ou plutot", "la question", "ou", "et", "yes", "no", "well", "i would say", "i think",
+    "ou plutot", "la question", "ou", "et",
 })
+
+#: Yes/no words: an utterance of only these is not an answer to an item ("oui" to "Avez-vous mal ?").
+YES_NO_WORDS: Final[frozenset[str]] = frozenset({"oui", "non", "ouais", "nan", "si"})
+#: "No" after an answer casts doubt on it ("beaucoup, non").
+NO_WORDS: Final[frozenset[str]] = frozenset({"non", "nan"})
 
 #: Fillers that, placed between two different answers, mark a self-correction ("un peu, non, beaucoup").
 CORRECTION_MARKERS: Final[frozenset[str]] = frozenset({
-    "non", "nan", "pardon", "enfin", "mais", "en fait", "je veux dire", "ou plutot", "plutot", "si", "no",
+    "non", "nan", "pardon", "enfin", "mais", "en fait", "je veux dire", "ou plutot", "plutot", "si",
 })
 
 #: Ordinary words that do not change the meaning of an answer ("j'ai eu un peu mal", "ma sante est
@@ -195,14 +209,14 @@ NEUTRAL: Final[frozenset[str]] = frozenset({
     "nausee", "nausees", "souci", "soucis", "difficulte", "difficultes", "probleme", "problemes", "gene",
     "genee", "ma", "mon", "sante", "qualite", "vie", "de vie", "semaine", "cette semaine", "la semaine",
     "derniere", "passee", "aussi", "franchement", "honnetement", "sincerement", "oui vraiment", "sur",
-    "question", "pour", "celle", "the", "i", "it", "is", "was",
+    "question", "pour", "celle",
 })
 
 # --- Words that make an answer uncertain ------------------------------------------------------------------
 #: A negation before an answer turns it into something else ("pas beaucoup" is not 4), except before a
 #: "not at all" answer, which it agrees with ("non, jamais, pas du tout"; "je ne suis pas du tout fatigue").
 NEGATIONS: Final[frozenset[str]] = frozenset({
-    "pas", "ne", "n", "jamais", "guere", "nullement", "aucunement", "sans", "not", "pas trop", "pas vraiment",
+    "pas", "ne", "n", "jamais", "guere", "nullement", "aucunement", "sans", "pas trop", "pas vraiment",
     "pas tellement", "pas tres", "pas specialement", "pas particulierement", "pas enormement",
     "pas forcement", "pas si", "pas plus", "pas plus que ca", "pas tant", "pas tant que ca", "plus vraiment",
 })
@@ -214,7 +228,7 @@ HEDGES: Final[frozenset[str]] = frozenset({
     "comme ci comme ca", "pas mal", "je suppose", "j imagine", "sans doute", "probablement", "parfois",
     "des fois", "quelquefois", "de temps en temps", "souvent", "rarement", "toujours", "tellement",
     "plus ou moins", "je ne suis pas sur", "je ne suis pas sure", "je suis pas sur", "je suis pas sure",
-    "beau", "maybe", "good", "bad",
+    "beau",
 })
 #: Homophones that are mostly a tag ("beaucoup, hein"): ignored next to any other answer.
 TAG_HOMOPHONES: Final[frozenset[str]] = frozenset({"hein"})
@@ -226,6 +240,44 @@ BETWEEN: Final[frozenset[str]] = frozenset({
 
 #: "sur" + number is a denominator ("six sur sept"), not a second answer.
 DENOMINATOR_WORD: Final[str] = "sur"
+
+# --- Replies to "Vous avez répondu : assez. Est-ce bien cela ?" (kiosk.domain.confirmation) ------------
+#: A clear yes. Only these confirm (with nothing but CONFIRM_POLITE words around them).
+CONFIRM_YES: Final[frozenset[str]] = frozenset({
+    "oui", "ouais", "ouai", "oui oui", "oui c est ca", "c est ca", "c est bien ca", "c est exact", "exact",
+    "exactement", "tout a fait", "absolument", "bien sur", "d accord", "c est juste", "juste", "voila",
+    "c est bien cela", "oui c est bien ca", "oui c est bien cela", "correct", "c est correct", "parfait",
+    "oui madame", "oui monsieur", "affirmatif", "ok", "okay", "c est bon", "oui c est bon",
+    "oui voila", "voila c est ca", "c est cela", "c est ca oui",
+})
+#: A clear no.
+CONFIRM_NO: Final[frozenset[str]] = frozenset({
+    "non", "nan", "non non", "pas du tout ca", "c est pas ca", "ce n est pas ca", "ce n est pas cela",
+    "pas ca", "c est faux", "faux", "non c est faux", "non c est pas ca", "non ce n est pas ca", "incorrect",
+    "pas vraiment", "non merci", "negatif", "absolument pas", "surement pas", "jamais", "erreur",
+    "je me suis trompe", "je me suis trompee", "vous vous trompez", "mauvaise reponse", "pas exactement",
+    "non pas ca", "pas tout a fait",
+})
+#: Words that may surround a yes or a no without changing it ("oui, merci", "euh non").
+CONFIRM_POLITE: Final[frozenset[str]] = frozenset({
+    "euh", "heu", "hum", "hm", "mmh", "bah", "ben", "bon", "ah", "oh", "eh", "merci", "madame", "monsieur",
+    "docteur", "s il vous plait", "svp", "alors", "bien", "tres bien", "alors oui", "eh bien", "et bien",
+    "je confirme", "confirme", "je le confirme", "c est ce que j ai dit", "c est ce que je voulais dire",
+})
+#: Doubt: a yes said with these is not clear ("oui, je crois", "peut-etre").
+CONFIRM_DOUBT: Final[frozenset[str]] = frozenset({
+    "peut etre", "je crois", "je pense", "je suppose", "probablement", "sans doute", "plus ou moins",
+    "a peu pres", "enfin", "mais", "quoique", "bof", "je sais pas", "je ne sais pas", "je ne suis pas sur",
+    "je ne suis pas sure", "je suis pas sur", "je suis pas sure", "on va dire", "disons", "j imagine",
+    "pas sur", "pas sure", "possible", "c est possible", "ou", "presque", "en partie", "oui et non",
+})
+
+#: Phrase hints for the recogniser, written as spoken text (with accents): commands and yes/no (the item's
+#: own answer labels are added from the instrument).
+HINT_PHRASES: Final[tuple[str, ...]] = (
+    "répéter", "répétez", "pardon", "comment", "retour", "question précédente", "je ne sais pas", "passer",
+    "oui", "non", "c'est ça", "tout à fait",
+)
 
 # --- French phonetic key for the fuzzy match ----------------------------------------------------------------
 #: Letters said alone ("a c" for "assez", "un p" for "un peu").

@@ -5,14 +5,17 @@ The recogniser gives one or more transcripts (its n-best list, best first). This
 one unacceptable outcome is a wrong value saved without the patient's confirmation, so every doubt becomes
 ``needs_confirmation=True`` or ``kind="unclear"``; only a clean utterance is accepted as it is.
 
-How one transcript is read (vocabulary in :mod:`kiosk.domain.answer_lexicon_fr`):
+How one transcript is read (vocabulary per language: :mod:`kiosk.domain.answer_lexicon_fr`,
+:mod:`kiosk.domain.answer_lexicon_en`; the interface they fill is :class:`kiosk.domain.lexicon.Lexicon`):
 
 1. :func:`normalise`: case, accents, punctuation, apostrophes and hyphens do not matter.
 2. The tokens are cut into phrases, longest first ("pas du tout" beats "tout", "un peu" beats "un"). A run of
    unknown words that *sounds* like a label (same French phonetic key, within a small edit distance that
    grows with the label's length) is a fuzzy match, always confirmed: "bocou", "pas du toux", "un peut".
-3. Context: "un", "de", "cette", "si" are numbers only when no ordinary word follows ("un mal de tete" is not
-   1); "sur" + number is a denominator ("six sur sept"); an introducer ("numero", "le") makes "un" a number.
+3. Context: digits are read as the number words ("1 peu" is "un peu", "3" is "trois"); "un", "de", "cette",
+   "si" are numbers only when no ordinary word follows ("un mal de tete" is not 1), and an indefinite article
+   before a number is an article ("c'est un six" is 6, "je dirais un cinq" is 5, neither is 1);
+   "sur" + number is a denominator ("six sur sept"); an introducer ("numero", "le") makes "un" a number.
 4. Decision. An answer is accepted without confirmation only if exactly one in-scale value was said (the same
    answer twice is fine), exactly, with nothing around it but fillers and neutral words. Confirmation is
    required for: mishearings, homophones ("cette" for 7, "de" for 2), a bare "un"/"1" (one syllable, often a
@@ -36,21 +39,24 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kiosk.domain import answer_lexicon_fr as lex
-from kiosk.domain.answer_lexicon_fr import phrase_key
+from kiosk.domain import answer_lexicon_en, answer_lexicon_fr
+from kiosk.domain.lexicon import Lexicon
 
 Kind = Literal["answer", "command", "unclear"]
-Command = Literal["repeat", "back", "dont_know"]
+Command = Literal["repeat", "back", "dont_know", "skip"]
+COMMANDS: tuple[Command, ...] = ("repeat", "back", "dont_know", "skip")
 Family = Literal["likert", "label7", "number"]
 _EntryKind = Literal[
     "answer", "command", "weak_command", "filler", "introducer", "neutral", "negation", "hedge", "between",
     "legacy", "denominator",
 ]
 SCALES: tuple[int, ...] = (4, 7)
+#: The answer lexicons, by language code: the vocabulary is data (one module per language), the rules are here.
+LEXICONS: dict[str, Lexicon] = {"fr": answer_lexicon_fr, "en": answer_lexicon_en}
 
 
 @dataclass(frozen=True)
@@ -120,15 +126,15 @@ class _Entry:
 
 
 def _as_command(name: str) -> Command:
-    if name not in ("repeat", "back", "dont_know"):
+    if name not in COMMANDS:
         raise ValueError(f"unknown command {name!r} in the lexicon")
-    return name  # type: ignore[return-value]
+    return name
 
 
-def _build_table() -> dict[tuple[str, ...], _Entry]:
+def _build_table(lex: Lexicon) -> dict[tuple[str, ...], _Entry]:
     """Every phrase of the lexicon; a phrase listed in several categories keeps the first one below."""
     one = "one-syllable '{p}' (often misheard, or a truncated 'un peu')"
-    answers: list[tuple[dict[str, int], Family, str]] = [
+    answers: list[tuple[Mapping[str, int], Family, str]] = [
         (lex.LIKERT, "likert", ""), (lex.LABELS_7, "label7", ""), (lex.NUMBERS, "number", ""),
         (lex.LIKERT_VARIANTS, "likert", "recogniser variant '{p}' for {v}"),
         (lex.LABELS_7_VARIANTS, "label7", "recogniser variant '{p}' for {v}"),
@@ -146,7 +152,8 @@ def _build_table() -> dict[tuple[str, ...], _Entry]:
                     for p, v in words.items()]
     entries += [(p, _Entry("answer", v, "number", note=f"homophone '{p}' for {v}", homophone=True))
                 for p, v in lex.NUMBER_HOMOPHONES.items()]
-    entries.append((lex.LEGACY_PLUTOT, _Entry("legacy")))
+    if lex.LEGACY_PLUTOT:
+        entries.append((lex.LEGACY_PLUTOT, _Entry("legacy")))
     entries += [(p, _Entry("weak_command", command=_as_command(c))) for p, c in lex.WEAK_COMMANDS.items()]
     entries += [(p, _Entry(kind)) for kind, phrases in plain for p in sorted(phrases)]
     table: dict[tuple[str, ...], _Entry] = {}
@@ -155,34 +162,58 @@ def _build_table() -> dict[tuple[str, ...], _Entry]:
     return table
 
 
-_TABLE = _build_table()
-_MAX_PHRASE = max(len(k) for k in _TABLE)
-_FUZZY: tuple[tuple[str, tuple[str, ...], _Entry], ...] = tuple(
-    (phrase_key(p.split()), tuple(p.split()), _TABLE[tuple(p.split())]) for p in lex.FUZZY_TARGETS
-)
-_MAX_FUZZY_WINDOW = max(len(target) for _, target, _ in _FUZZY) + 1
+
+
+class _Grammar:
+    """One language's phrase table and fuzzy targets, built once from its lexicon module."""
+
+    def __init__(self, lex: Lexicon) -> None:
+        self.lex = lex
+        self.table = _build_table(lex)
+        self.max_phrase = max(len(k) for k in self.table)
+        self.fuzzy: tuple[tuple[str, tuple[str, ...], _Entry], ...] = tuple(
+            (lex.phrase_key(p.split()), tuple(p.split()), self.table[tuple(p.split())]) for p in lex.FUZZY_TARGETS
+        )
+        self.max_fuzzy_window = max((len(target) for _, target, _ in self.fuzzy), default=0) + 1
+
+
 _DIGITS = re.compile(r"[0-9]+")
+_GRAMMARS: dict[str, _Grammar] = {}
 
 
-def _lookup(tokens: Sequence[str]) -> _Entry | None:
+def lexicon_for(language: str) -> Lexicon:
+    """The answer lexicon of a language ("fr", "fr-FR", "en", "en-GB"...); ValueError for an unknown one."""
+    base = language.replace("_", "-").split("-")[0].casefold()
+    if base not in LEXICONS:
+        raise ValueError(f"no answer lexicon for language {language!r} (known: {', '.join(sorted(LEXICONS))})")
+    return LEXICONS[base]
+
+
+def _grammar(language: str) -> _Grammar:
+    lex = lexicon_for(language)
+    if lex.LANGUAGE not in _GRAMMARS:
+        _GRAMMARS[lex.LANGUAGE] = _Grammar(lex)
+    return _GRAMMARS[lex.LANGUAGE]
+
+def _lookup(g: _Grammar, tokens: Sequence[str]) -> _Entry | None:
     if len(tokens) == 1 and _DIGITS.fullmatch(tokens[0]):
         value = int(tokens[0]) if len(tokens[0]) <= 3 else 1000  # never int() a 5000-digit string
         note = f"bare digit '{tokens[0]}' (often a misheard or truncated 'un peu')" if value == 1 else ""
         return _Entry("answer", value, "number", note=note)
-    return _TABLE.get(tuple(tokens))
+    return g.table.get(tuple(tokens))
 
 
-def _is_unknown(token: str) -> bool:
-    return _lookup([token]) is None
+def _is_unknown(g: _Grammar, token: str) -> bool:
+    return _lookup(g, [token]) is None
 
 
-def _is_weak_answer(token: str) -> bool:
-    entry = _lookup([token])
+def _is_weak_answer(g: _Grammar, token: str) -> bool:
+    entry = _lookup(g, [token])
     return entry is not None and entry.kind == "answer" and bool(entry.note)
 
 
-def _strong_answer(token: str) -> bool:
-    entry = _lookup([token])
+def _strong_answer(g: _Grammar, token: str) -> bool:
+    entry = _lookup(g, [token])
     return entry is not None and entry.kind == "answer" and not entry.note
 
 
@@ -193,19 +224,19 @@ class _Seg:
     text: str
 
 
-def _fuzzy_at(tokens: list[str], i: int, shorter_than: int) -> tuple[int, _Entry] | None:
+def _fuzzy_at(g: _Grammar, tokens: list[str], i: int, shorter_than: int) -> tuple[int, _Entry] | None:
     """The longest window from ``i`` (longer than the exact match) that sounds like a label."""
-    for length in range(min(len(tokens) - i, _MAX_FUZZY_WINDOW), shorter_than, -1):
+    for length in range(min(len(tokens) - i, g.max_fuzzy_window), shorter_than, -1):
         window = tokens[i : i + length]
-        if not any(_is_unknown(t) for t in window):
+        if not any(_is_unknown(g, t) for t in window):
             continue
-        key = phrase_key(window)
+        key = g.lex.phrase_key(window)
         best: tuple[int, str, _Entry] | None = None
-        for target_key, target, entry in _FUZZY:
+        for target_key, target, entry in g.fuzzy:
             allowed = fuzzy_threshold(len(target_key))
             if length > len(target) + 1 or len(key) < 3 or abs(len(key) - len(target_key)) > allowed:
                 continue
-            if not all(_is_unknown(t) or _is_weak_answer(t) or (t in target and not _strong_answer(t))
+            if not all(_is_unknown(g, t) or _is_weak_answer(g, t) or (t in target and not _strong_answer(g, t))
                        for t in window):
                 continue
             distance = levenshtein(key, target_key)
@@ -218,42 +249,45 @@ def _fuzzy_at(tokens: list[str], i: int, shorter_than: int) -> tuple[int, _Entry
     return None
 
 
-def _longest_exact(tokens: list[str], i: int, max_length: int) -> tuple[int, _Entry | None]:
+def _longest_exact(g: _Grammar, tokens: list[str], i: int, max_length: int) -> tuple[int, _Entry | None]:
     for length in range(min(max_length, len(tokens) - i), 0, -1):
-        entry = _lookup(tokens[i : i + length])
+        entry = _lookup(g, tokens[i : i + length])
         if entry is not None:
             return length, entry
     return 0, None
 
 
-def _overrun(tokens: list[str], i: int, length: int) -> int | None:
-    """Where a meaningful phrase starts inside ``tokens[i:i+length]`` and runs past it ("un [peut] etre")."""
+def _overrun(g: _Grammar, tokens: list[str], i: int, length: int, *, fuzzy: bool) -> int | None:
+    """Where a meaningful phrase starts inside ``tokens[i:i+length]`` and runs past it ("un [peut] etre"); a
+    fuzzy window gives way to any exact phrase it cuts ("tres mauvais [s] il vous plait")."""
     for k in range(i + 1, i + length):
-        overlap, entry = _longest_exact(tokens, k, _MAX_PHRASE)
-        if overlap > i + length - k and entry is not None and entry.kind not in ("filler", "neutral", "introducer"):
+        overlap, entry = _longest_exact(g, tokens, k, g.max_phrase)
+        if overlap > i + length - k and entry is not None and (
+                fuzzy or entry.kind not in ("filler", "neutral", "introducer")):
             return k
     return None
 
 
-def _segment(tokens: list[str]) -> list[_Seg]:
+def _segment(g: _Grammar, tokens: list[str]) -> list[_Seg]:
     """Cut the tokens into phrases, longest first; a longer fuzzy window beats a shorter exact phrase, but a
     guessed (weak) match never swallows the start of an exact phrase ("un peut-etre" is "un" + "peut etre")."""
     segs: list[_Seg] = []
     i = 0
     while i < len(tokens):
-        length, entry = _longest_exact(tokens, i, _MAX_PHRASE)
-        fuzzy = _fuzzy_at(tokens, i, length)
+        length, entry = _longest_exact(g, tokens, i, g.max_phrase)
+        fuzzy = _fuzzy_at(g, tokens, i, length)
         if fuzzy is not None:
             length, entry = fuzzy
-        if entry is not None and entry.note and (k := _overrun(tokens, i, length)) is not None:
-            length, entry = _longest_exact(tokens, i, k - i)
+        if entry is not None and entry.note and (
+                k := _overrun(g, tokens, i, length, fuzzy=fuzzy is not None)) is not None:
+            length, entry = _longest_exact(g, tokens, i, k - i)
         if entry is None:
             segs.append(_Seg(None, len(segs), tokens[i]))
             i += 1
         else:
             segs.append(_Seg(entry, len(segs), " ".join(tokens[i : i + length])))
             i += length
-    return _apply_context(segs)
+    return _apply_context(g, segs)
 
 
 def _number(seg: _Seg | None) -> _Entry | None:
@@ -261,7 +295,7 @@ def _number(seg: _Seg | None) -> _Entry | None:
     return e if e is not None and e.kind == "answer" and e.family == "number" else None
 
 
-def _apply_context(segs: list[_Seg]) -> list[_Seg]:
+def _apply_context(g: _Grammar, segs: list[_Seg]) -> list[_Seg]:
     """Articles are not numbers; "N sur M" is N out of M; an introducer ("numero", "le") makes N a number."""
     out: list[_Seg] = []
     for k, seg in enumerate(segs):
@@ -272,15 +306,19 @@ def _apply_context(segs: list[_Seg]) -> list[_Seg]:
         if e is None:
             out.append(seg)
             continue
-        if k >= 2 and prev is not None and prev.text == lex.DENOMINATOR_WORD and _number(segs[k - 2]):
+        if k >= 2 and prev is not None and prev.text == g.lex.DENOMINATOR_WORD and _number(segs[k - 2]):
             e = _Entry("denominator", e.value)  # "six sur sept": the 7 is the scale, not a second answer
-        elif seg.text in lex.ARTICLE_LIKE and nxt is not None and nxt.text not in lex.NUMBER_FOLLOWERS and (
+        elif seg.text in g.lex.INDEFINITE_ARTICLES and _number(nxt) and nxt is not None and (
+            nxt.text not in g.lex.ARTICLE_LIKE
+        ):
+            e = _Entry("neutral")  # "c'est un six", "je dirais un cinq": an article, not the answer 1
+        elif seg.text in g.lex.ARTICLE_LIKE and nxt is not None and nxt.text not in g.lex.NUMBER_FOLLOWERS and (
             nxt.entry is None or nxt.entry.kind not in ("answer", "legacy", "between", "command", "weak_command")
         ):
             e = _Entry("neutral")  # "un mal de tete", "de plus", "cette semaine", "si je..."
-        elif seg.text in ("un", "une", "1") and (
+        elif seg.text in g.lex.ONE_WORDS and (
             (prev is not None and prev.entry is not None and prev.entry.kind == "introducer")
-            or (nxt is not None and nxt.text == lex.DENOMINATOR_WORD and _number(after))
+            or (nxt is not None and nxt.text == g.lex.DENOMINATOR_WORD and _number(after))
         ):
             e = _Entry("answer", e.value, "number")
         out.append(_Seg(e, seg.index, seg.text))
@@ -320,7 +358,7 @@ class _Reading:
     unknown: list[str] = field(default_factory=list)
 
 
-def _read(segs: list[_Seg]) -> _Reading:
+def _read(g: _Grammar, segs: list[_Seg]) -> _Reading:
     """Sort the phrases into candidates, commands, negations...; a negation binds to the next answer, except
     that negations agree with "pas du tout" ("non, jamais, pas du tout"; "je ne suis pas du tout ...")."""
     r = _Reading()
@@ -353,11 +391,11 @@ def _read(segs: list[_Seg]) -> _Reading:
             r.denominators.append(e.value)
         elif e.kind == "legacy":
             r.legacy.append(seg)
-        if seg.text in lex.CORRECTION_MARKERS or e.kind == "legacy":
+        if seg.text in g.lex.CORRECTION_MARKERS or e.kind == "legacy":
             r.markers.append((seg.index, seg.text))
             pending = [] if e.kind in ("filler", "weak_command") else pending
-    if r.commands or any(c.text not in lex.TAG_HOMOPHONES for c in r.cands):  # "beaucoup, hein"; "hein ? quoi ?"
-        r.cands = [c for c in r.cands if c.text not in lex.TAG_HOMOPHONES]
+    if r.commands or any(c.text not in g.lex.TAG_HOMOPHONES for c in r.cands):  # "beaucoup, hein"; "hein ? quoi ?"
+        r.cands = [c for c in r.cands if c.text not in g.lex.TAG_HOMOPHONES]
     r.dangling_negations = [n.text for n in negations if n.index not in settled]
     return r
 
@@ -384,12 +422,12 @@ def _out_of_scale_reason(c: _Cand, scale: int) -> str:
     return f"out of scale: {c.value} is not in 1-{scale}" + (f" ({c.note})" if c.note else "")
 
 
-def _interpret(text: str, scale: int) -> tuple[ParsedAnswer, bool]:
+def _interpret(g: _Grammar, text: str, scale: int) -> tuple[ParsedAnswer, bool]:
     """What one transcript means on this scale, and whether it mentions an answer at all (even negated)."""
-    tokens = normalise(text).split()
+    tokens = " ".join(g.lex.DIGIT_WORDS.get(t, t) for t in normalise(text).split()).split()  # "1 peu" = "un peu"
     if not tokens:
         return _unclear("empty transcript"), False
-    r = _read(_segment(tokens))
+    r = _read(g, _segment(g, tokens))
     if not r.cands and r.legacy:
         seg = r.legacy[0]
         r.cands.append(_Cand(3, "likert", "legacy label 'plutot' (old prototype) for 3", False, seg.index, seg.text))
@@ -398,11 +436,11 @@ def _interpret(text: str, scale: int) -> tuple[ParsedAnswer, bool]:
     valid = [c for c in positive if c.valid_on(scale)]
     invalid = [c for c in positive if not c.valid_on(scale) and not c.homophone]
     if valid and (not r.commands or not all(c.homophone for c in valid)):  # "de quoi ? repetez" is a command
-        return _decide(valid, invalid, negated, r, scale), True
-    return _explain_no_answer(r, tokens, scale), bool(invalid or negated)
+        return _decide(g, valid, invalid, negated, r, scale), True
+    return _explain_no_answer(g, r, tokens, scale), bool(invalid or negated)
 
 
-def _explain_no_answer(r: _Reading, tokens: list[str], scale: int) -> ParsedAnswer:
+def _explain_no_answer(g: _Grammar, r: _Reading, tokens: list[str], scale: int) -> ParsedAnswer:
     """Nothing in the scale was said: a command, or unclear with the most useful reason."""
     positive = [c for c in r.cands if not c.negated_by]
     negated = [c for c in r.cands if c.negated_by]
@@ -427,12 +465,13 @@ def _explain_no_answer(r: _Reading, tokens: list[str], scale: int) -> ParsedAnsw
         return _unclear(f"'{r.hedges[0]}' is not an answer on this scale")
     if r.unknown:
         return _unclear(f"no answer recognised in '{_quote(tokens)}'")
-    if {"oui", "non", "ouais", "nan", "si"} & set(tokens):
+    if g.lex.YES_NO_WORDS & set(tokens):
         return _unclear(f"yes/no is not a point of the scale ('{_quote(tokens)}')")
     return _unclear(f"only filler words ('{_quote(tokens)}')")
 
 
-def _decide(valid: list[_Cand], invalid: list[_Cand], negated: list[_Cand], r: _Reading, scale: int) -> ParsedAnswer:
+def _decide(g: _Grammar, valid: list[_Cand], invalid: list[_Cand], negated: list[_Cand], r: _Reading,  # noqa: PLR0917
+            scale: int) -> ParsedAnswer:
     """At least one in-scale answer was heard: accept it, ask for confirmation, or give up."""
     core = [c for c in valid if not c.homophone] or valid
     values = list(dict.fromkeys(c.value for c in core))
@@ -466,7 +505,7 @@ def _decide(valid: list[_Cand], invalid: list[_Cand], negated: list[_Cand], r: _
         reasons.append(f"said out of {r.denominators[0]}, not out of {scale}")
     if r.commands:
         reasons.append(f"said with the command '{r.commands[0][1]}'")
-    trailing_no = [m for i, m in r.markers if i > last.index and m in ("non", "nan", "no")]
+    trailing_no = [m for i, m in r.markers if i > last.index and m in g.lex.NO_WORDS]
     if trailing_no and not (last.family == "likert" and last.value == 1):
         reasons.append(f"'{trailing_no[0]}' after the answer")
     if r.unknown:
@@ -483,13 +522,15 @@ def _confirm(parsed: ParsedAnswer, reason: str) -> ParsedAnswer:
 
 
 def parse_answer(
-    heard: Sequence[Alternative | str] | str, scale: int, *, min_confidence: float = 0.6
+    heard: Sequence[Alternative | str] | str, scale: int, *, min_confidence: float = 0.6, language: str = "fr"
 ) -> ParsedAnswer:
     """Understand what the patient said for an item on the 4-point (items 1-28) or 1-7 (items 29-30) scale.
 
     ``heard`` is one transcript or the recogniser's n-best list, best first. Raises ``ValueError`` for a scale
-    other than 4 or 7 or a ``min_confidence`` outside 0..1; never raises for any transcript.
+    other than 4 or 7, a ``min_confidence`` outside 0..1 or a ``language`` without a lexicon (see
+    :data:`LEXICONS`; "fr-FR" is "fr"); never raises for any transcript.
     """
+    g = _grammar(language)
     if isinstance(scale, bool) or scale not in SCALES:
         raise ValueError(f"scale must be 4 or 7, not {scale!r}")
     if not 0.0 <= min_confidence <= 1.0:
@@ -498,7 +539,7 @@ def parse_answer(
     alternatives = [a if isinstance(a, Alternative) else Alternative(a) for a in items]
     if not alternatives:
         return _unclear("nothing heard (no transcript)")
-    results = [_interpret(a.transcript, scale) for a in alternatives]
+    results = [_interpret(g, a.transcript, scale) for a in alternatives]
     (top, _), confidence = results[0], alternatives[0].confidence
     low = confidence is not None and not (confidence >= min_confidence and math.isfinite(confidence))
     low_reason = f"low confidence {confidence:.2f} < {min_confidence:g}" if low else ""

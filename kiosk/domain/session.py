@@ -39,6 +39,7 @@ from pydantic import (
 
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.patient import PatientDetails
+from kiosk.domain.voice_record import VoiceDetail
 
 SNAPSHOT_VERSION = 1
 
@@ -136,6 +137,9 @@ class AnswerEvent:
     transcript: str | None
     confidence: float | None
     confirmed: bool  # voice: the patient confirmed an answer the recogniser was unsure of
+    # How a voice answer was heard (kiosk.domain.voice_record). Added after snapshot version 1 shipped: older
+    # snapshots have no such key (hence the default), and a session without one writes none (byte-identical).
+    voice: Annotated[VoiceDetail | None, Field(exclude_if=lambda v: v is None)] = None
 
 
 @dataclass(frozen=True)
@@ -355,7 +359,7 @@ class Session:
         return replace(self, records={**self.records, record.item: replace(record, events=(*record.events, event))})
 
     def answer(self, value: int, *, now: datetime, method: Method = Method.TOUCH, transcript: str | None = None,
-               confidence: float | None = None, confirmed: bool = False) -> Session:
+               confidence: float | None = None, confirmed: bool = False, voice: VoiceDetail | None = None) -> Session:
         """Record an answer to the current item, then move on."""
         self._require_active(now)
         self._require(Phase.ITEMS)
@@ -372,10 +376,11 @@ class Session:
             raise InvalidTransition("a touch answer has no transcript or confidence")
         return self._with_event(AnswerEvent(
             status=ItemStatus.ANSWERED, value=value, method=method, at=now,
-            transcript=transcript, confidence=confidence, confirmed=confirmed))._advanced(now)
+            transcript=transcript, confidence=confidence, confirmed=confirmed, voice=voice))._advanced(now)
 
     def skip(self, *, now: datetime, status: ItemStatus = ItemStatus.SKIPPED, method: Method = Method.TOUCH,
-             transcript: str | None = None, confidence: float | None = None) -> Session:
+             transcript: str | None = None, confidence: float | None = None,
+             voice: VoiceDetail | None = None) -> Session:
         """Leave the current item missing ("Passer" or "je ne sais pas"), then move on."""
         self._require_active(now)
         self._require(Phase.ITEMS)
@@ -383,7 +388,7 @@ class Session:
             raise InvalidTransition("skip() records a skipped or don't-know item, not an answer")
         return self._with_event(AnswerEvent(
             status=status, value=None, method=method, at=now, transcript=transcript,
-            confidence=confidence, confirmed=False))._advanced(now)
+            confidence=confidence, confirmed=False, voice=voice))._advanced(now)
 
     def _navigation_order(self) -> tuple[int, ...]:
         return self.review_queue if self.reviewing else self.item_numbers

@@ -1,9 +1,15 @@
 """The submission: a finished session (completed or abandoned) frozen into a versioned JSON payload.
 
 The kiosk queues it and sends it; the sync server validates exactly this model (``Submission``) and then
-checks it against the instrument with :func:`check_against_instrument`. The JSON Schema of the payload is
-committed as ``resources/schemas/submission-v1.schema.json`` (regenerate with
-``qlq-kiosk submission-schema -o resources/schemas/submission-v1.schema.json``; a test keeps them equal).
+checks it against the instrument with :func:`check_against_instrument`.
+
+Two versions: ``schema_version`` "2.0" (what this kiosk sends) adds ``answers[].voice`` and
+``answers[].previous[].voice`` (:class:`VoiceBlock`: every alternative with its confidence, attempts, how it
+was confirmed, the recogniser, the times); "1.0" (older kiosks) has no voice blocks. :class:`Submission`
+accepts both, so the server stores, checks and exports either; a 1.0 payload keeps its exact canonical JSON
+(and hash). The JSON Schemas are committed as ``resources/schemas/submission-v1.schema.json`` and
+``submission-v2.schema.json`` (regenerate with ``qlq-kiosk submission-schema --schema-version N -o FILE``;
+tests keep them equal).
 
 A submission never changes once frozen. Its identity is ``submission_id``; its ``content_sha256`` is the
 sha256 of its canonical JSON, so the same payload always has the same hash and a server can tell a retry
@@ -12,19 +18,22 @@ sha256 of its canonical JSON, so the same payload always has the same hash and a
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kiosk.domain.instrument import Instrument, canonical_sha256
 from kiosk.domain.patient import MAX_AGE, MIN_AGE, age_on
 from kiosk.domain.scoring import score_answers
-from kiosk.domain.session import ItemStatus, Method, Mode, Phase, Session
+from kiosk.domain.session import AnswerEvent, ItemStatus, Method, Mode, Phase, Session
+from kiosk.domain.voice_record import Confirmation, Fallback, VoiceDetail
 
-SCHEMA_VERSION: Final = "1.0"
+SCHEMA_VERSION: Final = "2.0"
+SCHEMA_VERSION_1: Final = "1.0"
 SCORE_TOLERANCE = 1e-9
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -115,10 +124,14 @@ class AnswerRecord(_Model):
     previous: tuple[PreviousAnswer, ...] = Field(default=(), description="Earlier answers, oldest first")
 
 
-class Submission(_Model):
+class SubmissionV1(_Model):
     """Version 1 of the payload a kiosk sends for one finished session."""
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    # Kept exactly as it was (older kiosks send it; it defines submission-v1.schema.json).
+
+    model_config = ConfigDict(frozen=True, extra="forbid", title="Submission")
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION_1
     submission_id: UUID
     outcome: Literal["completed", "abandoned"]
     abandon_reason: str | None = Field(default=None, max_length=200)
@@ -142,11 +155,112 @@ class Submission(_Model):
         return {a.item: a.value for a in self.answers}
 
 
-def submission_json_schema() -> dict[str, Any]:
-    schema = Submission.model_json_schema()
+# --- Version 2: voice details -------------------------------------------------------------------------------
+class HeardAlternativeRecord(_Model):
+    transcript: str = Field(max_length=1000)
+    confidence: Confidence | None = None
+
+
+class RecogniserRef(_Model):
+    engine: str = Field(max_length=64, description="e.g. 'google-speech-v1'")
+    model: str = Field(max_length=64, description="e.g. 'latest_short'")
+    language: str = Field(max_length=16, description="BCP-47, e.g. 'fr-FR'")
+
+
+class VoiceTimes(_Model):
+    prompt_end_at: AwareDatetime | None = Field(description="The item's prompt finished playing (null: none played)")
+    speech_start_at: AwareDatetime | None
+    speech_end_at: AwareDatetime | None
+    result_at: AwareDatetime | None = Field(description="The recogniser's final result arrived")
+
+
+class VoiceBlock(_Model):
+    """How a voice answer was heard (or, with ``fallback``, why it was finally touched). Never any audio."""
+
+    alternatives: tuple[HeardAlternativeRecord, ...] = Field(
+        max_length=10, description="The recogniser's n-best list for the answer, best first")
+    attempts: int = Field(ge=0, le=50, description="Listening turns on this item that led to this answer")
+    confirmation: Confirmation = Field(description="'none': accepted as heard; 'voice'/'touch': how confirmed")
+    confirmation_transcript: str | None = Field(default=None, max_length=1000)
+    recogniser: RecogniserRef
+    times: VoiceTimes
+    fallback: Fallback = Field(default="", description="Why the item fell back to touch, when it did")
+
+
+class PreviousAnswerV2(PreviousAnswer):
+    voice: VoiceBlock | None = None
+
+
+class AnswerRecordV2(AnswerRecord):
+    voice: VoiceBlock | None = None
+    previous: tuple[PreviousAnswerV2, ...] = Field(default=(), description="Earlier answers, oldest first")
+
+
+class Submission(SubmissionV1):
+    """The payload of one finished session, version 2.0 (with voice details) or 1.0 (older kiosks)."""
+
+    # Default 1.0: code that builds a payload without voice details (the legacy import) keeps producing exactly
+    # the v1 payload, hash included; build_submission() sets 2.0.
+    schema_version: Literal["1.0", "2.0"] = SCHEMA_VERSION_1  # type: ignore[assignment]
+    answers: tuple[AnswerRecordV2, ...] = Field(
+        description="One record per item that was shown, by item number")
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _accept_v1_records(cls, value: Any) -> Any:
+        """v1 ``AnswerRecord`` objects (the legacy import builds them) are taken as they are."""
+        if isinstance(value, (tuple, list)):
+            return tuple(a.model_dump() if isinstance(a, AnswerRecord) and not isinstance(a, AnswerRecordV2)
+                         else a for a in value)
+        return value
+
+    @model_validator(mode="after")
+    def _voice_needs_v2(self) -> Submission:
+        if self.schema_version == SCHEMA_VERSION_1:
+            for i, a in enumerate(self.answers):
+                if a.voice is not None or any(p.voice is not None for p in a.previous):
+                    raise ValueError(f"answers[{i}]: voice details need schema_version 2.0")
+        return self
+
+    def canonical_json(self) -> dict[str, Any]:
+        if self.schema_version == SCHEMA_VERSION_1:  # exactly the v1 JSON: same hash as before v2 existed
+            return self.model_dump(mode="json", exclude={
+                "answers": {"__all__": {"voice": True, "previous": {"__all__": {"voice"}}}}})
+        return self.model_dump(mode="json")
+
+
+class _SubmissionV2Schema(Submission):
+    model_config = ConfigDict(frozen=True, extra="forbid", title="Submission")
+    schema_version: Literal["2.0"] = SCHEMA_VERSION
+
+
+def submission_json_schema(version: int = 1) -> dict[str, Any]:
+    """The JSON Schema of payload version 1 (default, for compatibility) or 2."""
+    if version not in (1, 2):
+        raise ValueError(f"no submission schema version {version!r}")
+    schema = (SubmissionV1 if version == 1 else _SubmissionV2Schema).model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://kiosque-qlq-c30.invalid/schemas/submission-v1.schema.json"
+    schema["$id"] = f"https://kiosque-qlq-c30.invalid/schemas/submission-v{version}.schema.json"
     return schema
+
+
+def voice_block(detail: VoiceDetail | None) -> VoiceBlock | None:
+    if detail is None:
+        return None
+    return VoiceBlock(
+        alternatives=tuple(HeardAlternativeRecord(transcript=a.transcript[:1000], confidence=a.confidence)
+                           for a in detail.alternatives[:10]),
+        attempts=detail.attempts, confirmation=detail.confirmation,
+        confirmation_transcript=detail.confirmation_transcript,
+        recogniser=RecogniserRef(engine=detail.engine, model=detail.model, language=detail.language),
+        times=VoiceTimes(prompt_end_at=detail.prompt_end_at, speech_start_at=detail.speech_start_at,
+                         speech_end_at=detail.speech_end_at, result_at=detail.result_at),
+        fallback=detail.fallback)
+
+
+def _previous(e: AnswerEvent) -> PreviousAnswerV2:
+    return PreviousAnswerV2(status=e.status, value=e.value, method=e.method, at=e.at, transcript=e.transcript,
+                            confidence=e.confidence, confirmed=e.confirmed, voice=voice_block(e.voice))
 
 
 def build_submission(session: Session, *, device_id: str, app_version: str, frozen_at: datetime) -> Submission:
@@ -160,17 +274,16 @@ def build_submission(session: Session, *, device_id: str, app_version: str, froz
         if record is None or record.current is None:
             continue
         current = record.current
-        answers.append(AnswerRecord(
+        answers.append(AnswerRecordV2(
             item=number, status=current.status, value=current.value, method=current.method,
             transcript=current.transcript, confidence=current.confidence, confirmed=current.confirmed,
             first_shown_at=record.first_shown_at, answered_at=current.at, times_shown=record.times_shown,
-            previous=tuple(PreviousAnswer(status=e.status, value=e.value, method=e.method, at=e.at,
-                                          transcript=e.transcript, confidence=e.confidence, confirmed=e.confirmed)
-                           for e in record.events[:-1])))
+            previous=tuple(_previous(e) for e in record.events[:-1]), voice=voice_block(current.voice)))
     scores = score_answers(instrument, session.answers()).as_dict()
     initial_mode = session.mode_changes[0].from_mode if session.mode_changes else session.config.mode
     check = session.check
     return Submission(
+        schema_version=SCHEMA_VERSION,
         submission_id=UUID(session.id),
         outcome="completed" if session.phase is Phase.COMPLETED else "abandoned",
         abandon_reason=session.abandon_reason,
@@ -250,6 +363,7 @@ def check_against_instrument(sub: Submission, instrument: Instrument, *, today: 
         if answer.answered_at < answer.first_shown_at:
             problems.append(SubmissionProblem("implausible_date", f"{where}.answered_at",
                                               "answered before it was shown"))
+    problems += check_voice_details(sub)
     if problems:
         return problems
     expected = score_answers(instrument, sub.answer_values()).as_dict()
@@ -265,6 +379,31 @@ def check_against_instrument(sub: Submission, instrument: Instrument, *, today: 
                 problems.append(SubmissionProblem("scores_mismatch", f"scores.{code}",
                                                   f"recomputed {recomputed!r}, submitted {given!r}"))
     problems += _check_dates(sub, today)
+    return problems
+
+
+def check_voice_details(sub: Submission) -> list[SubmissionProblem]:
+    """Version 2 voice blocks must be consistent: a voice answer confirmed 'none'/'voice' was heard (has
+    alternatives), times run prompt end <= speech start <= speech end <= result <= answered."""
+    problems = []
+    for index, answer in enumerate(sub.answers):
+        v = answer.voice
+        if v is None:
+            continue
+        where = f"answers[{index}].voice"
+        if answer.method is Method.VOICE and answer.status is ItemStatus.ANSWERED and not v.alternatives:
+            problems.append(SubmissionProblem("voice_inconsistent", f"{where}.alternatives",
+                                              "a voice answer without any recognised alternative"))
+        if answer.method is Method.VOICE and answer.confirmed != (v.confirmation != "none"):
+            problems.append(SubmissionProblem("voice_inconsistent", f"{where}.confirmation",
+                                              f"confirmed={answer.confirmed} but confirmation={v.confirmation!r}"))
+        t = v.times
+        order = [(n, x) for n, x in (("prompt_end_at", t.prompt_end_at), ("speech_start_at", t.speech_start_at),
+                                     ("speech_end_at", t.speech_end_at), ("result_at", t.result_at),
+                                     ("answered_at", answer.answered_at)) if x is not None]
+        for (n1, t1), (n2, t2) in itertools.pairwise(order):
+            if t2 < t1 - timedelta(seconds=1):  # clocks of two threads: a second of slack
+                problems.append(SubmissionProblem("implausible_date", f"{where}.times.{n2}", f"before {n1}"))
     return problems
 
 

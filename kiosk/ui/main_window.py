@@ -12,6 +12,8 @@ restarts the inactivity countdown of the running session (ticked once a second).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
@@ -25,6 +27,9 @@ from kiosk.ui.widgets import NurseCorner, label
 from kiosk.viewmodels.kiosk_vm import KioskViewModel
 from kiosk.viewmodels.nurse_flow import AdminState, NurseFlowViewModel, Page, PinPurpose
 from kiosk.viewmodels.session_vm import SessionViewModel
+
+if TYPE_CHECKING:
+    from kiosk.viewmodels.voice_vm import VoiceViewModel
 
 
 class KioskGuard(QObject):
@@ -72,6 +77,7 @@ class MainWindow(QWidget):
         for page in (self.loading, self.pin_setup, self.nurse, self.pin, self.admin):
             self.stack.addWidget(page)
         self.session_view: SessionView | None = None
+        self.voice: VoiceViewModel | None = None  # a voice session's listening side (imported when needed)
         self.summary: SummaryPage | None = None
         self.corner = NurseCorner(self)
         self.corner.long_pressed.connect(lambda: self.request_pin(PinPurpose.ADMIN))
@@ -168,7 +174,19 @@ class MainWindow(QWidget):
         self.stack.addWidget(self.session_view)
         self.flow.show_session(vm)
         self.session_view.start()
+        if vm.mode.is_voice:  # listening and confirming: kiosk/ui/voice_panel.py, kiosk/viewmodels/voice_vm.py
+            self._attach_voice(vm)
         self.corner.raise_()
+
+    def _attach_voice(self, vm: SessionViewModel) -> None:
+        from kiosk.ui.voice_panel import attach_voice
+        from kiosk.viewmodels.voice_setup import build_voice
+
+        assert self.session_view is not None
+        self.voice = build_voice(vm, audio=self.vm.audio, clock=self.vm.clock,
+                                 secrets=getattr(self.vm, "secrets", None))
+        attach_voice(self.session_view.items, self.voice)
+        self.voice.start()
 
     def _build_summary(self) -> None:
         if self.summary is not None:
@@ -184,6 +202,10 @@ class MainWindow(QWidget):
             if page is not None:
                 self.stack.removeWidget(page)
                 page.deleteLater()
+        if self.voice is not None:
+            self.voice.shutdown()
+            self.voice.deleteLater()
+            self.voice = None
         if self.session_view is not None:
             self.session_view.vm.deleteLater()
             self.vm.audio.stop()

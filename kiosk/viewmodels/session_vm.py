@@ -22,8 +22,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from kiosk import __version__
 from kiosk.audio.service import AudioService
 from kiosk.domain.clock import Clock
-from kiosk.domain.session import InvalidTransition, Method, Mode, Phase, Session
+from kiosk.domain.session import InvalidTransition, ItemStatus, Method, Mode, Phase, Session
 from kiosk.domain.submission import build_submission
+from kiosk.domain.voice_record import VoiceDetail
 from kiosk.storage.interface import SessionStore, StorageError
 from kiosk.tasks import TaskManager
 from kiosk.viewmodels.options import KioskSettings
@@ -64,6 +65,8 @@ class SessionViewModel(QObject):
         self._busy = False
         self._last_activity = clock.now()
         self.screen: ScreenState = screen_of(session)
+        #: Set by the voice view model: the voice detail a TOUCH answer carries (voice attempts before it).
+        self.touch_voice_detail: Callable[[], VoiceDetail | None] | None = None
         audio.set_language(session.config.language)
 
     # ------------------------------------------------------------------ queries
@@ -89,21 +92,32 @@ class SessionViewModel(QObject):
 
     # ------------------------------------------------------------------ patient actions
     def answer(self, value: int, *, method: Method = Method.TOUCH, transcript: str | None = None,
-               confidence: float | None = None, confirmed: bool = False) -> bool:
+               confidence: float | None = None, confirmed: bool = False, voice: VoiceDetail | None = None) -> bool:
         """Record an answer to the item on screen; the next screen shows once the save returned."""
         if self._busy or self.screen.kind is not ScreenKind.ITEM or self.screen.item is None:
             return False
         number = self.screen.item.number
+        if method is Method.TOUCH and voice is None and self.touch_voice_detail is not None:
+            voice = self.touch_voice_detail()
         self.pending_answer.emit(value)
         return self._commit(
             lambda s, now: s.answer(value, now=now, method=method, transcript=transcript,
-                                            confidence=confidence, confirmed=confirmed),
+                                    confidence=confidence, confirmed=confirmed, voice=voice),
             beat_ms=self.settings.answer_beat_ms, saved=lambda: self.answer_saved.emit(number, value))
 
-    def skip(self) -> bool:
+    def skip(self, *, status: ItemStatus = ItemStatus.SKIPPED, method: Method = Method.TOUCH,
+             transcript: str | None = None, confidence: float | None = None, voice: VoiceDetail | None = None) -> bool:
+        """Leave the item missing: "Passer" (touch or voice) or "je ne sais pas" (voice, ``DONT_KNOW``)."""
         if self.screen.kind is not ScreenKind.ITEM:
             return False
-        return self._commit(lambda s, now: s.skip(now=now))
+        return self._commit(lambda s, now: s.skip(now=now, status=status, method=method,
+                                                  transcript=transcript, confidence=confidence, voice=voice))
+
+    def switch_to_touch(self, reason: str) -> bool:
+        """Voice gave up (microphone lost, recogniser failing): the session continues in touch, recorded."""
+        if not self.session.mode.is_voice:
+            return False
+        return self._commit(lambda s, now: s.switch_mode(Mode.TOUCH, now=now, reason=reason))
 
     def back(self) -> bool:
         return self._commit(lambda s, now: s.back(now=now))

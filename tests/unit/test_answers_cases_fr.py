@@ -50,7 +50,7 @@ def matches(expected: str, got: ParsedAnswer) -> bool:
             return True
         if option == "unclear" and got.kind == "unclear":
             return True
-        if option in ("repeat", "back", "dont_know") and got.kind == "command" and got.command == option:
+        if option in ("repeat", "back", "dont_know", "skip") and got.kind == "command" and got.command == option:
             return True
         if option.startswith("?") and got.kind == "answer" and got.value == int(option[1:]):
             return True

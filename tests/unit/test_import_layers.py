@@ -60,7 +60,7 @@ def test_the_code_keeps_every_contract() -> None:
     ("kiosk.domain.session", "from google.cloud import speech", PURE),
     ("kiosk.domain.patient", "import pyaudio", PURE),
     ("kiosk.storage.records", "from kiosk.viewmodels import options", LAYERS),
-    ("kiosk.viewmodels.clock", "from kiosk.ui import theme", LAYERS),
+    ("kiosk.domain.clock", "from kiosk.ui import theme", LAYERS),
     ("kiosk.audio.service", "import kiosk.app", LAYERS),
     ("sync_server.services.ingest", "from kiosk.storage import interface", SERVER),
     ("kiosk.secrets.memory", "import sync_server.errors", KIOSK),

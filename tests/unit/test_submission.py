@@ -39,14 +39,14 @@ def test_schema_file_in_repo_is_current() -> None:
 
 
 def test_payload_validates_against_the_json_schema() -> None:
-    schema = submission_json_schema()
+    schema = submission_json_schema(2)
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(completed().canonical_json(), schema)
 
 
 def test_completed_submission_content() -> None:
     sub = completed({n: (2 if n <= 28 else 6) for n in range(1, 31)})
-    assert sub.outcome == "completed" and sub.schema_version == "1.0"
+    assert sub.outcome == "completed" and sub.schema_version == "2.0"
     assert len(sub.answers) == 30 and all(a.method is Method.TOUCH for a in sub.answers)
     inst = load_instrument()
     assert sub.instrument.content_sha256 == inst.content_sha256
@@ -159,7 +159,7 @@ def test_voice_answers_need_voice_consent_unless_legacy() -> None:
 
 
 @pytest.mark.parametrize("mutation", [
-    lambda d: d.update(schema_version="2.0"),
+    lambda d: d.update(schema_version="3.0"),
     lambda d: d.update(submission_id="not-a-uuid"),
     lambda d: d.update(outcome="finished"),
     lambda d: d.update(extra_field=1),
