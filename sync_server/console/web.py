@@ -202,6 +202,8 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         return translate(language, key, **values)
 
     other = "en" if language == "fr" else "fr"
+    context.setdefault("error", None)
+    context.setdefault("done", None)
     html = templates.get_template(name).render(
         t=t, lang=language, other_lang=other, languages=LANGUAGES, user=user, request=request,
         path=request.url.path, csrf_token=csrf_token_for(settings, request), prefix=PREFIX,
