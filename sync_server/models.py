@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     SmallInteger,
     String,
     Text,
@@ -172,3 +173,36 @@ class AuditEvent(Base):
     submission_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB)
     request_id: Mapped[str | None] = mapped_column(Text)
+
+
+class DashboardRollup(Base):
+    """Answer counts per site and session day (migration 0003; maintained by ``repositories/dashboard.py``)."""
+
+    __tablename__ = "dashboard_rollup"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    session_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    answers: Mapped[int] = mapped_column(BigInteger)
+    voice: Mapped[int] = mapped_column(BigInteger)
+    voice_confirmed: Mapped[int] = mapped_column(BigInteger)
+
+
+class DashboardItemRollup(Base):
+    """Values given per item in completed sessions, per site and session day (migration 0003)."""
+
+    __tablename__ = "dashboard_item_rollup"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    session_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    item: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    answered: Mapped[int] = mapped_column(BigInteger)
+
+
+class DashboardRollupState(Base):
+    """Which submissions the roll-ups cover (ids up to ``max_pk``) and the fingerprint of that set."""
+
+    __tablename__ = "dashboard_rollup_state"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    max_pk: Mapped[int] = mapped_column(BigInteger)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    pk_sum: Mapped[Any] = mapped_column(Numeric)
+    pk_xor: Mapped[int] = mapped_column(BigInteger)

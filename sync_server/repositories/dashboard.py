@@ -1,21 +1,95 @@
-"""Aggregates of the researchers' dashboard, computed in PostgreSQL (one pass over the answers).
+"""Aggregates of the researchers' dashboard, in PostgreSQL.
 
-Sessions per site and month come from :class:`~sync_server.repositories.stats.StatsRepository` (the same
-query as ``GET /v1/stats``). The answer side is one statement over ``answers`` joined to ``submissions`` with
-``GROUPING SETS``: the per-(site, month) counts (answer records, voice, voice confirmed) and the per-item
-counts (values given in completed sessions) come out of the same scan.
+Sessions per site and month (started, completed, abandoned, median duration) come from
+:class:`~sync_server.repositories.stats.StatsRepository`: the very query of ``GET /v1/stats``, over the
+``submissions`` table. The answer side — answer records, voice answers, confirmed voice answers per site and
+month, and values given per item in completed sessions — would mean re-reading every answer row (3 million for
+100,000 sessions) on every page view, so it is read from roll-ups (migration 0003) plus a live aggregate of the
+few submissions the roll-ups do not cover yet:
+
+- :meth:`DashboardRepository.refresh` (under a transaction-scoped advisory lock, so concurrent page views take
+  turns) first checks the fingerprint of the covered set (count, sum and XOR of the ids up to ``max_pk``). A
+  mismatch means a covered session was deleted or purged, or one committed late under a smaller id: the roll-ups
+  are rebuilt from scratch. Then it adds every submission received more than :data:`ROLLUP_LAG` ago (so
+  transactions still in flight are not skipped over) with one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` per
+  table and advances ``max_pk``.
+- :meth:`DashboardRepository.answer_aggregates` sums the roll-up rows matching the filter and the live
+  aggregate of the submissions above ``max_pk`` in one statement (``GROUPING SETS``: the per-(site, month)
+  counts and the per-item counts come out together).
+
+:meth:`DashboardRepository.answer_aggregates_direct` is the same result straight from ``answers`` — used for
+filters the roll-ups cannot answer (instrument, completed only) and by the tests as the reference.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Date, cast, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from sync_server.models import Answer, Site, StoredSubmission
 from sync_server.repositories.submissions import SubmissionFilter
+
+ROLLUP_LAG = "60 seconds"
+_LOCK_KEY = 0x51_4C_51_44  # any constant: the advisory lock of the roll-up refresh
+
+_STATE_SQL = "SELECT max_pk, row_count, pk_sum, pk_xor FROM dashboard_rollup_state WHERE id = 1"
+_FINGERPRINT_SQL = ("SELECT count(*), coalesce(sum(id), 0), coalesce(bit_xor(id), 0) FROM submissions "
+                    "WHERE id > %(low)s AND id <= %(high)s")
+_TARGET_SQL = (f"SELECT max(id) FROM submissions WHERE id > %(low)s "
+               f"AND received_at < now() - interval '{ROLLUP_LAG}'")
+_ADD_ANSWERS_SQL = """
+INSERT INTO dashboard_rollup (site_id, session_date, answers, voice, voice_confirmed)
+SELECT s.site_id, s.session_date, count(*), count(*) FILTER (WHERE a.method = 'voice'),
+       count(*) FILTER (WHERE a.method = 'voice' AND a.confirmed)
+FROM submissions AS s JOIN answers AS a ON a.submission_pk = s.id
+WHERE s.id > %(low)s AND s.id <= %(high)s
+GROUP BY s.site_id, s.session_date
+ON CONFLICT (site_id, session_date) DO UPDATE SET
+    answers = dashboard_rollup.answers + excluded.answers,
+    voice = dashboard_rollup.voice + excluded.voice,
+    voice_confirmed = dashboard_rollup.voice_confirmed + excluded.voice_confirmed
+"""
+_ADD_ITEMS_SQL = """
+INSERT INTO dashboard_item_rollup (site_id, session_date, item, answered)
+SELECT s.site_id, s.session_date, a.item, count(*)
+FROM submissions AS s JOIN answers AS a ON a.submission_pk = s.id
+WHERE s.id > %(low)s AND s.id <= %(high)s AND s.outcome = 'completed' AND a.value IS NOT NULL
+GROUP BY s.site_id, s.session_date, a.item
+ON CONFLICT (site_id, session_date, item) DO UPDATE SET
+    answered = dashboard_item_rollup.answered + excluded.answered
+"""
+_SAVE_STATE_SQL = """
+INSERT INTO dashboard_rollup_state (id, max_pk, row_count, pk_sum, pk_xor)
+VALUES (1, %(max_pk)s, %(row_count)s, %(pk_sum)s, %(pk_xor)s)
+ON CONFLICT (id) DO UPDATE SET max_pk = excluded.max_pk, row_count = excluded.row_count,
+    pk_sum = excluded.pk_sum, pk_xor = excluded.pk_xor
+"""
+# One statement: roll-up rows and the live tail (ids above max_pk), filtered alike, grouped two ways.
+_AGGREGATES_SQL = """
+WITH parts AS (
+    SELECT r.site_id, r.session_date, NULL::smallint AS item, r.answers, r.voice, r.voice_confirmed,
+           0::bigint AS answered
+    FROM dashboard_rollup AS r WHERE {rollup_where}
+    UNION ALL
+    SELECT r.site_id, r.session_date, r.item, 0, 0, 0, r.answered
+    FROM dashboard_item_rollup AS r WHERE {rollup_where}
+    UNION ALL
+    SELECT s.site_id, s.session_date, a.item, 1, (a.method = 'voice')::int, (a.method = 'voice' AND a.confirmed)::int,
+           (s.outcome = 'completed' AND a.value IS NOT NULL)::int
+    FROM submissions AS s JOIN answers AS a ON a.submission_pk = s.id
+    WHERE s.id > %(max_pk)s AND {live_where}
+)
+SELECT sites.code AS site, CAST(date_trunc('month', p.session_date) AS date) AS month, p.item,
+       GROUPING(p.item) AS by_site_month,
+       sum(p.answers) AS answers, sum(p.voice) AS voice, sum(p.voice_confirmed) AS voice_confirmed,
+       sum(p.answered) AS answered
+FROM parts AS p JOIN sites ON sites.id = p.site_id
+GROUP BY GROUPING SETS ((sites.code, CAST(date_trunc('month', p.session_date) AS date)), (p.item))
+"""
 
 
 @dataclass(frozen=True)
@@ -31,11 +105,67 @@ class AnswerAggregates:
     answered_by_item: dict[int, int]  # item → values given in completed sessions
 
 
+def rollup_can_answer(where: SubmissionFilter) -> bool:
+    """The roll-ups are per site and day: they answer site and date filters, nothing finer."""
+    return (where.instrument_id is None and where.instrument_language is None and not where.completed_only
+            and where.max_pk is None)
+
+
 class DashboardRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    # ------------------------------------------------------------------ roll-ups
+    def refresh(self) -> int:
+        """Bring the roll-ups up to date (see the module docstring); returns the id they cover up to."""
+        conn = self.session.connection()
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(key)s)", {"key": _LOCK_KEY})
+        state = conn.exec_driver_sql(_STATE_SQL).first()
+        max_pk, count, total, xor = (int(state[0]), int(state[1]), int(state[2]), int(state[3])) if state \
+            else (0, 0, 0, 0)
+        if max_pk:
+            now = conn.exec_driver_sql(_FINGERPRINT_SQL, {"low": 0, "high": max_pk}).one()
+            if (int(now[0]), int(now[1]), int(now[2])) != (count, total, xor):
+                conn.exec_driver_sql("DELETE FROM dashboard_rollup")
+                conn.exec_driver_sql("DELETE FROM dashboard_item_rollup")
+                max_pk, count, total, xor = 0, 0, 0, 0
+        target = conn.exec_driver_sql(_TARGET_SQL, {"low": max_pk}).scalar()
+        if target is None:
+            if not state or max_pk != int(state[0]):
+                self._save(max_pk, count, total, xor)
+            return max_pk
+        bounds = {"low": max_pk, "high": int(target)}
+        conn.exec_driver_sql(_ADD_ANSWERS_SQL, bounds)
+        conn.exec_driver_sql(_ADD_ITEMS_SQL, bounds)
+        added = conn.exec_driver_sql(_FINGERPRINT_SQL, bounds).one()
+        self._save(int(target), count + int(added[0]), total + int(added[1]), xor ^ int(added[2]))
+        return int(target)
+
+    def _save(self, max_pk: int, count: int, total: int, xor: int) -> None:
+        self.session.connection().exec_driver_sql(
+            _SAVE_STATE_SQL, {"max_pk": max_pk, "row_count": count, "pk_sum": total, "pk_xor": xor})
+
     def answer_aggregates(self, where: SubmissionFilter) -> AnswerAggregates:
+        """The answer-side aggregates over ``where``: from the roll-ups (refreshed first) and the live tail."""
+        if not rollup_can_answer(where):
+            return self.answer_aggregates_direct(where)
+        max_pk = self.refresh()
+        params: dict[str, Any] = {"max_pk": max_pk}
+        rollup_where, live_where = ["TRUE"], ["TRUE"]
+        for column, op, key, value in (("site_id", "=", "site_id", where.site_id),
+                                       ("session_date", ">=", "date_from", where.date_from),
+                                       ("session_date", "<=", "date_to", where.date_to)):
+            if value is not None:
+                rollup_where.append(f"r.{column} {op} %({key})s")
+                live_where.append(f"s.{column} {op} %({key})s")
+                params[key] = value
+        # the conditions are constants; the values are bound parameters
+        sql = _AGGREGATES_SQL.format(rollup_where=" AND ".join(rollup_where), live_where=" AND ".join(live_where))
+        return self._collect(self.session.connection().exec_driver_sql(sql, params))
+
+    # ------------------------------------------------------------------ reference
+    def answer_aggregates_direct(self, where: SubmissionFilter) -> AnswerAggregates:
+        """The same aggregates computed from every matching answer row (no roll-up)."""
         s = StoredSubmission
         month = cast(func.date_trunc("month", s.session_date), Date)
         voice = Answer.method == "voice"
@@ -50,11 +180,16 @@ class DashboardRepository:
             .join(s, s.id == Answer.submission_pk)
             .join(Site, Site.id == s.site_id)
         ).group_by(func.grouping_sets(tuple_(Site.code, month), tuple_(Answer.item)))
+        return self._collect(self.session.execute(query))
+
+    @staticmethod
+    def _collect(rows: Any) -> AnswerAggregates:
         by_site_month: dict[tuple[str, date], AnswerCounts] = {}
         by_item: dict[int, int] = {}
-        for row in self.session.execute(query):
+        for row in rows:
             if row.by_site_month:
-                by_site_month[(row.site, row.month)] = AnswerCounts(row.answers, row.voice, row.voice_confirmed)
-            else:
+                by_site_month[(row.site, row.month)] = AnswerCounts(int(row.answers), int(row.voice),
+                                                                    int(row.voice_confirmed))
+            elif row.item is not None:
                 by_item[int(row.item)] = int(row.answered)
         return AnswerAggregates(by_site_month, by_item)

@@ -29,6 +29,8 @@ def audit_rows(server: Server, action: str) -> list[tuple[Any, ...]]:
 
 def seed_dashboard(server: Server) -> dict[str, Any]:
     """Two sites, two months, known numbers (worked out by hand below)."""
+    server.accounts.site("LYON-01", "Centre Léon Bérard")
+    server.accounts.site("NICE-02", "Centre Antoine Lacassagne")
     lyon, _ = server.accounts.device("LYON-01", "tablette-lyon")
     nice, _ = server.accounts.device("NICE-02", "tablette-nice")
     ids = []
