@@ -54,11 +54,11 @@ WITH src AS MATERIALIZED (
 ), ins AS (
     INSERT INTO submissions (submission_id, site_id, device_id, content_sha256, instrument_id, instrument_language,
         instrument_sha256, outcome, mode, session_date, started_at, ended_at, duration_seconds, age_at_session,
-        age_band, patient_initials, patient_birth_date, source, legacy_id, anonymized, payload)
+        age_band, patient_initials, patient_birth_date, source, legacy_id, anonymized, payload, received_at)
     SELECT new_id, (%(site_ids)s::int[])[1 + (id + copy) %% %(n_sites)s], device_id, content_sha256, instrument_id,
         instrument_language, instrument_sha256, outcome, mode, session_date - CAST((id * 7 + copy * 13) %% 730 AS int),
         started_at, ended_at, duration_seconds + (copy %% 97), age_at_session, age_band, patient_initials,
-        patient_birth_date, source, NULL, false, payload
+        patient_birth_date, source, NULL, false, payload, received_at
     FROM src
     RETURNING id, submission_id
 )
@@ -98,8 +98,12 @@ def populate(url: str, *, sessions: int, seed: int) -> None:
             conn.commit()
             made += seed * copies
             copy += copies
-        conn.execute("ANALYZE")
+        # the sessions are history, received long ago (the dashboard rolls up what is older than a minute)
+        conn.execute("UPDATE submissions SET received_at = received_at - interval '1 day'")
         conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")  # as autovacuum leaves a table at rest
+        conn.autocommit = False
         counts = conn.execute("SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM answers)").fetchone()
     assert counts is not None
     print(f"stored: {counts[0]:,} sessions, {counts[1]:,} answer rows, {len(SITES)} sites, 24 months")

