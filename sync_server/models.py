@@ -198,6 +198,18 @@ class DashboardItemRollup(Base):
     answered: Mapped[int] = mapped_column(BigInteger)
 
 
+class DashboardMonthRollup(Base):
+    """Sessions started/completed/abandoned and the median duration of completed ones, per site and month."""
+
+    __tablename__ = "dashboard_month_rollup"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    started: Mapped[int] = mapped_column(BigInteger)
+    completed: Mapped[int] = mapped_column(BigInteger)
+    abandoned: Mapped[int] = mapped_column(BigInteger)
+    median_duration_seconds: Mapped[float | None] = mapped_column(Float)
+
+
 class DashboardRollupState(Base):
     """Which submissions the roll-ups cover (ids up to ``max_pk``) and the fingerprint of that set."""
 

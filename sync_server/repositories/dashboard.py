@@ -23,13 +23,14 @@ filters the roll-ups cannot answer (instrument, completed only) and by the tests
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Date, cast, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from sync_server.models import Answer, Site, StoredSubmission
+from sync_server.repositories.stats import StatsRepository
 from sync_server.repositories.submissions import SubmissionFilter
 
 ROLLUP_LAG = "60 seconds"
@@ -60,6 +61,50 @@ WHERE s.id > %(low)s AND s.id <= %(high)s AND s.outcome = 'completed' AND a.valu
 GROUP BY s.site_id, s.session_date, a.item
 ON CONFLICT (site_id, session_date, item) DO UPDATE SET
     answered = dashboard_item_rollup.answered + excluded.answered
+"""
+# Months touched by the new ids are recounted whole (every session of that site and month up to ``high``): a
+# median cannot be added to, only recomputed.
+_MONTHS_SQL = """
+WITH touched AS (
+    SELECT DISTINCT site_id, CAST(date_trunc('month', session_date) AS date) AS month
+    FROM submissions WHERE id > %(low)s AND id <= %(high)s
+)
+INSERT INTO dashboard_month_rollup (site_id, month, started, completed, abandoned, median_duration_seconds)
+SELECT t.site_id, t.month, count(*), count(*) FILTER (WHERE s.outcome = 'completed'),
+       count(*) FILTER (WHERE s.outcome = 'abandoned'),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.duration_seconds) FILTER (WHERE s.outcome = 'completed')
+FROM touched AS t JOIN submissions AS s ON s.site_id = t.site_id AND s.session_date >= t.month
+     AND s.session_date < t.month + interval '1 month' AND s.id <= %(high)s
+GROUP BY t.site_id, t.month
+ON CONFLICT (site_id, month) DO UPDATE SET started = excluded.started, completed = excluded.completed,
+    abandoned = excluded.abandoned, median_duration_seconds = excluded.median_duration_seconds
+"""
+# Per site and month: whole months from the month roll-up; months cut by the date filter, and months with
+# sessions above max_pk (the live tail), counted directly — only those months' rows are read.
+_SESSIONS_SQL = """
+WITH direct AS (
+    SELECT DISTINCT site_id, CAST(date_trunc('month', session_date) AS date) AS month
+    FROM submissions WHERE id > %(max_pk)s
+    UNION
+    SELECT sites.id, m.month FROM sites, (VALUES (%(from_month)s::date), (%(to_month)s::date)) AS m(month)
+    WHERE m.month IS NOT NULL
+), rows AS (
+    SELECT r.site_id, r.month, r.started, r.completed, r.abandoned, r.median_duration_seconds
+    FROM dashboard_month_rollup AS r
+    WHERE {month_where} AND NOT EXISTS (SELECT 1 FROM direct AS d WHERE d.site_id = r.site_id AND d.month = r.month)
+    UNION ALL
+    SELECT s.site_id, d.month, count(*), count(*) FILTER (WHERE s.outcome = 'completed'),
+           count(*) FILTER (WHERE s.outcome = 'abandoned'),
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY s.duration_seconds) FILTER (WHERE s.outcome = 'completed')
+    FROM direct AS d JOIN submissions AS s ON s.site_id = d.site_id AND s.session_date >= d.month
+         AND s.session_date < d.month + interval '1 month'
+    WHERE {live_where}
+    GROUP BY s.site_id, d.month
+)
+SELECT sites.code AS site, rows.month, rows.started, rows.completed, rows.abandoned,
+       rows.median_duration_seconds
+FROM rows JOIN sites ON sites.id = rows.site_id
+ORDER BY sites.code, rows.month
 """
 _SAVE_STATE_SQL = """
 INSERT INTO dashboard_rollup_state (id, max_pk, row_count, pk_sum, pk_xor)
@@ -133,6 +178,7 @@ class DashboardRepository:
             if (int(now[0]), int(now[1]), int(now[2])) != (count, total, xor):
                 conn.exec_driver_sql("DELETE FROM dashboard_rollup")
                 conn.exec_driver_sql("DELETE FROM dashboard_item_rollup")
+                conn.exec_driver_sql("DELETE FROM dashboard_month_rollup")
                 max_pk, count, total, xor = 0, 0, 0, 0
         target = conn.exec_driver_sql(_TARGET_SQL, {"low": max_pk}).scalar()
         if target is None:
@@ -142,6 +188,7 @@ class DashboardRepository:
         bounds = {"low": max_pk, "high": int(target)}
         conn.exec_driver_sql(_ADD_ANSWERS_SQL, bounds)
         conn.exec_driver_sql(_ADD_ITEMS_SQL, bounds)
+        conn.exec_driver_sql(_MONTHS_SQL, bounds)
         added = conn.exec_driver_sql(_FINGERPRINT_SQL, bounds).one()
         self._save(int(target), count + int(added[0]), total + int(added[1]), xor ^ int(added[2]))
         return int(target)
@@ -173,6 +220,37 @@ class DashboardRepository:
         by_item = {int(row.item): int(row.answered)
                    for row in conn.exec_driver_sql(_ITEMS_SQL.format(**conditions), params)}
         return AnswerAggregates(by_site_month, by_item)
+
+    def sessions_by_site_month(self, where: SubmissionFilter) -> list[dict[str, Any]]:
+        """As :meth:`StatsRepository.sessions_by_site_month` (site, month, started, completed, abandoned,
+        median_duration_seconds), from the month roll-up where a whole month is selected."""
+        if not rollup_can_answer(where):
+            return StatsRepository(self.session).sessions_by_site_month(where)
+        max_pk = self.refresh()
+        params: dict[str, Any] = {"max_pk": max_pk, "from_month": None, "to_month": None}
+        month_where, live_where = ["TRUE"], ["TRUE"]
+        if where.site_id is not None:
+            params["site_id"] = where.site_id
+            month_where.append("r.site_id = %(site_id)s")
+            live_where.append("s.site_id = %(site_id)s")
+        if where.date_from is not None:
+            params["date_from"] = where.date_from
+            live_where.append("s.session_date >= %(date_from)s")
+            first = where.date_from.replace(day=1)
+            params["first_month"] = first
+            month_where.append("r.month >= %(first_month)s")
+            if where.date_from != first:
+                params["from_month"] = first
+        if where.date_to is not None:
+            params["date_to"] = where.date_to
+            live_where.append("s.session_date <= %(date_to)s")
+            last = where.date_to.replace(day=1)
+            params["last_month"] = last
+            month_where.append("r.month <= %(last_month)s")
+            if (where.date_to + timedelta(days=1)).day != 1:
+                params["to_month"] = last
+        sql = _SESSIONS_SQL.format(month_where=" AND ".join(month_where), live_where=" AND ".join(live_where))
+        return [dict(row._mapping) for row in self.session.connection().exec_driver_sql(sql, params)]
 
     # ------------------------------------------------------------------ reference
     def answer_aggregates_direct(self, where: SubmissionFilter) -> AnswerAggregates:

@@ -2,9 +2,9 @@
 duration of completed sessions, the share of answers given by voice and the share of voice answers the
 patient had to confirm; and, over the whole selection, the answers missing per item in completed sessions.
 
-Every figure is an SQL aggregate (:mod:`sync_server.repositories.stats` for the sessions, the same query as
-``GET /v1/stats``; :mod:`sync_server.repositories.dashboard` for the answers, one scan); this module only
-puts the rows side by side and divides. No patient identifier is read.
+Every figure is an SQL aggregate (:mod:`sync_server.repositories.dashboard`: roll-ups kept exact, checked in the
+tests against ``GET /v1/stats``'s query and a direct count over every answer row); this module only puts the
+rows side by side and divides. No patient identifier is read.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from sync_server.repositories.dashboard import AnswerCounts, DashboardRepository
-from sync_server.repositories.stats import StatsRepository
 from sync_server.repositories.submissions import SubmissionFilter
 
 
@@ -85,7 +84,6 @@ class Dashboard:
 
 class DashboardService:
     def __init__(self, session: Session) -> None:
-        self.sessions = StatsRepository(session)
         self.answers = DashboardRepository(session)
 
     def build(self, where: SubmissionFilter, items: Sequence[int]) -> Dashboard:
@@ -94,7 +92,7 @@ class DashboardService:
         aggregates = self.answers.answer_aggregates(where)
         none = AnswerCounts(0, 0, 0)
         rows = []
-        for row in self.sessions.sessions_by_site_month(where):
+        for row in self.answers.sessions_by_site_month(where):
             counts = aggregates.by_site_month.get((row["site"], row["month"]), none)
             median = row["median_duration_seconds"]
             rows.append(MonthRow(site=row["site"], month=row["month"], started=row["started"],

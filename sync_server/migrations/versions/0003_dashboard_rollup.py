@@ -1,4 +1,5 @@
-"""Roll-up tables of the console's dashboard: answer counts per site and session day, kept up to date by the
+"""Roll-up tables of the console's dashboard: answer counts per site and session day, session counts and the
+median duration per site and month, kept up to date by the
 dashboard itself (``sync_server/repositories/dashboard.py``), so the page never re-reads millions of answers.
 
 ``dashboard_rollup_state`` (one row) says which submissions the roll-ups cover — every id up to ``max_pk`` — and
@@ -49,6 +50,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("site_id", "session_date", "item", name="pk_dashboard_item_rollup"),
     )
     op.create_table(
+        "dashboard_month_rollup",
+        sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id", ondelete="CASCADE",
+                                                      name="fk_dashboard_month_rollup_site_id_sites"), nullable=False),
+        sa.Column("month", sa.Date, nullable=False),
+        sa.Column("started", sa.BigInteger, nullable=False),
+        sa.Column("completed", sa.BigInteger, nullable=False),
+        sa.Column("abandoned", sa.BigInteger, nullable=False),
+        sa.Column("median_duration_seconds", sa.Float, nullable=True),
+        sa.PrimaryKeyConstraint("site_id", "month", name="pk_dashboard_month_rollup"),
+    )
+    op.create_table(
         "dashboard_rollup_state",
         sa.Column("id", sa.SmallInteger, nullable=False),
         sa.Column("max_pk", sa.BigInteger, nullable=False),
@@ -62,6 +74,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("dashboard_rollup_state")
+    op.drop_table("dashboard_month_rollup")
     op.drop_table("dashboard_item_rollup")
     op.drop_table("dashboard_rollup")
     op.drop_index("ix_submissions_site_date_outcome", table_name="submissions")
