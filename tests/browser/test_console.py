@@ -572,3 +572,33 @@ def test_the_accessibility_check_does_find_violations(browser: Any) -> None:
     finally:
         context.close()
     assert {"image-alt", "label", "color-contrast"} <= found, found
+
+
+def test_sav_and_fhir_exports_from_the_page_equal_the_api_but_for_their_creation_time(
+        page: Any, server: Server, tmp_path: Path) -> None:
+    """.sav and FHIR files carry the time they were written (the .sav header's creation date and time, the
+    Bundle's ``timestamp``); everything else is byte for byte the API's."""
+    import json
+
+    seed_dashboard(server)
+    login(page, server.user("researcher"))
+    token = server.accounts.user_token("researcher")
+    for fmt, label in (("sav", "SPSS (.sav)"), ("fhir", "FHIR R4")):
+        page.goto("/console/export")
+        page.get_by_label(label).check()
+        with page.expect_download() as waiting:
+            page.get_by_role("button", name="Télécharger").click()
+        saved = tmp_path / waiting.value.suggested_filename
+        waiting.value.save_as(saved)
+        api = httpx.get(f"{server.base}/v1/exports/{fmt}", headers=bearer(token))
+        assert api.status_code == 200
+        mine, theirs = saved.read_bytes(), api.content
+        if fmt == "sav":
+            assert mine[:4] == b"$FL2" and len(mine) == len(theirs)
+            differing = [i for i, (a, b) in enumerate(zip(mine, theirs, strict=True)) if a != b]
+            assert all(84 <= i < 101 for i in differing), differing[:10]  # creation date (9) and time (8)
+        else:
+            ours, api_json = json.loads(mine), json.loads(theirs)
+            assert ours.pop("timestamp") and api_json.pop("timestamp")
+            assert ours == api_json and len(ours["entry"]) == 1 + 7  # the Questionnaire and 7 responses
+    assert len(audit_rows(server, "export")) == 4  # two from the page, two from the API
