@@ -32,8 +32,7 @@ from tests.integration.server.factories import TEST_SECRET, Accounts
 
 CHROMIUM = os.environ.get("QLQ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync",
-                 "--lang=fr-FR"]  # date fields as a French browser shows them
+                 "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1366, "height": 768}
 RATE_LIMIT_ATTEMPTS = 6
 PASSWORD = "correct horse battery staple"
