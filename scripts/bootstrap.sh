@@ -21,6 +21,10 @@ DEBIAN_PACKAGES=(
 # exports). Installed when possible; if that fails the run goes on and the tests needing them say why they skip.
 OPTIONAL_DEBIAN_PACKAGES=(${OPTIONAL_DEBIAN_PACKAGES[@]+"${OPTIONAL_DEBIAN_PACKAGES[@]}"})
 
+# Debian packages only the test command needs (run-tests.sh: Debian's chromium, the real browser the web
+# console's tests drive with Playwright — Playwright never downloads a browser here). Required when asked for.
+TEST_DEBIAN_PACKAGES=(${TEST_DEBIAN_PACKAGES[@]+"${TEST_DEBIAN_PACKAGES[@]}"})
+
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 # MISSING = those of the given Debian packages that are not installed.
@@ -81,6 +85,14 @@ install_optional_packages() {
 
 UV_VERSION=0.13.9  # the uv installed when none is on PATH (pinned: its options and lock format change)
 
+install_test_packages() {
+  [ ${#TEST_DEBIAN_PACKAGES[@]} -eq 0 ] && return 0
+  command -v dpkg-query >/dev/null 2>&1 || { log "not a Debian system: install the equivalent of: ${TEST_DEBIAN_PACKAGES[*]}"; return 0; }
+  find_missing "${TEST_DEBIAN_PACKAGES[@]}"
+  [ ${#MISSING[@]} -eq 0 ] && return 0
+  apt_install "Debian packages for the tests" "${MISSING[@]}"
+}
+
 ensure_uv() {
   if command -v uv >/dev/null 2>&1; then UV=uv; return; fi
   if [ -x "$ROOT/.tools/bin/uv" ]; then UV="$ROOT/.tools/bin/uv"; return; fi
@@ -96,6 +108,7 @@ export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-1}"
 
 install_debian_packages
 install_optional_packages
+install_test_packages
 ensure_uv
 log "installing Python dependencies from uv.lock (kiosk, server, dev tools)"
 (cd "$ROOT" && "$UV" sync --frozen --all-extras --quiet)

@@ -7,6 +7,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 OPTIONAL_DEBIAN_PACKAGES=(pspp)  # GNU PSPP re-reads the .sav exports (tests/unit/server_exports)
+TEST_DEBIAN_PACKAGES=(chromium)  # the real browser of the web console's tests (tests/browser)
 source scripts/bootstrap.sh
 
 export QT_QPA_PLATFORM=offscreen

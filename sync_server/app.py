@@ -20,6 +20,7 @@ from pydantic.json_schema import models_json_schema
 
 from kiosk import __version__
 from kiosk.domain.submission import Submission
+from sync_server.console import install_console
 from sync_server.db import make_engine, make_ingest_pool, make_sessionmaker
 from sync_server.errors import install_error_handlers
 from sync_server.logging import configure_logging
@@ -66,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     for router in (health.router, auth.router, submissions.router, research.router, admin.router):
         app.include_router(router)
+    install_console(app)  # the web console under /console/ (sync_server/console)
     if settings.cors_allow_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_allow_origins, allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"],

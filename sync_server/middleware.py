@@ -65,7 +65,7 @@ class RequestContextMiddleware:
                 out["X-Frame-Options"] = "DENY"
                 out["Referrer-Policy"] = "no-referrer"
                 out["Cross-Origin-Opener-Policy"] = "same-origin"
-                if not path.startswith(_DOCS_PATHS):
+                if not path.startswith(_DOCS_PATHS) and not path.startswith("/console"):  # console: its own CSP
                     out["Content-Security-Policy"] = _API_CSP
                 if path.startswith("/v1/"):
                     out["Cache-Control"] = "no-store"

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     SmallInteger,
     String,
     Text,
@@ -108,6 +109,8 @@ class StoredSubmission(Base):
         CheckConstraint("outcome IN ('completed', 'abandoned')", name="outcome"),
         CheckConstraint("source IN ('kiosk', 'legacy-prototype')", name="source"),
         Index("ix_submissions_site_date", "site_id", "session_date"),
+        Index("ix_submissions_site_date_outcome", "site_id", "session_date",
+              postgresql_include=["outcome", "duration_seconds"]),  # migration 0003: stats and dashboard
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     submission_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)
@@ -172,3 +175,48 @@ class AuditEvent(Base):
     submission_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB)
     request_id: Mapped[str | None] = mapped_column(Text)
+
+
+class DashboardRollup(Base):
+    """Answer counts per site and session day (migration 0003; maintained by ``repositories/dashboard.py``)."""
+
+    __tablename__ = "dashboard_rollup"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    session_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    answers: Mapped[int] = mapped_column(BigInteger)
+    voice: Mapped[int] = mapped_column(BigInteger)
+    voice_confirmed: Mapped[int] = mapped_column(BigInteger)
+
+
+class DashboardItemRollup(Base):
+    """Values given per item in completed sessions, per site and session day (migration 0003)."""
+
+    __tablename__ = "dashboard_item_rollup"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    session_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    item: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    answered: Mapped[int] = mapped_column(BigInteger)
+
+
+class DashboardMonthRollup(Base):
+    """Sessions started/completed/abandoned and the median duration of completed ones, per site and month."""
+
+    __tablename__ = "dashboard_month_rollup"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    started: Mapped[int] = mapped_column(BigInteger)
+    completed: Mapped[int] = mapped_column(BigInteger)
+    abandoned: Mapped[int] = mapped_column(BigInteger)
+    median_duration_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class DashboardRollupState(Base):
+    """Which submissions the roll-ups cover (ids up to ``max_pk``) and the fingerprint of that set."""
+
+    __tablename__ = "dashboard_rollup_state"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    max_pk: Mapped[int] = mapped_column(BigInteger)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    pk_sum: Mapped[Any] = mapped_column(Numeric)
+    pk_xor: Mapped[int] = mapped_column(BigInteger)

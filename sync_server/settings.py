@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
+    console_idle_minutes: int = Field(default=30, ge=1, le=24 * 60,
+                                      description="web console: sign out after this long without a request")
     export_progress_every: int = Field(default=1000, ge=1)
 
     @property
