@@ -108,7 +108,7 @@ def _empty(request: pytest.FixtureRequest) -> Iterator[None]:
         truncate_all(request.getfixturevalue("server").settings.database_url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: run scripts/run-tests.sh (it installs Debian's chromium) "
