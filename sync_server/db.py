@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_server.settings import Settings
+from sync_server.state import server_state
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -50,8 +51,11 @@ def make_ingest_pool(settings: Settings) -> AsyncConnectionPool[AsyncConnection]
     so a few connections serve hundreds of submissions per second. Waiting callers are served in arrival order;
     one that waits longer than ``QLQ_DB_POOL_TIMEOUT_SECONDS`` gets a 503 ``database_unavailable``."""
     size = settings.db_ingest_pool_size
+    # ``check``: a connection is tested before it is handed out, so one the database dropped (a restart, a
+    # killed backend) is replaced instead of failing a kiosk's request with a 503.
     return AsyncConnectionPool(libpq_conninfo(settings.database_url), min_size=size, max_size=size, open=False,
                                timeout=settings.db_pool_timeout_seconds, name="ingest",
+                               check=AsyncConnectionPool.check_connection,
                                kwargs={"autocommit": True, "application_name": "qlq-server-ingest"})
 
 
@@ -75,7 +79,7 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request: commit on success, roll back on any error."""
-    with unit_of_work(request.app.state.sessionmaker) as session:
+    with unit_of_work(server_state(request).sessionmaker) as session:
         yield session
 
 
