@@ -96,6 +96,11 @@ class DatabaseUnavailable(ServiceUnavailable):
     default_headers = {"Retry-After": "5"}  # noqa: RUF012 - read-only class default
 
 
+# Starlette's own refusals (an unknown path, a wrong method, a body cut at the limit) get these codes.
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+OTHER_HTTP_CODE = "http_error"
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field}}
 
@@ -142,8 +147,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-        code = codes.get(exc.status_code, "http_error")
+        code = HTTP_CODES.get(exc.status_code, OTHER_HTTP_CODE)
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 

@@ -256,6 +256,7 @@ def test_the_property_run_stored_a_good_share(production):
     """Not vacuous: run after the property test, a good share of its examples was stored and went through it all
     (when the property test ran in this process)."""
     total = sum(OUTCOMES.values())
+    print(f"property run: {OUTCOMES}")
     if total == 0:
         pytest.skip("the property test did not run in this process")
     assert OUTCOMES["stored"] >= total // 5, OUTCOMES
