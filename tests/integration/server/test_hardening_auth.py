@@ -15,7 +15,7 @@ from sync_server.services.accounts import AccountService
 from tests.integration.server.factories import bearer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.anyio]
-PASSWORD = "a long enough password"  # noqa: S105 - test account
+PASSWORD = "a long enough password"
 
 
 def _user(accounts, username: str, role: str = "researcher") -> None:
