@@ -52,8 +52,10 @@ _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 CLEAN_CHARACTERS = st.characters(exclude_categories=["Cc", "Cs", "Co", "Cn"], exclude_characters=_BIDI)
 ANY_CHARACTERS = st.one_of(st.characters(), st.characters(categories=["Cs", "Co", "Cn", "Cc"]),
                            st.sampled_from(_BIDI + "\x00\t\r\n\ufeff"))
+# spreadsheet formula starters; tab and CR are controls, which no stored text may hold (hostile ones try them)
 FORMULAS = st.sampled_from(['=HYPERLINK("http://example.invalid","x")', "+1+cmd|' /C calc'!A0", "@SUM(1+1)",
-                            "-2+3", "\t=1", "\r=1", "=", "-", "+", "@"])
+                            "-2+3", "=", "-", "+", "@", "=1+1", "- 3"])
+CONTROL_FORMULAS = st.sampled_from(["\t=1", "\r=1", "\n=1"])
 EXTREME_TIMES = st.sampled_from([
     "0001-01-01T00:00:00+23:59", "0001-01-01T00:00:00-23:59", "9999-12-31T23:59:59.999999-23:59",
     "9999-12-31T23:59:59.999999+23:59", "1970-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "1999-12-31T23:59:59Z",
@@ -160,7 +162,7 @@ def hostile(draw: st.DrawFn) -> dict[str, Any]:
             value = draw(st.one_of(EXTREME_NUMBERS, st.floats(), st.integers()))
         elif isinstance(current, str) or current is None:
             limit = MAX_LENGTH.get(field, 64)
-            value = draw(st.one_of(st.text(ANY_CHARACTERS, max_size=limit), FORMULAS, st.none(),
+            value = draw(st.one_of(st.text(ANY_CHARACTERS, max_size=limit), FORMULAS, CONTROL_FORMULAS, st.none(),
                                    st.text(ANY_CHARACTERS, min_size=limit, max_size=limit)))
         else:
             value = draw(st.one_of(st.none(), st.booleans(), st.just([]), st.just({})))
@@ -259,7 +261,7 @@ def test_the_property_run_stored_a_good_share(production):
     print(f"property run: {OUTCOMES}")
     if total == 0:
         pytest.skip("the property test did not run in this process")
-    assert OUTCOMES["stored"] >= total // 5, OUTCOMES
+    assert OUTCOMES["stored"] >= total // 4, OUTCOMES
     assert OUTCOMES["refused"] >= total // 10, OUTCOMES
 
 
