@@ -32,8 +32,16 @@ class ServerState(State):
     auth_limiter: RateLimiter
     ingest_pool: AsyncConnectionPool[AsyncConnection] | None
 
-    def __init__(self, *, settings: Settings, engine: Engine, sessionmaker: SessionFactory[Session],
-                 instruments: InstrumentRegistry, head_revision: str | None, auth_limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: Engine,
+        sessionmaker: SessionFactory[Session],
+        instruments: InstrumentRegistry,
+        head_revision: str | None,
+        auth_limiter: RateLimiter,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.engine = engine

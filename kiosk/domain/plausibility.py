@@ -81,15 +81,19 @@ def text_is_clean(text: str) -> bool:
     return not any(unicodedata.category(c) in _REFUSED_CATEGORIES or c in _BIDI_CONTROLS for c in text)
 
 
-def plausibility_problems(sub: Submission, *, now: datetime, clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
-                          kiosk: bool = True) -> list[SubmissionProblem]:
+def plausibility_problems(
+    sub: Submission, *, now: datetime, clock_skew: timedelta = DEFAULT_CLOCK_SKEW, kiosk: bool = True
+) -> list[SubmissionProblem]:
     """Every plausibility problem of ``sub`` (empty when it is sound). ``now`` is the checker's current time
     (aware); times up to ``clock_skew`` after it are tolerated (a kiosk clock slightly ahead)."""
     latest = now + clock_skew
     problems = [problem for path, value in _walk(sub, "") for problem in _value_problems(path, value, latest)]
     if not INSTRUMENT_VERSION_RE.match(sub.instrument.version):
-        problems.append(SubmissionProblem("invalid_instrument_version", "instrument.version",
-                                          "expected a dotted version number such as 3.0"))
+        problems.append(
+            SubmissionProblem(
+                "invalid_instrument_version", "instrument.version", "expected a dotted version number such as 3.0"
+            )
+        )
     if kiosk and not initials_are_valid(sub.patient.initials):
         problems.append(SubmissionProblem("invalid_initials", "patient.initials", CODES["invalid_initials"]))
     if problems:  # the consistency checks below compare the values checked above
@@ -149,14 +153,25 @@ def _consistency_problems(sub: Submission, *, kiosk: bool) -> list[SubmissionPro
     order("frozen_at", s.ended_at, sub.frozen_at, "before session.ended_at")
     span = (s.ended_at - s.started_at).total_seconds()
     if not math.isclose(s.duration_seconds, span, rel_tol=0, abs_tol=DURATION_TOLERANCE_SECONDS):
-        problems.append(SubmissionProblem("implausible_duration", "session.duration_seconds",
-                                          f"is {s.duration_seconds:.3f} s; started_at to ended_at is {span:.3f} s"))
+        problems.append(
+            SubmissionProblem(
+                "implausible_duration",
+                "session.duration_seconds",
+                f"is {s.duration_seconds:.3f} s; started_at to ended_at is {span:.3f} s",
+            )
+        )
     paused = sum(((p.ended_at or s.ended_at) - p.started_at).total_seconds() for p in s.pauses)
-    if not math.isclose(s.paused_seconds, paused, rel_tol=0, abs_tol=DURATION_TOLERANCE_SECONDS) \
-            or s.paused_seconds > span + DURATION_TOLERANCE_SECONDS:
-        problems.append(SubmissionProblem("implausible_duration", "session.paused_seconds",
-                                          f"is {s.paused_seconds:.3f} s; the pauses give {paused:.3f} s "
-                                          f"within a session of {span:.3f} s"))
+    if (
+        not math.isclose(s.paused_seconds, paused, rel_tol=0, abs_tol=DURATION_TOLERANCE_SECONDS)
+        or s.paused_seconds > span + DURATION_TOLERANCE_SECONDS
+    ):
+        problems.append(
+            SubmissionProblem(
+                "implausible_duration",
+                "session.paused_seconds",
+                f"is {s.paused_seconds:.3f} s; the pauses give {paused:.3f} s within a session of {span:.3f} s",
+            )
+        )
     if not kiosk:
         return problems
     for i, pause in enumerate(s.pauses):

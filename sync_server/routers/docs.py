@@ -29,8 +29,7 @@ def install(app: FastAPI, access: Literal["public", "admin", "off"]) -> None:
     """Add the documentation routes to ``app`` as ``access`` allows."""
     if access == "off":
         return
-    router = APIRouter(include_in_schema=False,
-                       dependencies=[Depends(require_admin)] if access == "admin" else [])
+    router = APIRouter(include_in_schema=False, dependencies=[Depends(require_admin)] if access == "admin" else [])
     title = app.title
 
     @router.get(OPENAPI_URL)
@@ -39,16 +38,23 @@ def install(app: FastAPI, access: Literal["public", "admin", "off"]) -> None:
 
     @router.get("/docs")
     async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title=f"{title} — Swagger UI",
-                                   swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
-                                   swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
-                                   swagger_favicon_url=f"{ASSETS_URL}/favicon.png")
+        return get_swagger_ui_html(
+            openapi_url=OPENAPI_URL,
+            title=f"{title} — Swagger UI",
+            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
+        )
 
     @router.get("/redoc")
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(openapi_url=OPENAPI_URL, title=f"{title} — ReDoc",
-                              redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
-                              redoc_favicon_url=f"{ASSETS_URL}/favicon.png", with_google_fonts=False)
+        return get_redoc_html(
+            openapi_url=OPENAPI_URL,
+            title=f"{title} — ReDoc",
+            redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
 
     app.include_router(router)
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")

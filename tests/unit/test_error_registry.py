@@ -12,8 +12,11 @@ from sync_server.error_codes import ERRORS, markdown_table
 from sync_server.errors import AppError
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [*sorted((ROOT / "sync_server").rglob("*.py")), ROOT / "kiosk/domain/submission.py",
-           ROOT / "kiosk/domain/plausibility.py"]
+SOURCES = [
+    *sorted((ROOT / "sync_server").rglob("*.py")),
+    ROOT / "kiosk/domain/submission.py",
+    ROOT / "kiosk/domain/plausibility.py",
+]
 
 
 def _codes_in_source() -> dict[str, list[str]]:
@@ -35,17 +38,21 @@ def _codes_in_source() -> dict[str, list[str]]:
                 for keyword in node.keywords:
                     if keyword.arg == "code" and isinstance(keyword.value, ast.Constant):
                         add(keyword.value.value, where)
-                if name in ("SubmissionProblem", "error_body") and node.args and isinstance(node.args[0],
-                                                                                              ast.Constant):
+                if name in ("SubmissionProblem", "error_body") and node.args and isinstance(node.args[0], ast.Constant):
                     add(node.args[0].value, where)
             elif isinstance(node, ast.Assign | ast.AnnAssign) and any(
-                    isinstance(t, ast.Name) and t.id in ("HTTP_CODES", "OTHER_HTTP_CODE")
-                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target])):
+                isinstance(t, ast.Name) and t.id in ("HTTP_CODES", "OTHER_HTTP_CODE")
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            ):
                 for constant in ast.walk(node.value) if node.value else ():
                     if isinstance(constant, ast.Constant) and isinstance(constant.value, str):
                         add(constant.value, where)
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
-                    and node.target.id == "code" and isinstance(node.value, ast.Constant):
+            elif (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and node.target.id == "code"
+                and isinstance(node.value, ast.Constant)
+            ):
                 add(node.value.value, where)
             elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant | ast.Tuple):
                 for target in node.targets:

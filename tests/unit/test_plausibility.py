@@ -54,16 +54,19 @@ def test_initials_the_kiosk_accepts(initials):
     assert initials_are_valid(initials)
 
 
-@pytest.mark.parametrize("initials", ["<script>", "J\u202eD", "J😀", "Jean Dupont", "jd", " JD", "J²", "J_D", "",
-                                      "J\x00", "JD1"])
+@pytest.mark.parametrize(
+    "initials", ["<script>", "J\u202eD", "J😀", "Jean Dupont", "jd", " JD", "J²", "J_D", "", "J\x00", "JD1"]
+)
 def test_initials_the_kiosk_refuses(initials):
     assert not initials_are_valid(initials)
 
 
 def test_every_text_is_visited():
     sub = _edit(completed(), **{"answers.4.transcript": "ok\u202e", "device.app_version": "1\x07"})
-    assert [f for c, f in _codes(sub, sub.frozen_at) if c == "invalid_text"] == ["device.app_version",
-                                                                                 "answers[4].transcript"]
+    assert [f for c, f in _codes(sub, sub.frozen_at) if c == "invalid_text"] == [
+        "device.app_version",
+        "answers[4].transcript",
+    ]
 
 
 def test_times_far_in_the_future_and_the_skew():
@@ -76,20 +79,22 @@ def test_times_far_in_the_future_and_the_skew():
 def test_offsets_beyond_fourteen_hours():
     sub = completed()
     for offset in (timedelta(hours=14, minutes=1), -timedelta(hours=23, minutes=59)):
-        moved = _edit(sub, **{"session.started_at": sub.session.started_at.astimezone(timezone(offset))
-                              .isoformat()})
+        moved = _edit(sub, **{"session.started_at": sub.session.started_at.astimezone(timezone(offset)).isoformat()})
         assert ("implausible_time_zone", "session.started_at") in _codes(moved, sub.frozen_at), offset
-    same_instant = _edit(sub, **{"session.started_at": sub.session.started_at.astimezone(
-        timezone(timedelta(hours=14))).isoformat()})
+    same_instant = _edit(
+        sub, **{"session.started_at": sub.session.started_at.astimezone(timezone(timedelta(hours=14))).isoformat()}
+    )
     assert _codes(same_instant, sub.frozen_at) == []
 
 
 def test_durations_must_match_the_times():
     sub = completed()
     assert ("implausible_duration", "session.duration_seconds") in _codes(
-        _edit(sub, **{"session.duration_seconds": sub.session.duration_seconds + 1}), sub.frozen_at)
+        _edit(sub, **{"session.duration_seconds": sub.session.duration_seconds + 1}), sub.frozen_at
+    )
     assert ("implausible_number", "session.duration_seconds") in _codes(
-        _edit(sub, **{"session.duration_seconds": float("inf")}), sub.frozen_at)
+        _edit(sub, **{"session.duration_seconds": float("inf")}), sub.frozen_at
+    )
 
 
 def test_events_in_order_for_a_kiosk_not_for_legacy_data():

@@ -27,8 +27,13 @@ def _user(accounts, username: str, role: str = "researcher") -> None:
 def limited(settings):
     """Two app instances (two replicas) over the same database, behind the production proxy-header handling
     (uvicorn's ProxyHeadersMiddleware with QLQ_FORWARDED_ALLOW_IPS, as ``qlq-server serve`` runs it)."""
-    tight = settings.model_copy(update={"auth_rate_limit_attempts": 5, "auth_rate_limit_account_attempts": 4,
-                                        "forwarded_allow_ips": "10.0.0.0/8"})
+    tight = settings.model_copy(
+        update={
+            "auth_rate_limit_attempts": 5,
+            "auth_rate_limit_account_attempts": 4,
+            "forwarded_allow_ips": "10.0.0.0/8",
+        }
+    )
     apps = [create_app(tight), create_app(tight)]
     apps[0].state.auth_limiter.reset()
     yield [ProxyHeadersMiddleware(a, trusted_hosts=tight.forwarded_allow_ips) for a in apps]
@@ -43,8 +48,7 @@ def _client(app, peer: str) -> httpx.AsyncClient:
 
 async def _login(client: httpx.AsyncClient, username: str, password: str, forwarded: str | None = None) -> int:
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
-    response = await client.post("/v1/auth/token", json={"username": username, "password": password},
-                                 headers=headers)
+    response = await client.post("/v1/auth/token", json={"username": username, "password": password}, headers=headers)
     return response.status_code
 
 
@@ -63,8 +67,10 @@ async def test_rotating_forwarded_for_through_the_proxy_still_hits_the_account_l
 
 async def test_spraying_one_password_over_many_accounts_hits_the_address_limit(limited, accounts):
     async with _client(limited[0], "10.1.2.3") as proxy_a, _client(limited[1], "10.1.2.4") as proxy_b:
-        codes = [await _login(proxy_a if i % 2 else proxy_b, f"user{i}", "Winter2026!", forwarded="203.0.113.9")
-                 for i in range(8)]
+        codes = [
+            await _login(proxy_a if i % 2 else proxy_b, f"user{i}", "Winter2026!", forwarded="203.0.113.9")
+            for i in range(8)
+        ]
         # another client address behind the same proxy is not affected
         other = await _login(proxy_a, "user0", "Winter2026!", forwarded="203.0.113.10")
     assert codes == [401] * 5 + [429] * 3, codes
@@ -89,17 +95,21 @@ async def test_a_refusal_says_when_to_retry(limited):
 
 async def test_enrollment_is_limited_per_address(limited):
     async with _client(limited[0], "192.0.2.70") as direct:
-        codes = [(await direct.post("/v1/devices/enroll", json={"code": "AAAA-BBBB-CCCC", "device_name": "t"})
-                  ).status_code for _ in range(6)]
+        codes = [
+            (await direct.post("/v1/devices/enroll", json={"code": "AAAA-BBBB-CCCC", "device_name": "t"})).status_code
+            for _ in range(6)
+        ]
     assert codes == [401] * 5 + [429]
 
 
 async def test_logout_revokes_the_token(client, accounts):
     _user(accounts, "alice")
-    token = (await client.post("/v1/auth/token", json={"username": "alice", "password": PASSWORD})
-             ).json()["access_token"]
-    other = (await client.post("/v1/auth/token", json={"username": "alice", "password": PASSWORD})
-             ).json()["access_token"]
+    token = (await client.post("/v1/auth/token", json={"username": "alice", "password": PASSWORD})).json()[
+        "access_token"
+    ]
+    other = (await client.post("/v1/auth/token", json={"username": "alice", "password": PASSWORD})).json()[
+        "access_token"
+    ]
     assert (await client.get("/v1/stats", headers=bearer(token))).status_code == 200
     assert (await client.post("/v1/auth/logout", headers=bearer(token))).status_code == 204
     again = await client.get("/v1/stats", headers=bearer(token))

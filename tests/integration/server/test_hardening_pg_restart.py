@@ -44,12 +44,25 @@ class Cluster:
 
     def ctl(self, *args: str) -> None:
         options = f"-p {self.port} -k /tmp -c fsync=off -c listen_addresses=127.0.0.1"
-        result = subprocess.run([*self.as_postgres, str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-o",
-                                 options, "-w", "-l", str(self.datadir / "log"), *args],
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [
+                *self.as_postgres,
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.datadir),
+                "-o",
+                options,
+                "-w",
+                "-l",
+                str(self.datadir / "log"),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
-            log = (self.datadir / "log").read_text(errors="replace")[-2000:] if (self.datadir / "log").exists() \
-                else ""
+            log = (self.datadir / "log").read_text(errors="replace")[-2000:] if (self.datadir / "log").exists() else ""
             raise RuntimeError(f"pg_ctl {' '.join(args)} failed: {result.stderr}\n{log}")
 
 
@@ -70,34 +83,49 @@ def cluster() -> Iterator[Cluster]:
         shutil.chown(datadir, "postgres", "postgres")
         as_postgres = ["runuser", "-u", "postgres", "--"]
     bindir = Path(binaries[-1]).parent
-    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "--auth=trust",
-                    "-E", "UTF8"], check=True, capture_output=True)
+    subprocess.run(
+        [*as_postgres, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+    )
     found = Cluster(bindir, datadir, _free_port(), as_postgres)
     found.ctl("start")
     try:
         yield found
     finally:
-        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
-                       check=False, capture_output=True)
+        subprocess.run(
+            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(datadir, ignore_errors=True)
 
 
 async def _post(client: httpx.AsyncClient, token: str) -> int:
-    response = await client.post("/v1/submissions", headers=bearer(token),
-                                 json=make_submission().model_dump(mode="json"))
+    response = await client.post(
+        "/v1/submissions", headers=bearer(token), json=make_submission().model_dump(mode="json")
+    )
     return response.status_code
 
 
 async def test_ingest_recovers_within_two_seconds_of_a_restart_and_ready_tells(cluster):
     migrate.upgrade(cluster.url)
-    settings = Settings(database_url=cluster.url, token_secret=TEST_SECRET, db_pool_size=2, db_max_overflow=2,
-                        db_ingest_pool_size=4, db_pool_timeout_seconds=1.0)
+    settings = Settings(
+        database_url=cluster.url,
+        token_secret=TEST_SECRET,
+        db_pool_size=2,
+        db_max_overflow=2,
+        db_ingest_pool_size=4,
+        db_pool_timeout_seconds=1.0,
+    )
     accounts = Accounts(settings)
     token, _ = accounts.device("SITE-R")
     accounts.engine.dispose()
     app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
         # every pool connection in use once, so each one is a dead socket after the restart
         assert [await _post(client, token) for _ in range(8)] == [201] * 8
         assert (await client.get("/ready")).status_code == 200

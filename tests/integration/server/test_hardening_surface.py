@@ -19,8 +19,9 @@ PRODUCTION = {"environment": "production", "behind_tls_proxy": True}
 STRONG = secrets.token_urlsafe(48)
 
 
-@pytest.mark.parametrize("weak", ["abcdefgh" * 4, "0123456789" * 4, "Tr0ub4dor&3" * 3, "a1" * 20,
-                                  "correcthorsebatterystaple" + "1234567"])
+@pytest.mark.parametrize(
+    "weak", ["abcdefgh" * 4, "0123456789" * 4, "Tr0ub4dor&3" * 3, "a1" * 20, "correcthorsebatterystaple" + "1234567"]
+)
 def test_a_long_but_predictable_secret_is_refused(weak):
     assert len(weak) >= 32
     with pytest.raises(SettingsError, match="QLQ_TOKEN_SECRET is too predictable"):
@@ -32,8 +33,16 @@ def test_a_random_secret_is_accepted():
     assert production_problems(Settings(**PRODUCTION, token_secret=secrets.token_hex(16))) == []
 
 
-@pytest.mark.parametrize("bad", [{"db_pool_size": "many"}, {"forwarded_allow_ips": "*"}, {"port": 0},
-                                 {"metrics_allow_ips": ["not-a-network"]}, {"metrics_token": "short"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"db_pool_size": "many"},
+        {"forwarded_allow_ips": "*"},
+        {"port": 0},
+        {"metrics_allow_ips": ["not-a-network"]},
+        {"metrics_token": "short"},
+    ],
+)
 def test_no_refusal_repeats_a_secret(bad):
     secret = "abcdefgh" * 4 + "TAIL-" + secrets.token_hex(4)
     with pytest.raises(SettingsError) as caught:
@@ -46,18 +55,29 @@ def test_no_refusal_repeats_a_secret(bad):
 
 def test_the_cli_refusal_names_the_setting_but_not_the_secret(tmp_path):
     secret = "abcdefgh" * 4 + "-LEAKME-" + secrets.token_hex(4)
-    result = subprocess.run([sys.executable, "-m", "sync_server.cli", "serve"], capture_output=True, text=True,
-                            env={"QLQ_ENVIRONMENT": "production", "QLQ_TOKEN_SECRET": secret,
-                                 "QLQ_BEHIND_TLS_PROXY": "true", "QLQ_DB_POOL_SIZE": "x", "PATH": "/usr/bin:/bin"},
-                            timeout=60, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "sync_server.cli", "serve"],
+        capture_output=True,
+        text=True,
+        env={
+            "QLQ_ENVIRONMENT": "production",
+            "QLQ_TOKEN_SECRET": secret,
+            "QLQ_BEHIND_TLS_PROXY": "true",
+            "QLQ_DB_POOL_SIZE": "x",
+            "PATH": "/usr/bin:/bin",
+        },
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     output = result.stdout + result.stderr
     assert "QLQ_DB_POOL_SIZE" in output and "LEAKME" not in output and secret not in output, output
 
 
 def test_the_settings_repr_hides_secrets():
-    shown = repr(Settings(token_secret=STRONG, metrics_token=STRONG,
-                          database_url="postgresql+psycopg://u:hunter2-db@h/db"))
+    shown = repr(
+        Settings(token_secret=STRONG, metrics_token=STRONG, database_url="postgresql+psycopg://u:hunter2-db@h/db")
+    )
     assert STRONG not in shown and "hunter2" not in shown
 
 
@@ -110,8 +130,9 @@ async def test_docs_for_admins_only(production_settings, accounts):
 @pytest.mark.anyio
 async def test_metrics_for_the_scrape_address_or_token(production_settings):
     token = secrets.token_urlsafe(32)
-    app = create_app(production_settings.model_copy(update={"metrics_allow_ips": ["10.0.0.0/8"],
-                                                            "metrics_token": token}))
+    app = create_app(
+        production_settings.model_copy(update={"metrics_allow_ips": ["10.0.0.0/8"], "metrics_token": token})
+    )
     async with _client(app, "10.9.8.7") as scraper, _client(app, "198.51.100.1") as outsider:
         assert (await scraper.get("/metrics")).status_code == 200
         assert (await outsider.get("/metrics")).status_code == 403

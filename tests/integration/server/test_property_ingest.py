@@ -46,24 +46,73 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 EXAMPLES = int(os.environ.get("QLQ_PROPERTY_EXAMPLES", "500"))
 FORMATS = ("csv-wide", "csv-long", "sav", "fhir")
-MAX_LENGTH = {"initials": 12, "transcript": 1000, "abandon_reason": 200, "reason": 200, "device_id": 128,
-              "app_version": 64, "id": 64, "version": 32, "language": 8}
+MAX_LENGTH = {
+    "initials": 12,
+    "transcript": 1000,
+    "abandon_reason": 200,
+    "reason": 200,
+    "device_id": 128,
+    "app_version": 64,
+    "id": 64,
+    "version": 32,
+    "language": 8,
+}
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 CLEAN_CHARACTERS = st.characters(exclude_categories=["Cc", "Cs", "Co", "Cn"], exclude_characters=_BIDI)
-ANY_CHARACTERS = st.one_of(st.characters(), st.characters(categories=["Cs", "Co", "Cn", "Cc"]),
-                           st.sampled_from(_BIDI + "\x00\t\r\n\ufeff"))
+ANY_CHARACTERS = st.one_of(
+    st.characters(), st.characters(categories=["Cs", "Co", "Cn", "Cc"]), st.sampled_from(_BIDI + "\x00\t\r\n\ufeff")
+)
 # spreadsheet formula starters; tab and CR are controls, which no stored text may hold (hostile ones try them)
-FORMULAS = st.sampled_from(['=HYPERLINK("http://example.invalid","x")', "+1+cmd|' /C calc'!A0", "@SUM(1+1)",
-                            "-2+3", "=", "-", "+", "@", "=1+1", "- 3"])
+FORMULAS = st.sampled_from(
+    [
+        '=HYPERLINK("http://example.invalid","x")',
+        "+1+cmd|' /C calc'!A0",
+        "@SUM(1+1)",
+        "-2+3",
+        "=",
+        "-",
+        "+",
+        "@",
+        "=1+1",
+        "- 3",
+    ]
+)
 CONTROL_FORMULAS = st.sampled_from(["\t=1", "\r=1", "\n=1"])
-EXTREME_TIMES = st.sampled_from([
-    "0001-01-01T00:00:00+23:59", "0001-01-01T00:00:00-23:59", "9999-12-31T23:59:59.999999-23:59",
-    "9999-12-31T23:59:59.999999+23:59", "1970-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "1999-12-31T23:59:59Z",
-    "2000-01-01T00:00:00+14:01", "2038-01-19T03:14:08Z"])
-EXTREME_DATES = st.sampled_from(["0001-01-01", "9999-12-31", "0100-06-01", "1849-12-31", "2999-01-01",
-                                 "1900-01-01", "2000-01-01"])
-EXTREME_NUMBERS = st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e308, -1e308, 5e-324, -0.0,
-                                   "Infinity", "-Infinity", "NaN", "1e999", 10**30, -(10**30), 2**63, 2**31])
+EXTREME_TIMES = st.sampled_from(
+    [
+        "0001-01-01T00:00:00+23:59",
+        "0001-01-01T00:00:00-23:59",
+        "9999-12-31T23:59:59.999999-23:59",
+        "9999-12-31T23:59:59.999999+23:59",
+        "1970-01-01T00:00:00Z",
+        "2999-01-01T00:00:00Z",
+        "1999-12-31T23:59:59Z",
+        "2000-01-01T00:00:00+14:01",
+        "2038-01-19T03:14:08Z",
+    ]
+)
+EXTREME_DATES = st.sampled_from(
+    ["0001-01-01", "9999-12-31", "0100-06-01", "1849-12-31", "2999-01-01", "1900-01-01", "2000-01-01"]
+)
+EXTREME_NUMBERS = st.sampled_from(
+    [
+        float("inf"),
+        float("-inf"),
+        float("nan"),
+        1e308,
+        -1e308,
+        5e-324,
+        -0.0,
+        "Infinity",
+        "-Infinity",
+        "NaN",
+        "1e999",
+        10**30,
+        -(10**30),
+        2**63,
+        2**31,
+    ]
+)
 
 
 def _offsets() -> st.SearchStrategy[timezone]:
@@ -96,17 +145,24 @@ def plausible(draw: st.DrawFn) -> dict[str, Any]:
     """A submission the rules should accept, at the edges of what they allow."""
     voice = draw(st.booleans())
     abandon_after = draw(st.sampled_from([None, None, 1, 15, 29]))
-    base = make_submission(voice_items=range(1, 31) if voice else (), confirmed_items=range(1, 31, 2),
-                           abandon_after=abandon_after, outcome="completed" if abandon_after is None else "abandoned")
+    base = make_submission(
+        voice_items=range(1, 31) if voice else (),
+        confirmed_items=range(1, 31, 2),
+        abandon_after=abandon_after,
+        outcome="completed" if abandon_after is None else "abandoned",
+    )
     data = base.model_dump(mode="json")
     data["submission_id"] = str(draw(st.uuids()))
     # move the whole session to any instant from 2000-01-01 to now (same durations, same order)
     started = datetime.fromisoformat(data["session"]["started_at"])
     frozen = datetime.fromisoformat(data["frozen_at"])
     earliest = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(days=1)
-    target = draw(st.datetimes(min_value=earliest.replace(tzinfo=None),
-                               max_value=(datetime.now(UTC) - (frozen - started) - timedelta(minutes=1))
-                               .replace(tzinfo=None))).replace(tzinfo=UTC)
+    target = draw(
+        st.datetimes(
+            min_value=earliest.replace(tzinfo=None),
+            max_value=(datetime.now(UTC) - (frozen - started) - timedelta(minutes=1)).replace(tzinfo=None),
+        )
+    ).replace(tzinfo=UTC)
     shift = target - started
     for path, value in list(_leaves(data)):
         if _is_time(value):
@@ -115,9 +171,11 @@ def plausible(draw: st.DrawFn) -> dict[str, Any]:
     session_date = target.date()
     data["session"]["session_date"] = session_date.isoformat()
     age = draw(st.integers(18, 120))
-    birth = draw(st.dates(min_value=date(session_date.year - age - 1, 1, 1),
-                          max_value=date(session_date.year - age, 12, 31))
-                 .filter(lambda b: b < session_date and 18 <= age_on(b, session_date) <= 120))
+    birth = draw(
+        st.dates(
+            min_value=date(session_date.year - age - 1, 1, 1), max_value=date(session_date.year - age, 12, 31)
+        ).filter(lambda b: b < session_date and 18 <= age_on(b, session_date) <= 120)
+    )
     data["patient"]["birth_date"] = birth.isoformat()
     data["patient"]["age_at_session"] = age_on(birth, session_date)
     letters = draw(st.lists(st.characters(categories=["Lu", "Ll", "Lt", "Lo"]), min_size=1, max_size=4))
@@ -128,10 +186,10 @@ def plausible(draw: st.DrawFn) -> dict[str, Any]:
     def text(field: str) -> str:
         body = draw(st.text(CLEAN_CHARACTERS, max_size=MAX_LENGTH[field]))
         if draw(st.booleans()):
-            body = (draw(FORMULAS) + body)[:MAX_LENGTH[field]]
+            body = (draw(FORMULAS) + body)[: MAX_LENGTH[field]]
         if draw(st.booleans()):  # the longest allowed
-            body = (body + draw(st.text(CLEAN_CHARACTERS, min_size=1, max_size=8)) * MAX_LENGTH[field])
-            body = body[:MAX_LENGTH[field]]
+            body = body + draw(st.text(CLEAN_CHARACTERS, min_size=1, max_size=8)) * MAX_LENGTH[field]
+            body = body[: MAX_LENGTH[field]]
         return body
 
     for answer in data["answers"]:
@@ -154,16 +212,22 @@ def hostile(draw: st.DrawFn) -> dict[str, Any]:
         current = dict(_leaves(data)).get(path)
         field = str(path[-1])
         if _is_time(current):
-            value: Any = draw(st.one_of(EXTREME_TIMES, st.datetimes(timezones=_offsets()).map(
-                lambda d: d.isoformat())))
+            value: Any = draw(st.one_of(EXTREME_TIMES, st.datetimes(timezones=_offsets()).map(lambda d: d.isoformat())))
         elif isinstance(current, str) and len(current) == 10 and current[4] == "-":
             value = draw(st.one_of(EXTREME_DATES, st.dates().map(date.isoformat)))
         elif isinstance(current, int | float) and not isinstance(current, bool):
             value = draw(st.one_of(EXTREME_NUMBERS, st.floats(), st.integers()))
         elif isinstance(current, str) or current is None:
             limit = MAX_LENGTH.get(field, 64)
-            value = draw(st.one_of(st.text(ANY_CHARACTERS, max_size=limit), FORMULAS, CONTROL_FORMULAS, st.none(),
-                                   st.text(ANY_CHARACTERS, min_size=limit, max_size=limit)))
+            value = draw(
+                st.one_of(
+                    st.text(ANY_CHARACTERS, max_size=limit),
+                    FORMULAS,
+                    CONTROL_FORMULAS,
+                    st.none(),
+                    st.text(ANY_CHARACTERS, min_size=limit, max_size=limit),
+                )
+            )
         else:
             value = draw(st.one_of(st.none(), st.booleans(), st.just([]), st.just({})))
         _set(data, path, value)
@@ -184,8 +248,9 @@ class Production:
     async def _open(self) -> httpx.AsyncClient:
         await self.stack.enter_async_context(self.app.router.lifespan_context(self.app))
         assert self.app.state.ingest_pool is not None
-        return await self.stack.enter_async_context(httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url="http://testserver"))
+        return await self.stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://testserver")
+        )
 
     def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
         return self.loop.run_until_complete(coroutine)
@@ -201,16 +266,18 @@ class Production:
 @pytest.fixture
 def production(app, accounts) -> Iterator[Production]:
     device, _ = accounts.device("SITE-A")
-    harness = Production(app, {"device": device, "researcher": accounts.user_token("researcher"),
-                               "admin": accounts.user_token("admin")})
+    harness = Production(
+        app, {"device": device, "researcher": accounts.user_token("researcher"), "admin": accounts.user_token("admin")}
+    )
     yield harness
     harness.close()
 
 
 def _export_everything(client: Production, token: str, include_birth_date: bool) -> None:
     for fmt in FORMATS:
-        response = client.request("GET", f"/v1/exports/{fmt}", headers=bearer(token),
-                              params={"include_birth_date": include_birth_date})  # read to its end
+        response = client.request(
+            "GET", f"/v1/exports/{fmt}", headers=bearer(token), params={"include_birth_date": include_birth_date}
+        )  # read to its end
         assert response.status_code == 200, (fmt, response.status_code, response.text[:300])
         if fmt.startswith("csv"):
             rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
@@ -223,8 +290,12 @@ def _export_everything(client: Production, token: str, include_birth_date: bool)
 
 def _survives_everything(client: Production, data: Any) -> str:
     tokens = client.tokens
-    response = client.request("POST", "/v1/submissions", content=json.dumps(data, allow_nan=True),
-                              headers={**bearer(tokens["device"]), "Content-Type": "application/json"})
+    response = client.request(
+        "POST",
+        "/v1/submissions",
+        content=json.dumps(data, allow_nan=True),
+        headers={**bearer(tokens["device"]), "Content-Type": "application/json"},
+    )
     assert response.status_code < 500, response.text[:500]
     if response.status_code != 201:
         assert 400 <= response.status_code < 500, response.status_code
@@ -247,9 +318,17 @@ OUTCOMES: dict[str, int] = {"stored": 0, "refused": 0}
 
 
 @given(data=st.one_of(plausible(), hostile()))
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=False,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_refused_with_a_4xx_or_survives_every_export_and_gdpr_action(production, data):
     OUTCOMES[_survives_everything(production, data)] += 1
 
