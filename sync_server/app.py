@@ -26,10 +26,11 @@ from sync_server.errors import install_error_handlers
 from sync_server.logging import configure_logging
 from sync_server.middleware import RequestContextMiddleware
 from sync_server.migrate import head_revision
-from sync_server.ratelimit import SlidingWindowLimiter
-from sync_server.routers import admin, auth, health, research, submissions
+from sync_server.ratelimit import RateLimiter
+from sync_server.routers import admin, auth, docs, health, research, submissions
 from sync_server.services.instruments import InstrumentRegistry
 from sync_server.settings import Settings, load_settings
+from sync_server.state import ServerState
 
 DESCRIPTION = """Central sync server of Kiosque QLQ-C30: kiosks submit finished EORTC QLQ-C30 sessions,
 researchers read statistics and exports, admins manage sites, devices, users and GDPR requests.
@@ -54,20 +55,17 @@ def create_app(settings: Settings) -> FastAPI:
             await pool.close()
             engine.dispose()
 
+    # The API docs are served by routers/docs.py (local assets, access per QLQ_API_DOCS), never FastAPI's own.
     app = FastAPI(title="Kiosque QLQ-C30 sync server", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.ingest_pool = None  # set while the lifespan runs (uvicorn always runs it)
-    app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.instruments = InstrumentRegistry.bundled()
-    app.state.head_revision = head_revision()
-    app.state.auth_limiter = SlidingWindowLimiter(settings.auth_rate_limit_attempts,
-                                                  settings.auth_rate_limit_window_seconds)
+                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state = ServerState(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
+                            instruments=InstrumentRegistry.bundled(), head_revision=head_revision(),
+                            auth_limiter=RateLimiter(engine, settings.auth_rate_limit_window_seconds))
     install_error_handlers(app)
     for router in (health.router, auth.router, submissions.router, research.router, admin.router):
         app.include_router(router)
     install_console(app)  # the web console under /console/ (sync_server/console)
+    docs.install(app, settings.docs_access)
     if settings.cors_allow_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_allow_origins, allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"],

@@ -29,6 +29,7 @@ from sync_server.repositories.accounts import (
     UserTokenRepository,
 )
 from sync_server.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, keyed_hash
+from sync_server.state import server_state
 
 Role = Literal["device", "researcher", "admin"]
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
@@ -104,7 +105,7 @@ def _device_principal(device: DeviceIdentity | None) -> Principal:
 
 def authenticate(request: Request, db: DbSession, credentials: BearerCredentials) -> Principal:
     """The dependency form of :func:`principal_for` (runs in the threadpool: it queries the database)."""
-    principal = principal_for(db, request.app.state.settings.token_secret, credentials)
+    principal = principal_for(db, server_state(request).settings.token_secret, credentials)
     request.state.principal = principal
     return principal
 
@@ -128,7 +129,20 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
+# One function object per check, so a router declaring it in its ``dependencies`` and an endpoint asking for the
+# caller share FastAPI's per-request cache: the token is looked up once.
+require_admin = require_roles("admin")
+require_user = require_roles("researcher", "admin")
+
 DeviceCaller = Annotated[Principal, Depends(require_roles("device"))]
 ResearcherCaller = Annotated[Principal, Depends(require_roles("researcher"))]
-StatsCaller = Annotated[Principal, Depends(require_roles("researcher", "admin"))]
-AdminCaller = Annotated[Principal, Depends(require_roles("admin"))]
+StatsCaller = Annotated[Principal, Depends(require_user)]
+UserCaller = Annotated[Principal, Depends(require_user)]
+AdminCaller = Annotated[Principal, Depends(require_admin)]
+
+
+def user_token_hash(secret: str, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    """The keyed hash of the caller's user token (``qlqu_…``), as stored; None for any other credentials."""
+    if credentials is None or not credentials.credentials.startswith(USER_TOKEN_PREFIX):
+        return None
+    return keyed_hash(secret, credentials.credentials)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from psycopg import AsyncConnection
@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_server.settings import Settings
+from sync_server.state import server_state
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -43,16 +44,40 @@ def libpq_conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def make_ingest_pool(settings: Settings) -> AsyncConnectionPool[AsyncConnection]:
+# How long the ingest pool keeps retrying one lost connection before it gives up on it (and opens a new one at the
+# next request). Short, because psycopg_pool's retries back off exponentially: with its default (5 min) a database
+# down for a minute is retried a minute after it came back; with 2 s, the next request after it came back connects.
+INGEST_RECONNECT_TIMEOUT_SECONDS = 2.0
+
+
+class IngestPool(AsyncConnectionPool[AsyncConnection]):
+    """The submission endpoint's pool: every connection is checked before it is handed out, and one that fails
+    its check (the database restarted or dropped it) makes the pool check all its idle ones at once, so a waiting
+    request gets a fresh connection instead of the next dead one (psycopg_pool would otherwise back off for a
+    second between two failed checks: one 503 per dead connection)."""
+
+    def __init__(self, conninfo: str, **kwargs: Any) -> None:
+        super().__init__(conninfo, check=self._check_alive, reconnect_timeout=INGEST_RECONNECT_TIMEOUT_SECONDS,
+                         **kwargs)
+
+    async def _check_alive(self, connection: AsyncConnection) -> None:
+        try:
+            await self.check_connection(connection)
+        except Exception:
+            await self.check()  # replace every dead idle connection now
+            raise
+
+
+def make_ingest_pool(settings: Settings) -> IngestPool:
     """The submission endpoint's pool, not yet opened (the lifespan opens it on the server's event loop).
 
     Fixed size (``QLQ_DB_INGEST_POOL_SIZE`` per worker): a request holds a connection for two short statements,
     so a few connections serve hundreds of submissions per second. Waiting callers are served in arrival order;
     one that waits longer than ``QLQ_DB_POOL_TIMEOUT_SECONDS`` gets a 503 ``database_unavailable``."""
     size = settings.db_ingest_pool_size
-    return AsyncConnectionPool(libpq_conninfo(settings.database_url), min_size=size, max_size=size, open=False,
-                               timeout=settings.db_pool_timeout_seconds, name="ingest",
-                               kwargs={"autocommit": True, "application_name": "qlq-server-ingest"})
+    return IngestPool(libpq_conninfo(settings.database_url), min_size=size, max_size=size, open=False,
+                      timeout=settings.db_pool_timeout_seconds, name="ingest",
+                      kwargs={"autocommit": True, "application_name": "qlq-server-ingest"})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -75,7 +100,7 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request: commit on success, roll back on any error."""
-    with unit_of_work(request.app.state.sessionmaker) as session:
+    with unit_of_work(server_state(request).sessionmaker) as session:
         yield session
 
 

@@ -103,6 +103,16 @@ class UserToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class RateLimitCounter(Base):
+    """Attempts per rate-limit key and fixed window (``sync_server/ratelimit.py``): shared by every worker and
+    replica, since they all use this database."""
+
+    __tablename__ = "rate_limit_counters"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, index=True)
+    hits: Mapped[int] = mapped_column(Integer)
+
+
 class StoredSubmission(Base):
     __tablename__ = "submissions"
     __table_args__ = (

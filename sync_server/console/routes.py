@@ -91,8 +91,10 @@ def login(request: Request, db: DbSession, _: CsrfChecked, username: Text, passw
     settings = settings_of(request)
     language = language_of(request)
     try:
-        # the very key of POST /v1/auth/token: console and API attempts share one budget
-        enforce_rate_limit(request, f"login:{client_ip(request)}:{username.lower()}")
+        # the very keys of POST /v1/auth/token: console and API attempts share one budget per address and
+        # one per account
+        enforce_rate_limit(request, f"login-ip:{client_ip(request)}", settings.auth_rate_limit_attempts)
+        enforce_rate_limit(request, f"login-account:{username.lower()}", settings.auth_rate_limit_account_attempts)
         issued = ConsoleSessionService(db, settings).login(username, password)
     except RateLimited as exc:
         seconds = (exc.headers or {}).get("Retry-After", "60")
@@ -290,7 +292,21 @@ def create_user(request: Request, *, db: DbSession, user: Admin, _: CsrfChecked,
 @router.post("/admin/users/{username}/disable", response_class=HTMLResponse)
 def disable_user(request: Request, db: DbSession, user: Admin, _: CsrfChecked, username: str) -> Response:
     service = AccountService(db, settings_of(request))
-    return _user_action(request, db, lambda: service.disable_user(username), "users.disabled", name=username)
+    return _user_action(request, db, lambda: service.disable_user(username, acting_user_id=user.user_id),
+                        "users.disabled", name=username)
+
+
+@router.post("/admin/users/{username}/enable", response_class=HTMLResponse)
+def enable_user(request: Request, db: DbSession, user: Admin, _: CsrfChecked, username: str) -> Response:
+    service = AccountService(db, settings_of(request))
+    return _user_action(request, db, lambda: service.enable_user(username), "users.enabled_done", name=username)
+
+
+@router.post("/admin/users/{username}/revoke-tokens", response_class=HTMLResponse)
+def revoke_user_tokens(request: Request, db: DbSession, user: Admin, _: CsrfChecked, username: str) -> Response:
+    service = AccountService(db, settings_of(request))
+    return _user_action(request, db, lambda: service.revoke_user_tokens(username), "users.tokens_revoked",
+                        name=username)
 
 
 @router.post("/admin/users/{username}/password", response_class=HTMLResponse)
@@ -305,7 +321,8 @@ def reset_password(request: Request, db: DbSession, user: Admin, _: CsrfChecked,
 def change_role(request: Request, *, db: DbSession, user: Admin, _: CsrfChecked, username: str, role: Text) -> Response:
     service = ConsoleAdminService(db, settings_of(request))
     role_name = translate(language_of(request), f"role.{role}") if f"role.{role}" in MESSAGES else role
-    return _user_action(request, db, lambda: service.set_role(username, role), "users.role_changed",
+    return _user_action(request, db, lambda: service.set_role(username, role, acting_user_id=user.user_id),
+                        "users.role_changed",
                         name=username, role=role_name)
 
 

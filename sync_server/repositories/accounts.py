@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -149,6 +150,12 @@ class UserRepository:
         self.session.flush()
         return user
 
+    def lock_active_admins(self) -> builtins.list[int]:
+        """The ids of the enabled admins, their rows locked until the transaction ends (so two admins cannot
+        concurrently disable or demote each other and leave none)."""
+        return list(self.session.scalars(select(User.id).where(User.role == "admin", User.disabled_at.is_(None))
+                                          .order_by(User.id).with_for_update()))
+
 
 class UserTokenRepository:
     def __init__(self, session: Session) -> None:
@@ -173,6 +180,9 @@ class UserTokenRepository:
                                       .values(revoked_at=func.now()))
         return int(result.rowcount)  # type: ignore[attr-defined]
 
-    def revoke(self, token_hash: str) -> None:
-        self.session.execute(update(UserToken).where(UserToken.token_hash == token_hash)
-                             .values(revoked_at=func.now()))
+    def revoke(self, token_hash: str) -> bool:
+        """Revoke one token (logout). Whether it was active."""
+        result = self.session.execute(update(UserToken).where(UserToken.token_hash == token_hash,
+                                                              UserToken.revoked_at.is_(None))
+                                      .values(revoked_at=func.now()))
+        return bool(result.rowcount)  # type: ignore[attr-defined]

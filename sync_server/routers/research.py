@@ -18,6 +18,7 @@ from sync_server.schemas.api import ErrorResponse, StatsResponse
 from sync_server.services.audit import Actor
 from sync_server.services.exports import ExportJob, _writers, audit_export, check_format, stream_job
 from sync_server.services.stats import StatsService
+from sync_server.state import server_state
 
 router = APIRouter(tags=["research"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (401, 403, 404, 422)}
@@ -60,7 +61,7 @@ def export(*, request: Request, caller: ResearcherCaller, db: DbSession, instrum
     check_format(fmt)
     found = instruments.by_language(instrument, language)
     if found is None:
-        raise NotFound(f"no instrument {instrument}/{language}", field="instrument", code="unknown_instrument")
+        raise NotFound(f"no instrument {instrument}/{language}", field="instrument", code="instrument_not_found")
     where = _filter(db, site, date_from, date_to, instrument_id=instrument, instrument_language=language,
                     completed_only=completed_only)
     filters = {"site": site, "from": date_from.isoformat() if date_from else None,
@@ -71,5 +72,5 @@ def export(*, request: Request, caller: ResearcherCaller, db: DbSession, instrum
     writers = _writers()
     name = f"qlq-{instrument}-{language}-{fmt}{writers.file_extension(fmt)}"
     # The audit row is committed by the session dependency before this response starts streaming.
-    return StreamingResponse(stream_job(request.app.state.sessionmaker, job), media_type=writers.media_type(fmt),
+    return StreamingResponse(stream_job(server_state(request).sessionmaker, job), media_type=writers.media_type(fmt),
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})

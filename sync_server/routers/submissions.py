@@ -119,7 +119,8 @@ async def submit(request: Request, credentials: BearerCredentials) -> Response:
             request.state.principal = device
             payload = _validate_submission(data)
             assert device.site_id is not None and device.device_id is not None
-            result = await AsyncIngestService(connection, state.instruments).ingest(
+            result = await AsyncIngestService(connection, state.instruments,
+                                              clock_skew=state.settings.clock_skew).ingest(
                 payload, site_id=device.site_id, device_id=device.device_id)
     else:
         def work() -> IngestResult:  # runs in a worker thread: the request's one hop
@@ -128,8 +129,8 @@ async def submit(request: Request, credentials: BearerCredentials) -> Response:
                 request.state.principal = caller
                 payload = _validate_submission(data)
                 assert caller.site_id is not None
-                return IngestService(db, state.instruments).ingest(payload, site_id=caller.site_id,
-                                                                   device_id=caller.device_id)
+                return IngestService(db, state.instruments, clock_skew=state.settings.clock_skew).ingest(
+                    payload, site_id=caller.site_id, device_id=caller.device_id)
 
         result = await run_in_threadpool(work)
     return Response(orjson.dumps({"submission_id": str(result.submission_id), "status": result.status}),
@@ -145,6 +146,6 @@ def submit_batch(items: Annotated[list[dict[str, Any]], Body(description="Submis
         raise PayloadTooLarge(f"a batch holds at most {settings.batch_max_items} submissions, got {len(items)}",
                               code="batch_too_large")
     assert device.site_id is not None
-    results = IngestService(db, instruments).ingest_batch(items, site_id=device.site_id,
-                                                          device_id=device.device_id)
+    results = IngestService(db, instruments, clock_skew=settings.clock_skew).ingest_batch(
+        items, site_id=device.site_id, device_id=device.device_id)
     return BatchResponse.model_validate({"results": results})

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import orjson
@@ -25,6 +25,7 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from kiosk.domain.instrument import Instrument, canonical_sha256
+from kiosk.domain.plausibility import DEFAULT_CLOCK_SKEW
 from kiosk.domain.submission import Submission, check_against_instrument
 from sync_server import metrics
 from sync_server.errors import (
@@ -106,7 +107,8 @@ def _rejections_counted() -> Iterator[None]:
 def prepare_submission(instruments: InstrumentRegistry, sub: Submission, *, site_id: int,
                        device_id: uuid.UUID | None, source: str = "kiosk", legacy_id: str | None = None,
                        instrument: Instrument | None = None, require_consent: bool = True,
-                       today: date | None = None) -> PreparedSubmission:
+                       today: date | None = None,
+                       clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> PreparedSubmission:
     """Check the submission against its instrument (the domain's rules: answers, scale, rescored scores, dates,
     consent) and build its row. Raises :class:`Unprocessable` (or :class:`UnknownInstrument`) naming the field."""
     if instrument is None:
@@ -114,7 +116,9 @@ def prepare_submission(instruments: InstrumentRegistry, sub: Submission, *, site
         if instrument is None:
             field, message = instruments.describe_unknown(sub.instrument)
             raise UnknownInstrument(message, field=field)
-    problems = check_against_instrument(sub, instrument, today=today or utc_today(), require_consent=require_consent)
+    # ``today`` (tests, imports) keeps the date-based tolerance; otherwise times are checked against now + skew
+    problems = check_against_instrument(sub, instrument, today=today or utc_today(), require_consent=require_consent,
+                                        now=None if today else datetime.now(UTC), clock_skew=clock_skew)
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
@@ -152,7 +156,9 @@ def settle(prepared: PreparedSubmission, pk: int | None, existing: ExistingSubmi
 class IngestService:
     """Ingest on the ORM session, in the caller's transaction (batch ingest, legacy import, tests)."""
 
-    def __init__(self, session: Session, instruments: InstrumentRegistry) -> None:
+    def __init__(self, session: Session, instruments: InstrumentRegistry, *,
+                 clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> None:
+        self.clock_skew = clock_skew
         self.session = session
         self.instruments = instruments
         self.repo = SubmissionRepository(session)
@@ -164,7 +170,8 @@ class IngestService:
         with _rejections_counted():
             prepared = prepare_submission(self.instruments, sub, site_id=site_id, device_id=device_id,
                                           source=source, legacy_id=legacy_id, instrument=instrument,
-                                          require_consent=require_consent, today=today)
+                                          require_consent=require_consent, today=today,
+                                          clock_skew=self.clock_skew)
             pk = self.repo.insert_with_children(prepared.row, payload_json=prepared.payload_json)
             return settle(prepared, pk, None if pk is not None else self.repo.existing(sub.submission_id))
 
@@ -201,12 +208,15 @@ class AsyncIngestService:
     """Ingest on an async psycopg connection in autocommit mode: the submission endpoint's path. Same rules and
     the same INSERT statement as :class:`IngestService`; the statement is its own transaction."""
 
-    def __init__(self, connection: AsyncConnection, instruments: InstrumentRegistry) -> None:
+    def __init__(self, connection: AsyncConnection, instruments: InstrumentRegistry, *,
+                 clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> None:
+        self.clock_skew = clock_skew
         self.instruments = instruments
         self.repo = AsyncSubmissionRepository(connection)
 
     async def ingest(self, sub: Submission, *, site_id: int, device_id: uuid.UUID) -> IngestResult:
         with _rejections_counted():
-            prepared = prepare_submission(self.instruments, sub, site_id=site_id, device_id=device_id)
+            prepared = prepare_submission(self.instruments, sub, site_id=site_id, device_id=device_id,
+                                          clock_skew=self.clock_skew)
             pk = await self.repo.insert_with_children(prepared.row, payload_json=prepared.payload_json)
             return settle(prepared, pk, None if pk is not None else await self.repo.existing(sub.submission_id))

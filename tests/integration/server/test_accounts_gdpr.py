@@ -80,7 +80,9 @@ async def test_login_expiry_disable_and_rate_limit(client, accounts, settings):
     assert (await client.post("/v1/admin/users/alice:disable", headers=bearer(admin))).status_code == 200
     assert (await client.get("/v1/stats", headers=bearer(token))).status_code == 401
     # rate limit: a dedicated app with a tiny budget
-    limited = create_app(settings.model_copy(update={"auth_rate_limit_attempts": 3}))
+    # per account here (per client address: test_hardening_auth.py); the counters are shared in the database
+    limited = create_app(settings.model_copy(update={"auth_rate_limit_account_attempts": 3}))
+    limited.state.auth_limiter.reset()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=limited), base_url="http://t") as c:
         codes = [(await c.post("/v1/auth/token", json={"username": "bob", "password": "x"})).status_code
                  for _ in range(4)]

@@ -110,7 +110,7 @@ async def test_abandoned_session_is_stored(client, device):
     ({"instrument.language": "de"}, "unknown_instrument", "instrument.language"),
     ({"instrument.id": "qlq-x"}, "unknown_instrument", "instrument.id"),
     ({"outcome": "maybe"}, "invalid_payload", "outcome"),
-    ({"answers.0.transcript": "a\x00b"}, "invalid_value", None),
+    ({"answers.0.transcript": "a\x00b"}, "invalid_text", "answers[0].transcript"),
     ({"answers.0.times_shown": 10**6}, "invalid_value", None),
     ({"submission_id": "not-a-uuid"}, "invalid_payload", "submission_id"),
     ({"answers.2.confidence": 3}, "invalid_payload", "answers[2].confidence"),
