@@ -119,6 +119,8 @@ class StoredSubmission(Base):
     instrument_sha256: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
     mode: Mapped[str] = mapped_column(String(32))
+    initial_mode: Mapped[str] = mapped_column(String(32))  # migration 0004: read by the CSV exports
+    audio_enabled: Mapped[bool] = mapped_column(Boolean)  # migration 0004
     session_date: Mapped[date] = mapped_column(Date)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -143,6 +145,7 @@ class Answer(Base):
     status: Mapped[str] = mapped_column(String(16))
     method: Mapped[str] = mapped_column(String(8))
     confidence: Mapped[float | None] = mapped_column(Float)
+    transcript: Mapped[str | None] = mapped_column(Text)  # migration 0004: read by the CSV long export
     confirmed: Mapped[bool] = mapped_column(Boolean)
     first_shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -14,23 +14,15 @@ from sqlalchemy import select
 
 from sync_server.cli import main as cli
 from sync_server.models import AuditEvent, StoredSubmission
-from sync_server.repositories.accounts import SiteRepository
-from sync_server.services.ingest import IngestService
-from sync_server.services.instruments import InstrumentRegistry
 from tests.integration.server.factories import BIRTH_DATE, INITIALS, bearer, make_submission
 
 pytestmark = pytest.mark.anyio
-REGISTRY = InstrumentRegistry.bundled()
 MARCH = datetime(2025, 3, 10, 9, tzinfo=UTC)
 APRIL = datetime(2025, 4, 2, 9, tzinfo=UTC)
 
 
 def store(accounts, site: str, *subs) -> None:
-    accounts.site(site)
-    with accounts.session() as db, db.begin():
-        site_id = SiteRepository(db).get_by_code(site).id
-        for sub in subs:
-            IngestService(db, REGISTRY).ingest(sub, site_id=site_id, device_id=None)
+    accounts.store(site, *subs)
 
 
 @pytest.fixture
