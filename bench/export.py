@@ -14,6 +14,7 @@ target: <= 15 s and <= 300 MB for 100,000 sessions in CSV wide. The database is 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import secrets
 import sys
@@ -41,42 +42,65 @@ TARGET_RSS_MB = 300.0
 SECRET = "bench-secret-" + secrets.token_hex(16)
 PASSWORD = "bench-" + secrets.token_hex(8)
 
-_REPLICATE = """
-INSERT INTO submissions (submission_id, site_id, device_id, content_sha256, instrument_id, instrument_language,
-    instrument_sha256, outcome, mode, session_date, started_at, ended_at, duration_seconds, age_at_session,
-    age_band, patient_initials, patient_birth_date, source, legacy_id, anonymized, payload)
-SELECT s.new_id, s.site_id, s.device_id, s.content_sha256, s.instrument_id, s.instrument_language,
-    s.instrument_sha256, s.outcome, s.mode, s.session_date, s.started_at, s.ended_at, s.duration_seconds,
-    s.age_at_session, s.age_band, s.patient_initials, s.patient_birth_date, s.source, NULL, false,
-    jsonb_set(s.payload::jsonb, '{submission_id}', to_jsonb(s.new_id::text))::json
-FROM (SELECT seed.*, gen_random_uuid() AS new_id
-      FROM (SELECT * FROM submissions ORDER BY id LIMIT %(seed)s) AS seed
-      CROSS JOIN generate_series(1, %(copies)s)) AS s
+_SUBMISSION_COLUMNS = ("site_id, device_id, content_sha256, instrument_id, instrument_language, instrument_sha256, "
+                       "outcome, mode, initial_mode, audio_enabled, session_date, started_at, ended_at, "
+                       "duration_seconds, answer_values, answer_methods, voice_answers, score_codes, score_values, "
+                       "age_at_session, age_band, patient_initials, patient_birth_date, source")
+_ANSWER_COLUMNS = ("item, value, status, method, transcript, confidence, confirmed, first_shown_at, answered_at, "
+                   "times_shown, previous")
+# Copies of the seed sessions under fresh ids, with their answers and scores (the CSV exports read those).
+_REPLICATE = f"""
+CREATE TEMPORARY TABLE copies ON COMMIT DROP AS
+    SELECT seed.id AS seed_pk, nextval(pg_get_serial_sequence('submissions', 'id')) AS pk,
+           gen_random_uuid() AS submission_id
+    FROM (SELECT id FROM submissions ORDER BY id LIMIT %(seed)s) AS seed CROSS JOIN generate_series(1, %(copies)s);
+INSERT INTO submissions (id, submission_id, {_SUBMISSION_COLUMNS}, legacy_id, anonymized, payload)
+    SELECT c.pk, c.submission_id, {", ".join("s." + c.strip() for c in _SUBMISSION_COLUMNS.split(","))}, NULL, false,
+           jsonb_set(s.payload::jsonb, '{{submission_id}}', to_jsonb(c.submission_id::text))::json
+    FROM copies AS c JOIN submissions AS s ON s.id = c.seed_pk;
+INSERT INTO answers (submission_pk, {_ANSWER_COLUMNS})
+    SELECT c.pk, {", ".join("a." + c.strip() for c in _ANSWER_COLUMNS.split(","))}
+    FROM copies AS c JOIN answers AS a ON a.submission_pk = c.seed_pk;
+INSERT INTO scores (submission_pk, code, score)
+    SELECT c.pk, sc.code, sc.score FROM copies AS c JOIN scores AS sc ON sc.submission_pk = c.seed_pk;
 """
 
 
 def populate(url: str, *, sessions: int, seed: int) -> None:
+    """A researcher account and ``sessions`` stored sessions: ``seed`` real submissions through the server's
+    ingest service (validated, rescored), then copies of them made in SQL."""
     settings = Settings(database_url=url, token_secret=SECRET)
     engine = create_engine(url, poolclass=NullPool)
     with Session(engine) as db, db.begin():
         accounts = AccountService(db, settings)
         site = accounts.create_site("BENCH", "Benchmark site")
         accounts.create_user("bench-researcher", PASSWORD, "researcher")
-        ingest = IngestService(db, InstrumentRegistry.bundled())
-        for i in range(seed):
-            sub = make_submission(voice_items=range(1, 1 + i % 6),
-                                  values={n: (n + i) % 4 + 1 if n <= 28 else (n + i) % 7 + 1 for n in range(1, 31)})
-            ingest.ingest(sub, site_id=site.id, device_id=None)
+        site_id = site.id
     engine.dispose()
+
+    async def store_seeds() -> None:
+        async with await psycopg.AsyncConnection.connect(libpq(url), autocommit=True) as conn:
+            ingest = IngestService(conn, InstrumentRegistry.bundled())
+            for i in range(seed):
+                sub = make_submission(voice_items=range(1, 1 + i % 6),
+                                      values={n: (n + i) % 4 + 1 if n <= 28 else (n + i) % 7 + 1
+                                              for n in range(1, 31)})
+                await ingest.ingest(sub, site_id=site_id, device_id=None)
+
+    asyncio.run(store_seeds())
     remaining = sessions - seed
     with psycopg.connect(libpq(url)) as conn:
         while remaining > 0:
             copies = max(1, min(remaining // seed, 20))
-            conn.execute(_REPLICATE, {"seed": min(seed, remaining), "copies": copies})
+            for statement in filter(str.strip, _REPLICATE.split(";\n")):
+                params = {"seed": min(seed, remaining), "copies": copies} if "%(seed)s" in statement else None
+                conn.execute(statement, params)
             conn.commit()
             remaining -= min(seed, remaining) * copies
-        conn.execute("ANALYZE submissions")
-        conn.commit()
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) submissions")
+        conn.execute("VACUUM (ANALYZE) answers")
+        conn.execute("VACUUM (ANALYZE) scores")
 
 
 def peak_rss_mb(pid: int) -> float:

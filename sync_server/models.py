@@ -121,6 +121,13 @@ class StoredSubmission(Base):
     mode: Mapped[str] = mapped_column(String(32))
     initial_mode: Mapped[str] = mapped_column(String(32))  # migration 0004: read by the CSV exports
     audio_enabled: Mapped[bool] = mapped_column(Boolean)  # migration 0004
+    # migration 0004: the session's wide row, pivoted at ingest (see sync_server/exports/csv_sql.py)
+    # int4, not int2: arrays over 127 bytes are read in place by PostgreSQL (a smaller one is copied per access)
+    answer_values: Mapped[list[int | None]] = mapped_column(ARRAY(Integer))  # item n at index n
+    answer_methods: Mapped[list[int | None]] = mapped_column(ARRAY(Integer))  # code in METHOD_CODES (1-based)
+    voice_answers: Mapped[int] = mapped_column(SmallInteger)
+    score_codes: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    score_values: Mapped[list[float | None]] = mapped_column(ARRAY(Float))  # aligned with score_codes
     session_date: Mapped[date] = mapped_column(Date)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -59,8 +59,9 @@ class SubmissionFilter:
 
 _COLUMNS = ("submission_id", "site_id", "device_id", "content_sha256", "instrument_id", "instrument_language",
             "instrument_sha256", "outcome", "mode", "initial_mode", "audio_enabled", "session_date", "started_at",
-            "ended_at", "duration_seconds",
-            "age_at_session", "age_band", "patient_initials", "patient_birth_date", "source", "legacy_id")
+            "ended_at", "duration_seconds", "answer_values", "answer_methods", "voice_answers", "score_codes",
+            "score_values", "age_at_session", "age_band", "patient_initials", "patient_birth_date", "source",
+            "legacy_id")
 INSERT_ALL_SQL = f"""
 WITH s AS (
     INSERT INTO submissions ({", ".join(_COLUMNS)}, anonymized, payload)
@@ -188,8 +189,9 @@ class AuditRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def append(self, **values: Any) -> None:
-        self.session.execute(insert(AuditEvent).values(**values))
+    def append(self, **values: Any) -> int:
+        """Append one event; returns its id."""
+        return int(self.session.execute(insert(AuditEvent).values(**values).returning(AuditEvent.id)).scalar_one())
 
     def list(self, limit: int = 100, action: str | None = None) -> list[AuditEvent]:
         query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)

@@ -27,6 +27,8 @@ from psycopg import AsyncConnection
 from pydantic import ValidationError
 
 from kiosk.domain.instrument import Instrument, canonical_sha256
+from kiosk.domain.scoring import score_codes
+from kiosk.domain.session import ItemStatus, Method
 from kiosk.domain.submission import Submission, check_against_instrument
 from sync_server import metrics
 from sync_server.errors import (
@@ -36,6 +38,7 @@ from sync_server.errors import (
     database_refusal,
     first_validation_error,
 )
+from sync_server.exports.columns import METHOD_CODES
 from sync_server.repositories.submissions import ExistingSubmission, IngestRepository
 from sync_server.services.instruments import InstrumentRegistry
 
@@ -120,7 +123,7 @@ def prepare_submission(instruments: InstrumentRegistry, sub: Submission, *, site
     canonical = sub.canonical_json()
     content = canonical_sha256(canonical)
     s = sub.session
-    row = {
+    row = {**wide_columns(sub, instrument),
         "submission_id": sub.submission_id, "site_id": site_id, "device_id": device_id,
         "content_sha256": content, "instrument_id": sub.instrument.id,
         "instrument_language": sub.instrument.language, "instrument_sha256": sub.instrument.content_sha256,
@@ -132,6 +135,25 @@ def prepare_submission(instruments: InstrumentRegistry, sub: Submission, *, site
         "source": source, "legacy_id": legacy_id,
     }
     return PreparedSubmission(sub.submission_id, site_id, source, content, row, _to_json(canonical))
+
+
+def wide_columns(sub: Submission, instrument: Instrument) -> dict[str, Any]:
+    """The session's wide row, pivoted once here for the CSV-wide export (``exports/csv_sql.py``): the answered
+    value and the method (its code in :data:`METHOD_CODES`, 1-based) of item n at index n (PostgreSQL arrays
+    are 1-based: list index n - 1), the number of items answered by voice, and the scores in the instrument's
+    score order (``score_codes`` says which)."""
+    size = max((a.item for a in sub.answers), default=0)
+    values: list[int | None] = [None] * size
+    methods: list[int | None] = [None] * size
+    voice = 0
+    for a in sub.answers:
+        methods[a.item - 1] = METHOD_CODES.index(a.method.value) + 1
+        if a.status is ItemStatus.ANSWERED and a.value is not None:
+            values[a.item - 1] = a.value
+            voice += a.method is Method.VOICE
+    codes = list(score_codes(instrument))
+    return {"answer_values": values, "answer_methods": methods, "voice_answers": voice,
+            "score_codes": codes, "score_values": [sub.scores.get(code) for code in codes]}
 
 
 def settle(prepared: PreparedSubmission, pk: int | None, existing: ExistingSubmission | None) -> IngestResult:

@@ -138,9 +138,11 @@ class Accounts:
             issued = service.enroll(code.code, name)
         return issued.token, issued.device_id
 
-    def store(self, site: str, *subs: Submission, **options: Any) -> list[str]:
-        """Store submissions for ``site`` (created if needed) through the server's ingest service, as a device
-        without a row of its own would (``device_id=None``); returns each one's status."""
+    def store(self, site: str, *subs: Submission, registry: InstrumentRegistry | None = None,
+              **options: Any) -> list[str]:
+        """Store submissions for ``site`` (created if needed) through the server's ingest service (by default
+        as a device without a row of its own: ``device_id=None``); returns each one's status."""
+        options.setdefault("device_id", None)
         self.site(site)
         with self._session() as db:
             site_id = AccountService(db, self.settings).sites.get_by_code(site).id  # type: ignore[union-attr]
@@ -148,8 +150,8 @@ class Accounts:
         async def run() -> list[str]:
             async with await AsyncConnection.connect(libpq_conninfo(self.settings.database_url),
                                                      autocommit=True) as connection:
-                service = IngestService(connection, InstrumentRegistry.bundled())
-                return [(await service.ingest(sub, site_id=site_id, device_id=None, **options)).status
+                service = IngestService(connection, registry or InstrumentRegistry.bundled())
+                return [(await service.ingest(sub, site_id=site_id, **options)).status
                         for sub in subs]
 
         return asyncio.run(run())
