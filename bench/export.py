@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 import psycopg
 from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -45,6 +46,7 @@ TARGET_RATIO = 1.5
 TARGET_RSS_MB = 200.0
 SECRET = "bench-secret-" + secrets.token_hex(16)
 PASSWORD = "bench-" + secrets.token_hex(8)
+USERNAME = "bench-researcher-" + secrets.token_hex(4)
 
 _SUBMISSION_COLUMNS = ("site_id, device_id, content_sha256, instrument_id, instrument_language, instrument_sha256, "
                        "outcome, mode, initial_mode, audio_enabled, session_date, started_at, ended_at, "
@@ -78,7 +80,7 @@ def populate(url: str, *, sessions: int, seed: int) -> None:
     with Session(engine) as db, db.begin():
         accounts = AccountService(db, settings)
         site = accounts.create_site("BENCH", "Benchmark site")
-        accounts.create_user("bench-researcher", PASSWORD, "researcher")
+        accounts.create_user(USERNAME, PASSWORD, "researcher")
         site_id = site.id
     engine.dispose()
 
@@ -131,15 +133,27 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=500)
     parser.add_argument("--format", default="csv-wide")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the populated database (prints its name)")
+    parser.add_argument("--database", help="reuse a database kept by --keep (its --sessions must match)")
     args = parser.parse_args()
 
-    name, url = create_database(args.server_url)
+    if args.database:
+        name = args.database
+        url = make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
+        engine = create_engine(url, poolclass=NullPool)
+        with Session(engine) as db, db.begin():  # this run's researcher (the password is per run)
+            AccountService(db, Settings(database_url=url, token_secret=SECRET)).create_user(
+                USERNAME, PASSWORD, "researcher")
+        engine.dispose()
+    else:
+        name, url = create_database(args.server_url)
     process = None
     try:
-        migrate.upgrade(url)
-        t0 = time.perf_counter()
-        populate(url, sessions=args.sessions, seed=min(args.seed, args.sessions))
-        print(f"populated {args.sessions:,} sessions in {time.perf_counter() - t0:.1f}s")
+        if not args.database:
+            migrate.upgrade(url)
+            t0 = time.perf_counter()
+            populate(url, sessions=args.sessions, seed=min(args.seed, args.sessions))
+            print(f"populated {args.sessions:,} sessions in {time.perf_counter() - t0:.1f}s")
         port = free_port()
         env = {**os.environ, "QLQ_DATABASE_URL": url, "QLQ_TOKEN_SECRET": SECRET, "QLQ_LOG_LEVEL": "WARNING"}
         process = start_server(port, env, workers=args.workers)
@@ -148,7 +162,7 @@ def main() -> int:
             print("FAIL: the server did not start")
             return 1
         token = httpx.post(f"{base}/v1/auth/token",
-                           json={"username": "bench-researcher", "password": PASSWORD}).json()["access_token"]
+                           json={"username": USERNAME, "password": PASSWORD}).json()["access_token"]
         rss_before = peak_rss_mb(process.pid)
         floor_before, _ = copy_floor(url)
         started = time.perf_counter()
@@ -168,7 +182,10 @@ def main() -> int:
         if process is not None:
             process.terminate()
             process.wait(20)
-        drop_database(args.server_url, name)
+        if args.keep or args.database:
+            print(f"database kept: {name} (reuse with --database {name})")
+        else:
+            drop_database(args.server_url, name)
 
     rows = lines - 1 if args.format.startswith("csv") else None
     print(f"format={args.format} sessions={args.sessions:,} rows={rows if rows is not None else '-'} "

@@ -125,7 +125,8 @@ def test_payloads_stored_before_0002_survive_it_and_its_downgrade(make_database)
     migrate.upgrade(url, "0001")
     sub = make_submission(voice_items=[1, 2], confirmed_items=[1])
     row = dict(prepare_submission(InstrumentRegistry.bundled(), sub, site_id=0, device_id=None).row)
-    for added_by_0004 in ("initial_mode", "audio_enabled"):
+    for added_by_0004 in ("initial_mode", "audio_enabled", "answer_values", "answer_methods", "voice_answers",
+                          "score_codes", "score_values"):
         del row[added_by_0004]
     with psycopg.connect(libpq_dsn(url)) as conn:
         row["site_id"] = conn.execute("INSERT INTO sites (code, name) VALUES ('S1', 'Site') RETURNING id").fetchone()[0]
@@ -177,6 +178,13 @@ def test_0004_fills_the_export_columns_from_stored_payloads(make_database):
     with psycopg.connect(libpq_dsn(url)) as conn:
         assert conn.execute("SELECT initial_mode, audio_enabled FROM submissions").fetchone() == (
             "voice-continuous", True)
+        values, methods, voice, codes, scores = conn.execute(
+            "SELECT answer_values, answer_methods, voice_answers, score_codes, score_values FROM submissions"
+        ).fetchone()
         transcripts = conn.execute("SELECT item, transcript FROM answers ORDER BY item").fetchall()
     assert transcripts == [(a.item, a.transcript) for a in sub.answers]
     assert transcripts[0] == (1, "2")  # a voice answer's transcript, the touch ones stay None
+    answers = sub.answer_values()
+    assert values == [answers[n] for n in range(1, 31)] and voice == 2
+    assert methods == [2, 2] + [1] * 28  # METHOD_CODES: 1 touch, 2 voice
+    assert dict(zip(codes, scores, strict=True)) == sub.scores  # by code (ingest keeps the instrument's order)
