@@ -9,17 +9,11 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi.encoders import jsonable_encoder
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.models import OpenAPI
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
 from kiosk import __version__
-from kiosk.domain.submission import Submission
 from sync_server.console import install_console
 from sync_server.db import make_engine, make_ingest_pool, make_sessionmaker
 from sync_server.errors import install_error_handlers
@@ -72,29 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
                            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
                            expose_headers=["X-Request-ID"])
     app.add_middleware(RequestContextMiddleware, settings=settings)
-    _document_models(app, Submission)
     return app
-
-
-def _document_models(app: FastAPI, *models: type[BaseModel]) -> None:
-    """Add request models that endpoints validate themselves (no FastAPI body parameter, see
-    ``routers/submissions.py``) to the OpenAPI components, exactly as a body parameter would have."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = generate()
-            _, top = models_json_schema([(m, "validation") for m in models],
-                                        ref_template="#/components/schemas/{model}")
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for name, definition in top.get("$defs", {}).items():
-                components.setdefault(name, definition)
-            schema["components"]["schemas"] = dict(sorted(components.items()))
-            # through FastAPI's own OpenAPI model, as get_openapi() does, so the result is normalised the same way
-            app.openapi_schema = jsonable_encoder(OpenAPI(**schema), by_alias=True, exclude_none=True)
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_env() -> FastAPI:

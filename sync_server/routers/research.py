@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
+from sync_server import exports
 from sync_server.auth import ResearcherCaller, StatsCaller
 from sync_server.db import DbSession
 from sync_server.errors import NotFound, Unprocessable
@@ -16,7 +17,7 @@ from sync_server.repositories.submissions import SubmissionFilter
 from sync_server.routers.deps import Instruments
 from sync_server.schemas.api import ErrorResponse, StatsResponse
 from sync_server.services.audit import Actor
-from sync_server.services.exports import ExportJob, _writers, audit_export, check_format, stream_job
+from sync_server.services.exports import ExportJob, ExportStream, audit_export, check_format
 from sync_server.services.stats import StatsService
 from sync_server.state import server_state
 
@@ -69,8 +70,8 @@ def export(*, request: Request, caller: ResearcherCaller, db: DbSession, instrum
     job = audit_export(db, ExportJob(fmt=fmt, instrument=found, where=where,
                                      include_birth_date=include_birth_date, filters=filters),
                        Actor(caller.actor, caller.role))
-    writers = _writers()
-    name = f"qlq-{instrument}-{language}-{fmt}{writers.file_extension(fmt)}"
-    # The audit row is committed by the session dependency before this response starts streaming.
-    return StreamingResponse(stream_job(server_state(request).sessionmaker, job), media_type=writers.media_type(fmt),
+    db.commit()  # the audit row, before anything is read for the export (and kept if preparing it fails)
+    name = f"qlq-{instrument}-{language}-{fmt}{exports.file_extension(fmt)}"
+    stream = ExportStream.open(server_state(request).sessionmaker, job)  # all that can fail before the first byte
+    return StreamingResponse(iter(stream), media_type=exports.media_type(fmt),
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -135,18 +135,9 @@ def test_audit_table_is_append_only(accounts):
 
 
 def test_cli_gdpr_and_purge(accounts, settings, capsys):
-    from sync_server.services.ingest import IngestService
-    from sync_server.services.instruments import InstrumentRegistry
-
     old = make_submission(started_at=datetime.now(UTC) - timedelta(days=400))
     recent = make_submission()
-    site_id = None
-    accounts.site("SITE-A")
-    with accounts.session() as db, db.begin():
-        from sync_server.repositories.accounts import SiteRepository
-        site_id = SiteRepository(db).get_by_code("SITE-A").id
-        for sub in (old, recent):
-            IngestService(db, InstrumentRegistry.bundled()).ingest(sub, site_id=site_id, device_id=None)
+    accounts.store("SITE-A", old, recent)
     url = ["--database-url", settings.database_url]
     assert cli([*url, "gdpr", "show", str(recent.submission_id)]) == 0
     assert INITIALS in capsys.readouterr().out
