@@ -52,6 +52,9 @@ _ALL: Final = (
     ErrorCode("invalid_payload", 422, "the body or a parameter does not match the schema (field names where)"),
     ErrorCode("invalid_value", 422, "the database refused a value (e.g. a number beyond its column)"),
     ErrorCode("invalid_filter", 422, "the export or statistics filter is inconsistent ('from' after 'to')"),
+    ErrorCode("invalid_date", 422, "a console form field is not a date (YYYY-MM-DD)"),
+    ErrorCode("invalid_uuid", 422, "a console form field is not a session id (UUID)"),
+    ErrorCode("confirm_mismatch", 422, "the console's deletion form: the id typed again differs"),
     ErrorCode("unknown_instrument", 422, "no bundled instrument has this id, language and content hash"),
     # a submission that fits the schema but not its instrument or reality (kiosk.domain)
     ErrorCode("instrument_mismatch", 422, "the submission names another version of the instrument file"),
@@ -61,6 +64,7 @@ _ALL: Final = (
     ErrorCode("unknown_item", 422, "an item number is not in the instrument"),
     ErrorCode("answer_out_of_range", 422, "an answer is outside its item's scale"),
     ErrorCode("answer_inconsistent", 422, "a skipped or 'don't know' item carries a value"),
+    ErrorCode("voice_inconsistent", 422, "a voice answer's record contradicts it (no alternative, confirmation)"),
     ErrorCode("scores_mismatch", 422, "the submitted scores differ from the recomputed ones"),
     ErrorCode("implausible_date", 422, "a date or time is out of range, in the future or out of order"),
     ErrorCode("implausible_time_zone", 422, "a time carries a UTC offset beyond ±14:00"),

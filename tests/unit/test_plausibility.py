@@ -12,7 +12,8 @@ from kiosk.domain.instrument import load_instrument
 from kiosk.domain.patient import PatientValidationError, initials_are_valid, normalise_initials, validate_patient
 from kiosk.domain.plausibility import CODES, DEFAULT_CLOCK_SKEW, plausibility_problems, text_is_clean
 from kiosk.domain.submission import Submission, check_against_instrument
-from tests.unit.domain_factory import TODAY, Clock, answer_all, start_session
+from kiosk.domain.clock import FakeClock
+from tests.unit.domain_factory import TODAY, answer_all, start_session
 from tests.unit.test_submission import completed
 
 
@@ -108,16 +109,16 @@ def test_events_in_order_for_a_kiosk_not_for_legacy_data():
 def test_pauses_add_up():
     from kiosk.domain.submission import build_submission
 
-    clock = Clock()
+    clock = FakeClock(step=5)
     session = start_session(clock=clock)
     if session.phase.value == "check":
-        session.record_check(audio_ok=True, microphone_ok=None, now=clock.tick())
-    session.begin_items(now=clock.tick())
-    session.pause(now=clock.tick(60))
-    session.resume(now=clock.tick(30))
-    answer_all(session, clock, {n: 2 for n in range(1, 31)})
+        session = session.record_check(audio_ok=True, microphone_ok=None, now=clock.tick())
+    session = session.begin_items(now=clock.tick())
+    session = session.pause(now=clock.tick(60))
+    session = session.resume(now=clock.tick(30))
+    session = answer_all(session, clock, {n: 2 for n in range(1, 31)})
     if session.phase.value == "review_prompt":
-        session.decline_review(now=clock.tick())
+        session = session.decline_review(now=clock.tick())
     sub = build_submission(session, device_id="d", app_version="1", frozen_at=clock.tick())
     assert sub.session.paused_seconds == 30 and _codes(sub, sub.frozen_at) == []
     wrong = _edit(sub, **{"session.paused_seconds": 31.0})

@@ -153,5 +153,4 @@ def _finished_session(instrument):
         consents=[Consent(ConsentKind.ANSWERS, True, start)],
         now=start,
     )
-    session.abandon(now=start + timedelta(minutes=1), reason="inactivity")
-    return session
+    return session.abandon(now=start + timedelta(minutes=1), reason="inactivity")
