@@ -55,6 +55,7 @@ _ALL: Final = (
     ErrorCode("invalid_date", 422, "a console form field is not a date (YYYY-MM-DD)"),
     ErrorCode("invalid_uuid", 422, "a console form field is not a session id (UUID)"),
     ErrorCode("confirm_mismatch", 422, "the console's deletion form: the id typed again differs"),
+    ErrorCode("unexportable_session", 422, "a stored session this export format cannot represent (before any byte)"),
     ErrorCode("unknown_instrument", 422, "no bundled instrument has this id, language and content hash"),
     # a submission that fits the schema but not its instrument or reality (kiosk.domain)
     ErrorCode("instrument_mismatch", 422, "the submission names another version of the instrument file"),
@@ -77,7 +78,6 @@ _ALL: Final = (
     ErrorCode("database_unreachable", 503, "/ready: the database does not answer (engine or ingest pool)"),
     ErrorCode("migration_pending", 503, "/ready: the schema is not at the latest migration"),
     ErrorCode("database_unavailable", 503, "no database connection in time; nothing was stored, retry later"),
-    ErrorCode("exports_unavailable", 503, "the export writers cannot be loaded on this server"),
     ErrorCode("http_error", 400, "another HTTP-level refusal (its status is the response's)"),
     ErrorCode("internal_error", 500, "a bug: logged with the request id"),
 )

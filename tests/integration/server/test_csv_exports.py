@@ -29,11 +29,11 @@ from tests.conftest_pg import libpq_dsn
 from tests.unit.server_exports.builders import (
     BIRTH,
     INITIALS,
-    Clock,
     abandoned_early,
     all_submissions,
     fr,
     freeze,
+    new_clock,
     partially_missing,
     start,
     touch_completed,
@@ -198,10 +198,10 @@ def small_instrument():
 
 def test_another_instrument_gives_other_columns_without_code_change(accounts, device_id) -> None:
     inst = small_instrument()
-    clock = Clock()
+    clock = new_clock()
     s = start(inst, Mode.TOUCH, clock)
     for value in (5, 1, 3):
-        s.answer(value, now=clock.tick())
+        s = s.answer(value, now=clock.tick())
     sub: Submission = freeze(s, clock)
     store(accounts, device_id, sub, registry=InstrumentRegistry([inst, fr()]))
     _, [row] = export_rows(accounts, "csv-wide", instrument=inst)
