@@ -171,6 +171,8 @@ class Answer(Base):
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     times_shown: Mapped[int] = mapped_column(SmallInteger)
     previous: Mapped[list[Any]] = mapped_column(JSONB)
+    # migration 0006: payload 2.0's answers[].voice as sent (null: touch, or payload 1.0); read by the CSV long export
+    voice: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class Score(Base):

@@ -39,8 +39,12 @@ from sync_server.repositories.submissions import SubmissionFilter
 
 from .columns import METHOD_CODES, WideLayout
 
+VOICE_COLUMNS = ("voice_alternatives", "voice_attempts", "voice_confirmation", "voice_confirmation_transcript",
+                 "voice_engine", "voice_model", "voice_language", "voice_prompt_end_at", "voice_speech_start_at",
+                 "voice_speech_end_at", "voice_result_at", "voice_fallback")
 LONG_COLUMNS = ("submission_id", "site", "item", "value", "status", "method", "transcript", "confidence",
-                "confirmed", "first_shown_at", "answered_at", "times_shown", "previous_values", "response_seconds")
+                "confirmed", "first_shown_at", "answered_at", "times_shown", "previous_values",
+                "response_seconds") + VOICE_COLUMNS
 # Session settings of the export's transaction: what the ::text conversions below rely on.
 SESSION_SETTINGS = ("SET LOCAL TimeZone = 'UTC'", "SET LOCAL DateStyle = 'ISO, YMD'",
                     "SET LOCAL extra_float_digits = 1", "SET LOCAL IntervalStyle = 'postgres'")
@@ -154,6 +158,36 @@ def wide_select(instrument: Instrument, where: SubmissionFilter, *,
     return sql, params
 
 
+def _voice_time(name: str) -> str:
+    return timestamp(f"CAST(a.voice #>> '{{times,{name}}}' AS timestamptz)")
+
+
+def voice_cells() -> dict[str, str]:
+    """The ``voice_*`` cells of CSV long, from the answer's voice record (payload 2.0; empty for touch answers
+    and payloads 1.0): how the current answer was heard.
+
+    ``voice_alternatives`` is the recogniser's n-best list as JSON (``[{"confidence": 0.93, "transcript": "un
+    peu"}, …]``, best first: transcripts may hold any character, JSON keeps them apart losslessly);
+    ``voice_attempts`` the listening turns that led to the answer; ``voice_confirmation`` ``none`` (accepted as
+    heard), ``voice`` or ``touch``, with what the patient said to the confirmation question; the recogniser;
+    the times (prompt end, speech start, speech end, final result; ISO 8601 UTC); ``voice_fallback`` why the item
+    fell back to touch (``not_understood``, ``no_speech``, ``recogniser_error``, ``microphone``), when it did."""
+    return {
+        "voice_alternatives": text("(a.voice -> 'alternatives')::text"),
+        "voice_attempts": "(a.voice ->> 'attempts')::int::text",
+        "voice_confirmation": text("(a.voice ->> 'confirmation')"),
+        "voice_confirmation_transcript": text("(a.voice ->> 'confirmation_transcript')"),
+        "voice_engine": text("(a.voice #>> '{recogniser,engine}')"),
+        "voice_model": text("(a.voice #>> '{recogniser,model}')"),
+        "voice_language": text("(a.voice #>> '{recogniser,language}')"),
+        "voice_prompt_end_at": _voice_time("prompt_end_at"),
+        "voice_speech_start_at": _voice_time("speech_start_at"),
+        "voice_speech_end_at": _voice_time("speech_end_at"),
+        "voice_result_at": _voice_time("result_at"),
+        "voice_fallback": text("NULLIF(a.voice ->> 'fallback', '')"),
+    }
+
+
 def long_select(instrument: Instrument, where: SubmissionFilter) -> tuple[str, dict[str, Any]]:
     """The CSV-long SELECT (one row per answer record: every item that was shown) and its parameters.
 
@@ -175,7 +209,7 @@ def long_select(instrument: Instrument, where: SubmissionFilter) -> tuple[str, d
         "times_shown": "a.times_shown::text",
         "previous_values": text("pv.previous_values"),
         "response_seconds": number("CAST(extract(epoch FROM a.answered_at - a.first_shown_at) AS float8)"),
-    }
+    } | voice_cells()
     assert tuple(cells) == LONG_COLUMNS
     chosen, params = _selection(where, instrument)
     sql = (f"SELECT {', '.join(f'{expr} AS {_ident(name)}' for name, expr in cells.items())}\n"  # noqa: S608

@@ -70,13 +70,13 @@ WITH s AS (
     RETURNING id, payload
 ), a AS (
     INSERT INTO answers (submission_pk, item, value, status, method, transcript, confidence, confirmed,
-                         first_shown_at, answered_at, times_shown, previous)
+                         first_shown_at, answered_at, times_shown, previous, voice)
     SELECT s.id, r.item, r.value, r.status, r.method, r.transcript, r.confidence, r.confirmed, r.first_shown_at,
-           r.answered_at, r.times_shown, r.previous
+           r.answered_at, r.times_shown, r.previous, NULLIF(r.voice, 'null'::jsonb)
     FROM s, json_to_recordset(s.payload -> 'answers') AS r(
         item smallint, value smallint, status text, method text, transcript text, confidence float8,
         confirmed boolean,
-        first_shown_at timestamptz, answered_at timestamptz, times_shown smallint, previous jsonb)
+        first_shown_at timestamptz, answered_at timestamptz, times_shown smallint, previous jsonb, voice jsonb)
 ), sc AS (
     INSERT INTO scores (submission_pk, code, score)
     SELECT s.id, e.key, CAST(e.value #>> '{{}}' AS float8) FROM s, json_each(s.payload -> 'scores') AS e

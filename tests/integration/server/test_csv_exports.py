@@ -300,3 +300,97 @@ def test_an_export_cut_mid_stream_ends_as_an_error_and_is_audited(accounts, devi
         events = db.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert [e.action for e in events] == ["export", "export-failed"]
     assert events[1].detail["export_audit_id"] == events[0].id and events[1].detail["error"] == "AdminShutdown"
+
+
+def voice_detailed() -> Submission:
+    """A v2 session whose voice answers carry their full voice record: auto-accepted (two alternatives),
+    confirmed by voice (the reply a formula), confirmed by touch, and one that fell back to touch."""
+    from kiosk.domain.session import Method
+    from kiosk.domain.voice_record import HeardAlternative, VoiceDetail
+
+    clock = new_clock(T0_VOICE)
+
+    def heard(*alternatives: tuple[str, float | None], **more: object) -> VoiceDetail:
+        prompt_end = clock.tick()
+        clock.tick(3)  # the answer is taken after the recogniser's result
+        return VoiceDetail(alternatives=tuple(HeardAlternative(t, c) for t, c in alternatives),
+                           engine="google-speech-v1", model="latest_short", language="fr-FR",
+                           prompt_end_at=prompt_end, speech_start_at=prompt_end + timedelta(seconds=1),
+                           speech_end_at=prompt_end + timedelta(seconds=2),
+                           result_at=prompt_end + timedelta(seconds=2, milliseconds=250), **more)  # type: ignore[arg-type]
+
+    s = start(fr(), Mode.VOICE_CONTINUOUS, clock)
+    v = heard(("un peu", 0.93), ("un feu", 0.41))  # heard before the answer is taken (argument order)
+    s = s.answer(2, now=clock.tick(), method=Method.VOICE, transcript="un peu", confidence=0.93, voice=v)
+    v = heard(("assez", 0.52), attempts=2, confirmation="voice", confirmation_transcript="=oui")
+    s = s.answer(3, now=clock.tick(), method=Method.VOICE, transcript="assez", confidence=0.52, confirmed=True,
+                 voice=v)
+    v = heard(("beaucoup", 0.48), confirmation="touch")
+    s = s.answer(4, now=clock.tick(), method=Method.VOICE, transcript="beaucoup", confidence=0.48, confirmed=True,
+                 voice=v)
+    v = heard(("euh", None), attempts=2, fallback="not_understood")
+    s = s.answer(1, now=clock.tick(), voice=v)
+    while s.phase.value == "items":
+        s = s.answer(1, now=clock.tick())
+    if s.phase.value == "review_prompt":
+        s = s.decline_review(now=clock.tick())
+    return freeze(s, clock)
+
+
+T0_VOICE = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def test_long_has_each_voice_answer_s_record(accounts, device_id) -> None:
+    """Payload 2.0: every alternative with its confidence, attempts, confirmation (how, and the reply, formula
+    neutralised), recogniser and times per voice answer; touch answers leave the voice columns empty."""
+    import json
+
+    sub = voice_detailed()
+    assert sub.schema_version == "2.0"
+    store(accounts, device_id, sub)
+    raw, rows = export_rows(accounts, "csv-long")
+    header = next(csv.reader(io.StringIO(raw.decode())))
+    assert header[-12:] == ["voice_alternatives", "voice_attempts", "voice_confirmation",
+                            "voice_confirmation_transcript", "voice_engine", "voice_model", "voice_language",
+                            "voice_prompt_end_at", "voice_speech_start_at", "voice_speech_end_at",
+                            "voice_result_at", "voice_fallback"]
+    by_item = {int(r["item"]): r for r in rows}
+    for record in sub.answers:
+        row, voice = by_item[record.item], record.voice
+        if voice is None:
+            assert all(row[c] == "" for c in header if c.startswith("voice_")), record.item
+            continue
+        assert json.loads(row["voice_alternatives"]) == [
+            {"transcript": a.transcript, "confidence": a.confidence} for a in voice.alternatives]
+        assert int(row["voice_attempts"]) == voice.attempts
+        assert row["voice_confirmation"] == voice.confirmation
+        assert (row["voice_engine"], row["voice_model"], row["voice_language"]) == (
+            "google-speech-v1", "latest_short", "fr-FR")
+        for name in ("prompt_end_at", "speech_start_at", "speech_end_at", "result_at"):
+            assert datetime.fromisoformat(row[f"voice_{name}"]) == getattr(voice.times, name), name
+        assert row["voice_fallback"] == voice.fallback
+    assert by_item[1]["voice_confirmation"] == "none" and by_item[1]["voice_confirmation_transcript"] == ""
+    assert by_item[2]["voice_confirmation_transcript"] == "'=oui"  # OWASP: a formula is shown as text
+    assert by_item[3]["voice_confirmation"] == "touch"
+    assert (by_item[4]["method"], by_item[4]["voice_fallback"]) == ("touch", "not_understood")
+    assert by_item[4]["voice_result_at"].endswith("+00:00")
+    assert all(r["voice_alternatives"] == "" for r in rows if int(r["item"]) > 4)
+
+
+def test_the_voice_columns_of_stored_sessions_are_filled_by_migration_0006(accounts, device_id,
+                                                                          database_url) -> None:
+    """Sessions stored before 0006 get their voice records from their payload when it runs."""
+    from sync_server import migrate
+
+    sub = voice_detailed()
+    store(accounts, device_id, sub)
+    _, before = export_rows(accounts, "csv-long")
+    migrate.downgrade(database_url, "0005")
+    try:
+        with psycopg.connect(libpq_dsn(database_url), autocommit=True) as conn:
+            assert conn.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'answers' "
+                                "AND column_name = 'voice'").fetchone() == (0,)
+    finally:
+        migrate.upgrade(database_url)
+    _, after = export_rows(accounts, "csv-long")
+    assert after == before and sum(r["voice_alternatives"] != "" for r in after) == 4
