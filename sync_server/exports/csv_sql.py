@@ -44,7 +44,7 @@ VOICE_COLUMNS = ("voice_alternatives", "voice_attempts", "voice_confirmation", "
                  "voice_speech_end_at", "voice_result_at", "voice_fallback")
 LONG_COLUMNS = ("submission_id", "site", "item", "value", "status", "method", "transcript", "confidence",
                 "confirmed", "first_shown_at", "answered_at", "times_shown", "previous_values",
-                "response_seconds") + VOICE_COLUMNS
+                "response_seconds", *VOICE_COLUMNS)
 # Session settings of the export's transaction: what the ::text conversions below rely on.
 SESSION_SETTINGS = ("SET LOCAL TimeZone = 'UTC'", "SET LOCAL DateStyle = 'ISO, YMD'",
                     "SET LOCAL extra_float_digits = 1", "SET LOCAL IntervalStyle = 'postgres'")

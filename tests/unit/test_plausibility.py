@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiosk.domain.clock import FakeClock
 from kiosk.domain.instrument import load_instrument
 from kiosk.domain.patient import PatientValidationError, initials_are_valid, normalise_initials, validate_patient
 from kiosk.domain.plausibility import CODES, DEFAULT_CLOCK_SKEW, plausibility_problems, text_is_clean
 from kiosk.domain.submission import Submission, check_against_instrument
-from kiosk.domain.clock import FakeClock
 from tests.unit.domain_factory import TODAY, answer_all, start_session
 from tests.unit.test_submission import completed
 
