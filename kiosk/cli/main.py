@@ -21,6 +21,12 @@ def _parse_answer(argv: list[str]) -> int:
     return parse_answer.run(argv)
 
 
+def _prepare_audio(argv: list[str]) -> int:
+    from kiosk.cli import prepare_audio
+
+    return prepare_audio.run(argv)
+
+
 def _submission_schema(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="qlq-kiosk submission-schema",
@@ -63,6 +69,7 @@ SUBCOMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "parse-answer": (_parse_answer, "show how the kiosk understands a spoken answer (JSON)"),
     "submission-schema": (_submission_schema, "print the JSON Schema of the submission payload"),
     "check-instrument": (_check_instrument, "validate instrument files and print their content hash"),
+    "prepare-audio": (_prepare_audio, "build or update an audio pack (Google Text-to-Speech or espeak-ng)"),
 }
 
 
