@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kiosk.audio.pack import DEFAULT_RATE, packs_root
+from kiosk.audio.pack import RATES, packs_root
 
 
 def _secret_store() -> Any | None:
@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="google: Google Cloud Text-to-Speech (credentials needed); espeak: espeak-ng, offline")
     parser.add_argument("--voice", help="voice name (Google: e.g. fr-FR-Neural2-A; espeak-ng: e.g. fr-fr)")
     parser.add_argument("--rate", type=_rate, action="append", dest="rates",
-                        help=f"speaking rate, 1.0 = normal (default {DEFAULT_RATE}); repeat for several rates")
+                        help="speaking rate, 1.0 = normal; repeat for several rates (default: every rate the nurse "
+                             f"can choose: {', '.join(f'{r:g}' for r in RATES)})")
     parser.add_argument("--out", type=Path, help="pack folder (default: <audio packs>/<language>)")
     parser.add_argument("--endpoint", help="Google endpoint, e.g. eu-texttospeech.googleapis.com (default global)")
     parser.add_argument("--plaintext", action="store_true",
@@ -69,7 +70,7 @@ def run(argv: list[str], *, synthesizer: Any | None = None, secret_store: Any | 
     except InstrumentError as exc:
         print(f"prepare-audio: {exc}", file=sys.stderr)
         return 2
-    rates = args.rates or [DEFAULT_RATE]
+    rates = args.rates or list(RATES)
     out = args.out or packs_root() / args.language
     if synthesizer is None:
         try:

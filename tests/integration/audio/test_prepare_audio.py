@@ -26,7 +26,7 @@ def fake_tts():
 
 def prepare(address: str, out: Path, *extra: str) -> int:
     return main(["prepare-audio", "--language", "fr", "--engine", "google", "--endpoint", address, "--plaintext",
-                 "--out", str(out), "--quiet", "--attempts", "2", *extra])
+                 "--out", str(out), "--quiet", "--attempts", "2", *(extra or ("--rate", "0.9"))])
 
 
 def test_builds_every_prompt_once_with_a_right_manifest(fake_tts, tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_unreachable_service_fails_fast_and_names_each_prompt(tmp_path: Path, ca
         pass  # stopped: nothing listens on that port any more
     out = tmp_path / "fr"
     code = main(["prepare-audio", "--language", "fr", "--engine", "google", "--endpoint", address, "--plaintext",
-                 "--out", str(out), "--quiet", "--attempts", "1", "--timeout", "2"])
+                 "--out", str(out), "--quiet", "--attempts", "1", "--timeout", "2", "--rate", "0.9"])
     assert code == 1
     assert "FAILED intro@0.9" in capsys.readouterr().err
 
