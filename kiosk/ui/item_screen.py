@@ -40,9 +40,15 @@ class AudioStatus(QWidget):
         self.text.setAccessibleName(tr("Audio indisponible"))
         layout.addWidget(self.text)
         self.setVisible(False)
-        if audio is not None:
-            audio.unavailable.connect(lambda _prompt, _reason: self.setVisible(True))
-            audio.audible.connect(lambda _prompt: self.setVisible(False))
+        if audio is not None:  # bound methods: Qt disconnects them when this widget is deleted (next patient)
+            audio.unavailable.connect(self._on_unavailable)
+            audio.audible.connect(self._on_audible)
+
+    def _on_unavailable(self, _prompt_id: str, _reason: str) -> None:
+        self.setVisible(True)
+
+    def _on_audible(self, _prompt_id: str) -> None:
+        self.setVisible(False)
 
     @property
     def shown(self) -> bool:
