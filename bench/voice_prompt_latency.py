@@ -72,6 +72,15 @@ def run_sessions(pack_dir: Path, sessions: int, items: int | None = None) \
     unavailable = 0
     first_session: list[float] = []  # clips never loaded before (Qt's sample cache is cold)
     now = datetime.now(UTC)
+    loop = QEventLoop()
+    effect_ready: list[float] = []  # when QSoundEffect reported Ready (clip decoded)
+
+    def status() -> None:
+        effect = audio._effect  # the sink's own status, for the decode split
+        if effect is not None and effect.status() == effect.Status.Ready:
+            effect_ready.append(time.perf_counter())
+
+    hooked = False
     for n in range(sessions):
         form = StartForm(initials="b m", birth_date="07/03/1952", session_date=now.date(), mode=Mode.TOUCH,
                          audio_enabled=True, language="fr", consent_answers=True, consent_voice=False)
@@ -93,7 +102,6 @@ def run_sessions(pack_dir: Path, sessions: int, items: int | None = None) \
                 marks["t0"] = time.perf_counter()
 
         vm.screen_changed.connect(shown)  # after SessionView's own slot: the item is rendered by now
-        loop = QEventLoop()
 
         def heard(_prompt: str, marks: dict[str, float] = marks) -> None:
             marks["t1"] = time.perf_counter()
@@ -105,14 +113,6 @@ def run_sessions(pack_dir: Path, sessions: int, items: int | None = None) \
 
         audio.audible.connect(heard)
         audio.unavailable.connect(failed)
-        effect_ready: list[float] = []
-
-        def status() -> None:
-            effect = audio._effect  # the sink's own status, for the decode split
-            if effect is not None and effect.status() == effect.Status.Ready:
-                effect_ready.append(time.perf_counter())
-
-        hooked = False
         count = 0
         # the first item's screen is already shown: play its prompt as the view does when it appears
         marks["t0"] = time.perf_counter()

@@ -4,7 +4,8 @@ with a visible "audio indisponible" — never a hang, never a crash.
 For each prompt, in order:
 
 1. the pack's clip for this prompt id whose text hash equals the text to speak, at the nurse's speaking rate;
-2. the same at the nearest other rate the pack has (a Google voice at another pace is better than none);
+2. the same at the nearest other rate the pack has (a Google voice at another pace is better than espeak-ng at
+   the right pace; but an espeak-ng clip at another pace is not: then step 3 speaks it at the right one);
 3. espeak-ng, live, at the nurse's rate (synthesised on a worker thread, never the GUI thread; cached for the
    life of the service so "Répéter" is instant), when espeak-ng is installed;
 4. nothing: ``unavailable`` then ``finished`` at once.
@@ -141,7 +142,8 @@ class QtAudioService(AudioService):
             self._play_file(lookup.path)
             return
         nearest = pack.lookup(prompt_id, text, rate=self._rate, any_rate=True)
-        if nearest.ok and nearest.path is not None:
+        same_voice_live = self._live is not None and nearest.clip is not None and nearest.clip.engine == "espeak"
+        if nearest.ok and nearest.path is not None and not same_voice_live:
             self.source = PlaybackSource("pack-other-rate", nearest.path)
             self._play_file(nearest.path)
             return

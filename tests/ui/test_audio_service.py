@@ -133,6 +133,11 @@ def test_rate_picks_the_clips_of_that_rate(qtbot, pack_copy: Path) -> None:
     with qtbot.waitSignal(service.finished, timeout=5000):
         service.play("item-03", CATALOGUE["item-03"])
     assert service.source.kind == "pack-other-rate" and service.source.path.name == "item-03.r090.wav"
+    live = QtAudioService(pack_copy)  # espeak-ng installed: the same voice, live, at the right pace
+    live.set_rate(0.8)
+    with qtbot.waitSignal(live.finished, timeout=20000):
+        live.play("item-03", CATALOGUE["item-03"])
+        assert live.source.kind == "espeak-live"
 
 
 def test_damaged_manifest_is_reported_and_treated_as_empty(qtbot, pack_copy: Path, caplog) -> None:
