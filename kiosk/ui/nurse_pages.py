@@ -134,8 +134,11 @@ class AdminPage(QWidget):
         self.volume.setRange(0, 100)
         self.volume.setSingleStep(10)
         self.volume.setSuffix(" %")
-        form.addRow(label("Vitesse de la voix", wrap=False), self.speech_rate)
-        form.addRow(label("Volume au début de chaque séance", wrap=False), self.volume)
+        voice_row = QHBoxLayout()  # one row: the page must fit an 800 px high screen
+        voice_row.addWidget(self.speech_rate, 3)
+        voice_row.addWidget(label("volume", wrap=False))
+        voice_row.addWidget(self.volume, 2)
+        form.addRow(label("Vitesse de la voix", wrap=False), voice_row)
         root.addLayout(form)
         self.pending = label("", "info")
         root.addWidget(self.pending)

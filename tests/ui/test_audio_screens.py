@@ -67,8 +67,20 @@ def test_audio_unavailable_notice_text_stays_and_screenshot(qtbot, tmp_path) -> 
         k.answer(3)  # touch still works; the next item's prompt is unavailable too
         assert k.screen.item.number == 2
         qtbot.waitUntil(lambda: items.toolbar.audio_status.shown, timeout=3000)
+        assert k.window.height() == 800  # no page (the admin page's audio settings included) grows the window
         SHOTS.mkdir(parents=True, exist_ok=True)
         assert k.window.grab().save(str(SHOTS / "13-audio-unavailable.png"))
+        for _ in range(3):
+            k.window.prefs.bigger()
+        toolbar = items.toolbar
+
+        def fits() -> bool:  # once the new style is laid out: nothing overlaps, "Question 2 sur 30" not cut
+            widgets = (toolbar.progress, toolbar.audio_status, toolbar.contrast, items.back, items.repeat)
+            return (toolbar.progress.geometry().right() < toolbar.audio_status.geometry().left()
+                    and all(w.width() >= w.sizeHint().width() for w in widgets))
+
+        qtbot.waitUntil(fits, timeout=3000)
+        assert k.window.grab().save(str(SHOTS / "13-audio-unavailable-largest.png"))
     finally:
         close_kiosk(k)
 
