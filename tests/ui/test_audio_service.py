@@ -46,7 +46,10 @@ def test_plays_the_pack_clip_of_the_current_text(qtbot, espeak_pack: Path) -> No
 def test_every_catalogue_prompt_has_a_fresh_clip(espeak_pack: Path) -> None:
     pack = AudioPack.load(espeak_pack)
     for prompt_id, text in CATALOGUE.items():
-        assert pack.lookup(prompt_id, text, rate=DEFAULT_RATE).ok, prompt_id
+        lookup = pack.lookup(prompt_id, text, rate=DEFAULT_RATE)
+        assert lookup.ok and lookup.clip is not None, prompt_id
+        assert (lookup.clip.engine, lookup.clip.voice, lookup.clip.sample_rate) == ("espeak", "fr-fr", 22050)
+        assert lookup.clip.duration_ms > 300
 
 
 def test_a_stale_clip_is_never_played(qtbot, pack_copy: Path) -> None:

@@ -99,6 +99,18 @@ def test_a_failing_prompt_is_named_and_the_rest_kept(fake_tts, tmp_path: Path, c
     assert sorted(fake.texts) == sorted([item7, item9])
 
 
+def test_progress_is_shown_per_prompt(fake_tts, tmp_path: Path, capsys) -> None:
+    _fake, address = fake_tts
+    code = main(["prepare-audio", "--language", "en", "--engine", "google", "--endpoint", address, "--plaintext",
+                 "--out", str(tmp_path / "en"), "--rate", "1.0"])
+    assert code == 0
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert lines[0] == "[1/84] check-audio: synthesised" and lines[-1] == "[84/84] end-abandoned: synthesised"
+    assert "84 synthesised, 0 up to date, 0 failed" in captured.out
+    assert _fake.requests[0].voice.language_code == "en-GB"
+
+
 def test_unreachable_service_fails_fast_and_names_each_prompt(tmp_path: Path, capsys) -> None:
     with serve_fake_tts() as (_fake, address):
         pass  # stopped: nothing listens on that port any more

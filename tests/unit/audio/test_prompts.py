@@ -79,3 +79,27 @@ def test_text_hash_is_sha256_of_the_utf8_text() -> None:
     assert text_sha256("Assez ?") == hashlib.sha256(b"Assez ?").hexdigest()
     assert text_sha256("Assez ?") != text_sha256("Assez\u00a0?")  # the exact text: one space differs
     assert item_prompt(FR, 1).text_sha256 == text_sha256(item_prompt(FR, 1).text)
+
+
+def test_prompts_packs_and_prepare_audio_import_without_qt_or_google() -> None:
+    """The catalogue is domain code; the pack format, builder and command work on a machine without Qt."""
+    import subprocess
+    import sys
+
+    probe = """
+import importlib.abc, sys
+BLOCKED = ["PySide6", "shiboken6", "grpc", "google", "sqlalchemy", "httpx", "pyaudio", "keyring"]
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in BLOCKED:
+            raise ImportError('blocked: ' + name)
+sys.meta_path.insert(0, Block())
+from kiosk.domain.instrument import load_instrument
+from kiosk.domain.prompts import prompt_catalogue
+import kiosk.audio.pack, kiosk.audio.build, kiosk.audio.synth, kiosk.cli.prepare_audio
+catalogue = prompt_catalogue(load_instrument("qlq-c30", "en"))
+print(len(catalogue), catalogue["reprompt"])
+"""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "84 Sorry, I did not understand. Could you say your answer again?"
