@@ -213,7 +213,7 @@ class QtAudioService(AudioService):
         generation = self._generation
         self.unavailable.emit(prompt_id, reason)
         # finished follows on the event loop, like a real end of playback (callers connect after play())
-        QTimer.singleShot(0, lambda: self._end(prompt_id, generation))
+        QTimer.singleShot(0, self, lambda: self._end(prompt_id, generation))  # cancelled if the service goes
 
     def _end(self, prompt_id: str | None, generation: int | None = None) -> None:
         if generation is not None and generation != self._generation:
