@@ -158,3 +158,29 @@ def test_prompt_text_is_never_logged(qtbot, tmp_path: Path, caplog) -> None:
     with caplog.at_level(logging.DEBUG), qtbot.waitSignal(service.finished, timeout=3000):
         service.play(prompt.prompt_id, prompt.text)
     assert prompt.prompt_id in caplog.text and "beaucoup" not in caplog.text.lower()
+
+
+def _fake_espeak(tmp_path: Path, body: str) -> str:
+    script = tmp_path / "espeak-ng"
+    script.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_a_stuck_or_broken_live_voice_never_hangs_the_prompt(qtbot, tmp_path: Path) -> None:
+    from kiosk.audio.synth import EspeakSynthesizer
+
+    stuck = EspeakSynthesizer(_fake_espeak(tmp_path, "sleep 30"), timeout=1.0)
+    service = QtAudioService(tmp_path / "fr", live=stuck)
+    reasons: list[str] = []
+    service.unavailable.connect(lambda _p, reason: reasons.append(reason))
+    with qtbot.waitSignal(service.finished, timeout=5000):
+        service.play("intro", CATALOGUE["intro"])
+    assert reasons and "did not finish within 1 s" in reasons[0]
+    broken_dir = tmp_path / "broken"
+    broken_dir.mkdir()
+    broken = EspeakSynthesizer(_fake_espeak(broken_dir, "echo 'no voice fr-fr' >&2; exit 1"))
+    service = QtAudioService(tmp_path / "fr", live=broken)
+    with qtbot.waitSignal(service.unavailable, timeout=5000) as blocker:
+        service.play("intro", CATALOGUE["intro"])
+    assert "espeak-ng failed (exit 1): no voice fr-fr" in blocker.args[1]
