@@ -8,10 +8,11 @@ with a null sink (tests/fakes/null_sink.py): a real audio output that consumes s
 - t0: the patient screen has rendered the new item (a slot connected to ``screen_changed`` AFTER the
   SessionView, so it runs once the view has drawn the item; the prompt is requested right after that);
 - t_ready: QSoundEffect reports ``Ready``: the pack clip was found by prompt id + text hash, its WAV decoded;
-- t1: QSoundEffect's ``playing`` turns true (our ``audible`` signal): the clip was handed to Qt's audio sink
-  (a QAudioSink on the PulseAudio stream) and playback started. This is the latest point visible from the
-  application; the time PulseAudio's own buffer takes to reach a loudspeaker (typically 20–50 ms more, and
-  device dependent) is not included and cannot be measured without a sound card.
+- t1: QSoundEffect's ``playing`` turns true (our ``audible`` signal): Qt has the decoded clip and has started
+  playing it into its audio sink on the PulseAudio stream (which then pulls samples in real time; the test
+  tests/ui/test_audio_sink.py checks the clip then lasts its real length). That is the last point the
+  application can observe. Not included, and not measurable without a sound card: the first pull of samples
+  by the server and PulseAudio's own buffering to a loudspeaker (device dependent, typically tens of ms).
 
 The real kiosk stack is used: SessionViewModel, the SessionView widgets (offscreen), QtAudioService over an
 espeak-ng pack built by ``qlq-kiosk prepare-audio`` (into a temp folder, or ``$QLQ_AUDIO_DIR`` if it has one),
