@@ -63,27 +63,28 @@ def realistic_submission() -> Submission:
         patient=PatientDetails(initials="M-L B", birth_date=date(1958, 4, 2), session_date=now.date()),
         config=SessionConfig(mode=Mode.VOICE_CONTINUOUS, audio_enabled=True, language="fr"),
         consents=[Consent(ConsentKind.ANSWERS, True, now), Consent(ConsentKind.CLOUD_VOICE, True, now)], now=now)
-    session.record_check(audio_ok=True, microphone_ok=True, now=tick())
-    session.begin_items(now=tick())
+    session = session.record_check(audio_ok=True, microphone_ok=True, now=tick())
+    session = session.begin_items(now=tick())
     while session.phase.value == "items":
         n = session.current_item
         assert n is not None
         if n == 9:
-            session.skip(now=tick(), status=ItemStatus.DONT_KNOW, method=Method.VOICE, transcript="je sais pas",
-                         confidence=0.71)
+            session = session.skip(now=tick(), status=ItemStatus.DONT_KNOW, method=Method.VOICE,
+                                   transcript="je sais pas", confidence=0.71)
         elif n == 4 and session.records[4].times_shown == 1:
-            session.answer(2, now=tick(), method=Method.VOICE, transcript="un peu", confidence=0.52)
-            session.back(now=tick())
+            session = session.answer(2, now=tick(), method=Method.VOICE, transcript="un peu", confidence=0.52)
+            session = session.back(now=tick())
         elif n == 24:
-            session.switch_mode(Mode.TOUCH, now=tick(), reason="patient's choice")
-            session.answer(3, now=tick())
+            session = session.switch_mode(Mode.TOUCH, now=tick(), reason="patient's choice")
+            session = session.answer(3, now=tick())
         elif session.mode.is_voice:
             value = n % 4 + 1 if n <= 28 else 5
-            session.answer(value, now=tick(), method=Method.VOICE, transcript=f"réponse {value}", confidence=0.9)
+            session = session.answer(value, now=tick(), method=Method.VOICE, transcript=f"réponse {value}",
+                                     confidence=0.9)
         else:
-            session.answer(n % 4 + 1 if n <= 28 else 6, now=tick())
+            session = session.answer(n % 4 + 1 if n <= 28 else 6, now=tick())
     if session.phase.value == "review_prompt":
-        session.decline_review(now=tick())
+        session = session.decline_review(now=tick())
     return build_submission(session, device_id="tablet-07", app_version="0.1.0", frozen_at=tick())
 
 

@@ -44,11 +44,11 @@ def answer_latencies(db: Path) -> list[float]:
     from PySide6.QtWidgets import QApplication
 
     from kiosk.audio.silent import SilentAudioService
+    from kiosk.domain.clock import SystemClock
     from kiosk.storage.sqlite_store import SqliteSessionStore
     from kiosk.tasks import TaskManager
     from kiosk.ui.autopilot import DEMO_PATIENT
     from kiosk.ui.main_window import MainWindow
-    from kiosk.viewmodels.clock import SystemClock
     from kiosk.viewmodels.kiosk_vm import KioskViewModel
     from kiosk.viewmodels.options import KioskSettings
     from kiosk.viewmodels.screens import ScreenKind

@@ -2,7 +2,7 @@
 
 The UI's target is touch → next item shown, with the answer committed, in 50 ms at p95; the commit itself must
 stay well under that. This answers 300 items (ten QLQ-C30 sessions of 30) on a real file and times each
-``save()`` (snapshot, upsert of the session and its answer rows, fsynced commit), then each ``finish()``.
+``save()`` (snapshot, upsert of the session row, fsynced commit), then each ``finish()``.
 
     uv run python bench/storage_commit.py [--answers 300] [--dir FOLDER]
 
@@ -69,13 +69,13 @@ def bench(folder: Path, answers: int) -> tuple[list[float], list[float]]:
                 patient=PatientDetails(initials="B K", birth_date=date(1955, 6, 1), session_date=now.date()),
                 config=SessionConfig(mode=Mode.TOUCH, audio_enabled=False, language="fr"),
                 consents=(Consent(kind=ConsentKind.ANSWERS, given=True, at=now),), now=now)
-            session.begin_items(now=now)
+            session = session.begin_items(now=now)
             store.save(session)
             while not session.phase.is_final and len(saves) < answers:
                 now += timedelta(seconds=3)
                 assert session.current_item is not None
                 scale = instrument.scale_of(session.current_item)
-                session.answer(scale.min + session.current_item % scale.size, now=now)
+                session = session.answer(scale.min + session.current_item % scale.size, now=now)
                 if session.phase.is_final:
                     submission = build_submission(session, device_id=device, app_version="bench", frozen_at=now)
                     started = time.perf_counter()

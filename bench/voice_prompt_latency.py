@@ -51,13 +51,13 @@ def run_sessions(pack_dir: Path, sessions: int, items: int | None = None) \
     from PySide6.QtWidgets import QApplication
 
     from kiosk.audio.qt_player import QtAudioService
+    from kiosk.domain.clock import SystemClock
     from kiosk.domain.instrument import load_instrument
     from kiosk.domain.session import Mode
     from kiosk.storage.fake import InMemorySessionStore
     from kiosk.tasks import TaskManager
     from kiosk.ui import theme
     from kiosk.ui.patient_screens import SessionView
-    from kiosk.viewmodels.clock import SystemClock
     from kiosk.viewmodels.options import KioskSettings
     from kiosk.viewmodels.screens import ScreenKind
     from kiosk.viewmodels.session_vm import SessionViewModel
@@ -87,8 +87,8 @@ def run_sessions(pack_dir: Path, sessions: int, items: int | None = None) \
                          audio_enabled=True, language="fr", consent_answers=True, consent_voice=False)
         session, _ = build_session(form, instrument, session_id=f"00000000-0000-4000-8000-{n:012d}", now=now,
                                 today=now.date())
-        session.record_check(audio_ok=True, microphone_ok=None, now=now)
-        session.begin_items(now=now)
+        assert session is not None
+        session = session.record_check(audio_ok=True, microphone_ok=None, now=now).begin_items(now=now)
         vm = SessionViewModel(session, store=InMemorySessionStore(), tasks=tasks, audio=audio, clock=SystemClock(),
                               settings=KioskSettings(answer_beat_ms=0), device_id="bench")
         prefs = theme.DisplayPrefs(0)

@@ -70,8 +70,8 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
     import shiboken6
     from PySide6.QtWidgets import QApplication
 
+    from kiosk.domain.clock import SystemClock
     from kiosk.tasks import TaskManager
-    from kiosk.viewmodels.clock import SystemClock
     from kiosk.viewmodels.kiosk_vm import KioskViewModel
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

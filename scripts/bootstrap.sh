@@ -8,12 +8,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Debian packages: PyAudio builds against portaudio; QtMultimedia needs libpulse; espeak-ng and sox make
 # the test audio, the demo's audio pack and the kiosk's live fallback voice; pulseaudio gives the audio tests and
-# bench/voice_prompt_latency.py a private null sink (a real output on a machine without a sound card); Qt offscreen needs EGL/GL/xkbcommon/fontconfig and a font; PostgreSQL binaries let the
+# bench/voice_prompt_latency.py a private null sink (a real output on a machine without a sound card); Qt (even offscreen) needs GLib, EGL/GL/xkbcommon/fontconfig and a font; PostgreSQL binaries let the
 # test harness start a throwaway cluster when no server is running.
 DEBIAN_PACKAGES=(
   build-essential python3 python3-dev python3-venv python3-pip
   portaudio19-dev libpulse0 espeak-ng sox pulseaudio
-  libegl1 libgl1 libxkbcommon0 libfontconfig1 fonts-dejavu-core libdbus-1-3
+  libglib2.0-0 libegl1 libgl1 libxkbcommon0 libfontconfig1 fonts-dejavu-core libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0
   postgresql postgresql-client
 )
@@ -80,14 +80,20 @@ install_optional_packages() {
     || log "could not install ${MISSING[*]}; the tests that use them will say why they skip"
 }
 
+UV_VERSION=0.13.9  # the uv installed when none is on PATH (pinned: its options and lock format change)
+
 ensure_uv() {
   if command -v uv >/dev/null 2>&1; then UV=uv; return; fi
   if [ -x "$ROOT/.tools/bin/uv" ]; then UV="$ROOT/.tools/bin/uv"; return; fi
-  log "installing uv (into .tools/, from PyPI)"
+  log "installing uv $UV_VERSION (into .tools/, from PyPI)"
   python3 -m venv "$ROOT/.tools"
-  "$ROOT/.tools/bin/pip" install -q uv
+  "$ROOT/.tools/bin/pip" install -q "uv==$UV_VERSION"
   UV="$ROOT/.tools/bin/uv"
 }
+
+# uv trusts the system's CA certificates (as pip and git do), not only its bundled Mozilla roots: on a network
+# that inspects TLS, its CA is installed system-wide and downloads from PyPI fail without it.
+export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-1}"
 
 install_debian_packages
 install_optional_packages

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: set-up (scripts/bootstrap.sh), lint (ruff), types (mypy), then pytest:
+# The whole test suite: set-up (scripts/bootstrap.sh), lint (ruff), types (mypy), import layering
+# (import-linter: the contracts in pyproject.toml), then pytest:
 # unit, integration (real SQLite files, real PostgreSQL, gRPC fakes), UI (pytest-qt, offscreen) and e2e.
 # Extra arguments go to pytest (e.g. `bash scripts/run-tests.sh tests/unit -x`).
 set -euo pipefail
@@ -17,5 +18,7 @@ echo "== ruff (lint) =="
 "$UV" run --frozen ruff check .
 echo "== mypy (types, strict on kiosk and sync_server) =="
 "$UV" run --frozen mypy
+echo "== import-linter (layering contracts in pyproject.toml) =="
+"$UV" run --frozen lint-imports --no-cache
 echo "== pytest =="
 "$UV" run --frozen pytest "$@"

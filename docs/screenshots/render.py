@@ -29,7 +29,7 @@ from kiosk.storage.fake import InMemorySessionStore  # noqa: E402
 from kiosk.storage.pin import hash_pin  # noqa: E402
 from kiosk.tasks import TaskManager  # noqa: E402
 from kiosk.ui.main_window import MainWindow  # noqa: E402
-from kiosk.viewmodels.clock import FakeClock  # noqa: E402
+from kiosk.domain.clock import FakeClock  # noqa: E402
 from kiosk.viewmodels.kiosk_vm import KioskViewModel  # noqa: E402
 from kiosk.viewmodels.options import PIN_HASH_KEY, KioskSettings  # noqa: E402
 from kiosk.viewmodels.screens import ScreenKind  # noqa: E402
@@ -141,7 +141,7 @@ def main() -> None:
         prefs.smaller()
     d.shot("06-item-29-normal")
     d.window.session.tick()  # nothing yet
-    d.vm.clock.advance(minutes=4)
+    d.vm.clock.tick(minutes=4)
     d.window.tick()
     d.shot("08-pause")
     d.session.resume()

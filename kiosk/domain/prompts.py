@@ -27,7 +27,7 @@ Prompt ids (stable; also listed in ``docs/voice-audio.md``):
 ``end-abandoned``               end of an interrupted session
 ==============================  ===========================================================================
 
-The kiosk's own messages are French source text translated through :mod:`kiosk.i18n` into the instrument's
+The kiosk's own messages are French source text translated through :mod:`kiosk.domain.i18n` into the instrument's
 language; the questionnaire's wording always comes from the instrument file.
 """
 
@@ -36,8 +36,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from kiosk.domain.i18n import Translator, translator
 from kiosk.domain.instrument import Instrument, ResponseScale
-from kiosk.i18n import Translator, translator
 
 
 @dataclass(frozen=True)

@@ -3,21 +3,62 @@
 A session starts with the patient's details, the mode and the consents; goes through item 0 (the audio and
 microphone check), the introduction, the items, an optional second look at the items left blank, and ends
 completed or abandoned. Every call takes ``now`` (an aware UTC datetime) so the machine stays pure and testable
-with a fake clock. An invalid call raises :class:`InvalidTransition` and changes nothing.
+with a fake clock.
 
-``to_dict``/``from_dict`` give a JSON-able snapshot so that storage can persist the session after every answer
-and restore it after a crash, exactly where it was.
+A :class:`Session` is immutable: each transition returns the NEW session and leaves the one it was called on as
+it was (``session = session.answer(2, now=now)``). An invalid call raises :class:`InvalidTransition`; nothing
+changed, since nothing ever does. So a caller can save the new state and adopt it only once it is on disk, with
+no copy to take and no rollback to do.
+
+The snapshot that storage persists after every answer (``to_dict``/``from_dict``) is derived from these very
+types by a pydantic ``TypeAdapter``: there is no second, hand-written schema. Its layout is the one kiosks have
+written since snapshot version 1 (the ``from``/``to`` keys of a mode change, the records as a list sorted by
+item, the instrument as its id, language and content hash), so snapshots already on tablets load unchanged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    WrapSerializer,
+)
 
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.patient import PatientDetails
+
+SNAPSHOT_VERSION = 1
+
+
+def _require_aware(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("times must be timezone-aware (UTC)")
+
+
+def _parse_instant(value: object) -> datetime:
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(parsed, datetime):
+        raise ValueError(f"expected an ISO 8601 time, got {type(value).__name__}")
+    _require_aware(parsed)
+    return parsed
+
+
+# An aware time, stored as ``datetime.isoformat()`` text ("…+00:00", as version 1 wrote it) and read back with
+# ``datetime.fromisoformat``: the restored value is the very object the session held.
+Instant = Annotated[datetime, PlainValidator(_parse_instant), PlainSerializer(datetime.isoformat, when_used="json")]
 
 
 class InvalidTransition(RuntimeError):
@@ -67,7 +108,7 @@ class ConsentKind(StrEnum):
 class Consent:
     kind: ConsentKind
     given: bool
-    at: datetime
+    at: Instant
 
 
 @dataclass(frozen=True)
@@ -81,7 +122,7 @@ class SessionConfig:
 class CheckResult:
     audio_ok: bool | None  # None: not checked (audio off)
     microphone_ok: bool | None  # None: not checked (touch mode)
-    at: datetime
+    at: Instant
 
 
 @dataclass(frozen=True)
@@ -91,19 +132,19 @@ class AnswerEvent:
     status: ItemStatus
     value: int | None
     method: Method
-    at: datetime
-    transcript: str | None = None
-    confidence: float | None = None
-    confirmed: bool = False  # voice: the patient confirmed an answer the recogniser was unsure of
+    at: Instant
+    transcript: str | None
+    confidence: float | None
+    confirmed: bool  # voice: the patient confirmed an answer the recogniser was unsure of
 
 
-@dataclass
+@dataclass(frozen=True)
 class ItemRecord:
     item: int
-    first_shown_at: datetime
-    last_shown_at: datetime
-    times_shown: int = 1
-    events: list[AnswerEvent] = field(default_factory=list)
+    first_shown_at: Instant
+    last_shown_at: Instant
+    times_shown: int
+    events: tuple[AnswerEvent, ...]
 
     @property
     def current(self) -> AnswerEvent | None:
@@ -117,45 +158,82 @@ class ItemRecord:
 
 @dataclass(frozen=True)
 class ModeChange:
-    at: datetime
-    from_mode: Mode
-    to_mode: Mode
+    at: Instant
+    from_mode: Annotated[Mode, Field(alias="from")]
+    to_mode: Annotated[Mode, Field(alias="to")]
     reason: str
 
 
 @dataclass(frozen=True)
 class Pause:
-    started_at: datetime
-    ended_at: datetime | None = None
+    started_at: Instant
+    ended_at: Instant | None
 
 
-def _require_aware(now: datetime) -> None:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("times must be timezone-aware (UTC)")
+# ----------------------------------------------------------------- how the snapshot writes what the types don't say
+def _instrument_reference(instrument: Instrument) -> dict[str, str]:
+    return {"id": instrument.id, "language": instrument.language, "content_sha256": instrument.content_sha256}
 
 
+def _same_instrument(reference: Any, info: ValidationInfo) -> Instrument:
+    """The snapshot names its instrument; the caller of ``from_dict`` gives the very file (in the context)."""
+    instrument = (info.context or {}).get("instrument")
+    if not isinstance(instrument, Instrument):
+        raise ValueError("restoring a session needs its instrument (from_dict's instrument argument)")
+    if not isinstance(reference, Mapping) or reference.get("content_sha256") != instrument.content_sha256:
+        raise ValueError("the session was started with another version of the instrument file")
+    return instrument
+
+
+def _records_by_item(value: Any) -> Any:
+    """The snapshot lists the records sorted by item; the session looks them up by item number."""
+    if not isinstance(value, list | tuple):
+        return value  # a mapping already, or refused by the mapping's own validation
+    by_item: dict[Any, Any] = {}
+    for position, record in enumerate(value):
+        number = record.item if isinstance(record, ItemRecord) else (
+            record.get("item") if isinstance(record, Mapping) else None)
+        if number is None:
+            raise ValueError(f"record {position} has no item number")
+        if number in by_item:
+            raise ValueError(f"item {number} has two records")
+        by_item[number] = record
+    return by_item
+
+
+def _records_as_list(records: Mapping[int, ItemRecord], handler: SerializerFunctionWrapHandler) -> Any:
+    return list(handler(dict(sorted(records.items()))).values())
+
+
+InstrumentField = Annotated[Instrument, PlainValidator(_same_instrument), PlainSerializer(_instrument_reference)]
+Records = Annotated[Mapping[int, ItemRecord], BeforeValidator(_records_by_item), WrapSerializer(_records_as_list)]
+
+
+@dataclass(frozen=True, repr=False)  # no repr: it would print the patient's details into a log or a traceback
 class Session:
-    """One administration. Create with :meth:`start`; restore with :meth:`from_dict`."""
+    """One administration. Create with :meth:`start`; restore with :meth:`from_dict`. Immutable.
 
-    def __init__(self, *, session_id: str, instrument: Instrument, patient: PatientDetails,
-                 config: SessionConfig, consents: tuple[Consent, ...], started_at: datetime) -> None:
-        self.id = session_id
-        self.instrument = instrument
-        self.patient = patient
-        self.config = config
-        self.consents = consents
-        self.started_at = started_at
-        self.ended_at: datetime | None = None
-        self.abandon_reason: str | None = None
-        self.phase = Phase.CHECK
-        self.current_item: int | None = None
-        self.reviewing = False
-        self.review_offered = False
-        self._review_queue: list[int] = []
-        self.check: CheckResult | None = None
-        self.records: dict[int, ItemRecord] = {}
-        self.mode_changes: list[ModeChange] = []
-        self.pauses: list[Pause] = []
+    No field has a default, here and in the records below: a snapshot missing a key is refused, never completed
+    with a guess.
+    """
+
+    id: str
+    instrument: InstrumentField = field(compare=False)
+    patient: PatientDetails
+    config: SessionConfig
+    consents: tuple[Consent, ...]
+    started_at: Instant
+    ended_at: Instant | None
+    abandon_reason: str | None
+    phase: Phase
+    current_item: int | None
+    reviewing: bool
+    review_offered: bool
+    review_queue: tuple[int, ...]
+    check: CheckResult | None
+    records: Records  # item number -> record, for every item shown
+    mode_changes: tuple[ModeChange, ...]
+    pauses: tuple[Pause, ...]
 
     # ----------------------------------------------------------------- creation
     @classmethod
@@ -170,11 +248,11 @@ class Session:
             raise InvalidTransition("the patient's consent to the processing of their answers is required")
         if config.mode.is_voice and not _consented(consents, ConsentKind.CLOUD_VOICE):
             raise InvalidTransition("voice modes need the patient's consent to cloud voice processing")
-        session = cls(session_id=session_id, instrument=instrument, patient=patient, config=config,
-                      consents=consents, started_at=now)
-        if not session.needs_check:
-            session.phase = Phase.INTRODUCTION
-        return session
+        needs_check = config.audio_enabled or config.mode.is_voice
+        return cls(id=session_id, instrument=instrument, patient=patient, config=config, consents=consents,
+                   started_at=now, ended_at=None, abandon_reason=None,
+                   phase=Phase.CHECK if needs_check else Phase.INTRODUCTION, current_item=None, reviewing=False,
+                   review_offered=False, review_queue=(), check=None, records={}, mode_changes=(), pauses=())
 
     # ----------------------------------------------------------------- queries
     @property
@@ -236,49 +314,48 @@ class Session:
             raise InvalidTransition("the session is paused; resume it first")
 
     # ----------------------------------------------------------------- item 0 and introduction
-    def record_check(self, *, audio_ok: bool | None, microphone_ok: bool | None, now: datetime) -> None:
+    def record_check(self, *, audio_ok: bool | None, microphone_ok: bool | None, now: datetime) -> Session:
         self._require_active(now)
         self._require(Phase.CHECK)
         if self.config.audio_enabled and audio_ok is None:
             raise InvalidTransition("audio is on: the audio check result is required")
         if self.config.mode.is_voice and microphone_ok is None:
             raise InvalidTransition("voice mode: the microphone check result is required")
-        self.check = CheckResult(audio_ok=audio_ok, microphone_ok=microphone_ok, at=now)
-        self.phase = Phase.INTRODUCTION
+        return replace(self, check=CheckResult(audio_ok=audio_ok, microphone_ok=microphone_ok, at=now),
+                       phase=Phase.INTRODUCTION)
 
-    def switch_mode(self, mode: Mode, *, now: datetime, reason: str, audio_enabled: bool | None = None) -> None:
+    def switch_mode(self, mode: Mode, *, now: datetime, reason: str, audio_enabled: bool | None = None) -> Session:
         """Change mode mid-session (e.g. to touch only after a failed microphone check)."""
         self._require_active(now)
         if mode.is_voice and not _consented(self.consents, ConsentKind.CLOUD_VOICE):
             raise InvalidTransition("voice modes need the patient's consent to cloud voice processing")
+        changes = self.mode_changes
         if mode is not self.config.mode:
-            self.mode_changes.append(ModeChange(at=now, from_mode=self.config.mode, to_mode=mode, reason=reason))
+            changes += (ModeChange(at=now, from_mode=self.config.mode, to_mode=mode, reason=reason),)
         audio = self.config.audio_enabled if audio_enabled is None else audio_enabled
-        self.config = replace(self.config, mode=mode, audio_enabled=audio)
+        return replace(self, config=replace(self.config, mode=mode, audio_enabled=audio), mode_changes=changes)
 
-    def begin_items(self, *, now: datetime) -> int:
+    def begin_items(self, *, now: datetime) -> Session:
         self._require_active(now)
         self._require(Phase.INTRODUCTION)
-        self.phase = Phase.ITEMS
-        self._show(self.item_numbers[0], now)
-        return self.item_numbers[0]
+        return replace(self, phase=Phase.ITEMS)._showing(self.item_numbers[0], now)
 
     # ----------------------------------------------------------------- items
-    def _show(self, number: int, now: datetime) -> None:
-        self.current_item = number
+    def _showing(self, number: int, now: datetime) -> Session:
         record = self.records.get(number)
         if record is None:
-            self.records[number] = ItemRecord(item=number, first_shown_at=now, last_shown_at=now)
+            record = ItemRecord(item=number, first_shown_at=now, last_shown_at=now, times_shown=1, events=())
         else:
-            record.last_shown_at = now
-            record.times_shown += 1
+            record = replace(record, last_shown_at=now, times_shown=record.times_shown + 1)
+        return replace(self, current_item=number, records={**self.records, number: record})
 
-    def _current_record(self) -> ItemRecord:
+    def _with_event(self, event: AnswerEvent) -> Session:
         assert self.current_item is not None
-        return self.records[self.current_item]
+        record = self.records[self.current_item]
+        return replace(self, records={**self.records, record.item: replace(record, events=(*record.events, event))})
 
     def answer(self, value: int, *, now: datetime, method: Method = Method.TOUCH, transcript: str | None = None,
-               confidence: float | None = None, confirmed: bool = False) -> None:
+               confidence: float | None = None, confirmed: bool = False) -> Session:
         """Record an answer to the current item, then move on."""
         self._require_active(now)
         self._require(Phase.ITEMS)
@@ -293,195 +370,103 @@ class Session:
             raise InvalidTransition(f"confidence {confidence!r} is outside 0..1")
         if method is Method.TOUCH and (transcript is not None or confidence is not None):
             raise InvalidTransition("a touch answer has no transcript or confidence")
-        self._current_record().events.append(AnswerEvent(
+        return self._with_event(AnswerEvent(
             status=ItemStatus.ANSWERED, value=value, method=method, at=now,
-            transcript=transcript, confidence=confidence, confirmed=confirmed))
-        self._advance(now)
+            transcript=transcript, confidence=confidence, confirmed=confirmed))._advanced(now)
 
     def skip(self, *, now: datetime, status: ItemStatus = ItemStatus.SKIPPED, method: Method = Method.TOUCH,
-             transcript: str | None = None, confidence: float | None = None) -> None:
+             transcript: str | None = None, confidence: float | None = None) -> Session:
         """Leave the current item missing ("Passer" or "je ne sais pas"), then move on."""
         self._require_active(now)
         self._require(Phase.ITEMS)
         if status is ItemStatus.ANSWERED:
             raise InvalidTransition("skip() records a skipped or don't-know item, not an answer")
-        self._current_record().events.append(AnswerEvent(
-            status=status, value=None, method=method, at=now, transcript=transcript, confidence=confidence))
-        self._advance(now)
+        return self._with_event(AnswerEvent(
+            status=status, value=None, method=method, at=now, transcript=transcript,
+            confidence=confidence, confirmed=False))._advanced(now)
 
-    def _navigation_order(self) -> list[int]:
-        if self.reviewing:
-            return self._review_queue
-        return list(self.item_numbers)
+    def _navigation_order(self) -> tuple[int, ...]:
+        return self.review_queue if self.reviewing else self.item_numbers
 
-    def _advance(self, now: datetime) -> None:
-        order = self._navigation_order()
+    def _advanced(self, now: datetime) -> Session:
         assert self.current_item is not None
-        later = [n for n in order if n > self.current_item]
+        later = [n for n in self._navigation_order() if n > self.current_item]
         if later:
-            self._show(later[0], now)
-        else:
-            self._reach_end(now)
-
-    def _reach_end(self, now: datetime) -> None:
-        self.current_item = None
+            return self._showing(later[0], now)
         if self.unanswered() and not self.review_offered:
-            self.review_offered = True
-            self.phase = Phase.REVIEW_PROMPT
-        else:
-            self._finish(Phase.COMPLETED, now)
+            return replace(self, current_item=None, review_offered=True, phase=Phase.REVIEW_PROMPT)
+        return self._finished(Phase.COMPLETED, now)
 
-    def back(self, *, now: datetime) -> int:
+    def back(self, *, now: datetime) -> Session:
         """Go to the previous item (or, from the review prompt, to the last item)."""
         self._require_active(now)
         self._require(Phase.ITEMS, Phase.REVIEW_PROMPT)
         if self.phase is Phase.REVIEW_PROMPT:
-            self.phase = Phase.ITEMS
-            self.review_offered = False
-            target = self.item_numbers[-1]
-        else:
-            assert self.current_item is not None
-            earlier = [n for n in self._navigation_order() if n < self.current_item]
-            if not earlier:
-                raise InvalidTransition(f"item {self.current_item} is the first one; there is nothing before it")
-            target = earlier[-1]
-        self._show(target, now)
-        return target
+            return replace(self, phase=Phase.ITEMS, review_offered=False)._showing(self.item_numbers[-1], now)
+        assert self.current_item is not None
+        earlier = [n for n in self._navigation_order() if n < self.current_item]
+        if not earlier:
+            raise InvalidTransition(f"item {self.current_item} is the first one; there is nothing before it")
+        return self._showing(earlier[-1], now)
 
-    def accept_review(self, *, now: datetime) -> int:
+    def accept_review(self, *, now: datetime) -> Session:
         """The patient chose to go back to the items left blank."""
         self._require_active(now)
         self._require(Phase.REVIEW_PROMPT)
-        self._review_queue = self.unanswered()
-        self.reviewing = True
-        self.phase = Phase.ITEMS
-        self._show(self._review_queue[0], now)
-        return self._review_queue[0]
+        queue = tuple(self.unanswered())
+        return replace(self, review_queue=queue, reviewing=True, phase=Phase.ITEMS)._showing(queue[0], now)
 
-    def decline_review(self, *, now: datetime) -> None:
+    def decline_review(self, *, now: datetime) -> Session:
         self._require_active(now)
         self._require(Phase.REVIEW_PROMPT)
-        self._finish(Phase.COMPLETED, now)
+        return self._finished(Phase.COMPLETED, now)
 
     # ----------------------------------------------------------------- pause, abandon
-    def pause(self, *, now: datetime) -> None:
+    def pause(self, *, now: datetime) -> Session:
         self._require_active(now)
-        self.pauses.append(Pause(started_at=now))
+        return replace(self, pauses=(*self.pauses, Pause(started_at=now, ended_at=None)))
 
-    def resume(self, *, now: datetime) -> None:
+    def resume(self, *, now: datetime) -> Session:
         _require_aware(now)
         if not self.paused:
             raise InvalidTransition("the session is not paused")
-        self.pauses[-1] = replace(self.pauses[-1], ended_at=now)
+        return replace(self, pauses=(*self.pauses[:-1], replace(self.pauses[-1], ended_at=now)))
 
-    def abandon(self, *, now: datetime, reason: str) -> None:
+    def abandon(self, *, now: datetime, reason: str) -> Session:
         """Close the session unfinished (inactivity, nurse's decision, unfinished session found at start)."""
         _require_aware(now)
         if self.phase.is_final:
             raise InvalidTransition(f"the session is already {self.phase.value}")
-        if self.paused:
-            self.pauses[-1] = replace(self.pauses[-1], ended_at=now)
-        self.abandon_reason = reason
-        self._finish(Phase.ABANDONED, now)
+        session = self.resume(now=now) if self.paused else self
+        return replace(session, abandon_reason=reason)._finished(Phase.ABANDONED, now)
 
-    def _finish(self, phase: Phase, now: datetime) -> None:
-        self.phase = phase
-        self.current_item = None
-        self.reviewing = False
-        self.ended_at = now
+    def _finished(self, phase: Phase, now: datetime) -> Session:
+        return replace(self, phase=phase, current_item=None, reviewing=False, ended_at=now)
 
     # ----------------------------------------------------------------- snapshot
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able snapshot of everything the session holds."""
-        return {
-            "snapshot_version": 1,
-            "id": self.id,
-            "instrument": {"id": self.instrument.id, "language": self.instrument.language,
-                           "content_sha256": self.instrument.content_sha256},
-            "patient": {"initials": self.patient.initials, "birth_date": self.patient.birth_date.isoformat(),
-                        "session_date": self.patient.session_date.isoformat()},
-            "config": {"mode": self.config.mode.value, "audio_enabled": self.config.audio_enabled,
-                       "language": self.config.language},
-            "consents": [{"kind": c.kind.value, "given": c.given, "at": c.at.isoformat()} for c in self.consents],
-            "started_at": self.started_at.isoformat(),
-            "ended_at": _iso(self.ended_at),
-            "abandon_reason": self.abandon_reason,
-            "phase": self.phase.value,
-            "current_item": self.current_item,
-            "reviewing": self.reviewing,
-            "review_offered": self.review_offered,
-            "review_queue": list(self._review_queue),
-            "check": None if self.check is None else {
-                "audio_ok": self.check.audio_ok, "microphone_ok": self.check.microphone_ok,
-                "at": self.check.at.isoformat()},
-            "records": [
-                {"item": r.item, "first_shown_at": r.first_shown_at.isoformat(),
-                 "last_shown_at": r.last_shown_at.isoformat(), "times_shown": r.times_shown,
-                 "events": [_event_to_dict(e) for e in r.events]}
-                for r in sorted(self.records.values(), key=lambda r: r.item)
-            ],
-            "mode_changes": [{"at": m.at.isoformat(), "from": m.from_mode.value, "to": m.to_mode.value,
-                              "reason": m.reason} for m in self.mode_changes],
-            "pauses": [{"started_at": p.started_at.isoformat(), "ended_at": _iso(p.ended_at)} for p in self.pauses],
-        }
+        return {"snapshot_version": SNAPSHOT_VERSION, **_snapshot().dump_python(self, mode="json", by_alias=True)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], instrument: Instrument) -> Session:
-        """Restore a snapshot. The instrument must be the very file the session started with."""
-        if data.get("snapshot_version") != 1:
-            raise ValueError(f"unknown session snapshot version {data.get('snapshot_version')!r}")
-        if data["instrument"]["content_sha256"] != instrument.content_sha256:
-            raise ValueError("the session was started with another version of the instrument file")
-        patient = PatientDetails(initials=data["patient"]["initials"],
-                                 birth_date=date.fromisoformat(data["patient"]["birth_date"]),
-                                 session_date=date.fromisoformat(data["patient"]["session_date"]))
-        config = SessionConfig(mode=Mode(data["config"]["mode"]), audio_enabled=bool(data["config"]["audio_enabled"]),
-                               language=data["config"]["language"])
-        consents = tuple(Consent(kind=ConsentKind(c["kind"]), given=bool(c["given"]),
-                                 at=datetime.fromisoformat(c["at"])) for c in data["consents"])
-        session = cls(session_id=data["id"], instrument=instrument, patient=patient, config=config,
-                      consents=consents, started_at=datetime.fromisoformat(data["started_at"]))
-        session.ended_at = _parse_iso(data["ended_at"])
-        session.abandon_reason = data["abandon_reason"]
-        session.phase = Phase(data["phase"])
-        session.current_item = data["current_item"]
-        session.reviewing = bool(data["reviewing"])
-        session.review_offered = bool(data["review_offered"])
-        session._review_queue = list(data.get("review_queue", []))
-        check = data["check"]
-        if check is not None:
-            session.check = CheckResult(audio_ok=check["audio_ok"], microphone_ok=check["microphone_ok"],
-                                        at=datetime.fromisoformat(check["at"]))
-        for r in data["records"]:
-            session.records[r["item"]] = ItemRecord(
-                item=r["item"], first_shown_at=datetime.fromisoformat(r["first_shown_at"]),
-                last_shown_at=datetime.fromisoformat(r["last_shown_at"]), times_shown=r["times_shown"],
-                events=[_event_from_dict(e) for e in r["events"]])
-        session.mode_changes = [ModeChange(at=datetime.fromisoformat(m["at"]), from_mode=Mode(m["from"]),
-                                           to_mode=Mode(m["to"]), reason=m["reason"]) for m in data["mode_changes"]]
-        session.pauses = [Pause(started_at=datetime.fromisoformat(p["started_at"]), ended_at=_parse_iso(p["ended_at"]))
-                          for p in data["pauses"]]
-        return session
+    def from_dict(cls, data: Mapping[str, Any], instrument: Instrument) -> Session:
+        """Restore a snapshot (any error is a ``ValueError``). The instrument must be the very file it started with."""
+        if not isinstance(data, Mapping) or data.get("snapshot_version") != SNAPSHOT_VERSION:
+            version = data.get("snapshot_version") if isinstance(data, Mapping) else None
+            raise ValueError(f"unknown session snapshot version {version!r}")
+        try:
+            return _snapshot().validate_python(data, context={"instrument": instrument})
+        except ValidationError as exc:  # where and what, never the stored value: it may be patient data
+            problems = "; ".join(f"{'.'.join(map(str, error['loc'])) or 'snapshot'}: {error['msg']}"
+                                 for error in exc.errors(include_input=False, include_url=False))
+            raise ValueError(f"invalid session snapshot: {problems}") from None
+
+
+@cache
+def _snapshot() -> TypeAdapter[Session]:
+    """Built on first use (about 25 ms), off the kiosk's start-up path: the first save runs on the DB thread."""
+    return TypeAdapter(Session)
 
 
 def _consented(consents: tuple[Consent, ...], kind: ConsentKind) -> bool:
     return any(c.kind is kind and c.given for c in consents)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _parse_iso(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value is not None else None
-
-
-def _event_to_dict(e: AnswerEvent) -> dict[str, Any]:
-    return {"status": e.status.value, "value": e.value, "method": e.method.value, "at": e.at.isoformat(),
-            "transcript": e.transcript, "confidence": e.confidence, "confirmed": e.confirmed}
-
-
-def _event_from_dict(d: dict[str, Any]) -> AnswerEvent:
-    return AnswerEvent(status=ItemStatus(d["status"]), value=d["value"], method=Method(d["method"]),
-                       at=datetime.fromisoformat(d["at"]), transcript=d["transcript"],
-                       confidence=d["confidence"], confirmed=bool(d["confirmed"]))

@@ -2,8 +2,7 @@
 
 It follows the same rules as the SQLite store because it builds the same rows with the same checks
 (:mod:`kiosk.storage.records`), and the shared behavioural tests run against both. Sessions are kept as their
-JSON snapshot text, so a test that mutates a session after saving it cannot change what was "stored": aliasing
-bugs show here as they would on the tablet.
+row, snapshot included as JSON text: ``load`` always builds a new session from that text, as on the tablet.
 
 :meth:`InMemorySessionStore.fail_next` makes the next call of a method raise, so that UI tests can show the
 nurse what happens when the disk is full.
@@ -11,27 +10,26 @@ nurse what happens when the disk is full.
 
 from __future__ import annotations
 
-import copy
 import itertools
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+from kiosk.domain.clock import Clock, SystemClock
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.session import Session
 from kiosk.domain.submission import Submission
 from kiosk.storage import messages, records
 from kiosk.storage.interface import QueuedSubmission, SessionNotFoundError, StorageError, UnfinishedSession
 
+SYSTEM_CLOCK = SystemClock()
+
 
 class InMemorySessionStore:
     """Behaves like :class:`~kiosk.storage.sqlite_store.SqliteSessionStore`, minus the file."""
 
-    def __init__(self, *, clock: Callable[[], datetime] = records.utc_now) -> None:
+    def __init__(self, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self._clock = clock
         self._sessions: dict[str, dict[str, Any]] = {}
-        self._answers: dict[str, list[dict[str, Any]]] = {}
         self._submissions: dict[str, dict[str, Any]] = {}
         self._order = itertools.count()  # tie-break of equal created_at, like SQLite's rowid
         self._settings: dict[str, str] = {}
@@ -46,10 +44,6 @@ class InMemorySessionStore:
         self._failures[method] = error or StorageError(
             f"{method}: injected failure", nurse_message=messages.write_failed(messages.DETAIL_DISK_FULL))
 
-    def answer_rows(self, session_id: str) -> list[dict[str, Any]]:
-        """The per-item rows as the SQLite store would hold them in ``answers`` (copies)."""
-        return copy.deepcopy(self._answers.get(session_id, []))
-
     def _enter(self, method: str) -> None:
         if self._closed:
             raise StorageError("the store is closed", nurse_message=messages.STORE_CLOSED)
@@ -63,16 +57,16 @@ class InMemorySessionStore:
     # ----------------------------------------------------------------- sessions
     def save(self, session: Session) -> None:
         records.check_saveable(session)
-        record = records.session_record(session, now=self._clock())
+        row = records.session_row(session, now=self._clock.now())
         self._enter("save")
         stored = self._sessions.get(session.id)
         records.refuse_if_finished(stored["phase"] if stored else None)
-        self._write_session(record)
+        self._sessions[session.id] = row
 
     def finish(self, session: Session, submission: Submission) -> None:
-        now = self._clock()
+        now = self._clock.now()
         row = records.submission_row(session, submission, now=now)
-        record = records.session_record(session, now=now)
+        session_row = records.session_row(session, now=now)
         self._enter("finish")
         stored = self._submissions.get(row["submission_id"])
         if stored is not None:
@@ -80,12 +74,8 @@ class InMemorySessionStore:
                                                   row["submission_id"])
             return
         # Everything is computed and checked above: from here on, nothing can fail half-way.
-        self._write_session(record)
+        self._sessions[session.id] = session_row
         self._submissions[row["submission_id"]] = row | {"_order": next(self._order)}
-
-    def _write_session(self, record: records.SessionRecord) -> None:
-        self._sessions[record.session_id] = copy.deepcopy(record.row)
-        self._answers[record.session_id] = copy.deepcopy(record.answers)
 
     def unfinished(self) -> list[UnfinishedSession]:
         self._enter("unfinished")
@@ -126,7 +116,7 @@ class InMemorySessionStore:
     def _record_send_result(self, submission_id: str, outcome: str, **details: Any) -> None:
         self._enter(f"mark_{'send_failed' if outcome == 'failed' else outcome}")
         stored = self._submissions.get(submission_id)
-        values = records.send_result_update(submission_id, stored, outcome, now=self._clock(), **details)
+        values = records.send_result_update(submission_id, stored, outcome, now=self._clock.now(), **details)
         assert stored is not None
         stored.update(values)
 

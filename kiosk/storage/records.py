@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -25,10 +24,6 @@ FINAL_PHASES = frozenset(p.value for p in Phase if p.is_final)
 SUBMISSION_STATUSES = ("pending", "sent", "rejected")
 DEVICE_ID_KEY = "device_id"
 MAX_ERROR_LENGTH = 2000
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def to_iso(value: datetime) -> str:
@@ -51,23 +46,10 @@ def canonical_payload_json(submission: Submission) -> str:
     return json.dumps(submission.canonical_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-@dataclass(frozen=True)
-class SessionRecord:
-    """One session as written by ``save``/``finish``: its ``sessions`` row and its ``answers`` rows."""
-
-    row: dict[str, Any]
-    answers: list[dict[str, Any]]
-
-    @property
-    def session_id(self) -> str:
-        return str(self.row["id"])
-
-
-def session_record(session: Session, *, now: datetime) -> SessionRecord:
-    """Snapshot the session once, and derive the indexed columns and per-item rows from that same snapshot."""
-    snapshot = session.to_dict()
+def session_row(session: Session, *, now: datetime) -> dict[str, Any]:
+    """The ``sessions`` row written by ``save``/``finish``: the snapshot, and the columns the start screen queries."""
     instrument = session.instrument
-    row = {
+    return {
         "id": session.id,
         "phase": session.phase.value,
         "started_at": to_iso(session.started_at),
@@ -78,29 +60,9 @@ def session_record(session: Session, *, now: datetime) -> SessionRecord:
         "item_count": instrument.item_count,
         "next_item": session.first_unanswered(),
         "initials": session.patient.initials,
-        "snapshot_json": _compact_json(snapshot),
+        "snapshot_json": _compact_json(session.to_dict()),
         "updated_at": to_iso(now),
     }
-    answers = []
-    for record in snapshot["records"]:
-        events = record["events"]
-        current = events[-1] if events else {}
-        answers.append({
-            "session_id": session.id,
-            "item": record["item"],
-            "status": current.get("status"),  # None: shown, not answered yet
-            "value": current.get("value"),
-            "method": current.get("method"),
-            "transcript": current.get("transcript"),
-            "confidence": current.get("confidence"),
-            "confirmed": bool(current.get("confirmed", False)),
-            "first_shown_at": record["first_shown_at"],
-            "last_shown_at": record["last_shown_at"],
-            "answered_at": current.get("at"),
-            "times_shown": record["times_shown"],
-            "history_json": _compact_json(events),  # every answer given to the item, oldest first
-        })
-    return SessionRecord(row=row, answers=answers)
 
 
 def check_saveable(session: Session) -> None:

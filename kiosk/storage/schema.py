@@ -9,10 +9,8 @@ they sort as text and read the same in any SQLite tool.
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean,
     CheckConstraint,
     Column,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -24,7 +22,8 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-# The whole session as a JSON snapshot (Session.to_dict), plus the columns the nurse's start screen queries.
+# The whole session as a JSON snapshot (Session.to_dict: every answer with its history), plus the columns the
+# nurse's start screen queries. Revision 0003 dropped the per-item ``answers`` copy, which nothing read.
 sessions = Table(
     "sessions", metadata,
     Column("id", String(64), primary_key=True),
@@ -39,25 +38,6 @@ sessions = Table(
     Column("initials", String(16), nullable=False),  # for the nurse's resume prompt; never logged
     Column("snapshot_json", Text, nullable=False),
     Column("updated_at", String(40), nullable=False),
-)
-
-# One row per item shown, kept in step with the snapshot by every save: readable by support staff with any
-# SQLite tool, and a second copy of each answer should a snapshot ever be damaged.
-answers = Table(
-    "answers", metadata,
-    Column("session_id", String(64), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
-    Column("item", Integer, primary_key=True),
-    Column("status", String(16)),  # NULL: shown, not answered yet
-    Column("value", Integer),
-    Column("method", String(16)),
-    Column("transcript", Text),
-    Column("confidence", Float),
-    Column("confirmed", Boolean, nullable=False),
-    Column("first_shown_at", String(40), nullable=False),
-    Column("last_shown_at", String(40), nullable=False),
-    Column("answered_at", String(40)),
-    Column("times_shown", Integer, nullable=False),
-    Column("history_json", Text, nullable=False),
 )
 
 # The offline queue: one frozen payload per finished session, sent oldest first.

@@ -1,4 +1,4 @@
-"""The kiosk's durable store: sessions, their answers and the submission queue in one SQLite file.
+"""The kiosk's durable store: sessions (each one snapshot, all its answers) and the submission queue, in one file.
 
 Every write is one ``BEGIN IMMEDIATE … COMMIT`` transaction on a WAL database with ``synchronous=FULL``, so
 that when ``save`` returns, the answer is on the disk, and a crash at any moment leaves either the previous
@@ -14,17 +14,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Engine, Table, TextClause, bindparam, delete, func, literal_column, select, text, update
+from sqlalchemy import Engine, Table, TextClause, bindparam, func, literal_column, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from kiosk.domain.clock import Clock, SystemClock
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.session import Session
 from kiosk.domain.submission import Submission
@@ -36,9 +36,10 @@ from kiosk.storage.interface import (
     StorageError,
     UnfinishedSession,
 )
-from kiosk.storage.schema import answers, sessions, settings, submissions
+from kiosk.storage.schema import sessions, settings, submissions
 
 log = logging.getLogger(__name__)
+SYSTEM_CLOCK = SystemClock()
 
 _ERROR_DETAILS = {
     "SQLITE_FULL": messages.DETAIL_DISK_FULL,
@@ -52,10 +53,10 @@ _ERROR_DETAILS = {
 class SqliteSessionStore:
     """:class:`~kiosk.storage.interface.SessionStore` on a SQLite file, upgraded to the newest schema on open.
 
-    ``clock`` stamps rows (queueing time, send attempts); tests pass a fake one.
+    ``clock`` stamps rows (queueing time, send attempts); tests pass a :class:`~kiosk.domain.clock.FakeClock`.
     """
 
-    def __init__(self, path: Path, *, clock: Callable[[], datetime] = records.utc_now) -> None:
+    def __init__(self, path: Path, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.path = Path(path)
         self._clock = clock
         self._device_id: str | None = None
@@ -130,18 +131,18 @@ class SqliteSessionStore:
     # ----------------------------------------------------------------- sessions
     def save(self, session: Session) -> None:
         records.check_saveable(session)
-        record = records.session_record(session, now=self._clock())
+        row = records.session_row(session, now=self._clock.now())
         with self._transaction("save") as conn:
             stored_phase = conn.execute(_SELECT_PHASE, {"session_id": session.id}).scalar_one_or_none()
             records.refuse_if_finished(stored_phase)
-            _write_session(conn, record)
+            conn.execute(_UPSERT_SESSION, row)
         log.debug("saved session %s (phase %s, %d items shown)", session.id, session.phase.value,
-                  len(record.answers))
+                  len(session.records))
 
     def finish(self, session: Session, submission: Submission) -> None:
-        now = self._clock()
+        now = self._clock.now()
         row = records.submission_row(session, submission, now=now)
-        record = records.session_record(session, now=now)
+        session_row = records.session_row(session, now=now)
         with self._transaction("finish") as conn:
             stored_sha = conn.execute(select(submissions.c.content_sha256).where(
                 submissions.c.submission_id == row["submission_id"])).scalar_one_or_none()
@@ -149,7 +150,7 @@ class SqliteSessionStore:
                 records.refuse_conflicting_submission(stored_sha, row["content_sha256"], row["submission_id"])
                 log.info("session %s was already finished with the same submission: nothing to do", session.id)
                 return
-            _write_session(conn, record)
+            conn.execute(_UPSERT_SESSION, session_row)
             _insert_submission(conn, row)
         log.info("finished session %s (%s); submission queued", session.id, session.phase.value)
 
@@ -197,7 +198,7 @@ class SqliteSessionStore:
         with self._transaction(f"mark {outcome}") as conn:
             stored = conn.execute(select(submissions.c.status, submissions.c.attempts)
                                   .where(submissions.c.submission_id == submission_id)).mappings().first()
-            values = records.send_result_update(submission_id, stored, outcome, now=self._clock(), **details)
+            values = records.send_result_update(submission_id, stored, outcome, now=self._clock.now(), **details)
             conn.execute(update(submissions).where(submissions.c.submission_id == submission_id).values(values))
         log.info("submission %s: send %s (attempt %d)", submission_id, outcome, values["attempts"])
 
@@ -206,7 +207,7 @@ class SqliteSessionStore:
         if self._device_id is None:
             with self._transaction("device_id") as conn:
                 conn.execute(sqlite_insert(settings).values(
-                    key=records.DEVICE_ID_KEY, value=str(uuid4()), updated_at=records.to_iso(self._clock()),
+                    key=records.DEVICE_ID_KEY, value=str(uuid4()), updated_at=records.to_iso(self._clock.now()),
                 ).on_conflict_do_nothing(index_elements=[settings.c.key]))
                 self._device_id = str(conn.execute(
                     select(settings.c.value).where(settings.c.key == records.DEVICE_ID_KEY)).scalar_one())
@@ -220,7 +221,7 @@ class SqliteSessionStore:
 
     def set_setting(self, key: str, value: str) -> None:
         records.check_setting(key, value)
-        stamp = records.to_iso(self._clock())
+        stamp = records.to_iso(self._clock.now())
         statement = sqlite_insert(settings).values(key=key, value=value, updated_at=stamp)
         statement = statement.on_conflict_do_update(index_elements=[settings.c.key],
                                                     set_={"value": value, "updated_at": stamp})
@@ -243,18 +244,7 @@ def _upsert(table: Table) -> TextClause:
 
 
 _UPSERT_SESSION = _upsert(sessions)
-_UPSERT_ANSWER = _upsert(answers)
 _SELECT_PHASE = select(sessions.c.phase).where(sessions.c.id == bindparam("session_id"))
-_DELETE_UNSHOWN = delete(answers).where(answers.c.session_id == bindparam("session_id"),
-                                        answers.c.item.not_in(bindparam("shown", expanding=True)))
-
-
-def _write_session(conn: Connection, record: records.SessionRecord) -> None:
-    """Upsert the session row and bring its ``answers`` rows in line with the snapshot."""
-    conn.execute(_UPSERT_SESSION, record.row)
-    if record.answers:
-        conn.execute(_UPSERT_ANSWER, record.answers)
-    conn.execute(_DELETE_UNSHOWN, {"session_id": record.session_id, "shown": [a["item"] for a in record.answers]})
 
 
 def _insert_submission(conn: Connection, row: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.audio.service import AudioService
-from kiosk.i18n import Translator, translator
+from kiosk.domain.i18n import Translator, translator
 from kiosk.ui import theme
 from kiosk.ui.widgets import AnswerButton, ListeningIndicator, label
 from kiosk.viewmodels.screens import ItemScreen, ScreenKind, ScreenState

@@ -1,8 +1,9 @@
-"""The kiosk window: one stack of pages, the nurse corner, the PIN gate and the kiosk lock.
+"""The kiosk window: one stack of pages, the nurse corner and the kiosk lock.
 
-Flow: PIN setup (first start) → nurse start screen → a :class:`SessionView` built for this patient → end →
-PIN → clinician summary → "Nouveau patient": the session's widgets are deleted and the nurse form is cleared,
-so nothing of the previous patient remains and there is no way back into the finished session.
+Which page shows, and why the PIN was asked, is decided by :class:`~kiosk.viewmodels.nurse_flow.NurseFlowViewModel`;
+the window shows its :attr:`~kiosk.viewmodels.nurse_flow.NurseFlowViewModel.page` and forwards touches to it. It
+builds the widgets of each patient's session and deletes them on "Nouveau patient" (the nurse form is cleared
+too), so nothing of the previous patient remains and there is no way back into the finished session.
 
 The patient cannot leave: the close event is refused and :class:`KioskGuard` swallows Escape and Alt+F4 until
 the nurse PIN has been given for "Quitter le kiosque". The guard also reports every touch as activity, which
@@ -21,13 +22,9 @@ from kiosk.ui.nurse_screen import NurseScreen, pending_text
 from kiosk.ui.patient_screens import SessionView
 from kiosk.ui.pin_screens import PinPage, PinSetupPage
 from kiosk.ui.widgets import NurseCorner, label
-from kiosk.viewmodels.kiosk_vm import KioskStatus, KioskViewModel
-from kiosk.viewmodels.options import DEMO_PIN, KioskSettings
+from kiosk.viewmodels.kiosk_vm import KioskViewModel
+from kiosk.viewmodels.nurse_flow import AdminState, NurseFlowViewModel, Page, PinPurpose
 from kiosk.viewmodels.session_vm import SessionViewModel
-from kiosk.viewmodels.summary import summarise
-
-PURPOSES = {"admin": "Saisissez le code pour ouvrir les réglages.",
-            "summary": "Saisissez le code pour voir le résumé clinique."}
 
 
 class KioskGuard(QObject):
@@ -58,7 +55,7 @@ class MainWindow(QWidget):
         self.setObjectName("kioskRoot")
         self.setWindowTitle("Kiosque QLQ-C30")
         self.vm = vm
-        self.demo = demo
+        self.flow = NurseFlowViewModel(vm, demo=demo, parent=self)
         self.allow_close = False
         self.prefs = theme.DisplayPrefs(vm.settings.default_text_size, self)
         self.prefs.changed.connect(self._apply_theme)
@@ -69,17 +66,15 @@ class MainWindow(QWidget):
         self.loading = label("Démarrage du kiosque…", "title")
         self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pin_setup = PinSetupPage()
-        self.nurse = NurseScreen(vm, vm.clock, demo_pin=DEMO_PIN if demo else None)
+        self.nurse = NurseScreen(vm, vm.clock, demo_pin=self.flow.demo_pin)
         self.pin = PinPage()
         self.admin = AdminPage()
         for page in (self.loading, self.pin_setup, self.nurse, self.pin, self.admin):
             self.stack.addWidget(page)
         self.session_view: SessionView | None = None
         self.summary: SummaryPage | None = None
-        self._pin_purpose = ""
-        self._return_to: QWidget | None = None
         self.corner = NurseCorner(self)
-        self.corner.long_pressed.connect(lambda: self.request_pin("admin"))
+        self.corner.long_pressed.connect(lambda: self.request_pin(PinPurpose.ADMIN))
 
         self.guard = KioskGuard(self)
         self.guard.activity.connect(self._note_activity)
@@ -91,19 +86,21 @@ class MainWindow(QWidget):
         self.ticker.timeout.connect(self.tick)
         self.ticker.start()
 
-        vm.status_changed.connect(self._on_status)
+        flow = self.flow
+        flow.page_changed.connect(self._show_page)
+        flow.pin_requested.connect(self.pin.ask)
+        flow.pin_refused.connect(self.pin.refuse)
+        flow.admin_opened.connect(self._open_admin)
         vm.session_started.connect(self.attach_session)
-        vm.pin_checked.connect(self._on_pin_checked)
-        vm.pin_saved.connect(self._show_nurse)
         vm.settings_changed.connect(lambda s: self.prefs.reset(s.default_text_size) if not self.session else None)
         self.pin_setup.chosen.connect(vm.set_pin)
-        self.nurse.settings_requested.connect(lambda: self.request_pin("admin"))
+        self.nurse.settings_requested.connect(lambda: self.request_pin(PinPurpose.ADMIN))
         self.pin.entered.connect(vm.verify_pin)
-        self.pin.cancelled.connect(self._leave_pin)
-        self.admin.back.connect(self._leave_pin)
-        self.admin.saved.connect(self._save_settings)
+        self.pin.cancelled.connect(flow.leave_pin)
+        self.admin.back.connect(flow.leave_pin)
+        self.admin.saved.connect(flow.save_settings)
         self.admin.exit_requested.connect(self.exit_kiosk)
-        self.admin.abandon_requested.connect(self._abandon_running)
+        self.admin.abandon_requested.connect(flow.abandon_running)
         self._apply_theme(self.prefs.state)
         self.stack.setCurrentWidget(self.loading)
 
@@ -131,56 +128,23 @@ class MainWindow(QWidget):
         self.corner.move(self.width() - self.corner.width(), 0)
         self.corner.raise_()
 
-    # ------------------------------------------------------------------ nurse side
-    def _on_status(self, status: KioskStatus) -> None:
-        if self.current_page() is not self.loading:
-            return
-        if status.corrupt_message is None and not status.has_pin:
-            if self.demo:
-                self.vm.set_pin(DEMO_PIN)
-            else:
-                self.stack.setCurrentWidget(self.pin_setup)
-            return
-        self._show_nurse()
+    # ------------------------------------------------------------------ showing the flow's page
+    def _show_page(self, page: Page) -> None:
+        if page is Page.SUMMARY:
+            self._build_summary()
+        widgets: dict[Page, QWidget | None] = {
+            Page.LOADING: self.loading, Page.PIN_SETUP: self.pin_setup, Page.NURSE: self.nurse, Page.PIN: self.pin,
+            Page.ADMIN: self.admin, Page.SESSION: self.session_view, Page.SUMMARY: self.summary}
+        widget = widgets[page]
+        assert widget is not None, f"no widget for the page {page}"
+        self.stack.setCurrentWidget(widget)
 
-    def _show_nurse(self) -> None:
-        self.stack.setCurrentWidget(self.nurse)
+    def _open_admin(self, state: AdminState) -> None:
+        self.admin.show_settings(state.settings, pending_text(state.pending), state.session_running)
 
-    def request_pin(self, purpose: str) -> None:
+    def request_pin(self, purpose: PinPurpose | str) -> None:
         """Ask for the nurse PIN from any screen; ``purpose`` is "admin" or "summary"."""
-        if self.current_page() in (self.pin, self.admin, self.loading, self.pin_setup):
-            return
-        self._pin_purpose = purpose
-        self._return_to = self.current_page()
-        self.pin.ask(PURPOSES[purpose])
-        self.stack.setCurrentWidget(self.pin)
-
-    def _leave_pin(self) -> None:
-        target = self._return_to if self._return_to is not None else self.nurse
-        self._return_to = None
-        self.stack.setCurrentWidget(target)
-
-    def _on_pin_checked(self, ok: bool) -> None:
-        if self.current_page() is not self.pin:
-            return
-        if not ok:
-            self.pin.refuse()
-            return
-        if self._pin_purpose == "summary" and self.session is not None and self.session.phase.is_final:
-            self.show_summary()
-            return
-        running = self.session is not None and not self.session.phase.is_final
-        self.admin.show_settings(self.vm.settings, pending_text(self.vm.status.pending), running)
-        self.stack.setCurrentWidget(self.admin)
-
-    def _save_settings(self, settings: KioskSettings) -> None:
-        self.vm.save_settings(settings)
-        self._leave_pin()
-
-    def _abandon_running(self) -> None:
-        if self.session is not None:
-            self.session.abandon("interrompue par l'équipe soignante")
-            self._return_to = self.session_view
+        self.flow.request_pin(purpose)
 
     def exit_kiosk(self) -> None:
         """Leave the kiosk (only reachable behind the PIN)."""
@@ -199,22 +163,20 @@ class MainWindow(QWidget):
         self.detach_session()
         self.prefs.reset(self.vm.settings.default_text_size)
         self.session_view = SessionView(vm, self.prefs)
-        self.session_view.nurse_requested.connect(lambda: self.request_pin("summary"))
+        self.session_view.nurse_requested.connect(lambda: self.request_pin(PinPurpose.SUMMARY))
         vm.finished.connect(lambda _outcome: self.vm.refresh())
         self.stack.addWidget(self.session_view)
-        self.stack.setCurrentWidget(self.session_view)
+        self.flow.show_session(vm)
         self.session_view.start()
         self.corner.raise_()
 
-    def show_summary(self) -> None:
-        assert self.session is not None
+    def _build_summary(self) -> None:
         if self.summary is not None:
             self.stack.removeWidget(self.summary)
             self.summary.deleteLater()
-        self.summary = SummaryPage(summarise(self.session.session))
+        self.summary = SummaryPage(self.flow.summary())
         self.summary.new_patient.connect(self.new_patient)
         self.stack.addWidget(self.summary)
-        self.stack.setCurrentWidget(self.summary)
 
     def detach_session(self) -> None:
         """Delete every widget of the previous session (and its summary)."""
@@ -227,7 +189,6 @@ class MainWindow(QWidget):
             self.vm.audio.stop()
         self.session_view = None
         self.summary = None
-        self._return_to = None
 
     def new_patient(self) -> None:
         """Back to an empty nurse screen; the finished session cannot be reached again."""
@@ -235,4 +196,4 @@ class MainWindow(QWidget):
         self.prefs.reset(self.vm.settings.default_text_size)
         self.nurse.reset()
         self.vm.refresh()
-        self._show_nurse()
+        self.flow.new_patient()

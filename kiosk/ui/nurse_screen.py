@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.domain.clock import Clock
 from kiosk.domain.session import Mode
 from kiosk.ui.item_screen import button
 from kiosk.ui.widgets import DatePicker, label
-from kiosk.viewmodels.clock import Clock
 from kiosk.viewmodels.kiosk_vm import KioskStatus, KioskViewModel
 from kiosk.viewmodels.options import MODE_LABELS
 from kiosk.viewmodels.start_form import StartForm, date_text

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.domain.i18n import Translator, translator
 from kiosk.domain.prompts import review_text
-from kiosk.i18n import Translator, translator
 from kiosk.ui import theme
 from kiosk.ui.item_screen import ItemView, PatientToolbar, button
 from kiosk.ui.widgets import LevelMeter, label

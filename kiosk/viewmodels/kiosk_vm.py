@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Signal
 
 from kiosk.audio.service import AudioService
+from kiosk.domain.clock import Clock
 from kiosk.domain.instrument import Instrument, available_instruments, load_instrument
 from kiosk.domain.session import Session
 from kiosk.domain.submission import build_submission
 from kiosk.storage.interface import SessionStore, UnfinishedSession
 from kiosk.tasks import TaskManager
-from kiosk.viewmodels.clock import Clock
-from kiosk.viewmodels.options import PIN_HASH_KEY, KioskSettings, load_settings, save_settings
+from kiosk.viewmodels.options import PIN_HASH_KEY, KioskSettings, LoadedSettings, load_settings, save_settings
 from kiosk.viewmodels.session_vm import SessionViewModel
 from kiosk.viewmodels.start_form import StartForm, build_session
 
@@ -77,24 +77,26 @@ class KioskViewModel(QObject):
     # ------------------------------------------------------------------ opening and status
     def open(self) -> None:
         """Open the store on the worker, then load settings, PIN, instruments and the status."""
-        def work() -> tuple[KioskSettings, str | None, str]:
+        def work() -> tuple[LoadedSettings, str | None, str]:
             self._store = self._store_factory()
             languages = sorted(lang for (iid, lang) in available_instruments() if iid == INSTRUMENT_ID)
             for lang in languages:
                 self._instruments[lang] = load_instrument(INSTRUMENT_ID, lang)
-            settings = load_settings(self._store.get_setting)
+            settings = load_settings(self._store)
             device = getattr(self._store, "device_id", None)
             return settings, self._store.get_setting(PIN_HASH_KEY), device() if callable(device) else "test-device"
 
-        def done(result: tuple[KioskSettings, str | None, str]) -> None:
-            settings, pin_hash, device_id = result
+        def done(result: tuple[LoadedSettings, str | None, str]) -> None:
+            loaded, pin_hash, device_id = result
             if self._settings_override is None:
-                self.settings = settings
+                self.settings = loaded.settings
             self._pin_hash = pin_hash
             self.status.has_pin = pin_hash is not None
             self.status.device_id = device_id
             self.status.languages = tuple(self._instruments) or ("fr",)
             self.settings_changed.emit(self.settings)
+            if loaded.problems and self._settings_override is None:
+                self.message.emit(loaded.french())
             self.refresh()
 
         self.tasks.run_in_background(work, done, self._on_open_error)
@@ -145,8 +147,7 @@ class KioskViewModel(QObject):
         self.form_errors.emit({})
         store = self._store
         assert store is not None
-        copy = Session.from_dict(session.to_dict(), instrument)
-        self.tasks.run_in_background(lambda: store.save(copy), lambda _: self._started(session),
+        self.tasks.run_in_background(lambda: store.save(session), lambda _: self._started(session),
                                      lambda exc: self.message.emit(_nurse_message(exc)))
         return True
 
@@ -161,7 +162,7 @@ class KioskViewModel(QObject):
         def work() -> Session:
             session = store.load(session_id, instrument)
             if session.paused:
-                session.resume(now=self.clock.now())
+                session = session.resume(now=self.clock.now())
                 store.save(session)
             return session
 
@@ -178,8 +179,7 @@ class KioskViewModel(QObject):
         device_id = self.status.device_id
 
         def work() -> None:
-            session = store.load(session_id, instrument)
-            session.abandon(now=now, reason=reason)
+            session = store.load(session_id, instrument).abandon(now=now, reason=reason)
             store.finish(session, build_submission(session, device_id=device_id, app_version=_version(),
                                                    frozen_at=now))
 
@@ -240,7 +240,7 @@ class KioskViewModel(QObject):
         self.settings = settings
         self.settings_changed.emit(settings)
         if store is not None:
-            self.tasks.run_in_background(lambda: save_settings(settings, store.set_setting), None,
+            self.tasks.run_in_background(lambda: save_settings(settings, store), None,
                                          lambda exc: self.message.emit(_nurse_message(exc)))
 
     def close(self) -> None:

@@ -1,18 +1,29 @@
 """Every kiosk setting, typed and declared in one place (Picard's ``options.py`` pattern).
 
-Settings live in the store's key/value settings as strings; :func:`load_settings` parses them with their
-defaults, so an unknown or damaged value falls back to the default instead of stopping the kiosk.
+Settings live in the store's key/value settings as text, one key ``kiosk.<field>`` per field of
+:class:`KioskSettings`, beside ``kiosk.settings_version``. :func:`load_settings` first brings stored settings of
+an older version up to :data:`SETTINGS_VERSION` by the steps of :mod:`kiosk.viewmodels.options_upgrade` (as
+Picard's ``config_upgrade.py`` does), then parses each value by the type its field declares. A value that does
+not parse falls back to that field's default, with a message saying which setting, what was found and what is
+used instead; the other settings keep their values and the kiosk starts.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from functools import cache
+from typing import Any, get_type_hints
+
+from pydantic import TypeAdapter, ValidationError
 
 from kiosk.domain.session import Mode
+from kiosk.viewmodels.options_upgrade import SETTINGS_VERSION, VERSION_KEY, SettingsStore, upgrade_settings
 
 TEXT_SIZES: tuple[float, ...] = (1.0, 1.25, 1.5, 1.75)  # A−/A+ steps; 1.0 = item text 34 px
 TEXT_SIZE_NAMES = ("Normal", "Grand", "Très grand", "Maximal")
+
+log = logging.getLogger(__name__)
 
 #: Speaking rates the nurse can choose, in percent of normal (the audio packs are built for these: RATES).
 SPEECH_RATES: tuple[int, ...] = (80, 90, 100, 115)
@@ -30,7 +41,7 @@ MODE_LABELS: dict[Mode, str] = {
 
 @dataclass(frozen=True)
 class KioskSettings:
-    """What the nurse can change in the admin screen."""
+    """What the nurse can change in the admin screen. A new setting is a new field: its type is its parser."""
 
     inactivity_seconds: int = 180  # pause screen after 3 min without a touch
     abandon_seconds: int = 1200  # session closed as abandoned after 20 min without a touch
@@ -56,27 +67,90 @@ class KioskSettings:
                        answer_beat_ms=beat, speech_rate_percent=rate, volume_percent=volume)
 
 
+# What the nurse reads when a stored value is unusable: the admin screen's name for each setting.
+SETTING_LABELS: dict[str, str] = {
+    "inactivity_seconds": "Pause après inactivité",
+    "abandon_seconds": "Abandon après inactivité",
+    "default_mode": "Mode par défaut",
+    "default_text_size": "Taille du texte par défaut",
+    "answer_beat_ms": "Pause après une réponse",
+    "speech_rate_percent": "Vitesse de la voix",
+    "volume_percent": "Volume au début de chaque séance",
+}
+
+
+@cache
+def _parser(name: str) -> TypeAdapter[Any]:
+    return TypeAdapter(get_type_hints(KioskSettings)[name])
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """A stored value that could not be used; ``default`` was used instead."""
+
+    name: str
+    stored: str
+    default: object
+    reason: str
+
+    def log_text(self) -> str:
+        return (f"setting {_key(self.name)}={self.stored!r} is invalid ({self.reason}); "
+                f"using the default {_text(self.default)!r}")
+
+    def french(self) -> str:
+        label = SETTING_LABELS.get(self.name, self.name)
+        default = MODE_LABELS[self.default] if isinstance(self.default, Mode) else self.default
+        return (f"Réglage « {label} » : la valeur enregistrée « {self.stored} » n'est pas valable ; "
+                f"la valeur par défaut ({default}) est utilisée. Corrigez-la dans les réglages.")
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: KioskSettings
+    problems: tuple[SettingProblem, ...] = ()
+    upgraded_from: int | None = None  # the stored version when upgrade steps ran
+
+    def french(self) -> str:
+        return "\n".join(problem.french() for problem in self.problems)
+
+
 def _key(name: str) -> str:
     return f"kiosk.{name}"
 
 
-def load_settings(get: Any) -> KioskSettings:
-    """Build settings from ``get(key) -> str | None`` (the store's ``get_setting``). Runs on the DB thread."""
+def _parse(name: str, raw: str) -> Any:
+    """The stored text as the field's type, e.g. ``"180"`` → 180, ``"touch"`` → :attr:`Mode.TOUCH`."""
+    try:
+        return _parser(name).validate_python(raw)
+    except ValidationError as exc:
+        raise ValueError("; ".join(error["msg"] for error in exc.errors(include_url=False))) from None
+
+
+def _text(value: object) -> str:
+    return value.value if isinstance(value, Mode) else str(value)
+
+
+def load_settings(store: SettingsStore) -> LoadedSettings:
+    """Upgrade the stored settings to :data:`SETTINGS_VERSION`, then parse them. Runs on the DB thread."""
+    upgraded_from = upgrade_settings(store)
     values: dict[str, Any] = {}
+    problems: list[SettingProblem] = []
     defaults = KioskSettings()
     for f in fields(KioskSettings):
-        raw = get(_key(f.name))
+        raw = store.get_setting(_key(f.name))
         if raw is None:
             continue
         try:
-            values[f.name] = Mode(raw) if f.name == "default_mode" else int(raw)
-        except ValueError:
-            values[f.name] = getattr(defaults, f.name)
-    return KioskSettings(**values).checked()
+            values[f.name] = _parse(f.name, raw)
+        except ValueError as exc:
+            problem = SettingProblem(name=f.name, stored=raw, default=getattr(defaults, f.name), reason=str(exc))
+            log.warning(problem.log_text())
+            problems.append(problem)
+    return LoadedSettings(KioskSettings(**values).checked(), tuple(problems), upgraded_from)
 
 
-def save_settings(settings: KioskSettings, set_: Any) -> None:
-    """Write every setting with ``set_(key, value)`` (the store's ``set_setting``). Runs on the DB thread."""
+def save_settings(settings: KioskSettings, store: SettingsStore) -> None:
+    """Write every setting and the version of this layout. Runs on the DB thread."""
     for f in fields(KioskSettings):
-        value = getattr(settings, f.name)
-        set_(_key(f.name), value.value if isinstance(value, Mode) else str(value))
+        store.set_setting(_key(f.name), _text(getattr(settings, f.name)))
+    store.set_setting(VERSION_KEY, str(SETTINGS_VERSION))

@@ -1,10 +1,11 @@
 """The patient's side of one session: answers, navigation, pause and abandon, each saved before it shows.
 
-Every change follows the same path (:meth:`SessionViewModel._commit`): snapshot the session, apply the domain
-transition, hand a COPY of the new state to the DB worker (``store.save``, or ``store.finish`` with the frozen
-submission when the session ended), and only when the worker reports success publish the new screen. If the
-save fails, the session is rolled back to the snapshot, the French error is shown and the item stays on screen,
-so the patient's answer is never shown as taken when it was not written.
+Every change follows the same path (:meth:`SessionViewModel._commit`): the domain transition computes the new
+(immutable) session, the DB worker writes it (``store.save``, or ``store.finish`` with the frozen submission when
+the session ended), and only when the worker reports success does :attr:`SessionViewModel.session` become the new
+state and the new screen show. If the save fails, nothing needs undoing: the session is still the saved one, the
+French error is shown and the item stays on screen, so the patient's answer is never shown as taken when it was
+not written.
 
 The voice issue plugs in here: :meth:`answer` takes ``method``/``transcript``/``confidence``; the listening
 indicator follows :attr:`listening_changed`; the microphone level meter follows :attr:`mic_level`.
@@ -20,11 +21,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from kiosk import __version__
 from kiosk.audio.service import AudioService
+from kiosk.domain.clock import Clock
 from kiosk.domain.session import InvalidTransition, Method, Mode, Phase, Session
 from kiosk.domain.submission import build_submission
 from kiosk.storage.interface import SessionStore, StorageError
 from kiosk.tasks import TaskManager
-from kiosk.viewmodels.clock import Clock
 from kiosk.viewmodels.options import KioskSettings
 from kiosk.viewmodels.screens import ScreenKind, ScreenState, prompt_for, screen_of
 
@@ -35,7 +36,10 @@ SAVE_FAILED = ("La réponse n'a pas pu être enregistrée. Touchez-la de nouveau
 
 
 class SessionViewModel(QObject):
-    """Wraps one :class:`Session`; views render :attr:`screen` and call the action methods."""
+    """Wraps one :class:`Session`; views render :attr:`screen` and call the action methods.
+
+    :attr:`session` is always the state last written to the store.
+    """
 
     screen_changed = Signal(object)  # ScreenState
     pending_answer = Signal(int)  # a touched answer is being saved: highlight it
@@ -50,6 +54,7 @@ class SessionViewModel(QObject):
                  clock: Clock, settings: KioskSettings, device_id: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self._unsaved: Session | None = None  # the newest state handed to the worker, until it is written
         self._store = store
         self._tasks = tasks
         self._audio = audio
@@ -96,36 +101,36 @@ class SessionViewModel(QObject):
         number = self.screen.item.number
         self.pending_answer.emit(value)
         return self._commit(
-            lambda now: self.session.answer(value, now=now, method=method, transcript=transcript,
+            lambda s, now: s.answer(value, now=now, method=method, transcript=transcript,
                                             confidence=confidence, confirmed=confirmed),
             beat_ms=self.settings.answer_beat_ms, saved=lambda: self.answer_saved.emit(number, value))
 
     def skip(self) -> bool:
         if self.screen.kind is not ScreenKind.ITEM:
             return False
-        return self._commit(lambda now: self.session.skip(now=now))
+        return self._commit(lambda s, now: s.skip(now=now))
 
     def back(self) -> bool:
-        return self._commit(lambda now: self.session.back(now=now))
+        return self._commit(lambda s, now: s.back(now=now))
 
     def accept_review(self) -> bool:
-        return self._commit(lambda now: self.session.accept_review(now=now))
+        return self._commit(lambda s, now: s.accept_review(now=now))
 
     def decline_review(self) -> bool:
-        return self._commit(lambda now: self.session.decline_review(now=now))
+        return self._commit(lambda s, now: s.decline_review(now=now))
 
     def begin_items(self) -> bool:
-        return self._commit(lambda now: self.session.begin_items(now=now))
+        return self._commit(lambda s, now: s.begin_items(now=now))
 
     def record_check(self, *, audio_ok: bool | None, microphone_ok: bool | None,
                      switch_to_touch: bool = False) -> bool:
         """Item 0's result; ``switch_to_touch`` after a failed check continues in touch-only mode."""
-        def apply(now: datetime) -> None:
+        def apply(session: Session, now: datetime) -> Session:
             if switch_to_touch:  # first, so that the checks a touch session does not need are not required
                 reason = "échec du contrôle du son" if audio_ok is False else "échec du contrôle du microphone"
-                self.session.switch_mode(Mode.TOUCH, now=now, reason=reason,
-                                         audio_enabled=self.session.config.audio_enabled and audio_ok is not False)
-            self.session.record_check(audio_ok=audio_ok, microphone_ok=microphone_ok, now=now)
+                session = session.switch_mode(Mode.TOUCH, now=now, reason=reason,
+                                              audio_enabled=session.config.audio_enabled and audio_ok is not False)
+            return session.record_check(audio_ok=audio_ok, microphone_ok=microphone_ok, now=now)
         return self._commit(apply)
 
     def note_activity(self) -> None:
@@ -134,14 +139,14 @@ class SessionViewModel(QObject):
 
     def resume(self) -> bool:
         self.note_activity()
-        return self._commit(lambda now: self.session.resume(now=now))
+        return self._commit(lambda s, now: s.resume(now=now))
 
     def abandon(self, reason: str) -> bool:
         """Close the session unfinished (nurse decision or inactivity): frozen and queued."""
         if self.session.phase.is_final:
             return False
         self._audio.stop()
-        return self._commit(lambda now: self.session.abandon(now=now, reason=reason), force=True)
+        return self._commit(lambda s, now: s.abandon(now=now, reason=reason), force=True)
 
     def tick(self) -> None:
         """Called every second (and by tests with a fake clock): pause, then abandon, after inactivity."""
@@ -152,7 +157,7 @@ class SessionViewModel(QObject):
             self.abandon("inactivité")
         elif idle >= timedelta(seconds=self.settings.inactivity_seconds) and not self.session.paused:
             self._audio.stop()
-            self._commit(lambda now: self.session.pause(now=now))
+            self._commit(lambda s, now: s.pause(now=now))
 
     # ------------------------------------------------------------------ audio
     def play_screen_prompt(self) -> None:
@@ -179,41 +184,45 @@ class SessionViewModel(QObject):
         return self._audio.volume()
 
     # ------------------------------------------------------------------ the one path to the store
-    def _commit(self, mutate: Callable[[datetime], object], *, beat_ms: int = 0,
+    def _commit(self, transition: Callable[[Session, datetime], Session], *, beat_ms: int = 0,
                 saved: Callable[[], None] | None = None, force: bool = False) -> bool:
         if self._busy and not force:
             return False
         if self.session.phase.is_final:
             return False
-        snapshot = self.session.to_dict()
-        instrument = self.session.instrument
+        # A forced change (abandon) while a save is on its way builds on that newer state, not on the saved one.
+        base = self._unsaved if self._unsaved is not None else self.session
         now = self._clock.now()
         try:
-            mutate(now)
+            new = transition(base, now)
         except InvalidTransition as exc:
             log.warning("refused: %s", exc)
             return False
-        copy = Session.from_dict(self.session.to_dict(), instrument)  # the worker never shares our object
+        self._unsaved = new
         store, device_id = self._store, self._device_id
 
         def work() -> None:
-            if copy.phase.is_final:
-                frozen = build_submission(copy, device_id=device_id, app_version=__version__, frozen_at=now)
-                store.finish(copy, frozen)
+            if new.phase.is_final:
+                frozen = build_submission(new, device_id=device_id, app_version=__version__, frozen_at=now)
+                store.finish(new, frozen)
             else:
-                store.save(copy)
+                store.save(new)
 
         def done(_result: object) -> None:
+            self.session = new
+            if self._unsaved is new:
+                self._unsaved = None
             if saved is not None:
                 saved()
-            if beat_ms > 0 and not self.session.phase.is_final:
+            if beat_ms > 0 and not new.phase.is_final:
                 QTimer.singleShot(beat_ms, self._publish)
             else:
                 self._publish()
 
         def failed(exc: BaseException) -> None:
             log.error("saving the session failed: %s", exc)
-            self.session = Session.from_dict(snapshot, instrument)
+            if self._unsaved is new:
+                self._unsaved = None
             self._set_busy(False)
             message = exc.nurse_message if isinstance(exc, StorageError) else ""
             self.screen_changed.emit(self.screen)  # re-render the unchanged screen, without the highlight

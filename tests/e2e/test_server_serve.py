@@ -15,7 +15,6 @@ import pytest
 
 from sync_server import migrate
 from sync_server.settings import Settings
-from tests.conftest_pg import *  # noqa: F403 - the PostgreSQL fixtures
 from tests.integration.server.factories import TEST_SECRET, Accounts, bearer, make_submission, payload
 
 

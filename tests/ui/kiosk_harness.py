@@ -8,11 +8,11 @@ from datetime import date
 from PySide6.QtCore import Qt
 
 from kiosk.audio.silent import SilentAudioService
+from kiosk.domain.clock import FakeClock
 from kiosk.domain.session import Mode
 from kiosk.storage.pin import hash_pin
 from kiosk.tasks import TaskManager
 from kiosk.ui.main_window import MainWindow
-from kiosk.viewmodels.clock import FakeClock
 from kiosk.viewmodels.kiosk_vm import KioskViewModel
 from kiosk.viewmodels.options import PIN_HASH_KEY, KioskSettings
 from kiosk.viewmodels.screens import ScreenKind

@@ -104,17 +104,17 @@ def test_pause_then_abandon_on_the_fake_clock(memory_kiosk):
     k.start()
     k.to_items()
     k.answer(2)
-    k.clock.advance(minutes=2)
+    k.clock.tick(minutes=2)
     k.window.tick()
     assert k.screen.kind is ScreenKind.ITEM
-    k.clock.advance(minutes=1, seconds=1)
+    k.clock.tick(1, minutes=1)
     k.window.tick()
     k.settle()
     assert k.screen.kind is ScreenKind.PAUSED
     assert k.window.session_view.currentWidget() is k.window.session_view.pause
     k.click(k.window.session_view.pause)  # a touch resumes
     assert k.screen.kind is ScreenKind.ITEM and k.screen.item.number == 2
-    k.clock.advance(minutes=21)
+    k.clock.tick(minutes=21)
     k.window.tick()
     k.settle()
     assert k.screen.kind is ScreenKind.END and k.screen.abandoned

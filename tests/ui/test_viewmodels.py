@@ -4,6 +4,7 @@ the task manager and the audio services. (QtCore only: view models never import 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import threading
 import wave
 from datetime import UTC, date, datetime
@@ -14,12 +15,14 @@ from PySide6.QtCore import QThread
 
 from kiosk.audio.qt_player import QtAudioService
 from kiosk.audio.silent import SilentAudioService
+from kiosk.domain.clock import FakeClock
 from kiosk.domain.instrument import load_instrument
 from kiosk.domain.session import ConsentKind, Method, Mode, Phase
 from kiosk.storage.fake import InMemorySessionStore
 from kiosk.tasks import TaskManager
-from kiosk.viewmodels.clock import FakeClock
-from kiosk.viewmodels.options import KioskSettings, load_settings, save_settings
+from kiosk.viewmodels.kiosk_vm import KioskViewModel
+from kiosk.viewmodels.options import SETTING_LABELS, KioskSettings, load_settings, save_settings
+from kiosk.viewmodels.options_upgrade import SETTINGS_VERSION, UPGRADES, VERSION_KEY, upgrade_settings
 from kiosk.viewmodels.screens import ScreenKind
 from kiosk.viewmodels.session_vm import SessionViewModel
 from kiosk.viewmodels.start_form import StartForm, build_session, date_text
@@ -57,28 +60,111 @@ def test_start_form_needs_the_consents():
 
 def test_settings_round_trip_and_damaged_values():
     store = InMemorySessionStore()
-    save_settings(KioskSettings(inactivity_seconds=120, default_mode=Mode.VOICE_ON_DEMAND), store.set_setting)
-    assert load_settings(store.get_setting).inactivity_seconds == 120
-    assert load_settings(store.get_setting).default_mode is Mode.VOICE_ON_DEMAND
+    save_settings(KioskSettings(inactivity_seconds=120, default_mode=Mode.VOICE_ON_DEMAND), store)
+    assert load_settings(store).settings.inactivity_seconds == 120
+    assert load_settings(store).settings.default_mode is Mode.VOICE_ON_DEMAND
+    assert load_settings(store).problems == ()
     store.set_setting("kiosk.abandon_seconds", "bogus")
     store.set_setting("kiosk.default_mode", "telepathy")
-    settings = load_settings(store.get_setting)
+    loaded = load_settings(store)
+    settings = loaded.settings
     assert settings.abandon_seconds == KioskSettings().abandon_seconds and settings.default_mode is Mode.TOUCH
+    assert settings.inactivity_seconds == 120  # the sound values keep theirs
     assert KioskSettings(inactivity_seconds=600, abandon_seconds=60).checked().abandon_seconds > 600
+    assert [(p.name, p.stored, p.default) for p in loaded.problems] == [
+        ("abandon_seconds", "bogus", 1200), ("default_mode", "telepathy", Mode.TOUCH)]
+    assert "integer" in loaded.problems[0].reason and "voice-continuous" in loaded.problems[1].reason
+    assert loaded.french().splitlines() == [
+        "Réglage « Abandon après inactivité » : la valeur enregistrée « bogus » n'est pas valable ; "
+        "la valeur par défaut (1200) est utilisée. Corrigez-la dans les réglages.",
+        "Réglage « Mode par défaut » : la valeur enregistrée « telepathy » n'est pas valable ; "
+        "la valeur par défaut (Tactile seulement) est utilisée. Corrigez-la dans les réglages."]
+
+
+@pytest.mark.parametrize(("name", "raw", "expected"), [
+    ("inactivity_seconds", "240", 240), ("inactivity_seconds", " 240 ", 240), ("inactivity_seconds", "4.5", None),
+    ("inactivity_seconds", "", None), ("answer_beat_ms", "0", 0), ("answer_beat_ms", "beaucoup", None),
+    ("default_mode", "voice-continuous", Mode.VOICE_CONTINUOUS), ("default_mode", "TOUCH", None),
+    ("default_text_size", "3", 3), ("default_text_size", "2e3", None),
+])
+def test_each_setting_is_parsed_by_its_type(name, raw, expected):
+    store = InMemorySessionStore()
+    store.set_setting(f"kiosk.{name}", raw)
+    loaded = load_settings(store)
+    if expected is None:
+        [problem] = loaded.problems
+        assert problem.name == name and getattr(loaded.settings, name) == getattr(KioskSettings(), name)
+    else:
+        assert loaded.problems == () and getattr(loaded.settings, name) == expected
+
+
+def test_every_setting_has_a_label_for_the_nurse():
+    assert set(SETTING_LABELS) == {f.name for f in dataclasses.fields(KioskSettings)}
+
+
+def test_settings_of_today_get_a_version_and_later_steps_run_once_in_order():
+    store = InMemorySessionStore()
+    for key, value in {"kiosk.inactivity_seconds": "240", "kiosk.default_mode": "touch"}.items():
+        store.set_setting(key, value)  # as every kiosk wrote them before settings had a version
+    loaded = load_settings(store)
+    assert loaded.upgraded_from == 0 and store.get_setting(VERSION_KEY) == str(SETTINGS_VERSION) == "1"
+    assert loaded.settings.inactivity_seconds == 240 and loaded.problems == ()
+    assert load_settings(store).upgraded_from is None  # done once
+
+    ran = []
+
+    def to_v2(s):  # e.g. a release that stores the pause in minutes under a new name
+        ran.append(2)
+        s.set_setting("kiosk.pause_minutes", str(int(s.get_setting("kiosk.inactivity_seconds")) // 60))
+
+    def to_v3(s):
+        ran.append(3)
+        assert s.get_setting(VERSION_KEY) == "2"  # each version is recorded as soon as its step is done
+
+    assert upgrade_settings(store, {**UPGRADES, 2: to_v2, 3: to_v3}) == 1
+    assert ran == [2, 3] and store.get_setting("kiosk.pause_minutes") == "4" and store.get_setting(VERSION_KEY) == "3"
+    assert upgrade_settings(store, {**UPGRADES, 2: to_v2, 3: to_v3}) is None and ran == [2, 3]
+
+
+def test_settings_from_a_newer_kiosk_are_read_and_never_downgraded():
+    store = InMemorySessionStore()
+    store.set_setting(VERSION_KEY, "7")
+    store.set_setting("kiosk.answer_beat_ms", "500")
+    loaded = load_settings(store)
+    assert loaded.upgraded_from is None and loaded.settings.answer_beat_ms == 500
+    assert store.get_setting(VERSION_KEY) == "7"
+    store.set_setting(VERSION_KEY, "sept")  # unreadable: no step runs, the values are still read
+    assert load_settings(store).settings.answer_beat_ms == 500 and store.get_setting(VERSION_KEY) == "sept"
+
+
+def test_damaged_settings_are_shown_to_the_nurse_at_start(qtbot):
+    store = InMemorySessionStore()
+    store.set_setting("kiosk.inactivity_seconds", "trois minutes")
+    manager = TaskManager()
+    try:
+        vm = KioskViewModel(lambda: store, tasks=manager, audio=SilentAudioService(), clock=FakeClock(NOW))
+        with qtbot.waitSignal(vm.message, timeout=5000) as blocker:
+            vm.open()
+        assert blocker.args == ["Réglage « Pause après inactivité » : la valeur enregistrée « trois minutes » "
+                                "n'est pas valable ; la valeur par défaut (180) est utilisée. "
+                                "Corrigez-la dans les réglages."]
+        assert vm.settings.inactivity_seconds == 180
+    finally:
+        manager.shutdown(wait=True)
 
 
 def test_summary_groups_missing_items_and_voice_count():
     session, _ = _session(mode=Mode.VOICE_CONTINUOUS, consent_voice=True)
-    session.record_check(audio_ok=True, microphone_ok=True, now=NOW)
-    session.begin_items(now=NOW)
+    session = session.record_check(audio_ok=True, microphone_ok=True, now=NOW)
+    session = session.begin_items(now=NOW)
     for number in FR.item_numbers:
         if number == 5:
-            session.skip(now=NOW)
+            session = session.skip(now=NOW)
         elif number <= 3:
-            session.answer(2, now=NOW, method=Method.VOICE, transcript="un peu", confidence=0.9)
+            session = session.answer(2, now=NOW, method=Method.VOICE, transcript="un peu", confidence=0.9)
         else:
-            session.answer(1, now=NOW)
-    session.decline_review(now=NOW)
+            session = session.answer(1, now=NOW)
+    session = session.decline_review(now=NOW)
     summary = summarise(session)
     assert [r.code for r in summary.group("symptom")] == ["FA", "NV", "PA", "DY", "SL", "AP", "CO", "DI", "FI"]
     assert [r.code for r in summary.group("functional")] == ["PF2", "RF2", "EF", "CF", "SF"]
@@ -122,8 +208,8 @@ class BlockingStore(InMemorySessionStore):
 
 def _vm(store, tasks, clock=None, **settings):
     session, _ = _session(audio_enabled=True)
-    session.record_check(audio_ok=True, microphone_ok=None, now=NOW)
-    session.begin_items(now=NOW)
+    session = session.record_check(audio_ok=True, microphone_ok=None, now=NOW)
+    session = session.begin_items(now=NOW)
     audio = SilentAudioService()
     vm = SessionViewModel(session, store=store, tasks=tasks, audio=audio, clock=clock or FakeClock(NOW),
                           settings=KioskSettings(**settings), device_id="test-device")
@@ -142,15 +228,33 @@ def test_the_next_item_shows_only_after_the_save_returned(qtbot, tasks):
     assert "(e)" not in audio.played[-1][1]
 
 
-def test_a_failed_save_rolls_back_and_keeps_the_item(qtbot, tasks):
+def test_a_failed_save_keeps_the_saved_session_and_the_item(qtbot, tasks):
     store = InMemorySessionStore()
     vm, _ = _vm(store, tasks, answer_beat_ms=0)
+    saved = vm.session
     errors = []
     vm.error.connect(errors.append)
     store.fail_next("save")
     vm.answer(2)
     qtbot.waitUntil(lambda: bool(errors))
     assert vm.screen.item.number == 1 and vm.session.current_item == 1 and vm.session.status_of(1) is None
+    assert vm.session is saved  # nothing to roll back: the new state was never adopted
+    assert vm.answer(2)  # touching again saves it
+    qtbot.waitUntil(lambda: vm.screen.item.number == 2)
+    assert vm.session.answers()[1] == 2
+
+
+def test_the_session_is_the_saved_state_and_an_abandon_builds_on_the_save_in_flight(qtbot, tasks):
+    store = BlockingStore()
+    vm, _ = _vm(store, tasks, answer_beat_ms=0)
+    saved = vm.session
+    assert vm.answer(3)
+    assert vm.session is saved and vm.session.status_of(1) is None  # not on disk yet
+    assert vm.abandon("interrompue par l'équipe soignante")  # the nurse closes it meanwhile
+    store.gate.set()
+    qtbot.waitUntil(lambda: vm.screen.kind is ScreenKind.END)
+    assert vm.session.phase is Phase.ABANDONED and vm.session.answers()[1] == 3  # the answer is not lost
+    assert store.load(vm.session.id, FR).to_dict() == vm.session.to_dict() and store.pending_count() == 1
 
 
 def test_the_beat_delays_the_next_item(qtbot, tasks):
@@ -167,13 +271,13 @@ def test_inactivity_pauses_then_abandons(qtbot, tasks):
     clock = FakeClock(NOW)
     store = InMemorySessionStore()
     vm, _ = _vm(store, tasks, clock, inactivity_seconds=60, abandon_seconds=300)
-    clock.advance(59)
+    clock.tick(59)
     vm.tick()
     assert vm.screen.kind is ScreenKind.ITEM
-    clock.advance(2)
+    clock.tick(2)
     vm.tick()
     qtbot.waitUntil(lambda: vm.screen.kind is ScreenKind.PAUSED)
-    clock.advance(240)
+    clock.tick(240)
     vm.tick()
     qtbot.waitUntil(lambda: vm.screen.kind is ScreenKind.END)
     assert vm.session.phase is Phase.ABANDONED and vm.session.abandon_reason == "inactivité"

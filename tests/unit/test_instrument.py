@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from kiosk.domain.instrument import (
     InstrumentError,
@@ -74,9 +75,9 @@ def test_content_hash_is_of_the_canonical_content_not_the_formatting(tmp_path: P
 
 def test_instrument_is_immutable() -> None:
     inst = load_instrument()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen_instance"):
         inst.content_sha256 = "0" * 64  # type: ignore[misc]
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen_instance"):
         inst.items[0].text = "x"  # type: ignore[misc]
 
 

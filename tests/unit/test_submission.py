@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
+from kiosk.domain.clock import FakeClock
 from kiosk.domain.instrument import load_instrument
 from kiosk.domain.resources import schemas_dir
 from kiosk.domain.scoring import score_answers
@@ -19,15 +20,15 @@ from kiosk.domain.submission import (
     check_against_instrument,
     submission_json_schema,
 )
-from tests.unit.domain_factory import TODAY, Clock, answer_all, start_session
+from tests.unit.domain_factory import TODAY, answer_all, start_session
 
 
 def completed(values: dict[int, int | None] | None = None, mode: Mode = Mode.TOUCH) -> Submission:
-    clock = Clock()
+    clock = FakeClock(step=5)
     s = start_session(mode, clock=clock)
-    answer_all(s, clock, values if values is not None else {n: 2 for n in range(1, 31)})
+    s = answer_all(s, clock, values if values is not None else {n: 2 for n in range(1, 31)})
     if s.phase.value == "review_prompt":
-        s.decline_review(now=clock.tick())
+        s = s.decline_review(now=clock.tick())
     return build_submission(s, device_id="device-1", app_version="0.1.0", frozen_at=clock.tick())
 
 
@@ -64,13 +65,13 @@ def test_same_payload_same_hash_and_round_trip() -> None:
 
 
 def test_abandoned_session_keeps_partial_answers_and_missing_scores() -> None:
-    clock = Clock()
+    clock = FakeClock(step=5)
     s = start_session(clock=clock)
-    s.record_check(audio_ok=True, microphone_ok=None, now=clock.tick())
-    s.begin_items(now=clock.tick())
+    s = s.record_check(audio_ok=True, microphone_ok=None, now=clock.tick())
+    s = s.begin_items(now=clock.tick())
     for v in (1, 2):
-        s.answer(v, now=clock.tick())
-    s.abandon(now=clock.tick(), reason="inactivity")
+        s = s.answer(v, now=clock.tick())
+    s = s.abandon(now=clock.tick(), reason="inactivity")
     sub = build_submission(s, device_id="d", app_version="0.1.0", frozen_at=clock.tick())
     assert sub.outcome == "abandoned" and sub.abandon_reason == "inactivity"
     assert [a.item for a in sub.answers] == [1, 2]  # item 3 was shown but not answered
@@ -79,14 +80,14 @@ def test_abandoned_session_keeps_partial_answers_and_missing_scores() -> None:
 
 
 def test_changed_answers_keep_previous_values() -> None:
-    clock = Clock()
+    clock = FakeClock(step=5)
     s = start_session(Mode.VOICE_CONTINUOUS, clock=clock)
-    s.record_check(audio_ok=True, microphone_ok=True, now=clock.tick())
-    s.begin_items(now=clock.tick())
-    s.answer(2, now=clock.tick(), method=Method.VOICE, transcript="un peu", confidence=0.5, confirmed=True)
-    s.back(now=clock.tick())
-    s.answer(4, now=clock.tick())
-    answer_all(s, clock, {n: 1 for n in range(2, 31)})
+    s = s.record_check(audio_ok=True, microphone_ok=True, now=clock.tick())
+    s = s.begin_items(now=clock.tick())
+    s = s.answer(2, now=clock.tick(), method=Method.VOICE, transcript="un peu", confidence=0.5, confirmed=True)
+    s = s.back(now=clock.tick())
+    s = s.answer(4, now=clock.tick())
+    s = answer_all(s, clock, {n: 1 for n in range(2, 31)})
     sub = build_submission(s, device_id="d", app_version="0.1.0", frozen_at=clock.tick())
     first = sub.answers[0]
     assert first.value == 4 and first.method is Method.TOUCH and first.times_shown == 2
@@ -141,12 +142,12 @@ def test_skipped_item_with_a_value_is_inconsistent() -> None:
 
 
 def test_voice_answers_need_voice_consent_unless_legacy() -> None:
-    clock = Clock()
+    clock = FakeClock(step=5)
     s = start_session(Mode.VOICE_CONTINUOUS, clock=clock)
-    s.record_check(audio_ok=True, microphone_ok=True, now=clock.tick())
-    s.begin_items(now=clock.tick())
-    s.answer(2, now=clock.tick(), method=Method.VOICE, transcript="un peu", confidence=0.9)
-    s.abandon(now=clock.tick(), reason="nurse")
+    s = s.record_check(audio_ok=True, microphone_ok=True, now=clock.tick())
+    s = s.begin_items(now=clock.tick())
+    s = s.answer(2, now=clock.tick(), method=Method.VOICE, transcript="un peu", confidence=0.9)
+    s = s.abandon(now=clock.tick(), reason="nurse")
     sub = build_submission(s, device_id="d", app_version="v", frozen_at=clock.tick())
     data = sub.canonical_json()
     data["consents"] = [c for c in data["consents"] if c["kind"] == "answers-processing"]

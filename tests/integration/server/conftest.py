@@ -10,7 +10,6 @@ from fastapi import FastAPI
 
 from sync_server.app import create_app
 from sync_server.settings import Settings
-from tests.conftest_pg import *  # noqa: F403 - the PostgreSQL fixtures
 from tests.conftest_pg import truncate_all
 from tests.integration.server.factories import TEST_SECRET, Accounts
 

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.pool import NullPool
 
+from kiosk.domain.clock import FakeClock
 from kiosk.domain.instrument import Instrument, load_instrument
 from kiosk.domain.patient import PatientDetails
 from kiosk.domain.session import Consent, ConsentKind, Method, Mode, Session, SessionConfig
@@ -43,40 +44,38 @@ def make_submission(*, instrument: Instrument | None = None, outcome: str = "com
     """A finished session. Default: every item answered 2 (29–30: 5) by touch."""
     instrument = instrument or instrument_fr()
     voice_items, confirmed_items = set(voice_items), set(confirmed_items)
-    clock = [started_at or datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)]
-
-    def tick() -> datetime:
-        clock[0] += timedelta(seconds=step_seconds)
-        return clock[0]
+    clock = FakeClock(started_at or datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1), step=step_seconds)
+    tick = clock.tick
 
     voice = bool(voice_items)
-    consents = [Consent(ConsentKind.ANSWERS, True, clock[0])]
+    consents = [Consent(ConsentKind.ANSWERS, True, clock.now())]
     if voice:
-        consents.append(Consent(ConsentKind.CLOUD_VOICE, True, clock[0]))
+        consents.append(Consent(ConsentKind.CLOUD_VOICE, True, clock.now()))
     mode = Mode.VOICE_CONTINUOUS if voice else Mode.TOUCH
     session = Session.start(
         session_id=str(uuid.uuid4()), instrument=instrument,
-        patient=PatientDetails(initials=initials, birth_date=birth_date, session_date=clock[0].date()),
+        patient=PatientDetails(initials=initials, birth_date=birth_date, session_date=clock.now().date()),
         config=SessionConfig(mode=mode, audio_enabled=voice, language=instrument.language),
-        consents=consents, now=clock[0])
+        consents=consents, now=clock.now())
     if session.needs_check:
-        session.record_check(audio_ok=True if voice else None, microphone_ok=True if voice else None, now=tick())
-    session.begin_items(now=tick())
+        session = session.record_check(audio_ok=True if voice else None, microphone_ok=True if voice else None,
+                                       now=tick())
+    session = session.begin_items(now=tick())
     values = values or {}
     for number in instrument.item_numbers:
         if abandon_after is not None and number > abandon_after:
-            session.abandon(now=tick(), reason="inactivity")
+            session = session.abandon(now=tick(), reason="inactivity")
             break
         value = values.get(number, 5 if number >= 29 else 2) if number in values or not values else None
         if value is None:
-            session.skip(now=tick())
+            session = session.skip(now=tick())
         elif number in voice_items:
-            session.answer(value, now=tick(), method=Method.VOICE, transcript=str(value), confidence=0.7,
-                           confirmed=number in confirmed_items)
+            session = session.answer(value, now=tick(), method=Method.VOICE, transcript=str(value), confidence=0.7,
+                                     confirmed=number in confirmed_items)
         else:
-            session.answer(value, now=tick())
+            session = session.answer(value, now=tick())
     if session.phase.value == "review_prompt":
-        session.decline_review(now=tick())
+        session = session.decline_review(now=tick())
     sub = build_submission(session, device_id="kiosk-test-01", app_version="0.1.0", frozen_at=tick())
     assert outcome == sub.outcome, (outcome, sub.outcome)
     return sub

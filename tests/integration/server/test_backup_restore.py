@@ -7,14 +7,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from sync_server.repositories.accounts import SiteRepository
 from sync_server.services.ingest import IngestService
 from sync_server.services.instruments import InstrumentRegistry
-from tests.conftest_pg import TABLES
+from tests.conftest_pg import table_names
 from tests.integration.server.factories import make_submission
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
@@ -23,7 +25,7 @@ DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 def counts(url: str) -> dict[str, int]:
     engine = create_engine(url, poolclass=NullPool)
     with engine.connect() as connection:
-        result = {t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
+        result = {t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in table_names()}
     engine.dispose()
     return result
 
@@ -49,8 +51,9 @@ def test_backup_then_restore_into_a_fresh_database(accounts, settings, make_data
     assert counts(fresh) == before
     # the restored audit table is still append-only
     engine = create_engine(fresh, poolclass=NullPool)
-    with engine.connect() as connection, pytest.raises(Exception, match="append-only"):
+    with engine.connect() as connection, pytest.raises(ProgrammingError, match="append-only") as refused:
         connection.execute(text("TRUNCATE audit_events"))
+    assert isinstance(refused.value.orig, psycopg.errors.InsufficientPrivilege)
     engine.dispose()
 
 

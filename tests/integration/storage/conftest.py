@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.domain.clock import FakeClock
 from kiosk.domain.instrument import Instrument, load_instrument
 from kiosk.storage.fake import InMemorySessionStore
 from kiosk.storage.interface import SessionStore
 from kiosk.storage.sqlite_store import SqliteSessionStore
-from tests.integration.storage.storage_helpers import FakeClock
+from tests.integration.storage.storage_helpers import STORAGE_T0
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +22,7 @@ def instrument() -> Instrument:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(STORAGE_T0)
 
 
 @pytest.fixture(params=["sqlite", "memory"])

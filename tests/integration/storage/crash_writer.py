@@ -54,12 +54,12 @@ def run(db_path: Path, report: Callable[[str], None] = _say) -> None:
                 patient=PatientDetails(initials="C K", birth_date=date(1960, 1, 1), session_date=_now().date()),
                 config=SessionConfig(mode=Mode.TOUCH, audio_enabled=False, language=instrument.language),
                 consents=(Consent(kind=ConsentKind.ANSWERS, given=True, at=_now()),), now=_now())
-            session.begin_items(now=_now())
+            session = session.begin_items(now=_now())
             store.save(session)
         report(f"ready {session.id} {session.answered_count()}")
         while not session.phase.is_final:
             assert session.current_item is not None
-            session.answer(value_for(instrument, session.current_item), now=_now())
+            session = session.answer(value_for(instrument, session.current_item), now=_now())
             if session.phase.is_final:
                 submission = build_submission(session, device_id=store.device_id(), app_version="crash-test",
                                               frozen_at=_now())

@@ -1,4 +1,4 @@
-"""Helpers for the storage tests: a fake clock, real domain sessions driven step by step, file checks.
+"""Helpers for the storage tests: real domain sessions driven step by step on the fake clock, file checks.
 
 A plain module (not conftest) so that tests import it by name; the name is unique across the test tree.
 """
@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+from kiosk.domain.clock import FakeClock
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.patient import PatientDetails
 from kiosk.domain.session import Consent, ConsentKind, Mode, Session, SessionConfig
@@ -18,30 +19,16 @@ from kiosk.domain.submission import Submission, build_submission
 from kiosk.storage.interface import SessionStore
 
 
-class FakeClock:
-    """Aware UTC time that moves only when told to: one clock for the session and the store."""
-
-    def __init__(self, start: datetime = datetime(2024, 11, 25, 9, 0, tzinfo=UTC)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, seconds: float = 1.0) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
 def start_session(instrument: Instrument, clock: FakeClock, *, mode: Mode = Mode.TOUCH, audio: bool = False,
                   initials: str = "J D") -> Session:
-    consents = [Consent(kind=ConsentKind.ANSWERS, given=True, at=clock())]
+    consents = [Consent(kind=ConsentKind.ANSWERS, given=True, at=clock.now())]
     if mode.is_voice:
-        consents.append(Consent(kind=ConsentKind.CLOUD_VOICE, given=True, at=clock()))
+        consents.append(Consent(kind=ConsentKind.CLOUD_VOICE, given=True, at=clock.now()))
     return Session.start(
         session_id=str(uuid.uuid4()), instrument=instrument,
-        patient=PatientDetails(initials=initials, birth_date=date(1952, 3, 7), session_date=clock().date()),
+        patient=PatientDetails(initials=initials, birth_date=date(1952, 3, 7), session_date=clock.now().date()),
         config=SessionConfig(mode=mode, audio_enabled=audio, language=instrument.language),
-        consents=consents, now=clock())
+        consents=consents, now=clock.now())
 
 
 def value_for(instrument: Instrument, item: int) -> int:
@@ -50,25 +37,29 @@ def value_for(instrument: Instrument, item: int) -> int:
     return scale.min + item % scale.size
 
 
-def answer_items(session: Session, clock: FakeClock, count: int, store: SessionStore | None = None) -> None:
+STORAGE_T0 = datetime(2024, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def answer_items(session: Session, clock: FakeClock, count: int, store: SessionStore | None = None) -> Session:
     """Answer ``count`` items in a row (saving after each one when a store is given)."""
     for _ in range(count):
         assert session.current_item is not None
-        session.answer(value_for(session.instrument, session.current_item), now=clock.tick())
+        session = session.answer(value_for(session.instrument, session.current_item), now=clock.tick())
         if store is not None:
             store.save(session)
+    return session
 
 
-def complete(session: Session, clock: FakeClock, store: SessionStore) -> Submission:
-    """Answer every remaining item, then freeze and ``finish`` the session."""
+def complete(session: Session, clock: FakeClock, store: SessionStore) -> tuple[Session, Submission]:
+    """Answer every remaining item, then freeze and ``finish`` the session; returns the finished session."""
     while not session.phase.is_final:
         assert session.current_item is not None
-        session.answer(value_for(session.instrument, session.current_item), now=clock.tick())
+        session = session.answer(value_for(session.instrument, session.current_item), now=clock.tick())
         if not session.phase.is_final:
             store.save(session)
     submission = freeze(session, clock, store)
     store.finish(session, submission)
-    return submission
+    return session, submission
 
 
 def freeze(session: Session, clock: FakeClock, store: SessionStore) -> Submission:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -15,25 +16,27 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from kiosk.domain.clock import FakeClock
 from kiosk.domain.instrument import Instrument
+from kiosk.domain.session import Session
 from kiosk.domain.submission import build_submission
 from kiosk.storage import database, messages
 from kiosk.storage.interface import CorruptDatabaseError, DatabaseTooNewError, StorageError
-from kiosk.storage.records import session_record, submission_row
+from kiosk.storage.records import session_row, submission_row
 from kiosk.storage.schema import metadata
 from kiosk.storage.sqlite_store import SqliteSessionStore
-from tests.integration.storage.storage_helpers import FakeClock, answer_items, complete, sha256_of, start_session
+from tests.integration.storage.storage_helpers import answer_items, complete, sha256_of, start_session
 
 
 def make_kiosk_db(path: Path, instrument: Instrument, clock: FakeClock) -> None:
     """A real kiosk database with an unfinished and a finished session, closed cleanly."""
     with SqliteSessionStore(path, clock=clock) as store:
         ongoing = start_session(instrument, clock)
-        ongoing.begin_items(now=clock.tick())
-        answer_items(ongoing, clock, 5, store)
+        ongoing = ongoing.begin_items(now=clock.tick())
+        ongoing = answer_items(ongoing, clock, 5, store)
         done = start_session(instrument, clock)
-        done.begin_items(now=clock.tick())
-        complete(done, clock, store)
+        done = done.begin_items(now=clock.tick())
+        done, _ = complete(done, clock, store)
 
 
 def _truncate(path: Path, size: int) -> None:
@@ -175,8 +178,8 @@ def test_a_database_left_by_a_crash_reopens_with_its_journal(tmp_path: Path, ins
     copy.parent.mkdir()
     with SqliteSessionStore(path, clock=clock) as store:
         session = start_session(instrument, clock)
-        session.begin_items(now=clock.tick())
-        answer_items(session, clock, 7, store)
+        session = session.begin_items(now=clock.tick())
+        session = answer_items(session, clock, 7, store)
         for suffix in ("", "-wal"):
             shutil.copyfile(f"{path}{suffix}", f"{copy}{suffix}")
     assert copy.with_name("kiosk.db-wal").stat().st_size > 0
@@ -191,30 +194,50 @@ def _insert(conn: Any, table: str, row: dict[str, Any]) -> None:
                          tuple(row.values()))
 
 
-def test_a_revision_0001_database_is_upgraded_with_its_data(tmp_path: Path, instrument: Instrument,
-                                                            clock: FakeClock) -> None:
+def _legacy_answer_rows(session: Session) -> list[dict[str, Any]]:
+    """The per-item ``answers`` rows that kiosks before revision 0003 wrote beside each snapshot."""
+    answer_rows = []
+    for number, record in sorted(session.records.items()):
+        current = record.current
+        answer_rows.append({
+            "session_id": session.id, "item": number,
+            "status": current.status.value if current else None, "value": current.value if current else None,
+            "method": current.method.value if current else None, "transcript": None, "confidence": None,
+            "confirmed": False, "first_shown_at": record.first_shown_at.isoformat(),
+            "last_shown_at": record.last_shown_at.isoformat(),
+            "answered_at": current.at.isoformat() if current else None, "times_shown": record.times_shown,
+            "history_json": json.dumps([{"status": e.status.value, "value": e.value} for e in record.events]),
+        })
+    return answer_rows
+
+
+@pytest.mark.parametrize("revision", ["0001", "0002"])
+def test_an_older_database_is_upgraded_with_its_data(revision: str, tmp_path: Path, instrument: Instrument,
+                                                     clock: FakeClock) -> None:
     path = tmp_path / "kiosk.db"
     database.create_private_file(path)
     engine = database.create_kiosk_engine(path)
     ongoing = start_session(instrument, clock)
-    ongoing.begin_items(now=clock.tick())
-    answer_items(ongoing, clock, 4)
+    ongoing = ongoing.begin_items(now=clock.tick())
+    ongoing = answer_items(ongoing, clock, 4)
     done = start_session(instrument, clock)
-    done.abandon(now=clock.tick(), reason="inactivité")
+    done = done.abandon(now=clock.tick(), reason="inactivité")
     submission = build_submission(done, device_id="device-under-test", app_version="0.1", frozen_at=clock.tick())
     try:
         with engine.begin() as conn:
-            database.upgrade(conn, "0001")
-        with engine.begin() as conn:  # what a kiosk at revision 0001 wrote
+            database.upgrade(conn, revision)
+        with engine.begin() as conn:  # what a kiosk at that revision wrote
             for session in (ongoing, done):
-                record = session_record(session, now=clock())
-                _insert(conn, "sessions", record.row)
-                for answer in record.answers:
+                _insert(conn, "sessions", session_row(session, now=clock.now()))
+                for answer in _legacy_answer_rows(session):
                     _insert(conn, "answers", answer)
-            _insert(conn, "submissions", submission_row(done, submission, now=clock()))
-            assert database.current_revision(conn) == "0001"
+            _insert(conn, "submissions", submission_row(done, submission, now=clock.now()))
+            if revision == "0002":
+                _insert(conn, "settings", {"key": "kiosk.inactivity_seconds", "value": "240",
+                                           "updated_at": clock.now().isoformat()})
+            assert database.current_revision(conn) == revision
             tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
-            assert "settings" not in tables
+            assert "answers" in tables and ("settings" in tables) == (revision == "0002")
     finally:
         engine.dispose()
 
@@ -223,14 +246,18 @@ def test_a_revision_0001_database_is_upgraded_with_its_data(tmp_path: Path, inst
         assert store.load(done.id, instrument).to_dict() == done.to_dict()
         assert [u.session_id for u in store.unfinished()] == [ongoing.id]
         [queued] = store.queued()
-        assert queued.payload_json == submission_row(done, submission, now=clock())["payload_json"]
+        assert queued.payload_json == submission_row(done, submission, now=clock.now())["payload_json"]
+        assert store.get_setting("kiosk.inactivity_seconds") == ("240" if revision == "0002" else None)
         store.set_setting("text_size", "large")
         assert store.get_setting("text_size") == "large"
-        answer_items(ongoing, clock, 1, store)
-    with SqliteSessionStore(path, clock=clock) as store, store._transaction("test") as conn:
-        assert database.current_revision(conn) == database.HEAD_REVISION == "0002"
-        indexes = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='index'")}
-        assert "ix_submissions_status_created_at" in indexes
+        ongoing = answer_items(ongoing, clock, 1, store)
+    with SqliteSessionStore(path, clock=clock) as store:
+        with store._transaction("test") as conn:
+            assert database.current_revision(conn) == database.HEAD_REVISION == "0003"
+            indexes = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='index'")}
+            tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "ix_submissions_status_created_at" in indexes and "answers" not in tables
+        assert store.load(ongoing.id, instrument).answered_count() == 5
 
 
 def test_a_failed_upgrade_leaves_the_previous_schema_and_data(tmp_path: Path, instrument: Instrument,
@@ -240,23 +267,24 @@ def test_a_failed_upgrade_leaves_the_previous_schema_and_data(tmp_path: Path, in
     make_kiosk_db(path, instrument, clock)
     broken = tmp_path / "migrations"
     shutil.copytree(database.MIGRATIONS_DIR, broken, ignore=shutil.ignore_patterns("__pycache__"))
-    (broken / "versions" / "0003_broken.py").write_text(
+    head = database.HEAD_REVISION
+    (broken / "versions" / "9999_broken.py").write_text(
         '"""A migration that fails half-way."""\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        'revision = "0003"\ndown_revision = "0002"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        f'revision = "9999"\ndown_revision = "{head}"\nbranch_labels = None\ndepends_on = None\n\n\n'
         "def upgrade() -> None:\n"
         '    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))\n'
         '    op.execute("DROP TABLE settings")\n'
         '    raise RuntimeError("disk pulled out")\n', encoding="utf-8")
     monkeypatch.setattr(database, "MIGRATIONS_DIR", broken)
-    monkeypatch.setattr(database, "HEAD_REVISION", "0003")
+    monkeypatch.setattr(database, "HEAD_REVISION", "9999")
     with pytest.raises(StorageError) as caught:
         SqliteSessionStore(path, clock=clock)
     assert "La mise à jour de la base de données locale a échoué" in caught.value.nurse_message
     monkeypatch.undo()
     with SqliteSessionStore(path, clock=clock) as store:
         with store._transaction("test") as conn:
-            assert database.current_revision(conn) == "0002"
+            assert database.current_revision(conn) == head
             tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
         assert "half_done" not in tables and "settings" in tables
         assert store.pending_count() == 1 and len(store.unfinished()) == 1
@@ -270,4 +298,4 @@ def test_the_migrations_build_exactly_the_schema_the_code_queries(tmp_path: Path
 def test_head_revision_constant_matches_the_migrations() -> None:
     script = ScriptDirectory(str(database.MIGRATIONS_DIR))
     assert script.get_current_head() == database.HEAD_REVISION
-    assert database.known_revisions() == {"0001", "0002"}
+    assert database.known_revisions() == {"0001", "0002", "0003"}

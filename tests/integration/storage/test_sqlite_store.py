@@ -1,4 +1,4 @@
-"""What only the SQLite store can show: durable pragmas, the per-item rows, all-or-nothing transactions."""
+"""What only the SQLite store can show: durable pragmas, the rows as written, all-or-nothing transactions."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from kiosk.domain.clock import FakeClock
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.session import Method, Mode, Phase
 from kiosk.storage import database, messages
@@ -18,7 +19,7 @@ from kiosk.storage import sqlite_store as sqlite_store_module
 from kiosk.storage.interface import StorageError
 from kiosk.storage.records import to_iso
 from kiosk.storage.sqlite_store import SqliteSessionStore
-from tests.integration.storage.storage_helpers import FakeClock, answer_items, complete, freeze, start_session
+from tests.integration.storage.storage_helpers import answer_items, complete, freeze, start_session
 
 
 def rows(path: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
@@ -31,8 +32,8 @@ def rows(path: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
         conn.close()
 
 
-def session_rows(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    return rows(path, "SELECT * FROM sessions"), rows(path, "SELECT * FROM answers")
+def session_rows(path: Path) -> list[dict[str, Any]]:
+    return rows(path, "SELECT * FROM sessions")
 
 
 def test_connections_are_durable_and_checked(tmp_path: Path) -> None:
@@ -65,15 +66,16 @@ def test_the_file_is_private_and_its_folder_created(tmp_path: Path, clock: FakeC
     assert not path.with_name("kiosk.db-wal").exists()  # closing checkpoints the WAL into the file
 
 
-def test_answer_rows_follow_the_snapshot(sqlite_store: SqliteSessionStore, instrument: Instrument,
-                                         clock: FakeClock) -> None:
+def test_the_session_row_holds_the_snapshot_and_the_start_screen_columns(sqlite_store: SqliteSessionStore,
+                                                                         instrument: Instrument,
+                                                                         clock: FakeClock) -> None:
     session = start_session(instrument, clock)
-    session.begin_items(now=clock.tick())
+    session = session.begin_items(now=clock.tick())
     sqlite_store.save(session)
-    session.answer(2, now=clock.tick())  # item 1
-    session.skip(now=clock.tick())  # item 2
-    session.back(now=clock.tick())  # item 2 shown again
-    session.answer(4, now=clock.tick())  # item 2 changed: skipped, then 4
+    session = session.answer(2, now=clock.tick())  # item 1
+    session = session.skip(now=clock.tick())  # item 2
+    session = session.back(now=clock.tick())  # item 2 shown again
+    session = session.answer(4, now=clock.tick())  # item 2 changed: skipped, then 4
     sqlite_store.save(session)
     path = sqlite_store.path
 
@@ -82,38 +84,59 @@ def test_answer_rows_follow_the_snapshot(sqlite_store: SqliteSessionStore, instr
     assert row["initials"] == "J D" and row["item_count"] == 30 and row["ended_at"] is None
     assert row["instrument_sha256"] == instrument.content_sha256
     assert json.loads(row["snapshot_json"]) == session.to_dict()
-    items = {r["item"]: r for r in rows(path, "SELECT * FROM answers WHERE session_id = ?", session.id)}
+    items = {r["item"]: r for r in json.loads(row["snapshot_json"])["records"]}  # the one copy of each answer
     assert sorted(items) == [1, 2, 3]
-    assert (items[1]["status"], items[1]["value"], items[1]["method"], items[1]["times_shown"]) == (
-        "answered", 2, "touch", 1)
-    assert (items[2]["status"], items[2]["value"], items[2]["times_shown"]) == ("answered", 4, 2)
-    assert [e["status"] for e in json.loads(items[2]["history_json"])] == ["skipped", "answered"]
-    assert items[2]["answered_at"] == session.records[2].current.at.isoformat()  # type: ignore[union-attr]
-    assert (items[3]["status"], items[3]["value"], items[3]["answered_at"]) == (None, None, None)
-    assert json.loads(items[3]["history_json"]) == []
+    assert [(e["status"], e["value"], e["method"]) for e in items[1]["events"]] == [("answered", 2, "touch")]
+    assert items[1]["times_shown"] == 1 and items[2]["times_shown"] == 2
+    assert [(e["status"], e["value"]) for e in items[2]["events"]] == [("skipped", None), ("answered", 4)]
+    assert items[2]["events"][-1]["at"] == session.records[2].current.at.isoformat()  # type: ignore[union-attr]
+    assert items[3]["events"] == []
+    tables = {r["name"] for r in rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "answers" not in tables  # revision 0003: no second copy to keep in step (or to encrypt)
+
+
+def test_a_damaged_snapshot_is_refused_and_loses_nothing(sqlite_store: SqliteSessionStore, instrument: Instrument,
+                                                          clock: FakeClock) -> None:
+    damaged = start_session(instrument, clock)
+    damaged = answer_items(damaged.begin_items(now=clock.tick()), clock, 3, sqlite_store)
+    sound = start_session(instrument, clock, initials="A B")
+    sound = answer_items(sound.begin_items(now=clock.tick()), clock, 2, sqlite_store)
+    with sqlite3.connect(sqlite_store.path) as other_program:  # e.g. a support engineer's slip in a SQLite tool
+        other_program.execute("UPDATE sessions SET snapshot_json = replace(snapshot_json, '\"phase\":\"items\"', "
+                              "'\"phase\":\"lunch\"') WHERE id = ?", (damaged.id,))
+    other_program.close()
+    before = session_rows(sqlite_store.path)
+
+    with pytest.raises(StorageError, match="cannot be restored.*phase") as caught:
+        sqlite_store.load(damaged.id, instrument)
+    assert caught.value.nurse_message == messages.SESSION_UNREADABLE
+    assert "J D" not in f"{caught.value!s} {caught.value.nurse_message}"
+    assert session_rows(sqlite_store.path) == before  # refused, never rewritten or deleted
+    assert {u.session_id for u in sqlite_store.unfinished()} == {damaged.id, sound.id}  # the nurse still sees it
+    assert sqlite_store.load(sound.id, instrument).to_dict() == sound.to_dict()
 
 
 def test_finish_writes_the_final_snapshot_and_the_queue_row(sqlite_store: SqliteSessionStore,
                                                             instrument: Instrument, clock: FakeClock) -> None:
     session = start_session(instrument, clock)
-    session.begin_items(now=clock.tick())
-    submission = complete(session, clock, sqlite_store)
+    session = session.begin_items(now=clock.tick())
+    session, submission = complete(session, clock, sqlite_store)
     [row] = rows(sqlite_store.path, "SELECT * FROM sessions")
     assert session.ended_at is not None
     assert (row["phase"], row["next_item"], row["ended_at"]) == ("completed", None, to_iso(session.ended_at))
-    assert len(rows(sqlite_store.path, "SELECT * FROM answers WHERE status = 'answered'")) == 30
+    assert sqlite_store.load(session.id, instrument).answered_count() == 30
     [queued] = rows(sqlite_store.path, "SELECT * FROM submissions")
     assert queued["session_id"] == session.id and queued["status"] == "pending" and queued["attempts"] == 0
     assert queued["content_sha256"] == submission.content_sha256()
-    assert queued["created_at"] == clock().isoformat(timespec="microseconds")
+    assert queued["created_at"] == clock.now().isoformat(timespec="microseconds")
 
 
 def _session_at_last_item(store: SqliteSessionStore, instrument: Instrument, clock: FakeClock) -> Any:
     session = start_session(instrument, clock)
-    session.begin_items(now=clock.tick())
-    answer_items(session, clock, 29, store)
+    session = session.begin_items(now=clock.tick())
+    session = answer_items(session, clock, 29, store)
     before = session_rows(store.path)
-    session.answer(1, now=clock.tick())
+    session = session.answer(1, now=clock.tick())
     assert session.phase is Phase.COMPLETED
     return session, before
 
@@ -160,15 +183,15 @@ def test_an_exception_mid_transaction_writes_nothing(sqlite_store: SqliteSession
 def test_a_full_disk_is_reported_and_nothing_is_half_written(sqlite_store: SqliteSessionStore,
                                                              instrument: Instrument, clock: FakeClock) -> None:
     session = start_session(instrument, clock, mode=Mode.VOICE_ON_DEMAND, audio=True)
-    session.record_check(audio_ok=True, microphone_ok=True, now=clock.tick())
-    session.begin_items(now=clock.tick())
+    session = session.record_check(audio_ok=True, microphone_ok=True, now=clock.tick())
+    session = session.begin_items(now=clock.tick())
     sqlite_store.save(session)
     before = rows(sqlite_store.path, "SELECT * FROM sessions")
     # Cap the file at its current size on the pooled connection the store reuses: the next growth fails.
     with sqlite_store._transaction("test") as conn:
         pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
         conn.exec_driver_sql(f"PRAGMA max_page_count = {pages}")
-    session.answer(2, now=clock.tick(), method=Method.VOICE, transcript="beaucoup " * 40_000, confidence=0.5)
+    session = session.answer(2, now=clock.tick(), method=Method.VOICE, transcript="beaucoup " * 40_000, confidence=0.5)
     with pytest.raises(StorageError) as caught:
         sqlite_store.save(session)
     assert messages.DETAIL_DISK_FULL in caught.value.nurse_message

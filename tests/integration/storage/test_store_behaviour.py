@@ -9,16 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 
+from kiosk.domain.clock import FakeClock
 from kiosk.domain.instrument import Instrument, load_instrument
 from kiosk.domain.session import ItemStatus, Method, Mode, Phase, Session
 from kiosk.storage import messages
 from kiosk.storage.interface import SessionNotFoundError, SessionStore, StorageError
 from tests.integration.storage.storage_helpers import (
-    FakeClock,
     answer_items,
     complete,
     freeze,
@@ -34,30 +33,31 @@ def test_every_step_round_trips_through_a_new_store(store_factory: StoreFactory,
     session = start_session(instrument, clock, mode=Mode.VOICE_ON_DEMAND, audio=True)
     store = store_factory()
 
-    def step(action: Callable[[], object]) -> None:
-        action()
+    def step(action: Callable[[Session], Session]) -> None:
+        nonlocal session
+        session = action(session)
         store.save(session)
         restored = store_factory().load(session.id, instrument)
         assert restored.to_dict() == session.to_dict()
 
-    step(lambda: None)
-    step(lambda: session.record_check(audio_ok=True, microphone_ok=True, now=clock.tick()))
-    step(lambda: session.begin_items(now=clock.tick()))
-    step(lambda: session.answer(2, now=clock.tick()))
-    step(lambda: session.answer(3, now=clock.tick(), method=Method.VOICE, transcript="assez « oui »",
+    step(lambda s: s)
+    step(lambda s: s.record_check(audio_ok=True, microphone_ok=True, now=clock.tick()))
+    step(lambda s: s.begin_items(now=clock.tick()))
+    step(lambda s: s.answer(2, now=clock.tick()))
+    step(lambda s: s.answer(3, now=clock.tick(), method=Method.VOICE, transcript="assez « oui »",
                                 confidence=0.62, confirmed=True))
-    step(lambda: session.skip(now=clock.tick()))
-    step(lambda: session.skip(now=clock.tick(), status=ItemStatus.DONT_KNOW, method=Method.VOICE,
+    step(lambda s: s.skip(now=clock.tick()))
+    step(lambda s: s.skip(now=clock.tick(), status=ItemStatus.DONT_KNOW, method=Method.VOICE,
                               transcript="je ne sais pas", confidence=0.9))
-    step(lambda: session.back(now=clock.tick()))  # back to item 4
-    step(lambda: session.back(now=clock.tick()))  # back to item 3
-    step(lambda: session.answer(1, now=clock.tick()))  # item 3: skipped, now answered
-    step(lambda: session.answer(4, now=clock.tick()))  # item 4: "je ne sais pas", now answered
-    step(lambda: session.pause(now=clock.tick()))
-    step(lambda: session.resume(now=clock.tick(60)))
-    step(lambda: session.switch_mode(Mode.TOUCH, now=clock.tick(), reason="micro en panne"))
+    step(lambda s: s.back(now=clock.tick()))  # back to item 4
+    step(lambda s: s.back(now=clock.tick()))  # back to item 3
+    step(lambda s: s.answer(1, now=clock.tick()))  # item 3: skipped, now answered
+    step(lambda s: s.answer(4, now=clock.tick()))  # item 4: "je ne sais pas", now answered
+    step(lambda s: s.pause(now=clock.tick()))
+    step(lambda s: s.resume(now=clock.tick(60)))
+    step(lambda s: s.switch_mode(Mode.TOUCH, now=clock.tick(), reason="micro en panne"))
     for _ in range(5):
-        step(lambda: session.answer(value_for(instrument, session.current_item or 0), now=clock.tick()))
+        step(lambda s: s.answer(value_for(instrument, s.current_item or 0), now=clock.tick()))
 
     [resumable] = store_factory().unfinished()
     assert resumable.session_id == session.id
@@ -68,16 +68,16 @@ def test_every_step_round_trips_through_a_new_store(store_factory: StoreFactory,
     assert resumable.started_at == session.started_at
 
     # Leave item 12 blank, accept the review, answer it: the session completes.
-    answer_items(session, clock, 2, store)
-    step(lambda: session.skip(now=clock.tick()))
-    answer_items(session, clock, 17, store)
+    session = answer_items(session, clock, 2, store)
+    step(lambda s: s.skip(now=clock.tick()))
+    session = answer_items(session, clock, 17, store)
     assert session.current_item == 30
-    session.answer(value_for(instrument, 30), now=clock.tick())
+    session = session.answer(value_for(instrument, 30), now=clock.tick())
     assert session.phase is Phase.REVIEW_PROMPT
-    step(lambda: None)
-    step(lambda: session.accept_review(now=clock.tick()))
+    step(lambda s: s)
+    step(lambda s: s.accept_review(now=clock.tick()))
     assert session.current_item == 12
-    session.answer(2, now=clock.tick())
+    session = session.answer(2, now=clock.tick())
     assert str(session.phase) == "completed"
 
     submission = freeze(session, clock, store)
@@ -101,15 +101,15 @@ def test_unfinished_lists_newest_first_and_skips_finished_sessions(store: Sessio
     store.save(older)
     clock.tick(600)
     finished = start_session(instrument, clock)
-    finished.begin_items(now=clock.tick())
+    finished = finished.begin_items(now=clock.tick())
     store.save(finished)
-    complete(finished, clock, store)
+    finished, _ = complete(finished, clock, store)
     clock.tick(600)
     newer = start_session(instrument, clock, initials="C")
-    newer.begin_items(now=clock.tick())
-    answer_items(newer, clock, 3, store)
+    newer = newer.begin_items(now=clock.tick())
+    newer = answer_items(newer, clock, 3, store)
     abandoned = start_session(instrument, clock)
-    abandoned.abandon(now=clock.tick(), reason="inactivité")
+    abandoned = abandoned.abandon(now=clock.tick(), reason="inactivité")
     store.finish(abandoned, freeze(abandoned, clock, store))
 
     listed = store.unfinished()
@@ -120,8 +120,8 @@ def test_unfinished_lists_newest_first_and_skips_finished_sessions(store: Sessio
 def test_refinishing_with_the_same_payload_changes_nothing(store: SessionStore, instrument: Instrument,
                                                            clock: FakeClock) -> None:
     session = start_session(instrument, clock)
-    session.begin_items(now=clock.tick())
-    submission = complete(session, clock, store)
+    session = session.begin_items(now=clock.tick())
+    session, submission = complete(session, clock, store)
     before = store.queued()
     clock.tick(3600)
     store.finish(session, submission)
@@ -132,8 +132,8 @@ def test_refinishing_with_the_same_payload_changes_nothing(store: SessionStore, 
 def test_refinishing_with_another_payload_is_refused(store: SessionStore, instrument: Instrument,
                                                      clock: FakeClock) -> None:
     session = start_session(instrument, clock)
-    session.begin_items(now=clock.tick())
-    first = complete(session, clock, store)
+    session = session.begin_items(now=clock.tick())
+    session, first = complete(session, clock, store)
     other = freeze(session, clock, store)  # same session, later frozen_at: other bytes
     assert other.content_sha256() != first.content_sha256()
     with pytest.raises(StorageError) as caught:
@@ -146,7 +146,7 @@ def test_refinishing_with_another_payload_is_refused(store: SessionStore, instru
 def test_a_finished_session_is_written_by_finish_only(store: SessionStore, instrument: Instrument,
                                                       clock: FakeClock) -> None:
     session = start_session(instrument, clock)
-    session.abandon(now=clock.tick(), reason="décision de l'infirmière")
+    session = session.abandon(now=clock.tick(), reason="décision de l'infirmière")
     with pytest.raises(ValueError, match="finish"):
         store.save(session)
     assert store.unfinished() == []
@@ -155,10 +155,10 @@ def test_a_finished_session_is_written_by_finish_only(store: SessionStore, instr
 def test_a_stale_snapshot_never_reopens_a_finished_session(store: SessionStore, instrument: Instrument,
                                                            clock: FakeClock) -> None:
     session = start_session(instrument, clock)
-    session.begin_items(now=clock.tick())
+    session = session.begin_items(now=clock.tick())
     store.save(session)
-    stale = Session.from_dict(session.to_dict(), instrument)
-    complete(session, clock, store)
+    stale = session  # the saved state itself: sessions are immutable
+    session, _ = complete(session, clock, store)
     with pytest.raises(StorageError) as caught:
         store.save(stale)
     assert caught.value.nurse_message == messages.SESSION_ALREADY_FINISHED
@@ -169,13 +169,13 @@ def test_a_stale_snapshot_never_reopens_a_finished_session(store: SessionStore, 
 def test_finish_refuses_a_session_in_progress_or_a_foreign_submission(store: SessionStore, instrument: Instrument,
                                                                       clock: FakeClock) -> None:
     done = start_session(instrument, clock)
-    done.abandon(now=clock.tick(), reason="test")
+    done = done.abandon(now=clock.tick(), reason="test")
     submission = freeze(done, clock, store)
     ongoing = start_session(instrument, clock)
     with pytest.raises(ValueError, match="only a finished session"):
         store.finish(ongoing, submission)
     other = start_session(instrument, clock)
-    other.abandon(now=clock.tick(), reason="test")
+    other = other.abandon(now=clock.tick(), reason="test")
     with pytest.raises(ValueError, match="not the submission of session"):
         store.finish(other, submission)
     assert store.pending_count() == 0
@@ -198,7 +198,7 @@ def test_queue_order_filter_limit_and_send_results(store: SessionStore, instrume
     ids = []
     for _ in range(3):
         session = start_session(instrument, clock)
-        session.abandon(now=clock.tick(), reason="test")
+        session = session.abandon(now=clock.tick(), reason="test")
         store.finish(session, freeze(session, clock, store))
         ids.append(session.id)
     assert [q.submission_id for q in store.queued()] == ids
@@ -228,9 +228,9 @@ def test_queue_ties_keep_insertion_order(store: SessionStore, instrument: Instru
     ids = []
     for _ in range(4):  # the store's clock does not move between these finishes
         session = start_session(instrument, clock)
-        session.abandon(now=clock(), reason="test")
+        session = session.abandon(now=clock.now(), reason="test")
         store.finish(session, freeze(session, clock, store))
-        clock.now -= timedelta(seconds=1)  # freeze() ticked: bring the store's time back
+        clock.tick(-1)  # freeze() ticked: bring the store's time back
         ids.append(session.id)
     assert [q.submission_id for q in store.queued()] == ids
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polib
 
-from kiosk.i18n import available_languages, translations_dir, translator
+from kiosk.domain.i18n import available_languages, translations_dir, translator
 from kiosk.viewmodels.screens import ABANDONED_TEXT, END_TEXT, PAUSED_TEXT
 
 ROOT = Path(__file__).resolve().parents[3]

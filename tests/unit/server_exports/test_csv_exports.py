@@ -16,11 +16,11 @@ from sync_server.exports import ExportError, write_export
 from tests.unit.server_exports.builders import (
     BIRTH,
     INITIALS,
-    Clock,
     abandoned_early,
     all_submissions,
     fr,
     freeze,
+    new_clock,
     partially_missing,
     record,
     start,
@@ -152,10 +152,10 @@ def small_instrument():
 
 def test_another_instrument_gives_other_columns_without_code_change() -> None:
     inst = small_instrument()
-    clock = Clock()
+    clock = new_clock()
     s = start(inst, Mode.TOUCH, clock)
     for value in (5, 1, 3):
-        s.answer(value, now=clock.tick())
+        s = s.answer(value, now=clock.tick())
     sub: Submission = freeze(s, clock)
     out = io.BytesIO()
     write_export("csv-wide", [record(sub)], out, instrument=inst)

@@ -1,4 +1,5 @@
-"""The kiosk's one translation mechanism: GNU gettext catalogues, one ``.po`` file per language.
+"""The kiosk's one translation mechanism: GNU gettext catalogues, one ``.po`` file per language (pure Python,
+here in the domain layer because the spoken prompt catalogue needs it and every layer above may use it).
 
 Every text the kiosk itself writes or says (button labels, notices, the confirmation questions, the re-prompts,
 the review and end messages) is written in French in the code, the source language, and looked up through
@@ -14,7 +15,7 @@ catalogues, so there is one mechanism for all strings.
 Catalogues live in ``resources/translations/<language>.po`` (source text, reviewable in a diff; no compiled
 ``.mo`` is committed). They are compiled in memory with ``polib`` the first time a language is used.
 A language without a catalogue, or a message missing from it, falls back to the French source text: the
-kiosk never shows an empty label. ``tests/unit/test_i18n.py`` checks that every message the code uses has an
+kiosk never shows an empty label. ``tests/unit/audio/test_i18n.py`` checks that every message the code uses has an
 English translation.
 """
 

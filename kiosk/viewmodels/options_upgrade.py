@@ -1,0 +1,69 @@
+"""Upgrade steps for the kiosk's stored settings, one function per version (Picard's ``config_upgrade.py``).
+
+The settings layout has a version, stored as ``kiosk.settings_version``. When a kiosk update changes the
+layout (a setting renamed, split, or stored in another unit), it raises :data:`SETTINGS_VERSION` and adds the
+step that rewrites the previous layout into the new one. :func:`upgrade_settings` runs, in order, every step
+newer than the stored version and records each version as soon as its step is done, so an interrupted upgrade
+resumes at the next step. Settings written by a newer kiosk are read as they are and never written down to an
+older version.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+VERSION_KEY = "kiosk.settings_version"
+
+
+class SettingsStore(Protocol):
+    def get_setting(self, key: str) -> str | None: ...
+
+    def set_setting(self, key: str, value: str) -> None: ...
+
+
+Step = Callable[[SettingsStore], None]
+
+
+def upgrade_to_v1(_store: SettingsStore) -> None:
+    """Version 1, the first with a number. Kiosks before it (version 0: no version key) wrote the same keys,
+    ``kiosk.<field>`` as text, so there is nothing to convert; from now on the version is recorded."""
+
+
+UPGRADES: Mapping[int, Step] = {1: upgrade_to_v1}
+SETTINGS_VERSION = max(UPGRADES)
+
+
+def stored_version(store: SettingsStore, *, newest: int = SETTINGS_VERSION) -> int:
+    """The stored layout's version: 0 when none is stored; ``newest`` (no step runs) when it is unreadable."""
+    raw = store.get_setting(VERSION_KEY)
+    if raw is None:
+        return 0
+    try:
+        version = int(raw)
+        if version < 0:
+            raise ValueError(raw)
+    except ValueError:
+        log.warning("setting %s=%r is not a version number; no upgrade step runs", VERSION_KEY, raw)
+        return newest
+    return version
+
+
+def upgrade_settings(store: SettingsStore, steps: Mapping[int, Step] = UPGRADES) -> int | None:
+    """Run the steps newer than the stored version, in order. Returns the version upgraded from, or None."""
+    newest = max(steps)
+    version = stored_version(store, newest=newest)
+    if version > newest:
+        log.warning("settings version %d is newer than this kiosk's %d: read as they are, never downgraded",
+                    version, newest)
+        return None
+    if version == newest:
+        return None
+    for number in sorted(n for n in steps if n > version):
+        steps[number](store)
+        store.set_setting(VERSION_KEY, str(number))
+        log.info("settings upgraded to version %d", number)
+    return version
