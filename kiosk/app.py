@@ -47,16 +47,17 @@ def _database_path(demo: bool, data_dir: Path | None) -> tuple[Path, tempfile.Te
 
 
 def _audio_service(autopilot: bool) -> AudioService:
-    """The Qt player over the bundled audio pack; silent under the autopilot (no timing from media)."""
+    """The Qt player over the audio packs (``$QLQ_AUDIO_DIR`` or ``resources/audio``), espeak-ng live when a clip
+    is missing; silent under the autopilot (no timing from media)."""
     from kiosk.audio.silent import SilentAudioService
 
     if autopilot:
         return SilentAudioService()
     try:
+        from kiosk.audio.pack import packs_root
         from kiosk.audio.qt_player import QtAudioService
-        from kiosk.domain.resources import resources_dir
 
-        return QtAudioService(resources_dir() / "audio" / "fr")
+        return QtAudioService(packs_root() / "fr")
     except Exception as exc:  # no QtMultimedia backend: the kiosk still works, silently
         log.warning("audio unavailable, running silent: %s", exc)
         return SilentAudioService()

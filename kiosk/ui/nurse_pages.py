@@ -26,7 +26,7 @@ from kiosk.ui import theme
 from kiosk.ui.chart import GROUP_COLOURS, ScoreChart
 from kiosk.ui.item_screen import button
 from kiosk.ui.widgets import label
-from kiosk.viewmodels.options import MODE_LABELS, TEXT_SIZE_NAMES, KioskSettings
+from kiosk.viewmodels.options import MODE_LABELS, SPEECH_RATE_NAMES, SPEECH_RATES, TEXT_SIZE_NAMES, KioskSettings
 from kiosk.viewmodels.summary import GROUP_ORDER, GROUP_TITLES, ClinicianSummary
 
 OUTCOME_TEXT = {"completed": "questionnaire terminé", "abandoned": "séance interrompue (abandon)"}
@@ -127,6 +127,18 @@ class AdminPage(QWidget):
         form.addRow(label("Abandon après une inactivité de", wrap=False), self.abandon)
         form.addRow(label("Mode de réponse par défaut", wrap=False), self.mode)
         form.addRow(label("Taille du texte par défaut", wrap=False), self.text_size)
+        self.speech_rate = QComboBox()
+        for percent, name in zip(SPEECH_RATES, SPEECH_RATE_NAMES, strict=True):
+            self.speech_rate.addItem(name, percent)
+        self.volume = QSpinBox()
+        self.volume.setRange(0, 100)
+        self.volume.setSingleStep(10)
+        self.volume.setSuffix(" %")
+        voice_row = QHBoxLayout()  # one row: the page must fit an 800 px high screen
+        voice_row.addWidget(self.speech_rate, 3)
+        voice_row.addWidget(label("volume", wrap=False))
+        voice_row.addWidget(self.volume, 2)
+        form.addRow(label("Vitesse de la voix", wrap=False), voice_row)
         root.addLayout(form)
         self.pending = label("", "info")
         root.addWidget(self.pending)
@@ -154,10 +166,13 @@ class AdminPage(QWidget):
         self.abandon.setValue(max(2, settings.abandon_seconds // 60))
         self.mode.setCurrentIndex(max(self.mode.findData(settings.default_mode), 0))
         self.text_size.setCurrentIndex(settings.default_text_size)
+        self.speech_rate.setCurrentIndex(max(self.speech_rate.findData(settings.speech_rate_percent), 0))
+        self.volume.setValue(settings.volume_percent)
         self.pending.setText(pending_text)
         self.abandon_session.setVisible(session_running)
 
     def _save(self) -> None:
         self.saved.emit(self._settings.with_changes(
             inactivity_seconds=self.inactivity.value() * 60, abandon_seconds=self.abandon.value() * 60,
-            default_mode=self.mode.currentData(), default_text_size=self.text_size.currentData()))
+            default_mode=self.mode.currentData(), default_text_size=self.text_size.currentData(),
+            speech_rate_percent=self.speech_rate.currentData(), volume_percent=self.volume.value()))

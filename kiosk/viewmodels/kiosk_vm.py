@@ -72,6 +72,7 @@ class KioskViewModel(QObject):
         self.status = KioskStatus()
         self._instruments: dict[str, Instrument] = {}
         self._pin_hash: str | None = None
+        self.settings_changed.connect(self._apply_audio_settings)
 
     # ------------------------------------------------------------------ opening and status
     def open(self) -> None:
@@ -188,8 +189,14 @@ class KioskViewModel(QObject):
     def _find_unfinished(self, session_id: str) -> UnfinishedSession | None:
         return next((u for u in self.status.unfinished if u.session_id == session_id), None)
 
+    def _apply_audio_settings(self, settings: KioskSettings) -> None:
+        """The nurse's speaking rate and default volume, for the next prompts (and each new session)."""
+        self.audio.set_rate(settings.speech_rate_percent / 100)
+        self.audio.set_volume(settings.volume_percent / 100)
+
     def _started(self, session: Session) -> None:
         assert self._store is not None
+        self._apply_audio_settings(self.settings)
         vm = SessionViewModel(session, store=self._store, tasks=self.tasks, audio=self.audio, clock=self.clock,
                               settings=self.settings, device_id=self.status.device_id)
         self.session_started.emit(vm)

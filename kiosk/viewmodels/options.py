@@ -25,6 +25,10 @@ TEXT_SIZE_NAMES = ("Normal", "Grand", "Très grand", "Maximal")
 
 log = logging.getLogger(__name__)
 
+#: Speaking rates the nurse can choose, in percent of normal (the audio packs are built for these: RATES).
+SPEECH_RATES: tuple[int, ...] = (80, 90, 100, 115)
+SPEECH_RATE_NAMES = ("Lente", "Posée (conseillée)", "Normale", "Rapide")
+
 PIN_HASH_KEY = "nurse_pin_hash"
 DEMO_PIN = "1234"
 
@@ -45,6 +49,8 @@ class KioskSettings:
     default_mode: Mode = Mode.TOUCH
     default_text_size: int = 0  # index into TEXT_SIZES
     answer_beat_ms: int = 300  # pause between a saved answer and the next item, so the patient sees the choice
+    speech_rate_percent: int = 90  # speaking rate of the prompts, one of SPEECH_RATES (100 = normal)
+    volume_percent: int = 100  # default output volume at the start of each session
 
     def with_changes(self, **changes: Any) -> KioskSettings:
         return replace(self, **changes).checked()
@@ -55,8 +61,10 @@ class KioskSettings:
         abandon = min(max(int(self.abandon_seconds), inactivity + 60), 4 * 3600)
         size = min(max(int(self.default_text_size), 0), len(TEXT_SIZES) - 1)
         beat = min(max(int(self.answer_beat_ms), 0), 2000)
+        rate = min(SPEECH_RATES, key=lambda r: abs(r - int(self.speech_rate_percent)))
+        volume = min(max(int(self.volume_percent), 0), 100)
         return replace(self, inactivity_seconds=inactivity, abandon_seconds=abandon, default_text_size=size,
-                       answer_beat_ms=beat)
+                       answer_beat_ms=beat, speech_rate_percent=rate, volume_percent=volume)
 
 
 # What the nurse reads when a stored value is unusable: the admin screen's name for each setting.
@@ -66,6 +74,8 @@ SETTING_LABELS: dict[str, str] = {
     "default_mode": "Mode par défaut",
     "default_text_size": "Taille du texte par défaut",
     "answer_beat_ms": "Pause après une réponse",
+    "speech_rate_percent": "Vitesse de la voix",
+    "volume_percent": "Volume au début de chaque séance",
 }
 
 
