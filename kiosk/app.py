@@ -89,7 +89,11 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
 
         return SqliteSessionStore(db_path)
 
-    vm = KioskViewModel(open_store, tasks=tasks, audio=audio, clock=SystemClock(), settings=settings)
+    from kiosk.secrets.system import open_system_store
+
+    secrets = None if autopilot else open_system_store(demo=demo)  # Google credentials for voice (keyring)
+    vm = KioskViewModel(open_store, tasks=tasks, audio=audio, clock=SystemClock(), settings=settings,
+                        secrets=secrets)
     vm.open()  # results are delivered once the event loop runs, after the window is connected
 
     from kiosk.ui.main_window import MainWindow

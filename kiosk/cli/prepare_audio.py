@@ -8,21 +8,21 @@ prompt on standard error, then a summary; exit status 0 when every prompt has a 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.audio.pack import RATES, packs_root
 
+if TYPE_CHECKING:
+    from kiosk.secrets.interface import SecretStore
 
-def _secret_store() -> Any | None:
-    """The OS keyring store when this build has it (``kiosk.secrets.keyring_store``), else None."""
-    try:
-        module = importlib.import_module("kiosk.secrets.keyring_store")
-        return module.KeyringSecretStore()
-    except Exception:  # not built yet, or no usable keyring: the standard Google environment is used
-        return None
+
+def _secret_store() -> SecretStore | None:
+    """The kiosk's secret store (the OS keyring), as the running kiosk opens it; None: the Google environment."""
+    from kiosk.secrets.system import open_system_store
+
+    return open_system_store()
 
 
 def _rate(text: str) -> float:

@@ -183,8 +183,7 @@ class MainWindow(QWidget):
         from kiosk.viewmodels.voice_setup import build_voice
 
         assert self.session_view is not None
-        self.voice = build_voice(vm, audio=self.vm.audio, clock=self.vm.clock,
-                                 secrets=getattr(self.vm, "secrets", None))
+        self.voice = build_voice(vm, audio=self.vm.audio, clock=self.vm.clock, secrets=self.vm.secrets)
         attach_voice(self.session_view.items, self.voice)
         self.voice.start()
 

@@ -20,6 +20,7 @@ from kiosk.domain.clock import Clock
 from kiosk.domain.instrument import Instrument, available_instruments, load_instrument
 from kiosk.domain.session import Session
 from kiosk.domain.submission import build_submission
+from kiosk.secrets.interface import SecretStore
 from kiosk.storage.interface import SessionStore, UnfinishedSession
 from kiosk.tasks import TaskManager
 from kiosk.viewmodels.options import PIN_HASH_KEY, KioskSettings, LoadedSettings, load_settings, save_settings
@@ -60,8 +61,12 @@ class KioskViewModel(QObject):
     settings_changed = Signal(object)  # KioskSettings
 
     def __init__(self, store_factory: Callable[[], SessionStore], *, tasks: TaskManager, audio: AudioService,
-                 clock: Clock, settings: KioskSettings | None = None, parent: QObject | None = None) -> None:
+                 clock: Clock, settings: KioskSettings | None = None, secrets: SecretStore | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
+        #: The kiosk's secret store (OS keyring), injected by the application; the voice set-up reads the
+        #: Google credentials from it. None: no store (the standard Google environment is used).
+        self.secrets = secrets
         self._store_factory = store_factory
         self._store: SessionStore | None = None
         self.tasks = tasks

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import polib
 
+from kiosk.audio.capture import REASONS
 from kiosk.domain.i18n import available_languages, translations_dir, translator
+from kiosk.speech.recognizer import ERROR_MESSAGES
+from kiosk.viewmodels import voice_vm
 from kiosk.viewmodels.screens import ABANDONED_TEXT, END_TEXT, PAUSED_TEXT
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -27,7 +30,21 @@ def _messages() -> set[str]:
                 for arg in node.args:
                     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                         found.add(arg.value)
-    return found | {END_TEXT, ABANDONED_TEXT, PAUSED_TEXT}
+    voice = {voice_vm.NOTICE_TOUCH_ITEM, voice_vm.NOTICE_VOICE_OFF, voice_vm.NOT_CONFIGURED, *REASONS,
+             *ERROR_MESSAGES.values()}
+    return found | {END_TEXT, ABANDONED_TEXT, PAUSED_TEXT} | voice | _voice_panel_states()
+
+
+def _voice_panel_states() -> set[str]:
+    """The voice panel's state texts (a dict of source texts, looked up when shown)."""
+    tree = ast.parse((ROOT / "kiosk" / "ui" / "voice_panel.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "STATE_TEXT":
+            assert isinstance(node.value, ast.Dict)
+            texts = {v.value for v in node.value.values if isinstance(v, ast.Constant) and v.value}
+            assert len(texts) >= 8
+            return texts
+    raise AssertionError("STATE_TEXT not found in voice_panel.py")
 
 
 def test_every_message_has_an_english_translation() -> None:
