@@ -26,8 +26,10 @@ from kiosk.viewmodels.options import KioskSettings
 
 if TYPE_CHECKING:  # annotations only: this module imports its heavy parts lazily (cold start)
     from kiosk.audio.service import AudioService
+    from kiosk.secrets.interface import SecretStore
     from kiosk.storage.interface import SessionStore
     from kiosk.viewmodels.kiosk_vm import KioskStatus
+    from kiosk.viewmodels.voice_setup import VoiceAvailability
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +94,13 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
     from kiosk.secrets.system import open_system_store
 
     secrets = None if autopilot else open_system_store(demo=demo)  # Google credentials for voice (keyring)
+    def voice_check(kiosk_settings: KioskSettings, store: SecretStore | None) -> VoiceAvailability:
+        from kiosk.viewmodels.voice_setup import check_voice  # on the worker: PortAudio is slow to load
+
+        return check_voice(kiosk_settings, store)
+
     vm = KioskViewModel(open_store, tasks=tasks, audio=audio, clock=SystemClock(), settings=settings,
-                        secrets=secrets)
+                        secrets=secrets, voice_check=None if autopilot else voice_check)
     vm.open()  # results are delivered once the event loop runs, after the window is connected
 
     from kiosk.ui.main_window import MainWindow

@@ -8,7 +8,7 @@
 
 :func:`attach_voice` fits both into an :class:`~kiosk.ui.item_screen.ItemView` without changing its layout
 code. Thin: every decision is the :class:`~kiosk.viewmodels.voice_vm.VoiceViewModel`'s. Every text goes
-through the session language's gettext catalogue (``vm.tr``; French is the source), like the other patient
+through the session language's gettext catalogue (``vm.translator``; French is the source), like the other patient
 screens: an English session is all English.
 """
 
@@ -77,7 +77,7 @@ class VoicePanel(QFrame):
         self.setObjectName("voicePanel")
         self.setStyleSheet(_style())
         self._vm = vm
-        self._tr = tr = vm.tr
+        self._tr = tr = vm.translator
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 0)
         self.mic = _big_button("◉  " + tr("Parler"), "micButton")
@@ -142,7 +142,7 @@ class ConfirmationPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("confirmPanel")
         self.setStyleSheet(_style())
-        tr = vm.tr
+        tr = vm.translator
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 16, 24, 16)
         self.question = label("", "confirmQuestion")

@@ -174,7 +174,7 @@ class VoiceViewModel(QObject):
         return self._recognizer
 
     @property
-    def tr(self) -> Translator:
+    def translator(self) -> Translator:
         """The session language's translator: the voice widgets' texts go through it."""
         return self._tr
 
