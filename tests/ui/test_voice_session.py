@@ -2,7 +2,7 @@
 plays an espeak-ng utterance through the REAL endpointing (Silero), and the scripted recogniser answers.
 Covers an auto-accepted answer, a confirmed one, a rejected confirmation then a new answer, "répéter",
 "retour", "je ne sais pas", a recogniser failure falling back to touch, two failed attempts, a touch
-confirmation, and what the submission stores."""
+confirmation, a plain "non" to a confirmation followed by a new answer, and what the submission stores."""
 
 from __future__ import annotations
 
@@ -91,7 +91,13 @@ def test_thirty_items_by_voice(qtbot) -> None:
     assert "Vous avez répondu : assez. Est-ce bien cela ?" in k.confirm.question.text()
     qtbot.mouseClick(k.confirm.yes, Qt.MouseButton.LeftButton)
     wait_item(k, qtbot, 9)
-    for number in range(9, 31):
+    # 9: a plain "non" to the confirmation, then a new answer in the next turn (the rejected one never stored)
+    for say in (Say.text("beaucoup", 0.35), Say.text("non", 0.9), Say.text("un peu", 0.95)):
+        k.recognizer.push(say)
+    qtbot.waitUntil(lambda: k.confirm.isVisible() or item(k) == 10, timeout=WAIT)
+    wait_item(k, qtbot, 10)
+    assert k.vm.session.records[9].current.value == 2
+    for number in range(10, 31):
         k.recognizer.push(Say.text("sept" if number >= 29 else "un peu", 0.95))
         wait_item(k, qtbot, number + 1) if number < 30 else None
     qtbot.waitUntil(lambda: k.vm.screen.kind is ScreenKind.REVIEW and not k.vm.busy, timeout=WAIT)
@@ -138,6 +144,9 @@ def test_thirty_items_by_voice(qtbot) -> None:
         1, Method.TOUCH, "not_understood", 2)
     eight = a[8]
     assert (eight.value, eight.method, eight.confirmed, eight.voice.confirmation) == (3, Method.VOICE, True, "touch")
+    nine = a[9]
+    assert (nine.value, nine.confirmed, nine.voice.confirmation, nine.voice.attempts) == (2, False, "none", 3)
+    assert nine.previous == () and [x.transcript for x in nine.voice.alternatives] == ["un peu"]
     assert a[29].value == 7 and a[30].value == 7 and a[29].voice.confirmation == "none"
     assert sub.session.mode_changes == ()
     # the phrase hints followed the item's scale
