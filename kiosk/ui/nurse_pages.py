@@ -13,8 +13,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -180,12 +182,25 @@ class AdminPage(QWidget):
         self.voice_reason = label("", "fieldError")
         self.voice_reason.hide()
         form.addRow(self.voice_reason)
-        root.addLayout(form)
+        # The settings scroll when they do not fit (the largest text size on an 800 px high screen); the
+        # buttons below stay in view. Without it this page would make the whole window taller than the screen.
+        body = QWidget()
+        body.setObjectName("adminBody")
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
         self.pending = label("", "info")
-        root.addWidget(self.pending)
-        root.addStretch(1)
+        column.addWidget(self.pending)
+        column.addStretch(1)
         self.abandon_session = button("Interrompre la séance en cours")
-        root.addWidget(self.abandon_session, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addWidget(self.abandon_session, 0, Qt.AlignmentFlag.AlignLeft)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        scroll.setStyleSheet("QScrollArea, QWidget#adminBody { background: transparent; }")
+        root.addWidget(scroll, 1)
         row = QHBoxLayout()
         self.back_button = button("◀  Retour")
         self.save_button = button("Enregistrer", "primary")

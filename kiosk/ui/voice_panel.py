@@ -134,7 +134,7 @@ class VoicePanel(QFrame):
 
     def _on_notice(self, text: str) -> None:
         self.notice.setText(text)
-        self.setVisible(True)
+        self.setVisible(bool(text) or self._vm.state is not VoiceState.OFF)
 
 
 class ConfirmationPanel(QFrame):

@@ -151,6 +151,7 @@ class VoiceViewModel(QObject):
         self._press_started = 0.0
         self._monitor: AudioCapture | None = None
         self._mic_failed: CaptureUnavailable | None = None
+        self._gave_up = False  # voice switched the session to touch itself: its notice stays for good
         self.last_timing: TurnTiming | None = None  # of the last result (benchmarks: decision -> screen)
         self.language = RECOGNISER_LANGUAGES.get(session.session.config.language, session.session.config.language)
         self._prompt_timer = QTimer(self)
@@ -220,6 +221,8 @@ class VoiceViewModel(QObject):
             self._set_state(VoiceState.OFF)
             return
         if not self.session.mode.is_voice:
+            if not self._gave_up:  # touch chosen on the nurse's or patient's side (item 0): no voice notice stays
+                self.notice.emit("")
             self._set_state(VoiceState.OFF)
             return
         if self.unavailable_reason is not None:
@@ -605,6 +608,7 @@ class VoiceViewModel(QObject):
                        fallback: Fallback = "recogniser_error") -> None:
         self._cancel_turn()
         self._close_confirmation()
+        self._gave_up = True
         self._fallback = fallback
         if self.session.audio_enabled:
             self._play(prompts.voice_off_prompt(self._instrument))

@@ -278,3 +278,16 @@ def test_a_failed_save_keeps_the_item_and_listens_again(qtbot) -> None:
     assert item(k) == 1 and k.vm.session.records[1].current is None
     wait_item(k, qtbot, 2)  # heard again, saved this time
     assert k.vm.session.records[1].current.value == 4 and k.recognizer.remaining == 0
+
+
+def test_touch_chosen_at_the_microphone_check_leaves_no_voice_notice_on_the_items(qtbot) -> None:
+    k = make_voice_kiosk([], capture_fail="Aucun microphone n'est branché sur la tablette.")
+    qtbot.addWidget(k.view)
+    assert k.vm.screen.kind is ScreenKind.CHECK
+    qtbot.waitUntil(lambda: "Aucun microphone" in k.panel.notice.text(), timeout=WAIT)  # item 0 says why
+    k.vm.record_check(audio_ok=True, microphone_ok=False, switch_to_touch=True)  # "Continuer en tactile seulement"
+    qtbot.waitUntil(lambda: k.vm.screen.kind is ScreenKind.INTRODUCTION and not k.vm.busy, timeout=WAIT)
+    k.vm.begin_items()
+    wait_item(k, qtbot, 1)
+    assert k.vm.mode is Mode.TOUCH and k.voice.state is VoiceState.OFF
+    assert k.panel.notice.text() == "" and not k.panel.isVisible()
