@@ -186,7 +186,7 @@ class MainWindow(QWidget):
 
         assert self.session_view is not None
         self.voice = build_voice(vm, audio=self.vm.audio, clock=self.vm.clock, secrets=self.vm.secrets,
-                                 kiosk_settings=self.vm.settings)
+                                 kiosk_settings=self.vm.settings, recognizer=self.vm.recognizer)
         attach_voice(self.session_view.items, self.voice)
         self.voice.start()
 

@@ -29,6 +29,7 @@ from kiosk.viewmodels.session_vm import SessionViewModel
 from kiosk.viewmodels.start_form import StartForm, build_session
 
 if TYPE_CHECKING:
+    from kiosk.speech.recognizer import Recognizer
     from kiosk.viewmodels.voice_setup import VoiceAvailability
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class KioskViewModel(QObject):
         #: Google credentials from it. None: no store (the standard Google environment is used).
         self.secrets = secrets
         self._voice_check = voice_check  # None (tests): voice modes are not checked, always offered
+        #: The recogniser the last voice check built (credentials read off the GUI thread); None: not built.
+        self.recognizer: Recognizer | None = None
         self._store_factory = store_factory
         self._store: SessionStore | None = None
         self.tasks = tasks
@@ -150,6 +153,7 @@ class KioskViewModel(QObject):
         def done(availability: VoiceAvailability) -> None:
             self.status.microphones = availability.microphones
             self.status.voice_reason = availability.reason
+            self.recognizer = availability.recognizer
             self.status_changed.emit(self.status)
 
         def failed(exc: BaseException) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from kiosk.audio.capture import CaptureSettings, CaptureUnavailable, MicrophoneCapture, input_devices, probe_microphone
 from kiosk.audio.service import AudioService
@@ -79,10 +79,13 @@ def with_kiosk_settings(voice: VoiceSettings, kiosk: KioskSettings) -> VoiceSett
 
 @dataclass(frozen=True)
 class VoiceAvailability:
-    """What the nurse side shows about voice: the microphones there are, and why voice modes cannot be used."""
+    """What the nurse side shows about voice: the microphones there are, and why voice modes cannot be used;
+    and the recogniser built with the secret store's key (read here, off the GUI thread: a keyring call may
+    block on D-Bus), for the next voice session."""
 
     microphones: tuple[str, ...] = ()  # input device names (PortAudio's), for the admin screen's list
     reason: str | None = None  # French; None when voice modes can be offered
+    recognizer: Recognizer | None = field(default=None, compare=False, repr=False)
 
 
 def check_voice(settings: KioskSettings, secrets: SecretStore | None) -> VoiceAvailability:
@@ -93,29 +96,31 @@ def check_voice(settings: KioskSettings, secrets: SecretStore | None) -> VoiceAv
     except CaptureUnavailable as exc:
         return VoiceAvailability((), exc.reason)
     reason = probe_microphone(CaptureSettings(settings.microphone))
-    if reason is None:
-        try:
-            recognizer_from_environment(secrets, settings_from_environment()[0])
-        except RecognitionError as exc:
-            reason = exc.message
-    return VoiceAvailability(microphones, reason)
+    recognizer: Recognizer | None = None
+    try:
+        recognizer = recognizer_from_environment(secrets, settings_from_environment()[0])
+    except RecognitionError as exc:
+        reason = reason or exc.message
+    return VoiceAvailability(microphones, reason, recognizer)
 
 
 def build_voice(session: SessionViewModel, *, audio: AudioService, clock: Clock, secrets: SecretStore | None,
                 kiosk_settings: KioskSettings | None = None, google: GoogleSpeechSettings | None = None,
-                settings: VoiceSettings | None = None) -> VoiceViewModel:
+                settings: VoiceSettings | None = None, recognizer: Recognizer | None = None) -> VoiceViewModel:
+    """The voice side of one session. ``recognizer``: the one the nurse side's voice check built off the GUI
+    thread; without it (no check ran) it is built here from the secret store or the Google environment."""
     kiosk_settings = kiosk_settings or session.settings
     env_google, env_settings = settings_from_environment()
     google = google or env_google
     settings = settings or with_kiosk_settings(env_settings, kiosk_settings)
     device_name = kiosk_settings.microphone
-    recognizer: Recognizer | None = None
     reason: str | None = None
-    try:
-        recognizer = recognizer_from_environment(secrets, google)
-    except RecognitionError as exc:
-        log.info("voice unavailable: %s", exc.kind)
-        reason = exc.message
+    if recognizer is None:
+        try:
+            recognizer = recognizer_from_environment(secrets, google)
+        except RecognitionError as exc:
+            log.info("voice unavailable: %s", exc.kind)
+            reason = exc.message
     return VoiceViewModel(session, audio=audio, clock=clock,
                           capture_factory=lambda: MicrophoneCapture(CaptureSettings(device_name)),
                           recognizer=recognizer, unavailable_reason=reason, settings=settings)

@@ -4,10 +4,12 @@ start timeout set in the admin screen, kept in the store, and used by the next v
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 
 from kiosk.domain.session import Mode
+from kiosk.speech.fake import FakeRecognizer
 from kiosk.storage.fake import InMemorySessionStore
 from kiosk.viewmodels.options import KioskSettings, load_settings
 from kiosk.viewmodels.voice_setup import VoiceAvailability
@@ -22,11 +24,12 @@ class FakeVoiceCheck:
 
     def __init__(self, microphones: tuple[str, ...] = (), reason: str | None = None) -> None:
         self.microphones, self.reason = microphones, reason
+        self.recognizer = None
         self.asked: list[str] = []  # the microphone name of each check
 
     def __call__(self, settings: KioskSettings, _secrets: object) -> VoiceAvailability:
         self.asked.append(settings.microphone)
-        return VoiceAvailability(self.microphones, self.reason)
+        return VoiceAvailability(self.microphones, self.reason, self.recognizer)
 
 
 def open_admin(kiosk) -> None:
@@ -112,4 +115,33 @@ def test_the_next_voice_session_listens_with_the_nurse_settings(qtbot, monkeypat
     kiosk.start(mode=Mode.VOICE_CONTINUOUS, audio=True)
     endpoint = kiosk.window.voice.settings.endpoint
     assert (endpoint.trailing_silence_ms, endpoint.start_timeout_ms) == (1500, 15_000)
+    close_kiosk(kiosk)
+
+
+class GuiThreadForbiddenStore:
+    """A secret store that records from which thread it is read (a keyring call may block on D-Bus)."""
+
+    def __init__(self) -> None:
+        self.reads_on_gui_thread = 0
+
+    def get(self, _name):
+        if threading.current_thread() is threading.main_thread():
+            self.reads_on_gui_thread += 1
+        return None
+
+    def set(self, _name, _value) -> None: ...
+
+    def delete(self, _name) -> None: ...
+
+
+def test_the_voice_session_uses_the_recogniser_the_check_built_off_the_gui_thread(qtbot) -> None:
+    recognizer = FakeRecognizer([])
+    check = FakeVoiceCheck(microphones=("USB Audio Device",))
+    check.recognizer = recognizer
+    secrets = GuiThreadForbiddenStore()
+    kiosk = make_kiosk(qtbot, InMemorySessionStore(), voice_check=check, secrets=secrets)
+    kiosk.settle()
+    kiosk.start(mode=Mode.VOICE_CONTINUOUS, audio=True)
+    assert kiosk.window.voice.recognizer is recognizer and kiosk.window.voice.unavailable_reason is None
+    assert secrets.reads_on_gui_thread == 0
     close_kiosk(kiosk)

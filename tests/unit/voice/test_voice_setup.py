@@ -3,7 +3,13 @@ listening settings over them; what the nurse side is told about voice on this ma
 
 from __future__ import annotations
 
+import json
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from kiosk.audio.capture import DEVICE_NOT_FOUND, NO_DEVICE, NO_PYAUDIO
+from kiosk.secrets import MemorySecretStore, SecretName
 from kiosk.speech.google import EU_ENDPOINT
 from kiosk.viewmodels.options import KioskSettings
 from kiosk.viewmodels.voice_setup import check_voice, settings_from_environment, with_kiosk_settings
@@ -42,3 +48,20 @@ def test_a_microphone_that_is_not_there_is_reported_in_french() -> None:
     availability = check_voice(KioskSettings(microphone=name), None)
     assert availability.reason in {NO_DEVICE, NO_PYAUDIO, DEVICE_NOT_FOUND.format(name=name)}
     assert name not in availability.microphones
+
+
+def test_the_check_builds_the_recogniser_from_the_secret_store(monkeypatch) -> None:
+    """Off the GUI thread, with the key from the store; the microphone's reason comes first when both fail."""
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    secret = json.dumps({"type": "service_account", "project_id": "clinic-test", "private_key_id": "k1",
+                         "private_key": pem, "client_email": "kiosk@clinic-test.iam.gserviceaccount.com",
+                         "token_uri": "https://oauth2.googleapis.com/token"})
+    with_key = check_voice(KioskSettings(), MemorySecretStore({SecretName.GOOGLE_CREDENTIALS: secret}))
+    assert with_key.recognizer is not None
+    without = check_voice(KioskSettings(), MemorySecretStore())
+    assert without.recognizer is None and without.reason is not None
+    if with_key.reason is None:  # a machine with a microphone: only the credentials are missing
+        assert "identifiants Google absents" in without.reason
