@@ -100,7 +100,9 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
         return check_voice(kiosk_settings, store)
 
     vm = KioskViewModel(open_store, tasks=tasks, audio=audio, clock=SystemClock(), settings=settings,
-                        secrets=secrets, voice_check=None if autopilot else voice_check)
+                        # not under the autopilot (touch only) nor when the process exits at the first nurse screen
+                        # (the check's answer could never be shown)
+                        secrets=secrets, voice_check=None if autopilot or exit_when_ready else voice_check)
     vm.open()  # results are delivered once the event loop runs, after the window is connected
 
     from kiosk.ui.main_window import MainWindow
