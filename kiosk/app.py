@@ -26,8 +26,10 @@ from kiosk.viewmodels.options import KioskSettings
 
 if TYPE_CHECKING:  # annotations only: this module imports its heavy parts lazily (cold start)
     from kiosk.audio.service import AudioService
+    from kiosk.secrets.interface import SecretStore
     from kiosk.storage.interface import SessionStore
     from kiosk.viewmodels.kiosk_vm import KioskStatus
+    from kiosk.viewmodels.voice_setup import VoiceAvailability
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +49,17 @@ def _database_path(demo: bool, data_dir: Path | None) -> tuple[Path, tempfile.Te
 
 
 def _audio_service(autopilot: bool) -> AudioService:
-    """The Qt player over the bundled audio pack; silent under the autopilot (no timing from media)."""
+    """The Qt player over the audio packs (``$QLQ_AUDIO_DIR`` or ``resources/audio``), espeak-ng live when a clip
+    is missing; silent under the autopilot (no timing from media)."""
     from kiosk.audio.silent import SilentAudioService
 
     if autopilot:
         return SilentAudioService()
     try:
+        from kiosk.audio.pack import packs_root
         from kiosk.audio.qt_player import QtAudioService
-        from kiosk.domain.resources import resources_dir
 
-        return QtAudioService(resources_dir() / "audio" / "fr")
+        return QtAudioService(packs_root() / "fr")
     except Exception as exc:  # no QtMultimedia backend: the kiosk still works, silently
         log.warning("audio unavailable, running silent: %s", exc)
         return SilentAudioService()
@@ -88,7 +91,18 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
 
         return SqliteSessionStore(db_path)
 
-    vm = KioskViewModel(open_store, tasks=tasks, audio=audio, clock=SystemClock(), settings=settings)
+    from kiosk.secrets.system import open_system_store
+
+    secrets = None if autopilot else open_system_store(demo=demo)  # Google credentials for voice (keyring)
+    def voice_check(kiosk_settings: KioskSettings, store: SecretStore | None) -> VoiceAvailability:
+        from kiosk.viewmodels.voice_setup import check_voice  # on the worker: PortAudio is slow to load
+
+        return check_voice(kiosk_settings, store)
+
+    vm = KioskViewModel(open_store, tasks=tasks, audio=audio, clock=SystemClock(), settings=settings,
+                        # not under the autopilot (touch only) nor when the process exits at the first nurse screen
+                        # (the check's answer could never be shown)
+                        secrets=secrets, voice_check=None if autopilot or exit_when_ready else voice_check)
     vm.open()  # results are delivered once the event loop runs, after the window is connected
 
     from kiosk.ui.main_window import MainWindow

@@ -34,12 +34,25 @@ ChunkHandler = Callable[[bytes], None]
 
 
 class CaptureUnavailable(Exception):
-    """The microphone cannot be used; ``reason`` is French text for the screen."""
+    """The microphone cannot be used. ``reason`` is French text for the screen; ``message`` and ``fields`` are
+    its source text and placeholders, so a view model can translate it (``tr(exc.message, **exc.fields)``)."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, message: str, detail: str = "", **fields: str) -> None:
+        reason = message.format(**fields) if fields else message
         super().__init__(f"{reason} ({detail})" if detail else reason)
+        self.message = message
+        self.fields = fields
         self.reason = reason
         self.detail = detail
+
+
+#: Every reason a capture gives (source texts; each has a translation in resources/translations).
+NO_PYAUDIO = "Le module audio (PyAudio) n'est pas installé."
+NO_DEVICE = "Aucun microphone n'est branché sur la tablette."
+DEVICE_NOT_FOUND = "Le microphone « {name} » est introuvable."
+CANNOT_OPEN = "Le microphone ne peut pas être ouvert."
+NO_AUDIO = "Le microphone ne transmet aucun son."
+REASONS = (NO_PYAUDIO, NO_DEVICE, DEVICE_NOT_FOUND, CANNOT_OPEN, NO_AUDIO)
 
 
 class AudioCapture(Protocol):
@@ -80,7 +93,7 @@ def _pyaudio() -> Any:
     try:
         import pyaudio  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - a kiosk install always has it
-        raise CaptureUnavailable("Le module audio (PyAudio) n'est pas installé.", str(exc)) from None
+        raise CaptureUnavailable(NO_PYAUDIO, str(exc)) from None
     _silence_alsa()
     return pyaudio
 
@@ -108,8 +121,7 @@ def _find_device(pa: Any, name: str) -> int | None:
     for index, device in inputs:
         if name.casefold() in device.casefold():
             return index
-    raise CaptureUnavailable(f"Le microphone « {name} » est introuvable.",
-                             "inputs: " + (", ".join(d for _, d in inputs) or "none"))
+    raise CaptureUnavailable(DEVICE_NOT_FOUND, "inputs: " + (", ".join(d for _, d in inputs) or "none"), name=name)
 
 
 class MicrophoneCapture:
@@ -129,7 +141,7 @@ class MicrophoneCapture:
             pa = pyaudio.PyAudio()
             try:
                 if pa.get_device_count() == 0:
-                    raise CaptureUnavailable("Aucun microphone n'est branché sur la tablette.", "0 devices")
+                    raise CaptureUnavailable(NO_DEVICE, "0 devices")
                 index = _find_device(pa, self._settings.device_name)
 
                 def callback(in_data: bytes | None, _frames: int, _time: Any, _status: int) -> tuple[None, int]:
@@ -147,7 +159,7 @@ class MicrophoneCapture:
                 raise
             except (OSError, ValueError) as exc:
                 pa.terminate()
-                raise CaptureUnavailable("Le microphone ne peut pas être ouvert.", str(exc)) from None
+                raise CaptureUnavailable(CANNOT_OPEN, str(exc)) from None
             self._pa, self._stream = pa, stream
             stream.start_stream()
 

@@ -24,6 +24,7 @@ class SilentAudioService(AudioService):
         if self._playing is not None:
             self.stop()
         self.played.append((prompt_id, text))
+        self._last_prompt = (prompt_id, text)
         self._playing = prompt_id
         self.started.emit(prompt_id)
         # Asynchronous like a real player: the caller returns before "finished" arrives.

@@ -33,6 +33,12 @@ def _detect_speech(argv: list[str]) -> int:
     return detect_speech.run(argv)
 
 
+def _prepare_audio(argv: list[str]) -> int:
+    from kiosk.cli import prepare_audio
+
+    return prepare_audio.run(argv)
+
+
 def _submission_schema(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="qlq-kiosk submission-schema",
@@ -79,6 +85,7 @@ SUBCOMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "detect-speech": (_detect_speech, "find where speech starts and ends in a WAV, as the kiosk would (JSON)"),
     "submission-schema": (_submission_schema, "print the JSON Schema of the submission payload"),
     "check-instrument": (_check_instrument, "validate instrument files and print their content hash"),
+    "prepare-audio": (_prepare_audio, "build or update an audio pack (Google Text-to-Speech or espeak-ng)"),
 }
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from kiosk.audio.capture import AudioCapture, CaptureUnavailable
+from kiosk.audio.capture import NO_AUDIO, AudioCapture, CaptureUnavailable
 from kiosk.speech.endpointing import EndpointConfig, Endpointer, EndpointEvent, SileroDetector, SpeechDetector, level_of
 from kiosk.speech.recognizer import RecognitionError, RecognitionRequest, RecognitionResult, Recognizer
 
@@ -182,7 +182,7 @@ class ListeningTurn:
         if event == "dead":
             self._stopped.set()
             self._capture.stop()
-            self._cb.on_error(CaptureUnavailable("Le microphone ne transmet aucun son.", "no audio chunks"),
+            self._cb.on_error(CaptureUnavailable(NO_AUDIO, "no audio chunks"),
                               self._timing())
             return
         assert isinstance(event, EndpointEvent)

@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from kiosk.audio.service import AudioService
+from kiosk.domain.i18n import Translator, translator
 from kiosk.ui import theme
 from kiosk.ui.widgets import AnswerButton, ListeningIndicator, label
 from kiosk.viewmodels.screens import ItemScreen, ScreenKind, ScreenState
@@ -26,20 +28,52 @@ def button(text: str, name: str = "") -> QPushButton:
     return widget
 
 
-class PatientToolbar(QWidget):
-    """Progress on the left; A−, A+ and high contrast on the right (room kept for the nurse corner)."""
+class AudioStatus(QWidget):
+    """ "Audio indisponible", shown while the prompts cannot be heard (no clip and no live voice, no output
+    device); hidden again as soon as a prompt is heard. The text of the screen is always there to read."""
 
-    def __init__(self, prefs: theme.DisplayPrefs, parent: QWidget | None = None) -> None:
+    def __init__(self, audio: AudioService | None, tr: Translator, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.text = label("✕ " + tr("Audio indisponible"), "info", wrap=False)
+        self.text.setAccessibleName(tr("Audio indisponible"))
+        layout.addWidget(self.text)
+        self.setVisible(False)
+        if audio is not None:  # bound methods: Qt disconnects them when this widget is deleted (next patient)
+            audio.unavailable.connect(self._on_unavailable)
+            audio.audible.connect(self._on_audible)
+
+    def _on_unavailable(self, _prompt_id: str, _reason: str) -> None:
+        self.setVisible(True)
+
+    def _on_audible(self, _prompt_id: str) -> None:
+        self.setVisible(False)
+
+    @property
+    def shown(self) -> bool:
+        return not self.isHidden()
+
+
+class PatientToolbar(QWidget):
+    """Progress on the left; the audio notice, A−, A+ and high contrast on the right (room kept for the nurse
+    corner)."""
+
+    def __init__(self, prefs: theme.DisplayPrefs, parent: QWidget | None = None, *,
+                 audio: AudioService | None = None, tr: Translator | None = None) -> None:
+        super().__init__(parent)
+        tr = tr or translator("fr")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 100, 0)
         self.progress = label("", "progress", wrap=False)
         layout.addWidget(self.progress, 1)
+        self.audio_status = AudioStatus(audio, tr)
+        layout.addWidget(self.audio_status)
         self.smaller = button("A−", "tool")
         self.bigger = button("A+", "tool")
-        self.contrast = button("◐ Contraste", "tool")
-        self.smaller.setAccessibleName("Texte plus petit")
-        self.bigger.setAccessibleName("Texte plus grand")
+        self.contrast = button("◐ " + tr("Contraste"), "tool")
+        self.smaller.setAccessibleName(tr("Texte plus petit"))
+        self.bigger.setAccessibleName(tr("Texte plus grand"))
         for b in (self.smaller, self.bigger, self.contrast):
             layout.addWidget(b)
         self.smaller.clicked.connect(prefs.smaller)
@@ -53,10 +87,11 @@ class ItemView(QWidget):
         self.setProperty("screen", True)
         self._vm = vm
         self._item: ItemScreen | None = None
+        tr = translator(vm.session.instrument.language)
         root = QVBoxLayout(self)
         root.setContentsMargins(40, 16, 40, 20)
         root.setSpacing(14)
-        self.toolbar = PatientToolbar(prefs)
+        self.toolbar = PatientToolbar(prefs, audio=vm.audio, tr=tr)
         root.addWidget(self.toolbar)
         self.header = label("", "sectionHeader")
         self.instruction = label("", "instruction")
@@ -75,10 +110,10 @@ class ItemView(QWidget):
         self.error.hide()
         root.addWidget(self.error)
         bottom = QHBoxLayout()
-        self.back = button("◀  Retour")
-        self.repeat = button("↻  Répéter")
+        self.back = button("◀  " + tr("Retour"))
+        self.repeat = button("↻  " + tr("Répéter"))
         self.listening = ListeningIndicator()
-        self.skip = button("Passer cette question", "discreet")
+        self.skip = button(tr("Passer cette question"), "discreet")
         bottom.addWidget(self.back)
         bottom.addWidget(self.repeat)
         bottom.addWidget(self.listening, 1)

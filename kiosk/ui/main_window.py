@@ -98,6 +98,7 @@ class MainWindow(QWidget):
         flow.pin_refused.connect(self.pin.refuse)
         flow.admin_opened.connect(self._open_admin)
         vm.session_started.connect(self.attach_session)
+        vm.status_changed.connect(lambda st: self.admin.show_voice(st.microphones, st.voice_reason))
         vm.settings_changed.connect(lambda s: self.prefs.reset(s.default_text_size) if not self.session else None)
         self.pin_setup.chosen.connect(vm.set_pin)
         self.nurse.settings_requested.connect(lambda: self.request_pin(PinPurpose.ADMIN))
@@ -146,7 +147,8 @@ class MainWindow(QWidget):
         self.stack.setCurrentWidget(widget)
 
     def _open_admin(self, state: AdminState) -> None:
-        self.admin.show_settings(state.settings, pending_text(state.pending), state.session_running)
+        self.admin.show_settings(state.settings, pending_text(state.pending), state.session_running,
+                                 state.microphones, state.voice_reason)
 
     def request_pin(self, purpose: PinPurpose | str) -> None:
         """Ask for the nurse PIN from any screen; ``purpose`` is "admin" or "summary"."""
@@ -183,8 +185,8 @@ class MainWindow(QWidget):
         from kiosk.viewmodels.voice_setup import build_voice
 
         assert self.session_view is not None
-        self.voice = build_voice(vm, audio=self.vm.audio, clock=self.vm.clock,
-                                 secrets=getattr(self.vm, "secrets", None))
+        self.voice = build_voice(vm, audio=self.vm.audio, clock=self.vm.clock, secrets=self.vm.secrets,
+                                 kiosk_settings=self.vm.settings, recognizer=self.vm.recognizer)
         attach_voice(self.session_view.items, self.voice)
         self.voice.start()
 

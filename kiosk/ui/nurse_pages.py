@@ -11,9 +11,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -26,9 +29,19 @@ from kiosk.ui import theme
 from kiosk.ui.chart import GROUP_COLOURS, ScoreChart
 from kiosk.ui.item_screen import button
 from kiosk.ui.widgets import label
-from kiosk.viewmodels.options import MODE_LABELS, TEXT_SIZE_NAMES, KioskSettings
+from kiosk.viewmodels.options import (
+    MODE_LABELS,
+    SPEECH_RATE_NAMES,
+    SPEECH_RATES,
+    START_TIMEOUT_MS,
+    TEXT_SIZE_NAMES,
+    TRAILING_SILENCE_MS,
+    KioskSettings,
+)
 from kiosk.viewmodels.summary import GROUP_ORDER, GROUP_TITLES, ClinicianSummary
 
+DEFAULT_MICROPHONE = "Micro par défaut de la tablette"
+MISSING_MICROPHONE = "{name} (non branché)"
 OUTCOME_TEXT = {"completed": "questionnaire terminé", "abandoned": "séance interrompue (abandon)"}
 
 
@@ -110,7 +123,7 @@ class AdminPage(QWidget):
         root.setContentsMargins(60, 20, 60, 30)
         root.addWidget(label("Réglages du kiosque", "title"))
         form = QFormLayout()
-        form.setVerticalSpacing(14)
+        form.setVerticalSpacing(10)
         self.inactivity = QSpinBox()
         self.inactivity.setRange(1, 60)
         self.inactivity.setSuffix(" min")
@@ -123,16 +136,71 @@ class AdminPage(QWidget):
         self.text_size = QComboBox()
         for index, name in enumerate(TEXT_SIZE_NAMES):
             self.text_size.addItem(name, index)
-        form.addRow(label("Pause après une inactivité de", wrap=False), self.inactivity)
-        form.addRow(label("Abandon après une inactivité de", wrap=False), self.abandon)
+        idle_row = QHBoxLayout()  # pause and abandon on one row: the page must fit an 800 px high screen
+        idle_row.addWidget(self.inactivity, 2)
+        idle_row.addSpacing(12)
+        idle_row.addWidget(label("abandon après", wrap=False))
+        idle_row.addWidget(self.abandon, 2)
+        self.inactivity.setAccessibleName("Pause après une inactivité de")
+        self.abandon.setAccessibleName("Abandon après une inactivité de")
+        form.addRow(label("Pause après une inactivité de", wrap=False), idle_row)
         form.addRow(label("Mode de réponse par défaut", wrap=False), self.mode)
         form.addRow(label("Taille du texte par défaut", wrap=False), self.text_size)
-        root.addLayout(form)
+        self.speech_rate = QComboBox()
+        for percent, name in zip(SPEECH_RATES, SPEECH_RATE_NAMES, strict=True):
+            self.speech_rate.addItem(name, percent)
+        self.volume = QSpinBox()
+        self.volume.setRange(0, 100)
+        self.volume.setSingleStep(10)
+        self.volume.setSuffix(" %")
+        voice_row = QHBoxLayout()  # one row: the page must fit an 800 px high screen
+        voice_row.addWidget(self.speech_rate, 3)
+        voice_row.addSpacing(12)
+        voice_row.addWidget(label("volume", wrap=False))
+        voice_row.addWidget(self.volume, 2)
+        form.addRow(label("Vitesse de la voix", wrap=False), voice_row)
+        self.microphone = QComboBox()
+        self.microphone.setMinimumWidth(360)
+        self.microphone.setAccessibleName("Microphone")
+        form.addRow(label("Microphone", wrap=False), self.microphone)
+        self.trailing_silence = QDoubleSpinBox()
+        self.trailing_silence.setDecimals(1)
+        self.trailing_silence.setSingleStep(0.1)
+        self.trailing_silence.setRange(TRAILING_SILENCE_MS[0] / 1000, TRAILING_SILENCE_MS[1] / 1000)
+        self.trailing_silence.setSuffix(" s")
+        self.trailing_silence.setAccessibleName("Fin de la réponse après un silence de")
+        self.start_timeout = QSpinBox()
+        self.start_timeout.setRange(START_TIMEOUT_MS[0] // 1000, START_TIMEOUT_MS[1] // 1000)
+        self.start_timeout.setSuffix(" s")
+        self.start_timeout.setAccessibleName("Attente de la réponse")
+        listen_row = QHBoxLayout()  # one row: the page must fit an 800 px high screen
+        listen_row.addWidget(self.trailing_silence, 2)
+        listen_row.addSpacing(12)
+        listen_row.addWidget(label("attente de la réponse", wrap=False))
+        listen_row.addWidget(self.start_timeout, 2)
+        form.addRow(label("Fin de réponse après un silence de", wrap=False), listen_row)
+        self.voice_reason = label("", "fieldError")
+        self.voice_reason.hide()
+        form.addRow(self.voice_reason)
+        # The settings scroll when they do not fit (the largest text size on an 800 px high screen); the
+        # buttons below stay in view. Without it this page would make the whole window taller than the screen.
+        body = QWidget()
+        body.setObjectName("adminBody")
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
         self.pending = label("", "info")
-        root.addWidget(self.pending)
-        root.addStretch(1)
+        column.addWidget(self.pending)
+        column.addStretch(1)
         self.abandon_session = button("Interrompre la séance en cours")
-        root.addWidget(self.abandon_session, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addWidget(self.abandon_session, 0, Qt.AlignmentFlag.AlignLeft)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        scroll.setStyleSheet("QScrollArea, QWidget#adminBody { background: transparent; }")
+        root.addWidget(scroll, 1)
         row = QHBoxLayout()
         self.back_button = button("◀  Retour")
         self.save_button = button("Enregistrer", "primary")
@@ -148,16 +216,40 @@ class AdminPage(QWidget):
         self.save_button.clicked.connect(self._save)
         self._settings = KioskSettings()
 
-    def show_settings(self, settings: KioskSettings, pending_text: str, session_running: bool) -> None:
+    def show_settings(self, settings: KioskSettings, pending_text: str, session_running: bool,
+                      microphones: tuple[str, ...] = (), voice_reason: str | None = None) -> None:
         self._settings = settings
+        self.show_voice(microphones, voice_reason, selected=settings.microphone)
+        self.trailing_silence.setValue(settings.voice_trailing_silence_ms / 1000)
+        self.start_timeout.setValue(settings.voice_start_timeout_ms // 1000)
         self.inactivity.setValue(max(1, settings.inactivity_seconds // 60))
         self.abandon.setValue(max(2, settings.abandon_seconds // 60))
         self.mode.setCurrentIndex(max(self.mode.findData(settings.default_mode), 0))
         self.text_size.setCurrentIndex(settings.default_text_size)
+        self.speech_rate.setCurrentIndex(max(self.speech_rate.findData(settings.speech_rate_percent), 0))
+        self.volume.setValue(settings.volume_percent)
         self.pending.setText(pending_text)
         self.abandon_session.setVisible(session_running)
+
+    def show_voice(self, microphones: tuple[str, ...], reason: str | None, *, selected: str | None = None) -> None:
+        """The microphone list (the default input first; a chosen one that is not plugged in stays, marked) and
+        why voice modes are unavailable."""
+        chosen = self.microphone.currentData() if selected is None else selected
+        self.microphone.clear()
+        self.microphone.addItem(DEFAULT_MICROPHONE, "")
+        for name in microphones:
+            self.microphone.addItem(name, name)
+        if chosen and chosen not in microphones:
+            self.microphone.addItem(MISSING_MICROPHONE.format(name=chosen), chosen)
+        self.microphone.setCurrentIndex(max(self.microphone.findData(chosen or ""), 0))
+        self.voice_reason.setText(f"Modes vocaux indisponibles : {reason}" if reason else "")
+        self.voice_reason.setVisible(bool(reason))
 
     def _save(self) -> None:
         self.saved.emit(self._settings.with_changes(
             inactivity_seconds=self.inactivity.value() * 60, abandon_seconds=self.abandon.value() * 60,
-            default_mode=self.mode.currentData(), default_text_size=self.text_size.currentData()))
+            default_mode=self.mode.currentData(), default_text_size=self.text_size.currentData(),
+            speech_rate_percent=self.speech_rate.currentData(), volume_percent=self.volume.value(),
+            microphone=self.microphone.currentData() or "",
+            voice_trailing_silence_ms=round(self.trailing_silence.value() * 1000),
+            voice_start_timeout_ms=self.start_timeout.value() * 1000))

@@ -50,6 +50,7 @@ class NurseScreen(QWidget):
         self._vm = vm
         self._clock = clock
         self._unfinished_id: str | None = None
+        self._voice_reason: str | None = None  # why voice modes cannot be offered (French), from the voice check
         root = QVBoxLayout(self)
         root.setContentsMargins(40, 12, 40, 16)
         root.setSpacing(8)
@@ -127,6 +128,9 @@ class NurseScreen(QWidget):
             self.mode_group.addButton(b)
             self.mode_buttons[mode] = b
             right.addWidget(b)
+        self.voice_unavailable = label("", "info")
+        self.voice_unavailable.hide()
+        right.addWidget(self.voice_unavailable)
         self.errors["mode"] = label("", "fieldError")
         right.addWidget(self.errors["mode"])
         self.audio = QCheckBox("Lire les questions\nà voix haute")
@@ -172,11 +176,13 @@ class NurseScreen(QWidget):
         self.message.hide()
 
     def _update_voice_modes(self) -> None:
-        """Voice modes need the patient's consent to cloud voice processing; otherwise touch only."""
-        allowed = self.consent_voice.isChecked()
+        """Voice modes need a working microphone and recogniser (else shown unavailable, with the reason) and
+        the patient's consent to cloud voice processing; otherwise touch only."""
+        allowed = self.consent_voice.isChecked() and self._voice_reason is None
         for mode, b in self.mode_buttons.items():
             if mode.is_voice:
                 b.setEnabled(allowed)
+                b.setToolTip(self._voice_reason or "")
         if not allowed and self.selected_mode().is_voice:
             self.mode_buttons[Mode.TOUCH].setChecked(True)
 
@@ -209,6 +215,11 @@ class NurseScreen(QWidget):
 
     # ------------------------------------------------------------------ status
     def show_status(self, status: KioskStatus) -> None:
+        self._voice_reason = status.voice_reason
+        self.voice_unavailable.setText(f"Modes vocaux indisponibles : {status.voice_reason}"
+                                       if status.voice_reason else "")
+        self.voice_unavailable.setVisible(status.voice_reason is not None)
+        self._update_voice_modes()
         self.corrupt.setText(status.corrupt_message or "")
         self.corrupt.setVisible(bool(status.corrupt_message))
         if self.language.count() != len(status.languages):

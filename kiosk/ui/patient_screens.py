@@ -19,10 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.domain.i18n import Translator, translator
+from kiosk.domain.prompts import review_text
 from kiosk.ui import theme
 from kiosk.ui.item_screen import ItemView, PatientToolbar, button
 from kiosk.ui.widgets import LevelMeter, label
-from kiosk.viewmodels.screens import ABANDONED_TEXT, END_TEXT, PAUSED_TEXT, ScreenKind, ScreenState, review_text
+from kiosk.viewmodels.screens import ABANDONED_TEXT, END_TEXT, PAUSED_TEXT, ScreenKind, ScreenState
 from kiosk.viewmodels.session_vm import SessionViewModel
 
 
@@ -47,20 +49,22 @@ class CheckView(QWidget):
         self._vm = vm
         self._audio_ok: bool | None = None
         self._failed_audio = False
+        self._tr = tr = translator(vm.session.instrument.language)
         root = QVBoxLayout(self)
         root.setContentsMargins(60, 16, 60, 40)
-        root.addWidget(PatientToolbar(prefs))
+        self.toolbar = PatientToolbar(prefs, audio=vm.audio, tr=tr)
+        root.addWidget(self.toolbar)
         self.steps = QStackedWidget()
         root.addWidget(self.steps, 1)
         check = vm.session.instrument.check
 
         audio, a = _page(0)
         a.addWidget(label(check.audio_text, "bigQuestion"))
-        replay = button("↻  Écouter de nouveau")
+        replay = button("↻  " + tr("Écouter de nouveau"))
         replay.clicked.connect(vm.play_check_message)
         a.addWidget(replay, 0, Qt.AlignmentFlag.AlignLeft)
         volume_row = QHBoxLayout()
-        volume_row.addWidget(label("Volume", wrap=False))
+        volume_row.addWidget(label(tr("Volume"), wrap=False))
         self.volume = QSlider(Qt.Orientation.Horizontal)
         self.volume.setRange(0, 100)
         self.volume.setValue(round(vm.volume() * 100))
@@ -69,7 +73,7 @@ class CheckView(QWidget):
         volume_row.addWidget(self.volume, 1)
         a.addLayout(volume_row)
         a.addStretch(1)
-        self.audio_yes, self.audio_no = self._yes_no(a)
+        self.audio_yes, self.audio_no = self._yes_no(a, tr)
         self.audio_yes.clicked.connect(lambda: self._audio_result(True))
         self.audio_no.clicked.connect(lambda: self._audio_result(False))
 
@@ -78,9 +82,9 @@ class CheckView(QWidget):
         self.meter = LevelMeter()
         vm.mic_level.connect(self.meter.set_level)
         m.addWidget(self.meter)
-        m.addWidget(label("La barre verte a-t-elle bougé quand vous avez parlé ?"))
+        m.addWidget(label(tr("La barre verte a-t-elle bougé quand vous avez parlé ?")))
         m.addStretch(1)
-        self.mic_yes, self.mic_no = self._yes_no(m)
+        self.mic_yes, self.mic_no = self._yes_no(m, tr)
         self.mic_yes.clicked.connect(lambda: self._mic_result(True))
         self.mic_no.clicked.connect(lambda: self._mic_result(False))
 
@@ -89,8 +93,8 @@ class CheckView(QWidget):
         f.addWidget(self.failed_text)
         f.addStretch(1)
         row = QHBoxLayout()
-        self.retry = button("Réessayer")
-        self.touch_only = button("Continuer en tactile seulement", "primary")
+        self.retry = button(tr("Réessayer"))
+        self.touch_only = button(tr("Continuer en tactile seulement"), "primary")
         row.addWidget(self.retry)
         row.addWidget(self.touch_only)
         f.addLayout(row)
@@ -102,9 +106,9 @@ class CheckView(QWidget):
         self._audio_page, self._mic_page, self._failed_page = audio, mic, failed
 
     @staticmethod
-    def _yes_no(layout: QVBoxLayout) -> tuple[QPushButton, QPushButton]:
+    def _yes_no(layout: QVBoxLayout, tr: Translator) -> tuple[QPushButton, QPushButton]:
         row = QHBoxLayout()
-        yes, no = button("Oui", "primary"), button("Non")
+        yes, no = button(tr("Oui"), "primary"), button(tr("Non"))
         for b in (yes, no):
             b.setMinimumHeight(110)
             row.addWidget(b)
@@ -130,8 +134,8 @@ class CheckView(QWidget):
         self._audio_ok = ok
         if not ok:
             self._failed_audio = True
-            self.failed_text.setText("Le son ne fonctionne pas. Vous pouvez réessayer, ou continuer en touchant "
-                                     "l'écran, sans le son.")
+            self.failed_text.setText(self._tr("Le son ne fonctionne pas. Vous pouvez réessayer, ou continuer en "
+                                              "touchant l'écran, sans le son."))
             self.steps.setCurrentWidget(self._failed_page)
         elif self._vm.needs_microphone_check:
             self._show_mic()
@@ -142,8 +146,8 @@ class CheckView(QWidget):
         if ok:
             self._vm.record_check(audio_ok=self._audio_ok, microphone_ok=True)
             return
-        self.failed_text.setText("Le microphone ne vous entend pas. Vous pouvez réessayer, ou continuer en "
-                                 "touchant l'écran.")
+        self.failed_text.setText(self._tr("Le microphone ne vous entend pas. Vous pouvez réessayer, ou continuer "
+                                          "en touchant l'écran."))
         self.steps.setCurrentWidget(self._failed_page)
 
     def _continue_touch_only(self) -> None:
@@ -160,10 +164,11 @@ class SessionView(QStackedWidget):
         super().__init__(parent)
         self.vm = vm
         inst = vm.session.instrument
+        self._tr = tr = translator(inst.language)
         self.check = CheckView(vm, prefs)
 
         self.intro, i = _page()
-        i.addWidget(PatientToolbar(prefs))
+        i.addWidget(PatientToolbar(prefs, audio=vm.audio, tr=tr))
         i.addWidget(label(inst.info.title, "title"))
         intro_text = label(inst.texts.introduction, "introText")
         scroller = QScrollArea()  # a safety net: at the largest size the text scrolls, it is never cut
@@ -172,9 +177,9 @@ class SessionView(QStackedWidget):
         scroller.setWidget(intro_text)
         i.addWidget(scroller, 1)
         row = QHBoxLayout()
-        self.intro_repeat = button("↻  Répéter")
+        self.intro_repeat = button("↻  " + tr("Répéter"))
         self.intro_repeat.clicked.connect(vm.play_screen_prompt)
-        self.intro_start = button("Commencer le questionnaire  ▶", "primary")
+        self.intro_start = button(tr("Commencer le questionnaire") + "  ▶", "primary")
         self.intro_start.setMinimumHeight(100)
         self.intro_start.clicked.connect(vm.begin_items)
         row.addWidget(self.intro_repeat)
@@ -184,12 +189,12 @@ class SessionView(QStackedWidget):
         self.items = ItemView(vm, prefs)
 
         self.review, r = _page()
-        r.addWidget(PatientToolbar(prefs))
+        r.addWidget(PatientToolbar(prefs, audio=vm.audio, tr=tr))
         self.review_text = label("", "itemText")
         r.addWidget(self.review_text, 1)
-        self.review_yes = button("Oui, revenir à ces questions", "primary")
-        self.review_no = button("Non, terminer le questionnaire")
-        self.review_back = button("◀  Retour")
+        self.review_yes = button(tr("Oui, revenir à ces questions"), "primary")
+        self.review_no = button(tr("Non, terminer le questionnaire"))
+        self.review_back = button("◀  " + tr("Retour"))
         for b in (self.review_yes, self.review_no):
             b.setMinimumHeight(100)
             r.addWidget(b)
@@ -198,7 +203,7 @@ class SessionView(QStackedWidget):
         self.review_no.clicked.connect(vm.decline_review)
         self.review_back.clicked.connect(vm.back)
 
-        self.pause = PauseView(vm)
+        self.pause = PauseView(vm, tr)
 
         self.end, e = _page()
         self.end_text = label("", "title")
@@ -206,7 +211,7 @@ class SessionView(QStackedWidget):
         e.addStretch(1)
         e.addWidget(self.end_text)
         e.addStretch(1)
-        self.end_nurse = button("Espace soignant (code)", "discreet")
+        self.end_nurse = button(tr("Espace soignant (code)"), "discreet")
         self.end_nurse.clicked.connect(self.nurse_requested)
         e.addWidget(self.end_nurse, 0, Qt.AlignmentFlag.AlignRight)
 
@@ -224,9 +229,9 @@ class SessionView(QStackedWidget):
         if state.kind is ScreenKind.ITEM:
             self.items.show_state(state)
         elif state.kind is ScreenKind.REVIEW:
-            self.review_text.setText(review_text(state.unanswered))
+            self.review_text.setText(review_text(self.vm.session.instrument, state.unanswered))
         elif state.kind is ScreenKind.END:
-            self.end_text.setText(ABANDONED_TEXT if state.abandoned else END_TEXT)
+            self.end_text.setText(self._tr(ABANDONED_TEXT if state.abandoned else END_TEXT))
         self.intro_repeat.setVisible(self.vm.audio_enabled)
         self.setCurrentWidget(page)
         if state.kind is ScreenKind.CHECK and (first or previous is not page):
@@ -241,12 +246,12 @@ class SessionView(QStackedWidget):
 class PauseView(QWidget):
     """Hides the item and its answers; a touch anywhere resumes."""
 
-    def __init__(self, vm: SessionViewModel) -> None:
+    def __init__(self, vm: SessionViewModel, tr: Translator) -> None:
         super().__init__()
         self.setProperty("screen", True)
         self._vm = vm
         layout = QVBoxLayout(self)
-        text = label(PAUSED_TEXT, "pauseText")
+        text = label(tr(PAUSED_TEXT), "pauseText")
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(text)
 

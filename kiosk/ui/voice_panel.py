@@ -7,7 +7,9 @@
   big Oui / Non buttons (the patient may answer by voice or touch).
 
 :func:`attach_voice` fits both into an :class:`~kiosk.ui.item_screen.ItemView` without changing its layout
-code. Thin: every decision is the :class:`~kiosk.viewmodels.voice_vm.VoiceViewModel`'s.
+code. Thin: every decision is the :class:`~kiosk.viewmodels.voice_vm.VoiceViewModel`'s. Every text goes
+through the session language's gettext catalogue (``vm.translator``; French is the source), like the other patient
+screens: an English session is all English.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ from kiosk.ui.item_screen import ItemView
 from kiosk.ui.widgets import LevelMeter, label
 from kiosk.viewmodels.voice_vm import VoiceState, VoiceViewModel
 
+#: What the panel says in each state (French source texts, looked up in the session's catalogue).
 STATE_TEXT: dict[VoiceState, str] = {
     VoiceState.OFF: "",
     VoiceState.WAITING: "Écoutez la question…",
     VoiceState.IDLE: "Appuyez sur le micro pour répondre",
-    VoiceState.LISTENING: "●  J'écoute…",
+    VoiceState.LISTENING: "J'écoute…",
     VoiceState.THINKING: "Je réfléchis…",
     VoiceState.UNDERSTOOD: "J'ai compris :",
     VoiceState.CONFIRMING: "Est-ce bien cela ?",
@@ -74,10 +77,11 @@ class VoicePanel(QFrame):
         self.setObjectName("voicePanel")
         self.setStyleSheet(_style())
         self._vm = vm
+        self._tr = tr = vm.translator
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 0)
-        self.mic = _big_button("◉  Parler", "micButton")
-        self.mic.setAccessibleName("Microphone : appuyez pour répondre")
+        self.mic = _big_button("◉  " + tr("Parler"), "micButton")
+        self.mic.setAccessibleName(tr("Microphone : appuyez pour répondre"))
         self.mic.setMinimumWidth(180)
         # share the bottom row, never widen the window: the texts wrap
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -105,7 +109,9 @@ class VoicePanel(QFrame):
 
     def _on_state(self, value: str) -> None:
         state = VoiceState(value)
-        self.status.setText(STATE_TEXT[state])
+        text = STATE_TEXT[state]
+        shown = self._tr(text) if text else ""
+        self.status.setText("●  " + shown if state is VoiceState.LISTENING else shown)
         if state is VoiceState.UNAVAILABLE and self._vm.unavailable_reason:
             self.notice.setText(self._vm.unavailable_reason)
         self.status.setProperty("voiceState", state.value)
@@ -124,11 +130,11 @@ class VoicePanel(QFrame):
         self.setVisible(state is not VoiceState.OFF or bool(self.notice.text()))
 
     def _on_heard(self, text: str) -> None:
-        self.heard.setText(f"« {text} »" if text else "")
+        self.heard.setText(self._tr("« {text} »", text=text) if text else "")
 
     def _on_notice(self, text: str) -> None:
         self.notice.setText(text)
-        self.setVisible(True)
+        self.setVisible(bool(text) or self._vm.state is not VoiceState.OFF)
 
 
 class ConfirmationPanel(QFrame):
@@ -136,13 +142,14 @@ class ConfirmationPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("confirmPanel")
         self.setStyleSheet(_style())
+        tr = vm.translator
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 16, 24, 16)
         self.question = label("", "confirmQuestion")
         self.question.setAlignment(Qt.AlignmentFlag.AlignCenter)
         row = QHBoxLayout()
-        self.yes = _big_button("Oui", "confirmYes")
-        self.no = _big_button("Non", "confirmNo")
+        self.yes = _big_button(tr("Oui"), "confirmYes")
+        self.no = _big_button(tr("Non"), "confirmNo")
         row.addWidget(self.yes)
         row.addWidget(self.no)
         layout.addWidget(self.question)

@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -20,13 +21,21 @@ from kiosk.domain.clock import Clock
 from kiosk.domain.instrument import Instrument, available_instruments, load_instrument
 from kiosk.domain.session import Session
 from kiosk.domain.submission import build_submission
+from kiosk.secrets.interface import SecretStore
 from kiosk.storage.interface import SessionStore, UnfinishedSession
 from kiosk.tasks import TaskManager
 from kiosk.viewmodels.options import PIN_HASH_KEY, KioskSettings, LoadedSettings, load_settings, save_settings
 from kiosk.viewmodels.session_vm import SessionViewModel
 from kiosk.viewmodels.start_form import StartForm, build_session
 
+if TYPE_CHECKING:
+    from kiosk.speech.recognizer import Recognizer
+    from kiosk.viewmodels.voice_setup import VoiceAvailability
+
 log = logging.getLogger(__name__)
+
+#: Checks the microphone and the recogniser for the nurse side (``voice_setup.check_voice``); blocking.
+VoiceCheck = Callable[[KioskSettings, "SecretStore | None"], "VoiceAvailability"]
 
 INSTRUMENT_ID = "qlq-c30"
 GENERIC_STORAGE_ERROR = "Erreur d'enregistrement : réessayez. Si le problème continue, contactez le support."
@@ -43,6 +52,8 @@ class KioskStatus:
     unfinished: list[UnfinishedSession] = field(default_factory=list)
     languages: tuple[str, ...] = ("fr",)
     device_id: str = "unknown-device"
+    microphones: tuple[str, ...] = ()  # input devices found by the last voice check (admin screen's list)
+    voice_reason: str | None = None  # French: why voice modes cannot be offered now; None: they can (or unchecked)
 
 
 def _nurse_message(exc: BaseException) -> str:
@@ -60,8 +71,15 @@ class KioskViewModel(QObject):
     settings_changed = Signal(object)  # KioskSettings
 
     def __init__(self, store_factory: Callable[[], SessionStore], *, tasks: TaskManager, audio: AudioService,
-                 clock: Clock, settings: KioskSettings | None = None, parent: QObject | None = None) -> None:
+                 clock: Clock, settings: KioskSettings | None = None, secrets: SecretStore | None = None,
+                 voice_check: VoiceCheck | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        #: The kiosk's secret store (OS keyring), injected by the application; the voice set-up reads the
+        #: Google credentials from it. None: no store (the standard Google environment is used).
+        self.secrets = secrets
+        self._voice_check = voice_check  # None (tests): voice modes are not checked, always offered
+        #: The recogniser the last voice check built (credentials read off the GUI thread); None: not built.
+        self.recognizer: Recognizer | None = None
         self._store_factory = store_factory
         self._store: SessionStore | None = None
         self.tasks = tasks
@@ -72,6 +90,7 @@ class KioskViewModel(QObject):
         self.status = KioskStatus()
         self._instruments: dict[str, Instrument] = {}
         self._pin_hash: str | None = None
+        self.settings_changed.connect(self._apply_audio_settings)
 
     # ------------------------------------------------------------------ opening and status
     def open(self) -> None:
@@ -97,6 +116,7 @@ class KioskViewModel(QObject):
             if loaded.problems and self._settings_override is None:
                 self.message.emit(loaded.french())
             self.refresh()
+            self.check_voice()
 
         self.tasks.run_in_background(work, done, self._on_open_error)
 
@@ -122,6 +142,27 @@ class KioskViewModel(QObject):
 
         self.tasks.run_in_background(work, done, self._on_open_error)
 
+    def check_voice(self) -> None:
+        """Look for the microphone (by its name in the settings) and the recogniser's credentials, off the GUI
+        thread; the nurse screen then offers voice modes, or shows them unavailable with the French reason."""
+        check = self._voice_check
+        if check is None:
+            return
+        settings, secrets = self.settings, self.secrets
+
+        def done(availability: VoiceAvailability) -> None:
+            self.status.microphones = availability.microphones
+            self.status.voice_reason = availability.reason
+            self.recognizer = availability.recognizer
+            self.status_changed.emit(self.status)
+
+        def failed(exc: BaseException) -> None:
+            log.error("voice check failed: %s", type(exc).__name__)
+            self.status.voice_reason = "La voix n'a pas pu être vérifiée sur cette tablette."
+            self.status_changed.emit(self.status)
+
+        self.tasks.run_in_background(lambda: check(settings, secrets), done, failed)
+
     @property
     def can_start(self) -> bool:
         return self._store is not None and self.status.corrupt_message is None
@@ -133,6 +174,9 @@ class KioskViewModel(QObject):
     def start_session(self, form: StartForm) -> bool:
         """Validate the form (errors → :attr:`form_errors`), save the new session, then :attr:`session_started`."""
         if not self.can_start:
+            return False
+        if form.mode.is_voice and self.status.voice_reason is not None:
+            self.form_errors.emit({"mode": f"Modes vocaux indisponibles : {self.status.voice_reason}"})
             return False
         instrument = self._instruments.get(form.language)
         if instrument is None:
@@ -188,8 +232,14 @@ class KioskViewModel(QObject):
     def _find_unfinished(self, session_id: str) -> UnfinishedSession | None:
         return next((u for u in self.status.unfinished if u.session_id == session_id), None)
 
+    def _apply_audio_settings(self, settings: KioskSettings) -> None:
+        """The nurse's speaking rate and default volume, for the next prompts (and each new session)."""
+        self.audio.set_rate(settings.speech_rate_percent / 100)
+        self.audio.set_volume(settings.volume_percent / 100)
+
     def _started(self, session: Session) -> None:
         assert self._store is not None
+        self._apply_audio_settings(self.settings)
         vm = SessionViewModel(session, store=self._store, tasks=self.tasks, audio=self.audio, clock=self.clock,
                               settings=self.settings, device_id=self.status.device_id)
         self.session_started.emit(vm)
@@ -230,11 +280,13 @@ class KioskViewModel(QObject):
     def save_settings(self, settings: KioskSettings) -> None:
         store = self._store
         settings = settings.checked()
-        self.settings = settings
+        previous, self.settings = self.settings, settings
         self.settings_changed.emit(settings)
         if store is not None:
             self.tasks.run_in_background(lambda: save_settings(settings, store), None,
                                          lambda exc: self.message.emit(_nurse_message(exc)))
+        if settings.microphone != previous.microphone:
+            self.check_voice()
 
     def close(self) -> None:
         """Close the store after every queued save ran (call before the task manager shuts down)."""

@@ -49,6 +49,8 @@ class AdminState:
     settings: KioskSettings
     pending: int  # questionnaires waiting to be sent
     session_running: bool  # offer "abandon the running session"
+    microphones: tuple[str, ...] = ()  # the inputs found by the last voice check (the microphone list)
+    voice_reason: str | None = None  # French: why voice modes cannot be offered now
 
 
 class NurseFlowViewModel(QObject):
@@ -117,8 +119,11 @@ class NurseFlowViewModel(QObject):
             self._go(Page.SUMMARY)
             return
         running = self.session is not None and not self.session.phase.is_final
-        self.admin_opened.emit(AdminState(self.kiosk.settings, self.kiosk.status.pending, running))
+        status = self.kiosk.status
+        self.admin_opened.emit(AdminState(self.kiosk.settings, status.pending, running, status.microphones,
+                                          status.voice_reason))
         self._go(Page.ADMIN)
+        self.kiosk.check_voice()  # a microphone plugged in since: the list follows (status_changed)
 
     # ------------------------------------------------------------------ behind the PIN
     def save_settings(self, settings: KioskSettings) -> None:

@@ -25,6 +25,15 @@ TEXT_SIZE_NAMES = ("Normal", "Grand", "Très grand", "Maximal")
 
 log = logging.getLogger(__name__)
 
+#: Speaking rates the nurse can choose, in percent of normal (the audio packs are built for these: RATES).
+SPEECH_RATES: tuple[int, ...] = (80, 90, 100, 115)
+SPEECH_RATE_NAMES = ("Lente", "Posée (conseillée)", "Normale", "Rapide")
+
+#: What the nurse may choose for the end of a turn and the start timeout (ms, inclusive). Below 600 ms a
+#: hesitation ("euh…") ends the turn; the endpointing itself accepts 200..5000 and 1000..60000.
+TRAILING_SILENCE_MS: tuple[int, int] = (600, 3000)
+START_TIMEOUT_MS: tuple[int, int] = (3000, 30_000)
+
 PIN_HASH_KEY = "nurse_pin_hash"
 DEMO_PIN = "1234"
 
@@ -45,6 +54,12 @@ class KioskSettings:
     default_mode: Mode = Mode.TOUCH
     default_text_size: int = 0  # index into TEXT_SIZES
     answer_beat_ms: int = 300  # pause between a saved answer and the next item, so the patient sees the choice
+    speech_rate_percent: int = 90  # speaking rate of the prompts, one of SPEECH_RATES (100 = normal)
+    volume_percent: int = 100  # default output volume at the start of each session
+    # Listening (version 2; before, IT set them per tablet with QLQ_VOICE_DEVICE/..._MS: see options_upgrade).
+    microphone: str = ""  # input device by name (PortAudio's name, or part of it); "" = the default input
+    voice_trailing_silence_ms: int = 1000  # silence that ends the patient's turn (elderly speakers pause long)
+    voice_start_timeout_ms: int = 8000  # no speech within this after the prompt: re-prompt once, then touch
 
     def with_changes(self, **changes: Any) -> KioskSettings:
         return replace(self, **changes).checked()
@@ -55,8 +70,14 @@ class KioskSettings:
         abandon = min(max(int(self.abandon_seconds), inactivity + 60), 4 * 3600)
         size = min(max(int(self.default_text_size), 0), len(TEXT_SIZES) - 1)
         beat = min(max(int(self.answer_beat_ms), 0), 2000)
+        rate = min(SPEECH_RATES, key=lambda r: abs(r - int(self.speech_rate_percent)))
+        volume = min(max(int(self.volume_percent), 0), 100)
+        silence = min(max(int(self.voice_trailing_silence_ms), TRAILING_SILENCE_MS[0]), TRAILING_SILENCE_MS[1])
+        start = min(max(int(self.voice_start_timeout_ms), START_TIMEOUT_MS[0]), START_TIMEOUT_MS[1])
         return replace(self, inactivity_seconds=inactivity, abandon_seconds=abandon, default_text_size=size,
-                       answer_beat_ms=beat)
+                       answer_beat_ms=beat, speech_rate_percent=rate, volume_percent=volume,
+                       microphone=str(self.microphone).strip(), voice_trailing_silence_ms=silence,
+                       voice_start_timeout_ms=start)
 
 
 # What the nurse reads when a stored value is unusable: the admin screen's name for each setting.
@@ -66,6 +87,11 @@ SETTING_LABELS: dict[str, str] = {
     "default_mode": "Mode par défaut",
     "default_text_size": "Taille du texte par défaut",
     "answer_beat_ms": "Pause après une réponse",
+    "speech_rate_percent": "Vitesse de la voix",
+    "volume_percent": "Volume au début de chaque séance",
+    "microphone": "Microphone",
+    "voice_trailing_silence_ms": "Fin de la réponse après un silence de",
+    "voice_start_timeout_ms": "Attente de la réponse",
 }
 
 

@@ -11,6 +11,7 @@ older version.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
@@ -33,7 +34,40 @@ def upgrade_to_v1(_store: SettingsStore) -> None:
     ``kiosk.<field>`` as text, so there is nothing to convert; from now on the version is recorded."""
 
 
-UPGRADES: Mapping[int, Step] = {1: upgrade_to_v1}
+#: Version 2's voice settings and the QLQ_VOICE_* variable IT used for each before (value, range in ms or None).
+V2_FROM_ENVIRONMENT: Mapping[str, tuple[str, tuple[int, int] | None]] = {
+    "kiosk.microphone": ("QLQ_VOICE_DEVICE", None),
+    "kiosk.voice_trailing_silence_ms": ("QLQ_VOICE_TRAILING_SILENCE_MS", (600, 3000)),
+    "kiosk.voice_start_timeout_ms": ("QLQ_VOICE_START_TIMEOUT_MS", (3000, 30_000)),
+}
+
+
+def upgrade_to_v2(store: SettingsStore, env: Mapping[str, str] | None = None) -> None:
+    """Version 2 moves the listening settings (microphone by name, trailing silence, start timeout) from the
+    tablet's environment (``QLQ_VOICE_DEVICE``, ``QLQ_VOICE_TRAILING_SILENCE_MS``, ``QLQ_VOICE_START_TIMEOUT_MS``,
+    which IT set per tablet) into the settings the nurse edits. So that an updated tablet keeps the microphone
+    and timings IT chose, each variable that is set and valid is written once into its setting (a value already
+    stored wins); an invalid one is logged and the default applies. From then on the variables are not read."""
+    env = os.environ if env is None else env
+    for key, (variable, limits) in V2_FROM_ENVIRONMENT.items():
+        raw = env.get(variable, "").strip()
+        if not raw or store.get_setting(key) is not None:
+            continue
+        if limits is not None:
+            try:
+                value = int(raw)
+            except ValueError:
+                log.warning("%s=%r is not a number: not carried into the settings", variable, raw)
+                continue
+            if not limits[0] <= value <= limits[1]:
+                log.warning("%s=%d is outside %d..%d: not carried into the settings", variable, value, *limits)
+                continue
+            raw = str(value)
+        store.set_setting(key, raw)
+        log.info("setting %s taken from %s", key, variable)
+
+
+UPGRADES: Mapping[int, Step] = {1: upgrade_to_v1, 2: upgrade_to_v2}
 SETTINGS_VERSION = max(UPGRADES)
 
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kiosk.domain import prompts
 from kiosk.domain.instrument import Instrument
+from kiosk.domain.prompts import Prompt
 from kiosk.domain.session import ItemStatus, Phase, Session
+
+__all__ = ["Prompt"]  # re-exported: the prompt type and texts live in kiosk.domain.prompts
 
 
 class ScreenKind(StrEnum):
@@ -50,12 +54,6 @@ class ScreenState:
     item: ItemScreen | None = None
     unanswered: int = 0  # for the review prompt
     abandoned: bool = False  # for the end screen
-
-
-@dataclass(frozen=True)
-class Prompt:
-    prompt_id: str
-    text: str
 
 
 def item_screen(session: Session, number: int) -> ItemScreen:
@@ -97,30 +95,19 @@ def screen_of(session: Session) -> ScreenState:
     return ScreenState(ScreenKind.ITEM, item=item_screen(session, session.current_item))
 
 
-def review_text(count: int) -> str:
-    questions = "question" if count == 1 else "questions"
-    return f"Vous n'avez pas répondu à {count} {questions}. Voulez-vous y revenir\u00a0?"  # no lone "?"
-
-
 def prompt_for(state: ScreenState, instrument: Instrument) -> Prompt | None:
-    """What the kiosk reads aloud on a screen (None: nothing)."""
+    """What the kiosk reads aloud on a screen (None: nothing); texts and ids from :mod:`kiosk.domain.prompts`."""
     if state.kind is ScreenKind.INTRODUCTION:
-        return Prompt("intro", instrument.texts.introduction_spoken or instrument.texts.introduction)
+        return prompts.introduction_prompt(instrument)
     if state.kind is ScreenKind.REVIEW:
-        return Prompt(f"review-{state.unanswered}", review_text(state.unanswered))
+        return prompts.review_prompt(instrument, state.unanswered)
     if state.kind is ScreenKind.END:
-        return Prompt("end-abandoned" if state.abandoned else "end", END_SPOKEN)
+        return prompts.end_prompt(instrument, abandoned=state.abandoned)
     if state.kind is ScreenKind.ITEM and state.item is not None:
-        number = state.item.number
-        section = instrument.section_of(number)
-        scale = instrument.scale_of(number)
-        parts = [section.header_spoken or section.header, section.instruction_spoken,
-                 instrument.item(number).spoken_text, scale.instruction_spoken]
-        return Prompt(f"item-{number:02d}", " ".join(p for p in parts if p))
+        return prompts.item_prompt(instrument, state.item.number)
     return None
 
 
 END_TEXT = "Merci ! Le questionnaire est terminé.\nVeuillez rendre la tablette à l'équipe soignante."
-END_SPOKEN = "Merci. Le questionnaire est terminé. Veuillez rendre la tablette à l'équipe soignante."
 ABANDONED_TEXT = ("La séance a été interrompue.\nVeuillez rendre la tablette à l'équipe soignante.")
 PAUSED_TEXT = "Pause\n\nTouchez l'écran pour continuer."

@@ -75,6 +75,11 @@ class SessionViewModel(QObject):
         return self._busy
 
     @property
+    def audio(self) -> AudioService:
+        """The one audio service (views follow its ``unavailable``/``audible`` signals)."""
+        return self._audio
+
+    @property
     def mode(self) -> Mode:
         return self.session.mode
 

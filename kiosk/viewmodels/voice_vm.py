@@ -23,7 +23,11 @@ and follows its screens. On an item:
 
 What was heard is kept with the answer (:class:`~kiosk.domain.voice_record.VoiceDetail`): every alternative,
 attempts, confirmation, recogniser, and the times prompt end / speech start / speech end / result.
-Prompt ids and texts are those of ``kiosk.domain.prompts`` on the speaking side of the voice work.
+
+Everything said aloud here (confirmation questions, re-prompts, the fallbacks to touch) is a prompt of the one
+catalogue, :mod:`kiosk.domain.prompts`: same id, same text, so it is played from the audio pack like every
+other prompt (and never from a stale clip). Everything shown (notices, reasons) goes through the session
+language's gettext catalogue (:mod:`kiosk.domain.i18n`), so an English session is all English.
 """
 
 from __future__ import annotations
@@ -39,9 +43,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from kiosk.audio.capture import AudioCapture, CaptureUnavailable
 from kiosk.audio.service import AudioService
+from kiosk.domain import prompts
 from kiosk.domain.answers import Alternative, ParsedAnswer, parse_answer
 from kiosk.domain.clock import Clock
 from kiosk.domain.confirmation import parse_confirmation
+from kiosk.domain.i18n import Translator, translator
+from kiosk.domain.prompts import Prompt
 from kiosk.domain.session import ItemStatus, Method, Mode
 from kiosk.domain.voice_record import Fallback, HeardAlternative, VoiceDetail
 from kiosk.speech.endpointing import EndpointConfig, SileroDetector, SpeechDetector, level_of
@@ -67,16 +74,10 @@ class VoiceState(StrEnum):
     UNAVAILABLE = "unavailable"  # voice cannot be used: reason shown
 
 
-# The speaking side's prompts (kiosk.domain.prompts): same ids, same French text.
-REPROMPT = ("reprompt", "Je n'ai pas bien compris. Pouvez-vous répéter votre réponse ?")
-NO_SPEECH = ("no-speech", "Je ne vous ai pas entendu. Pouvez-vous répondre maintenant ?")
-TOUCH_FALLBACK = ("touch-fallback", "Je n'arrive pas à vous comprendre. Touchez votre réponse sur l'écran.")
-RECOGNISER_ERROR = ("recognizer-error",
-                    "La reconnaissance de la voix ne répond pas. Touchez votre réponse sur l'écran.")
-VOICE_OFF = ("voice-off", "La voix ne fonctionne pas. Pour la suite, touchez vos réponses sur l'écran.")
-CONFIRM_UNCLEAR = ("confirm-unclear", "Je n'ai pas bien compris. Répondez par oui ou par non.")
+# On-screen notices (French source text, translated through kiosk.domain.i18n for the session's language).
 NOTICE_TOUCH_ITEM = "Touchez votre réponse sur l'écran."
 NOTICE_VOICE_OFF = "La suite du questionnaire se fait au toucher."
+NOT_CONFIGURED = "La reconnaissance vocale n'est pas configurée."
 
 
 @dataclass(frozen=True)
@@ -88,17 +89,6 @@ class VoiceSettings:
     boost: float = 12.0
     max_alternatives: int = 5
     prompt_wait_s: float = 90.0  # a prompt that never reports its end does not block listening forever
-
-
-def answer_words(item: ItemScreen, value: int) -> str:
-    """How an answer is said back: "assez", "5" (as the speaking side's ``answer_words``)."""
-    option = next((o for o in item.options if o.value == value), None)
-    if option is None:
-        return str(value)
-    if not item.numeric:
-        return option.label[:1].lower() + option.label[1:]
-    caption = option.caption
-    return f"{value}, {caption[:1].lower() + caption[1:]}" if caption else str(value)
 
 
 @dataclass
@@ -116,7 +106,7 @@ class VoiceViewModel(QObject):
     heard_changed = Signal(str)  # interim text while listening, then what was understood
     confirmation_requested = Signal(int, str)  # (value, "Vous avez répondu : assez. Est-ce bien cela ?")
     confirmation_closed = Signal()
-    notice = Signal(str)  # French notice (touch for this item, voice given up...)
+    notice = Signal(str)  # notice in the session's language (touch for this item, voice given up...)
     understood = Signal(int)  # value understood and being recorded (the benchmark's "answer on screen")
 
     # worker thread -> GUI thread (queued: emitted from the listening threads)
@@ -141,8 +131,11 @@ class VoiceViewModel(QObject):
         self.settings = settings or VoiceSettings()
         self._detector_factory = detector_factory
         self.state = VoiceState.OFF
-        self.unavailable_reason = unavailable_reason if recognizer is not None else (
-            unavailable_reason or "La reconnaissance vocale n'est pas configurée.")
+        self._instrument = session.session.instrument
+        self._tr = translator(self._instrument.language)
+        reason = unavailable_reason if recognizer is not None else (unavailable_reason or NOT_CONFIGURED)
+        #: Why voice cannot be used, in the session's language (None: it can).
+        self.unavailable_reason = self._tr(reason) if reason is not None else None
         self._turn: ListeningTurn | None = None
         self._turn_id = 0
         self._item: ItemScreen | None = None
@@ -157,7 +150,8 @@ class VoiceViewModel(QObject):
         self._last_result: RecognitionResult | None = None
         self._press_started = 0.0
         self._monitor: AudioCapture | None = None
-        self._mic_failed: str | None = None
+        self._mic_failed: CaptureUnavailable | None = None
+        self._gave_up = False  # voice switched the session to touch itself: its notice stays for good
         self.last_timing: TurnTiming | None = None  # of the last result (benchmarks: decision -> screen)
         self.language = RECOGNISER_LANGUAGES.get(session.session.config.language, session.session.config.language)
         self._prompt_timer = QTimer(self)
@@ -176,6 +170,15 @@ class VoiceViewModel(QObject):
         session.finished.connect(lambda _o: self.shutdown())
 
     # ------------------------------------------------------------------ queries
+    @property
+    def recognizer(self) -> Recognizer | None:
+        return self._recognizer
+
+    @property
+    def translator(self) -> Translator:
+        """The session language's translator: the voice widgets' texts go through it."""
+        return self._tr
+
     @property
     def active(self) -> bool:
         return self.session.mode.is_voice and self.unavailable_reason is None
@@ -218,6 +221,8 @@ class VoiceViewModel(QObject):
             self._set_state(VoiceState.OFF)
             return
         if not self.session.mode.is_voice:
+            if not self._gave_up:  # touch chosen on the nurse's or patient's side (item 0): no voice notice stays
+                self.notice.emit("")
             self._set_state(VoiceState.OFF)
             return
         if self.unavailable_reason is not None:
@@ -232,14 +237,17 @@ class VoiceViewModel(QObject):
         if same_item:  # the same item shown again (a save failed): its prompt is not replayed, listen again
             self._listen_again()
             return
-        self._after_prompt(f"item-{item.number:02d}", played_by_session=True)
+        self._after_prompt(prompts.item_prompt_id(item.number), played_by_session=True)
 
-    def _after_prompt(self, prompt_id: str, *, played_by_session: bool = False, text: str | None = None) -> None:
-        """Listen once ``prompt_id`` has finished playing (play it unless the session does)."""
+    def _after_prompt(self, prompt: Prompt | str, *, played_by_session: bool = False) -> None:
+        """Listen once ``prompt`` has finished playing. A :class:`Prompt` is played here; a prompt id alone is
+        one the session plays itself (the item's question)."""
+        prompt_id = prompt.prompt_id if isinstance(prompt, Prompt) else prompt
+        to_play = prompt if isinstance(prompt, Prompt) and not played_by_session else None
         if self.on_demand and self._pending is None:
             self._awaiting_prompt = None
-            if text is not None and self.session.audio_enabled:
-                self._audio.play(prompt_id, text)
+            if to_play is not None and self.session.audio_enabled:
+                self._play(to_play)
             self._set_state(VoiceState.IDLE)
             return
         if not self.session.audio_enabled:
@@ -250,8 +258,21 @@ class VoiceViewModel(QObject):
         self._awaiting_prompt = prompt_id
         self._set_state(VoiceState.WAITING)
         self._prompt_timer.start(int(self.settings.prompt_wait_s * 1000))
-        if not played_by_session and text is not None:
-            self._audio.play(prompt_id, text)
+        if to_play is not None:
+            self._play(to_play)
+
+    def _play(self, prompt: Prompt) -> None:
+        self._audio.play(prompt.prompt_id, prompt.text)
+
+    def _words(self, value: int) -> str:
+        """How the answer is said back ("assez", "5, excellent"): the prompt catalogue's own words."""
+        assert self._item is not None
+        return prompts.answer_words(self._instrument.scale_of(self._item.number), value)
+
+    def _reprompt(self) -> Prompt:
+        """ "Je n'ai pas bien compris." followed by this item's answer options."""
+        assert self._item is not None
+        return prompts.reprompt(self._instrument, self._instrument.item(self._item.number).scale)
 
     def _on_prompt_finished(self, prompt_id: str) -> None:
         if self._awaiting_prompt is None or prompt_id != self._awaiting_prompt:
@@ -277,8 +298,8 @@ class VoiceViewModel(QObject):
             capture = self._capture_factory()
             capture.start(lambda chunk: self._t_level.emit(-1, level_of(chunk)))
         except CaptureUnavailable as exc:
-            self._mic_failed = exc.reason  # the items will go on in touch (recorded), see _on_screen
-            self.notice.emit(exc.reason)
+            self._mic_failed = exc  # the items will go on in touch (recorded), see _on_screen
+            self.notice.emit(self._reason(exc))
             return
         self._monitor = capture
 
@@ -329,7 +350,7 @@ class VoiceViewModel(QObject):
         try:
             capture = self._capture_factory()
         except CaptureUnavailable as exc:
-            self._microphone_lost(exc.reason)
+            self._microphone_lost(exc)
             return
         self._turn = ListeningTurn(capture, self._recognizer, self._request(), callbacks,
                                    config=self.settings.endpoint, detector=self._detector_factory(),
@@ -382,16 +403,16 @@ class VoiceViewModel(QObject):
             if self.on_demand:
                 self._set_state(VoiceState.IDLE)
                 return
-            self._after_prompt(NO_SPEECH[0], text=NO_SPEECH[1])
+            self._after_prompt(prompts.no_speech_prompt(self._instrument))
             return
-        self._to_touch("no_speech", TOUCH_FALLBACK)
+        self._to_touch("no_speech", prompts.touch_fallback_prompt(self._instrument))
 
     def _on_error(self, tid: int, exc: Exception, _timing: TurnTiming) -> None:
         if not self._current(tid):
             return
         self._turn = None
         if isinstance(exc, CaptureUnavailable):
-            self._microphone_lost(exc.reason)
+            self._microphone_lost(exc)
             return
         assert isinstance(exc, RecognitionError)
         log.warning("recogniser error: %s", exc.kind)
@@ -399,8 +420,8 @@ class VoiceViewModel(QObject):
         if self._errors_in_a_row >= self.settings.max_errors:
             self._give_up_voice(f"{self._errors_in_a_row} erreurs de reconnaissance vocale de suite ({exc.kind})")
             return
-        self.notice.emit(exc.message)  # the state says "Touchez votre réponse sur l'écran"
-        self._to_touch("recogniser_error", RECOGNISER_ERROR, notice=False)
+        self.notice.emit(self._tr(exc.message))  # the state says "Touchez votre réponse sur l'écran"
+        self._to_touch("recogniser_error", prompts.recognizer_error_prompt(self._instrument), notice=False)
 
     def _on_result(self, tid: int, result: RecognitionResult, timing: TurnTiming) -> None:
         if not self._current(tid):
@@ -426,7 +447,7 @@ class VoiceViewModel(QObject):
         top = result.alternatives[0] if result.alternatives else None
         if parsed.kind == "answer" and parsed.value is not None:
             if not parsed.needs_confirmation:
-                self.heard_changed.emit(answer_words(self._item, parsed.value))
+                self.heard_changed.emit(self._words(parsed.value))
                 self._set_state(VoiceState.UNDERSTOOD)
                 self.understood.emit(parsed.value)
                 self.session.answer(parsed.value, method=Method.VOICE, transcript=top.transcript if top else None,
@@ -441,7 +462,7 @@ class VoiceViewModel(QObject):
             transcript, confidence = (top.transcript, top.confidence) if top else (None, None)
             if parsed.command == "repeat":
                 self.heard_changed.emit("")
-                self._after_prompt(f"item-{self._item.number:02d}", played_by_session=True)
+                self._after_prompt(prompts.item_prompt_id(self._item.number), played_by_session=True)
                 self.session.play_screen_prompt()
                 if not self.session.audio_enabled and not self.on_demand:
                     QTimer.singleShot(0, self._listen)
@@ -466,20 +487,18 @@ class VoiceViewModel(QObject):
     def _failed_attempt(self) -> None:
         self._failures += 1
         if self._failures >= self.settings.max_attempts:
-            self._to_touch("not_understood", TOUCH_FALLBACK)
+            self._to_touch("not_understood", prompts.touch_fallback_prompt(self._instrument))
             return
-        self._after_prompt(REPROMPT[0], text=REPROMPT[1])
+        self._after_prompt(self._reprompt())
 
     def _ask_confirmation(self, pending: _Pending) -> None:
         assert self._item is not None
         self._pending = pending
-        words = answer_words(self._item, pending.value)
-        question = f"Vous avez répondu : {words}. Est-ce bien cela ?"
-        self.heard_changed.emit(words)
+        question = prompts.confirmation_prompt_for_item(self._instrument, self._item.number, pending.value)
+        self.heard_changed.emit(self._words(pending.value))
         self._set_state(VoiceState.CONFIRMING)
-        self.confirmation_requested.emit(pending.value, question)
-        scale_id = self.session.session.instrument.item(self._item.number).scale
-        self._after_prompt(f"confirm-{scale_id}-{pending.value}", text=question)
+        self.confirmation_requested.emit(pending.value, question.text)  # shown exactly as it is spoken
+        self._after_prompt(question)
         if self.state is not VoiceState.CONFIRMING:  # _after_prompt shows WAITING/IDLE: the dialog stays
             self._set_state(VoiceState.CONFIRMING)
 
@@ -497,7 +516,7 @@ class VoiceViewModel(QObject):
         elif reply.kind == "answer" and reply.value is not None:
             self._failures += 1
             if self._failures >= self.settings.max_attempts:
-                self._to_touch("not_understood", TOUCH_FALLBACK)
+                self._to_touch("not_understood", prompts.touch_fallback_prompt(self._instrument))
                 return
             self._ask_confirmation(_Pending(reply.value, result, timing))
         elif reply.kind == "command" and reply.command == "repeat":
@@ -513,9 +532,9 @@ class VoiceViewModel(QObject):
             self._close_confirmation()
             self._failures += 1
             if self._failures >= self.settings.max_attempts:
-                self._to_touch("not_understood", TOUCH_FALLBACK)
+                self._to_touch("not_understood", prompts.touch_fallback_prompt(self._instrument))
                 return
-            self._after_prompt(REPROMPT[0], text=REPROMPT[1])
+            self._after_prompt(self._reprompt())
         else:
             self._failed_confirmation()
 
@@ -525,11 +544,11 @@ class VoiceViewModel(QObject):
             # the dialog stays: Oui/Non by touch; the answer buttons too
             self._fallback = "not_understood"
             self._awaiting_prompt = None
-            self._audio.play(*TOUCH_FALLBACK)
-            self.notice.emit(NOTICE_TOUCH_ITEM)
+            self._play(prompts.touch_fallback_prompt(self._instrument))
+            self.notice.emit(self._tr(NOTICE_TOUCH_ITEM))
             self._set_state(VoiceState.CONFIRMING)
             return
-        self._after_prompt(CONFIRM_UNCLEAR[0], text=CONFIRM_UNCLEAR[1])
+        self._after_prompt(prompts.confirm_unclear_prompt(self._instrument))
         self._set_state(VoiceState.CONFIRMING)
 
     def confirm_by_touch(self, yes: bool) -> None:
@@ -544,16 +563,16 @@ class VoiceViewModel(QObject):
         self._close_confirmation()
         self._failures += 1
         if self._failures >= self.settings.max_attempts:
-            self._to_touch("not_understood", TOUCH_FALLBACK)
+            self._to_touch("not_understood", prompts.touch_fallback_prompt(self._instrument))
             return
-        self._after_prompt(REPROMPT[0], text=REPROMPT[1])
+        self._after_prompt(self._reprompt())
 
     def _record_confirmed(self, pending: _Pending, how: str, reply: str | None) -> None:
         top = pending.result.alternatives[0] if pending.result.alternatives else None
         detail = replace(self._detail(pending.result, pending.timing, how), confirmation_transcript=reply)
         self._close_confirmation()
         assert self._item is not None
-        self.heard_changed.emit(answer_words(self._item, pending.value))
+        self.heard_changed.emit(self._words(pending.value))
         self._set_state(VoiceState.UNDERSTOOD)
         self.understood.emit(pending.value)
         self.session.answer(pending.value, method=Method.VOICE, transcript=top.transcript if top else None,
@@ -565,29 +584,35 @@ class VoiceViewModel(QObject):
             self.confirmation_closed.emit()
 
     # ------------------------------------------------------------------ falling back to touch
-    def _to_touch(self, why: Fallback, prompt: tuple[str, str], *, notice: bool = True) -> None:
+    def _to_touch(self, why: Fallback, prompt: Prompt, *, notice: bool = True) -> None:
         self._cancel_turn()
         self._close_confirmation()
         self._fallback = why
         if self.session.audio_enabled:
-            self._audio.play(*prompt)
+            self._play(prompt)
         if notice:
-            self.notice.emit(NOTICE_TOUCH_ITEM)
+            self.notice.emit(self._tr(NOTICE_TOUCH_ITEM))
         self._set_state(VoiceState.TOUCH)
 
-    def _microphone_lost(self, reason: str) -> None:
-        self.unavailable_reason = reason
-        self._give_up_voice(f"microphone indisponible : {reason}", notice=f"{reason} {NOTICE_VOICE_OFF}",
-                            fallback="microphone")
+    def _reason(self, exc: CaptureUnavailable) -> str:
+        """The microphone's reason in the session's language."""
+        return self._tr(exc.message, **exc.fields)
+
+    def _microphone_lost(self, exc: CaptureUnavailable) -> None:
+        reason = self.unavailable_reason = self._reason(exc)
+        # the mode change is recorded in French (the data's language), whatever the session's language
+        self._give_up_voice(f"microphone indisponible : {exc.reason}",
+                            notice=f"{reason} {self._tr(NOTICE_VOICE_OFF)}", fallback="microphone")
 
     def _give_up_voice(self, reason: str, *, notice: str | None = None,
                        fallback: Fallback = "recogniser_error") -> None:
         self._cancel_turn()
         self._close_confirmation()
+        self._gave_up = True
         self._fallback = fallback
         if self.session.audio_enabled:
-            self._audio.play(*VOICE_OFF)
-        self.notice.emit(notice or NOTICE_VOICE_OFF)
+            self._play(prompts.voice_off_prompt(self._instrument))
+        self.notice.emit(notice or self._tr(NOTICE_VOICE_OFF))
         self._set_state(VoiceState.OFF)
         self.session.switch_to_touch(reason[:200])
 

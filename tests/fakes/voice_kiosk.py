@@ -89,4 +89,5 @@ def make_voice_kiosk(script: Iterable[Say | Fail] = (), *, mode: Mode = Mode.VOI
     view.show()
     view.start()
     voice.start()
+    view.destroyed.connect(voice.shutdown)  # the test's end: no capture thread outlives the view model
     return VoiceKiosk(view, vm, voice, recognizer, silent, store, tasks, panel, confirm, captures, view)

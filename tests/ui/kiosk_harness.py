@@ -85,14 +85,18 @@ class Kiosk:
 
 
 def make_kiosk(qtbot, store, *, clock: FakeClock | None = None, with_pin: bool = True,
-               settings: KioskSettings | None = None, store_factory=None) -> Kiosk:
+               settings: KioskSettings | None = None, store_factory=None, secrets=None,
+               voice_check=None, stored_settings: bool = False) -> Kiosk:
+    """``stored_settings``: the settings come from the store (as in the app), not a test override."""
     clock = clock or FakeClock()
     if with_pin and store is not None:
         store.set_setting(PIN_HASH_KEY, _PIN_HASH)
     tasks = TaskManager()
     audio = SilentAudioService()
     vm = KioskViewModel(store_factory or (lambda: store), tasks=tasks, audio=audio, clock=clock,
-                        settings=settings or KioskSettings(answer_beat_ms=0))
+                        settings=None if stored_settings else settings or KioskSettings(answer_beat_ms=0),
+                        secrets=secrets,
+                        voice_check=voice_check)
     window = MainWindow(vm, tick_ms=3_600_000)  # the tests tick by hand, on the fake clock
     qtbot.addWidget(window)
     window.resize(1280, 800)

@@ -107,23 +107,58 @@ def test_settings_of_today_get_a_version_and_later_steps_run_once_in_order():
     for key, value in {"kiosk.inactivity_seconds": "240", "kiosk.default_mode": "touch"}.items():
         store.set_setting(key, value)  # as every kiosk wrote them before settings had a version
     loaded = load_settings(store)
-    assert loaded.upgraded_from == 0 and store.get_setting(VERSION_KEY) == str(SETTINGS_VERSION) == "1"
+    assert loaded.upgraded_from == 0 and store.get_setting(VERSION_KEY) == str(SETTINGS_VERSION) == "2"
     assert loaded.settings.inactivity_seconds == 240 and loaded.problems == ()
     assert load_settings(store).upgraded_from is None  # done once
 
     ran = []
 
-    def to_v2(s):  # e.g. a release that stores the pause in minutes under a new name
-        ran.append(2)
+    def to_v3(s):  # e.g. a release that stores the pause in minutes under a new name
+        ran.append(3)
         s.set_setting("kiosk.pause_minutes", str(int(s.get_setting("kiosk.inactivity_seconds")) // 60))
 
-    def to_v3(s):
-        ran.append(3)
-        assert s.get_setting(VERSION_KEY) == "2"  # each version is recorded as soon as its step is done
+    def to_v4(s):
+        ran.append(4)
+        assert s.get_setting(VERSION_KEY) == "3"  # each version is recorded as soon as its step is done
 
-    assert upgrade_settings(store, {**UPGRADES, 2: to_v2, 3: to_v3}) == 1
-    assert ran == [2, 3] and store.get_setting("kiosk.pause_minutes") == "4" and store.get_setting(VERSION_KEY) == "3"
-    assert upgrade_settings(store, {**UPGRADES, 2: to_v2, 3: to_v3}) is None and ran == [2, 3]
+    assert upgrade_settings(store, {**UPGRADES, 3: to_v3, 4: to_v4}) == 2
+    assert ran == [3, 4] and store.get_setting("kiosk.pause_minutes") == "4" and store.get_setting(VERSION_KEY) == "4"
+    assert upgrade_settings(store, {**UPGRADES, 3: to_v3, 4: to_v4}) is None and ran == [3, 4]
+
+
+def test_version_2_carries_the_voice_variables_it_replaces_into_the_settings(monkeypatch):
+    """A tablet IT had set up with QLQ_VOICE_* keeps its microphone and timings after the update (valid values
+    only; a value already stored wins); a version-1 tablet without them gets the defaults."""
+    store = InMemorySessionStore()
+    store.set_setting(VERSION_KEY, "1")
+    store.set_setting("kiosk.voice_start_timeout_ms", "12000")  # already chosen: kept
+    monkeypatch.setenv("QLQ_VOICE_DEVICE", " USB Audio ")
+    monkeypatch.setenv("QLQ_VOICE_TRAILING_SILENCE_MS", "1400")
+    monkeypatch.setenv("QLQ_VOICE_START_TIMEOUT_MS", "9000")
+    loaded = load_settings(store)
+    assert loaded.upgraded_from == 1 and store.get_setting(VERSION_KEY) == "2" and loaded.problems == ()
+    s = loaded.settings
+    assert (s.microphone, s.voice_trailing_silence_ms, s.voice_start_timeout_ms) == ("USB Audio", 1400, 12000)
+    monkeypatch.setenv("QLQ_VOICE_TRAILING_SILENCE_MS", "2500")  # read once, by the step, never again
+    assert load_settings(store).settings.voice_trailing_silence_ms == 1400
+
+    other = InMemorySessionStore()
+    other.set_setting(VERSION_KEY, "1")
+    monkeypatch.setenv("QLQ_VOICE_TRAILING_SILENCE_MS", "50")  # outside 600..3000: not carried over
+    monkeypatch.setenv("QLQ_VOICE_START_TIMEOUT_MS", "bientôt")
+    monkeypatch.delenv("QLQ_VOICE_DEVICE")
+    s = load_settings(other).settings
+    assert (s.microphone, s.voice_trailing_silence_ms, s.voice_start_timeout_ms) == ("", 1000, 8000)
+    assert other.get_setting("kiosk.voice_trailing_silence_ms") is None
+
+
+def test_voice_settings_persist_and_are_clamped():
+    store = InMemorySessionStore()
+    chosen = KioskSettings().with_changes(microphone="Jabra Speak 410", voice_trailing_silence_ms=50,
+                                          voice_start_timeout_ms=10_000)
+    assert chosen.voice_trailing_silence_ms == 600  # never so short that "euh…" ends the turn
+    save_settings(chosen, store)
+    assert load_settings(store).settings == chosen
 
 
 def test_settings_from_a_newer_kiosk_are_read_and_never_downgraded():

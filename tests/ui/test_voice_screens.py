@@ -65,6 +65,19 @@ def test_confirmation(qtbot) -> None:
     k.voice.shutdown()
 
 
+def test_confirmation_in_an_english_session(qtbot) -> None:
+    k = make_voice_kiosk([Say.text("quite a bit", 0.42)], language="en")
+    qtbot.addWidget(k.view)
+    to_items(k, qtbot)
+    qtbot.waitUntil(k.confirm.isVisible, timeout=WAIT)
+    assert k.confirm.question.text() == "You answered: quite a bit. Is that right?"
+    assert (k.confirm.yes.text(), k.confirm.no.text()) == ("Yes", "No")
+    qtbot.waitUntil(lambda: k.voice.state is VoiceState.CONFIRMING and k.panel.status.text() != "", timeout=WAIT)
+    assert k.panel.status.text() in {"Is that right?", "●  Listening…"}
+    shot(k, "8-confirmation-english")
+    k.voice.shutdown()
+
+
 def test_unavailable_and_touch_fallback(qtbot) -> None:
     k = make_voice_kiosk([], with_recognizer=False,
                          unavailable="La reconnaissance vocale n'est pas configurée (identifiants Google absents).")

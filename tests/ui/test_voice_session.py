@@ -2,13 +2,14 @@
 plays an espeak-ng utterance through the REAL endpointing (Silero), and the scripted recogniser answers.
 Covers an auto-accepted answer, a confirmed one, a rejected confirmation then a new answer, "répéter",
 "retour", "je ne sais pas", a recogniser failure falling back to touch, two failed attempts, a touch
-confirmation, and what the submission stores."""
+confirmation, a plain "non" to a confirmation followed by a new answer, and what the submission stores."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
 
+from kiosk.domain.prompts import prompt_catalogue
 from kiosk.domain.session import ItemStatus, Method, Mode
 from kiosk.domain.submission import Submission
 from kiosk.speech.fake import Fail, Say
@@ -83,14 +84,20 @@ def test_thirty_items_by_voice(qtbot) -> None:
     wait_item(k, qtbot, 7)
     wait_state(k, qtbot, VoiceState.TOUCH)
     played = [pid for pid, _ in k.audio.played]
-    assert "reprompt" in played and "touch-fallback" in played and "recognizer-error" in played
+    assert "reprompt-likert4" in played and "touch-fallback" in played and "recognizer-error" in played
     touch_answer(k, qtbot, 1)
     wait_item(k, qtbot, 8)
     qtbot.waitUntil(k.confirm.isVisible, timeout=WAIT)
     assert "Vous avez répondu : assez. Est-ce bien cela ?" in k.confirm.question.text()
     qtbot.mouseClick(k.confirm.yes, Qt.MouseButton.LeftButton)
     wait_item(k, qtbot, 9)
-    for number in range(9, 31):
+    # 9: a plain "non" to the confirmation, then a new answer in the next turn (the rejected one never stored)
+    for say in (Say.text("beaucoup", 0.35), Say.text("non", 0.9), Say.text("un peu", 0.95)):
+        k.recognizer.push(say)
+    qtbot.waitUntil(lambda: k.confirm.isVisible() or item(k) == 10, timeout=WAIT)
+    wait_item(k, qtbot, 10)
+    assert k.vm.session.records[9].current.value == 2
+    for number in range(10, 31):
         k.recognizer.push(Say.text("sept" if number >= 29 else "un peu", 0.95))
         wait_item(k, qtbot, number + 1) if number < 30 else None
     qtbot.waitUntil(lambda: k.vm.screen.kind is ScreenKind.REVIEW and not k.vm.busy, timeout=WAIT)
@@ -99,6 +106,13 @@ def test_thirty_items_by_voice(qtbot) -> None:
 
     # never listened while a prompt played: every turn began after the prompt it waited for had finished
     assert all(c.starts == 1 for c in k.captures)
+    # everything said (questions, confirmations, re-prompts, fallbacks) is a prompt of the one catalogue, with
+    # its exact text: so each is played from the audio pack, and a stale clip never
+    catalogue = prompt_catalogue(k.vm.session.instrument)
+    assert all(catalogue.get(pid) == text for pid, text in k.audio.played), [
+        pid for pid, text in k.audio.played if catalogue.get(pid) != text]
+    assert {"confirm-likert4-4", "confirm-likert4-2", "reprompt-likert4", "touch-fallback"} <= {
+        pid for pid, _ in k.audio.played}
     sub = stored(k)
     assert sub.schema_version == "2.0"
     a = {x.item: x for x in sub.answers}
@@ -130,6 +144,9 @@ def test_thirty_items_by_voice(qtbot) -> None:
         1, Method.TOUCH, "not_understood", 2)
     eight = a[8]
     assert (eight.value, eight.method, eight.confirmed, eight.voice.confirmation) == (3, Method.VOICE, True, "touch")
+    nine = a[9]
+    assert (nine.value, nine.confirmed, nine.voice.confirmation, nine.voice.attempts) == (2, False, "none", 3)
+    assert nine.previous == () and [x.transcript for x in nine.voice.alternatives] == ["un peu"]
     assert a[29].value == 7 and a[30].value == 7 and a[29].voice.confirmation == "none"
     assert sub.session.mode_changes == ()
     # the phrase hints followed the item's scale
@@ -163,6 +180,17 @@ def test_a_microphone_that_fails_switches_the_session_to_touch(qtbot) -> None:
     qtbot.waitUntil(lambda: k.vm.mode is Mode.TOUCH and not k.vm.busy, timeout=WAIT)
     assert "Aucun microphone" in k.panel.notice.text()
     assert "microphone indisponible" in k.vm.session.mode_changes[0].reason
+
+
+def test_an_english_session_says_why_the_microphone_failed_in_english(qtbot) -> None:
+    k = make_voice_kiosk([], capture_fail="Aucun microphone n'est branché sur la tablette.", language="en")
+    qtbot.addWidget(k.view)
+    to_items(k, qtbot)
+    qtbot.waitUntil(lambda: k.vm.mode is Mode.TOUCH and not k.vm.busy, timeout=WAIT)
+    assert k.panel.notice.text() == ("No microphone is connected to the tablet. "
+                                     "The rest of the questionnaire is done by touch.")
+    # the record keeps the French reason, whatever the session's language
+    assert "Aucun microphone" in k.vm.session.mode_changes[0].reason
 
 
 def test_without_a_recogniser_voice_shows_unavailable_with_the_reason(qtbot) -> None:
@@ -204,15 +232,30 @@ def test_on_demand_listens_only_when_the_microphone_is_pressed(qtbot) -> None:
 
 
 def test_an_english_session_is_answered_by_voice(qtbot) -> None:
-    k = make_voice_kiosk([Say.text("quite a bit", 0.9), Say.text("a little", 0.5), Say.text("yes", 0.9)],
-                         language="en")
+    k = make_voice_kiosk([Say.text("quite a bit", 0.9), Say.text("a little", 0.5), Say.text("yes", 0.9),
+                          Fail("timeout")], language="en")
     qtbot.addWidget(k.view)
+    questions: list[str] = []
+    statuses: set[str] = set()
+    k.voice.confirmation_requested.connect(lambda _v, q: questions.append(q))
+    k.voice.state_changed.connect(lambda _s: statuses.add(k.panel.status.text()))
     to_items(k, qtbot)
     wait_item(k, qtbot, 2)
     wait_item(k, qtbot, 3)
     assert k.vm.session.records[1].current.value == 3
     assert k.vm.session.records[2].current.value == 2 and k.vm.session.records[2].current.confirmed
     assert k.recognizer.requests[0].language == "en-GB"
+    # what is said and shown is English: the confirmation (spoken from the English prompt catalogue, shown as
+    # spoken), the panel's states, the Yes/No buttons, the recogniser's failure notice
+    assert questions == ["You answered: a little. Is that right?"]
+    wait_state(k, qtbot, VoiceState.TOUCH)
+    spoken = dict(k.audio.played)
+    assert spoken["confirm-likert4-2"] == questions[0]
+    assert {"●  Listening…", "Thinking…", "I understood:"} <= statuses
+    assert k.panel.status.text() == "Touch your answer on the screen"
+    assert k.panel.notice.text() == "Speech recognition took too long to answer."
+    assert (k.confirm.yes.text(), k.confirm.no.text()) == ("Yes", "No")
+    assert "recognizer-error" in spoken and "touch" in spoken["recognizer-error"].lower()
 
 
 def test_item_0_shows_the_real_microphone_level(qtbot) -> None:
@@ -235,3 +278,16 @@ def test_a_failed_save_keeps_the_item_and_listens_again(qtbot) -> None:
     assert item(k) == 1 and k.vm.session.records[1].current is None
     wait_item(k, qtbot, 2)  # heard again, saved this time
     assert k.vm.session.records[1].current.value == 4 and k.recognizer.remaining == 0
+
+
+def test_touch_chosen_at_the_microphone_check_leaves_no_voice_notice_on_the_items(qtbot) -> None:
+    k = make_voice_kiosk([], capture_fail="Aucun microphone n'est branché sur la tablette.")
+    qtbot.addWidget(k.view)
+    assert k.vm.screen.kind is ScreenKind.CHECK
+    qtbot.waitUntil(lambda: "Aucun microphone" in k.panel.notice.text(), timeout=WAIT)  # item 0 says why
+    k.vm.record_check(audio_ok=True, microphone_ok=False, switch_to_touch=True)  # "Continuer en tactile seulement"
+    qtbot.waitUntil(lambda: k.vm.screen.kind is ScreenKind.INTRODUCTION and not k.vm.busy, timeout=WAIT)
+    k.vm.begin_items()
+    wait_item(k, qtbot, 1)
+    assert k.vm.mode is Mode.TOUCH and k.voice.state is VoiceState.OFF
+    assert k.panel.notice.text() == "" and not k.panel.isVisible()

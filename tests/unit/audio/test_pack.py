@@ -1,0 +1,155 @@
+"""Audio pack manifests: lookups bound to the text hash, clear errors on damaged manifests, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import wave
+from pathlib import Path
+
+import pytest
+
+from kiosk.audio.build import build_pack
+from kiosk.audio.pack import MANIFEST, AudioPack, Clip, LookupStatus, PackError, clip_file_name
+from kiosk.audio.synth import SynthesisError
+from kiosk.domain.prompts import text_sha256
+
+
+def _wav(path: Path, frames: int = 1600) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\x01\x00" * frames)
+
+
+class ScriptedSynth:
+    """A synthesiser neighbour for the builder: WAV of a length set by the text; fails on chosen texts."""
+
+    engine = "espeak"
+
+    def __init__(self, fail: set[str] | None = None) -> None:
+        self.calls: list[tuple[str, float]] = []
+        self.fail = fail or set()
+
+    def voice_for(self, language: str, voice: str | None) -> str:
+        return voice or f"{language}-test"
+
+    def synthesize(self, text: str, *, language: str, voice: str | None, rate: float) -> bytes:
+        self.calls.append((text, rate))
+        if text in self.fail:
+            raise SynthesisError("scripted failure")
+        import io
+
+        out = io.BytesIO()
+        with wave.open(out, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(16000)
+            w.writeframes(b"\x00\x01" * (160 * len(text)))
+        return out.getvalue()
+
+
+CATALOGUE = {"intro": "Bonjour.", "item-01": "Avez-vous mal ?", "confirm-likert4-3": "Vous avez répondu : assez."}
+
+
+def test_build_then_lookup_only_the_exact_text(tmp_path: Path) -> None:
+    synth = ScriptedSynth()
+    report = build_pack(CATALOGUE, tmp_path / "fr", synth, language="fr", rates=(0.9,))
+    assert report.ok and sorted(report.synthesised) == sorted(f"{k}@0.9" for k in CATALOGUE)
+    pack = AudioPack.load(tmp_path / "fr")
+    hit = pack.lookup("item-01", "Avez-vous mal ?", rate=0.9)
+    assert hit.ok and hit.path == tmp_path / "fr" / clip_file_name("item-01", 0.9)
+    assert pack.lookup("item-01", "Avez-vous mal  ?", rate=0.9).status is LookupStatus.STALE
+    assert pack.lookup("item-02", "x", rate=0.9).status is LookupStatus.MISSING
+    assert pack.lookup("item-01", "Avez-vous mal ?", rate=1.0).status is LookupStatus.MISSING
+    assert pack.lookup("item-01", "Avez-vous mal ?", rate=1.0, any_rate=True).ok
+    clip = pack.get("item-01", 0.9)
+    assert clip is not None and clip.duration_ms == round(160 * len("Avez-vous mal ?") * 1000 / 16000)
+
+
+def test_rebuild_synthesises_only_changes_and_removes_orphans(tmp_path: Path) -> None:
+    out = tmp_path / "fr"
+    build_pack(CATALOGUE, out, ScriptedSynth(), language="fr", rates=(0.9,))
+    changed = {**CATALOGUE, "item-01": "Avez-vous eu mal ?"}
+    del changed["intro"]
+    synth = ScriptedSynth()
+    report = build_pack(changed, out, synth, language="fr", rates=(0.9,))
+    assert synth.calls == [("Avez-vous eu mal ?", 0.9)]
+    assert report.removed == ["intro@0.9"] and not (out / clip_file_name("intro", 0.9)).exists()
+    # another voice or engine makes every clip "changed"
+    synth = ScriptedSynth()
+    build_pack(changed, out, synth, language="fr", voice="other", rates=(0.9,))
+    assert len(synth.calls) == len(changed)
+
+
+def test_a_missing_or_corrupt_clip_file_is_remade(tmp_path: Path) -> None:
+    out = tmp_path / "fr"
+    build_pack(CATALOGUE, out, ScriptedSynth(), language="fr", rates=(0.9,))
+    (out / clip_file_name("intro", 0.9)).write_bytes(b"not a wav")
+    (out / clip_file_name("item-01", 0.9)).unlink()
+    synth = ScriptedSynth()
+    build_pack(CATALOGUE, out, synth, language="fr", rates=(0.9,))
+    assert sorted(t for t, _ in synth.calls) == sorted(["Bonjour.", "Avez-vous mal ?"])
+
+
+def test_failures_are_named_and_the_rest_is_written(tmp_path: Path) -> None:
+    progress: list[tuple[int, int, str, str]] = []
+    report = build_pack(CATALOGUE, tmp_path / "fr", ScriptedSynth(fail={"Bonjour."}), language="fr",
+                        rates=(0.9, 1.0), progress=lambda *a: progress.append(a))
+    assert report.failed == {"intro@0.9": "scripted failure", "intro@1": "scripted failure"}
+    assert len(AudioPack.load(tmp_path / "fr")) == 4
+    assert progress[0] == (1, 6, "intro", "failed: scripted failure") and progress[-1][:2] == (6, 6)
+
+
+def _manifest(tmp_path: Path, clips: list[dict], **top) -> Path:
+    folder = tmp_path / "fr"
+    folder.mkdir(exist_ok=True)
+    data = {"format": "qlq-audio-pack", "format_version": 1, "language": "fr", "clips": clips, **top}
+    (folder / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+GOOD = {"prompt_id": "intro", "file": "intro.r090.wav", "text_sha256": text_sha256("Bonjour."), "language": "fr",
+        "voice": "fr-fr", "rate": 0.9, "engine": "espeak"}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"text_sha256": "abc"}, "clips[0] (prompt 'intro'), field 'text_sha256': not a lowercase hex sha256"),
+    ({"file": "../../etc/passwd.wav"}, "field 'file': must be a .wav file name inside the pack folder"),
+    ({"rate": "fast"}, "field 'rate': must be a number between 0.1 and 4"),
+    ({"engine": ""}, "field 'engine': missing or not a non-empty str"),
+])
+def test_damaged_entries_are_named(tmp_path: Path, change: dict, message: str) -> None:
+    folder = _manifest(tmp_path, [{**GOOD, **change}])
+    with pytest.raises(PackError, match="manifest.json: ") as err:
+        AudioPack.load(folder)
+    assert message in str(err.value)
+
+
+def test_wrong_format_or_version_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PackError, match="format_version': 2 is not supported"):
+        AudioPack.load(_manifest(tmp_path, [GOOD], format_version=2))
+    (tmp_path / "fr" / MANIFEST).write_text("[]", encoding="utf-8")
+    with pytest.raises(PackError, match="not an audio pack manifest"):
+        AudioPack.load(tmp_path / "fr")
+
+
+def test_no_manifest_is_an_empty_pack(tmp_path: Path) -> None:
+    pack = AudioPack.load(tmp_path / "nowhere" / "fr")
+    assert len(pack) == 0 and pack.lookup("intro", "x", rate=0.9).status is LookupStatus.MISSING
+
+
+def test_entry_for_other_language_is_stale(tmp_path: Path) -> None:
+    folder = _manifest(tmp_path, [{**GOOD, "language": "en"}])
+    _wav(folder / "intro.r090.wav")
+    assert AudioPack.load(folder).lookup("intro", "Bonjour.", rate=0.9).status is LookupStatus.STALE
+
+
+def test_save_round_trips(tmp_path: Path) -> None:
+    pack = AudioPack(tmp_path / "fr", "fr")
+    pack.put(Clip(**GOOD))
+    pack.save(instrument={"id": "qlq-c30"})
+    again = AudioPack.load(tmp_path / "fr")
+    assert list(again) == [Clip(**GOOD)]
+    assert json.loads((tmp_path / "fr" / MANIFEST).read_text())["instrument"] == {"id": "qlq-c30"}
+    assert [p.name for p in (tmp_path / "fr").iterdir()] == [MANIFEST]  # no temp file left behind
