@@ -209,7 +209,11 @@ def check_secret_store(ctx: Context) -> Outcome:
     """The operating system's keyring backend is one the kiosk may keep secrets in (read only: nothing stored)."""
     import keyring
 
-    backend = keyring.get_keyring()
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # e.g. PYTHON_KEYRING_BACKEND names a backend that cannot start here
+        return failed(f"le trousseau de clés ne s'ouvre pas ({type(exc).__name__}: {exc})",
+                      f"the keyring does not open ({type(exc).__name__}: {exc})")
     reason = refused_backend(backend)
     if reason is not None:
         return failed(f"{reason[0]} : configurez le trousseau du système (Secret Service, Gestionnaire "
@@ -314,9 +318,12 @@ def _application() -> Any:
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    # Qt's own warnings (no sound server, offscreen limits) would mix with the one line per failed check.
-    qInstallMessageHandler(lambda *_: None)
-    return QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance()
+    if app is None:
+        # Qt's own warnings (no sound server, offscreen limits) would mix with the one line per failed check.
+        qInstallMessageHandler(lambda *_: None)
+        app = QApplication(sys.argv[:1])
+    return app
 
 
 def check_multimedia(ctx: Context) -> Outcome:
@@ -376,6 +383,8 @@ def check_main_window(ctx: Context) -> Outcome:
         window.allow_close = True
         window.close()
         shiboken6.delete(window)
+        # Drops the callbacks still queued for the GUI thread (a store that opened after the time-out).
+        shiboken6.delete(tasks)
         app.processEvents()
     if not seen:
         return failed(f"la fenêtre n'a pas atteint l'écran infirmier en {WINDOW_TIMEOUT_S:.0f} s",
