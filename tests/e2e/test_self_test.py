@@ -87,3 +87,12 @@ def test_self_test_reports_each_failed_check_on_one_line(tmp_path: Path) -> None
     assert "/ FAILED instruments: " in instruments and "was modified" in instruments
     assert secrets.startswith("ÉCHEC trousseau de clés : ") and "/ FAILED secret store: a plaintext keyring" in secrets
     assert "OK fenêtre principale" in run.stdout  # the other checks still ran
+
+
+@pytest.mark.slow
+def test_the_bundles_self_test_passes(tmp_path: Path) -> None:
+    from tests.e2e.bundle_harness import bundle_dir
+
+    command, env = self_test_command(tmp_path, [str(bundle_dir() / "qlq-kiosk")])
+    for _ in range(3):
+        assert_passes(subprocess.run(command, capture_output=True, text=True, timeout=120, env=env))
