@@ -48,11 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     text = render(ROOT / "resources" / "instruments")
     if args.check:
         if MODULE.read_text(encoding="utf-8") != text:
-            print(f"{MODULE.relative_to(ROOT)} is out of date: run scripts/instrument_hashes.py", file=sys.stderr)
+            sys.stderr.write(f"{MODULE.relative_to(ROOT)} is out of date: run scripts/instrument_hashes.py\n")
             return 1
         return 0
     MODULE.write_text(text, encoding="utf-8")
-    print(f"wrote {MODULE.relative_to(ROOT)}")
+    sys.stdout.write(f"wrote {MODULE.relative_to(ROOT)}\n")
     return 0
 
 

@@ -104,8 +104,8 @@ class Sandbox:
 def unit_settings(unit_text: str) -> dict[str, list[str]]:
     """``Key=value`` lines of a systemd unit, by key (a key may repeat: Environment=)."""
     settings: dict[str, list[str]] = {}
-    for line in unit_text.splitlines():
-        line = line.strip()
+    for raw in unit_text.splitlines():
+        line = raw.strip()
         if line and not line.startswith(("#", ";", "[")) and "=" in line:
             key, _, value = line.partition("=")
             settings.setdefault(key.strip(), []).append(value.strip())

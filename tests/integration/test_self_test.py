@@ -139,7 +139,7 @@ def _chain(monkeypatch: pytest.MonkeyPatch, *backends: Any) -> chainer.ChainerBa
     (lambda mp: null.Keyring(), "no secure keyring"),
     (lambda mp: _plaintext(), "plaintext"),
     (lambda mp: _cryptfile(), "password file"),
-    (lambda mp: _chain(mp), "empty chain"),
+    (_chain, "empty chain"),
     (lambda mp: _chain(mp, _AcceptedBackend(), _plaintext()), "chain includes a plaintext"),
 ])
 def test_refused_keyring_backends(make: Any, why: str, ctx: self_test.Context,
