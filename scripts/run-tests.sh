@@ -7,7 +7,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 OPTIONAL_DEBIAN_PACKAGES=(pspp)  # GNU PSPP re-reads the .sav exports (tests/unit/server_exports)
-TEST_DEBIAN_PACKAGES=(chromium)  # the real browser of the web console's tests (tests/browser)
+TEST_DEBIAN_PACKAGES=(chromium cage xwayland gnome-keyring dbus-daemon)  # tests/browser: the real browser; tests/e2e: cage + Xwayland (the .deb's kiosk session), a real keyring for the self-test
 source scripts/bootstrap.sh
 
 export QT_QPA_PLATFORM=offscreen

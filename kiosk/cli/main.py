@@ -102,7 +102,14 @@ def _run_kiosk(argv: list[str]) -> int:
                         help="demo mode: no setup, fixed demo PIN shown on screen, touch mode, data in a temp folder")
     parser.add_argument("--windowed", action="store_true", help="run in a window instead of full screen")
     parser.add_argument("--data-dir", type=Path, help="where the kiosk keeps its database (default: app-data folder)")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation offscreen, in a temporary folder, and exit (0: no check failed)")
+    parser.add_argument("--json", action="store_true", help="with --self-test: print the results as JSON")
     args = parser.parse_args(argv)
+    if args.self_test:
+        from kiosk.cli import self_test
+
+        return self_test.run(as_json=args.json)
     try:
         from kiosk.app import run_app
     except ImportError as exc:

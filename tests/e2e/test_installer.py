@@ -73,3 +73,8 @@ def test_bundle_builds_and_starts(tmp_path: Path) -> None:
     parsed = subprocess.run([str(exe), "parse-answer", "--scale", "4", "un peu"], capture_output=True, text=True,
                             timeout=60)
     assert parsed.returncode == 0 and '"value": 2' in parsed.stdout
+    # The bundle's self-test (tests/e2e/test_self_test.py says what it needs for the keyring check).
+    from tests.e2e.test_self_test import assert_passes, self_test_command
+
+    command, env = self_test_command(tmp_path, [str(exe)])
+    assert_passes(subprocess.run(command, capture_output=True, text=True, timeout=120, env=env))

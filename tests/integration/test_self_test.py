@@ -1,0 +1,251 @@
+"""The self-test's checks, one by one, in this process: each passes on a sound installation and fails, naming
+what is wrong, when its part is broken (a damaged instrument file, a refused keyring, missing migrations...)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import keyring
+import keyring.backend
+import pytest
+from keyring.backends import chainer, fail, null
+
+from kiosk.cli import self_test
+from kiosk.domain.resources import resources_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> self_test.Context:
+    return self_test.Context(tmp_path)
+
+
+@pytest.fixture
+def resources_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the bundled resources, used by the kiosk instead of the real ones (QLQ_RESOURCES_DIR)."""
+    copy = tmp_path / "resources"
+    shutil.copytree(resources_dir(), copy)
+    monkeypatch.setenv("QLQ_RESOURCES_DIR", str(copy))
+    return copy
+
+
+def test_the_built_in_hashes_are_those_of_the_shipped_files() -> None:
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "instrument_hashes.py"), "--check"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
+# ------------------------------------------------------------------------------------------------ instruments
+def test_instruments_pass_as_shipped(ctx: self_test.Context) -> None:
+    outcome = self_test.check_instruments(ctx)
+    assert outcome.status == "passed", outcome
+
+
+def test_a_reworded_item_fails_the_hash(ctx: self_test.Context, resources_copy: Path) -> None:
+    path = resources_copy / "instruments" / "qlq-c30.fr.toml"
+    text = path.read_text(encoding="utf-8")
+    assert "Avez-vous" in text
+    path.write_text(text.replace("Avez-vous", "Aviez-vous", 1), encoding="utf-8")  # still valid, different
+    outcome = self_test.check_instruments(ctx)
+    assert outcome.status == "failed"
+    assert str(path) in outcome.fr and "modifié" in outcome.fr
+    assert str(path) in outcome.en and "modified" in outcome.en
+    assert "qlq-c30.en.toml" not in outcome.en  # the intact file is not blamed
+
+
+def test_a_truncated_file_fails_to_load(ctx: self_test.Context, resources_copy: Path) -> None:
+    path = resources_copy / "instruments" / "qlq-c30.en.toml"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    outcome = self_test.check_instruments(ctx)
+    assert outcome.status == "failed"
+    assert str(path) in outcome.en and "does not load" in outcome.en
+
+
+def test_a_missing_file_and_an_unknown_file_fail(ctx: self_test.Context, resources_copy: Path) -> None:
+    folder = resources_copy / "instruments"
+    (folder / "qlq-c30.en.toml").rename(folder / "qlq-c30.de.toml")
+    outcome = self_test.check_instruments(ctx)
+    assert outcome.status == "failed"
+    assert f"{folder / 'qlq-c30.en.toml'} is missing" in outcome.en
+    assert f"{folder / 'qlq-c30.de.toml'} is not part of this build" in outcome.en
+
+
+# ------------------------------------------------------------------------------------------------ placeholders
+def test_parts_not_in_this_build_are_skipped_never_passed(ctx: self_test.Context) -> None:
+    for check in (self_test.check_audio_pack, self_test.check_database_encryption):
+        outcome = check(ctx)
+        assert outcome.status == "skipped" and "not part of this build" in outcome.en
+
+
+# ------------------------------------------------------------------------------------------------ database
+def test_database_creates_migrates_and_reopens(ctx: self_test.Context) -> None:
+    outcome = self_test.check_database(ctx)
+    assert outcome.status == "passed", outcome
+    assert (ctx.workdir / "database" / "kiosk.db").stat().st_size > 0
+
+
+def test_database_fails_without_its_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a bundle built without kiosk/storage/migrations would do.
+    from kiosk.storage import database
+
+    empty = tmp_path / "no-migrations"
+    empty.mkdir()
+    monkeypatch.setattr(database, "MIGRATIONS_DIR", empty)
+    [result] = self_test.run_checks([c for c in self_test.CHECKS if c.id == "database"])
+    assert result.status == "failed"
+    assert result.line().startswith("ÉCHEC base de données : ") and "/ FAILED database: " in result.line()
+
+
+# ------------------------------------------------------------------------------------------------ secret store
+class _AcceptedBackend:
+    """Stands for an operating-system keyring (Windows' or macOS' cannot exist here). Not a KeyringBackend
+    subclass: those register themselves with keyring for the whole test run."""
+
+    priority = 1.0
+
+
+class _UnreachableBackend:
+    @property
+    def priority(self) -> float:
+        raise RuntimeError("no D-Bus session")
+
+
+def _plaintext() -> Any:
+    from keyrings.cryptfile.file import PlaintextKeyring
+
+    return PlaintextKeyring()
+
+
+def _cryptfile() -> Any:
+    from keyrings.cryptfile.cryptfile import CryptFileKeyring
+
+    return CryptFileKeyring()
+
+
+def _chain(monkeypatch: pytest.MonkeyPatch, *backends: Any) -> chainer.ChainerBackend:
+    """keyring's real chainer, chaining exactly ``backends`` (its class property is replaced for the test)."""
+    monkeypatch.setattr(chainer.ChainerBackend, "backends", list(backends))
+    return chainer.ChainerBackend()
+
+
+@pytest.mark.parametrize(("make", "why"), [
+    (lambda mp: fail.Keyring(), "no secure keyring"),
+    (lambda mp: null.Keyring(), "no secure keyring"),
+    (lambda mp: _plaintext(), "plaintext"),
+    (lambda mp: _cryptfile(), "password file"),
+    (_chain, "empty chain"),
+    (lambda mp: _chain(mp, _AcceptedBackend(), _plaintext()), "chain includes a plaintext"),
+])
+def test_refused_keyring_backends(make: Any, why: str, ctx: self_test.Context,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = make(monkeypatch)
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    outcome = self_test.check_secret_store(ctx)
+    assert outcome.status == "failed"
+    assert why in outcome.en and "configure the system keyring" in outcome.en
+
+
+def test_this_machines_default_keyring_is_refused(ctx: self_test.Context) -> None:
+    # Headless Debian with keyrings.cryptfile installed: keyring chains CryptFile, Encrypted and Plaintext files.
+    default = keyring.get_keyring()
+    reason = self_test.refused_backend(default)
+    if type(default).__module__.startswith("keyring.backends.SecretService"):
+        pytest.skip("this machine's session has a Secret Service keyring")
+    assert reason is not None
+
+
+def test_accepted_keyring_backends(ctx: self_test.Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    from keyring.backends import SecretService
+
+    assert self_test.refused_backend(SecretService.Keyring()) is None
+    assert self_test.refused_backend(_chain(monkeypatch, _AcceptedBackend())) is None
+    monkeypatch.setattr(keyring, "get_keyring", _AcceptedBackend)
+    outcome = self_test.check_secret_store(ctx)
+    assert outcome.status == "passed" and "_AcceptedBackend" in outcome.en
+
+
+def test_an_unreachable_keyring_fails(ctx: self_test.Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keyring, "get_keyring", _UnreachableBackend)
+    outcome = self_test.check_secret_store(ctx)
+    assert outcome.status == "failed" and "not reachable" in outcome.en and "no D-Bus session" in outcome.en
+
+
+def test_a_keyring_that_cannot_start_fails(ctx: self_test.Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise RuntimeError("Unable to initialize SecretService")
+
+    monkeypatch.setattr(keyring, "get_keyring", broken)
+    outcome = self_test.check_secret_store(ctx)
+    assert outcome.status == "failed" and "does not open" in outcome.en
+
+
+# ------------------------------------------------------------------------------------------------ speech, TTS
+def test_speech_and_tts_clients_round_trip_through_the_loopback_fake(ctx: self_test.Context) -> None:
+    assert self_test.check_speech_client(ctx).status == "passed"
+    assert self_test.check_tts_client(ctx).status == "passed"
+
+
+def test_speech_and_tts_fail_when_the_channel_reaches_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    import grpc
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{sock.getsockname()[1]}"
+    real = grpc.insecure_channel
+    monkeypatch.setattr(grpc, "insecure_channel", lambda _address: real(dead))
+    results = self_test.run_checks([c for c in self_test.CHECKS if c.id in ("speech-client", "tts-client")])
+    assert [r.status for r in results] == ["failed", "failed"]
+    assert "unavailable" in results[0].en.lower() and "unavailable" in results[1].en.lower()
+
+
+# ------------------------------------------------------------------------------------------------ Qt
+def test_multimedia_and_main_window_pass(ctx: self_test.Context, qapp: Any) -> None:
+    assert self_test.check_multimedia(ctx).status == "passed"
+    outcome = self_test.check_main_window(ctx)
+    assert outcome.status == "passed", outcome
+
+
+def test_main_window_fails_on_an_unusable_database(ctx: self_test.Context, qapp: Any,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.storage import sqlite_store
+    from kiosk.storage.interface import CorruptDatabaseError
+
+    def refuse(path: Path) -> None:
+        raise CorruptDatabaseError(f"{path}: damaged", nurse_message="La base de données est endommagée.")
+
+    monkeypatch.setattr(sqlite_store, "SqliteSessionStore", refuse)
+    outcome = self_test.check_main_window(ctx)
+    assert outcome.status == "failed" and "endommagée" in outcome.fr
+
+
+def test_main_window_fails_when_the_nurse_screen_never_comes(ctx: self_test.Context, qapp: Any,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from kiosk.storage import sqlite_store
+
+    release = threading.Event()
+    real = sqlite_store.SqliteSessionStore
+
+    def slow(path: Path) -> Any:
+        release.wait(10)  # the database worker hangs (e.g. a stuck disk)
+        return real(path)
+
+    monkeypatch.setattr(sqlite_store, "SqliteSessionStore", slow)
+    monkeypatch.setattr(self_test, "WINDOW_TIMEOUT_S", 0.5)
+    unblock = threading.Timer(1.5, release.set)  # after the check gave up: lets its clean-up join the worker
+    unblock.start()
+    try:
+        outcome = self_test.check_main_window(ctx)
+    finally:
+        release.set()
+        unblock.cancel()
+    assert outcome.status == "failed" and "did not reach the nurse screen" in outcome.en
