@@ -1,3 +1,5 @@
 """Kiosque QLQ-C30: the tablet kiosk (``kiosk.domain`` is its pure core, shared with the sync server)."""
 
-__version__ = "0.1.0"
+from kiosk.version import version as _version
+
+__version__ = _version()  # from pyproject.toml, through the package metadata (kiosk/version.py)
