@@ -33,6 +33,12 @@ def _detect_speech(argv: list[str]) -> int:
     return detect_speech.run(argv)
 
 
+def _verify_release(argv: list[str]) -> int:
+    from kiosk.cli import verify_release
+
+    return verify_release.run(argv)
+
+
 def _submission_schema(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="qlq-kiosk submission-schema",
@@ -79,6 +85,7 @@ SUBCOMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "detect-speech": (_detect_speech, "find where speech starts and ends in a WAV, as the kiosk would (JSON)"),
     "submission-schema": (_submission_schema, "print the JSON Schema of the submission payload"),
     "check-instrument": (_check_instrument, "validate instrument files and print their content hash"),
+    "verify-release": (_verify_release, "check a release archive's signature and signed manifest"),
 }
 
 
