@@ -27,7 +27,7 @@ from sync_server.logging import configure_logging
 from sync_server.middleware import RequestContextMiddleware
 from sync_server.migrate import head_revision
 from sync_server.ratelimit import SlidingWindowLimiter
-from sync_server.routers import admin, auth, health, research, submissions
+from sync_server.routers import admin, auth, health, releases, research, submissions
 from sync_server.services.instruments import InstrumentRegistry
 from sync_server.settings import Settings, load_settings
 
@@ -65,7 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.auth_limiter = SlidingWindowLimiter(settings.auth_rate_limit_attempts,
                                                   settings.auth_rate_limit_window_seconds)
     install_error_handlers(app)
-    for router in (health.router, auth.router, submissions.router, research.router, admin.router):
+    for router in (health.router, auth.router, submissions.router, research.router, admin.router, releases.router):
         app.include_router(router)
     install_console(app)  # the web console under /console/ (sync_server/console)
     if settings.cors_allow_origins:

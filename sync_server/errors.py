@@ -92,6 +92,25 @@ class DatabaseUnavailable(ServiceUnavailable):
     default_headers = {"Retry-After": "5"}  # noqa: RUF012 - read-only class default
 
 
+class NoRelease(NotFound):
+    code = "no_release"
+    default_message = "no release is published for this operating system and architecture"
+
+
+class ReleaseFileNotFound(NotFound):
+    code = "release_file_not_found"
+
+
+class InvalidRelease(Unprocessable):
+    """``publish-release`` refused an archive: ``code`` is the verifier's (missing_signature, wrong_key, …)."""
+
+    code = "invalid_release"
+
+
+class ReleaseExists(Conflict):
+    code = "release_exists"
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field}}
 
