@@ -1,32 +1,18 @@
-"""The kiosk's version, from ONE place: ``[project] version`` in pyproject.toml.
+"""The kiosk's version for its screens and commands (read once from pyproject.toml: see ``kiosk/__init__.py``).
 
-An installed kiosk (``uv sync``, a wheel, the PyInstaller bundle, which carries the distribution's metadata:
-``copy_metadata`` in installer/kiosk.spec) reads it from the package metadata. A source tree that was never
-installed falls back to reading pyproject.toml itself, so the number is never written twice.
+The admin screen shows :func:`version_label`; ``qlq-kiosk --version`` prints the same number.
 """
 
 from __future__ import annotations
 
-import tomllib
-from functools import cache
-from importlib import metadata
-from pathlib import Path
+from kiosk import __version__
 
 DISTRIBUTION = "kiosque-qlq-c30"
-_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
-@cache
 def version() -> str:
-    """``"0.1.0"``: the version of the installed kiosk (PEP 440)."""
-    try:
-        return metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        try:
-            with _PYPROJECT.open("rb") as f:
-                return str(tomllib.load(f)["project"]["version"])
-        except (OSError, KeyError, tomllib.TOMLDecodeError):
-            return "0+unknown"
+    """``"0.1.0"``: the version of the running kiosk (PEP 440)."""
+    return __version__
 
 
 def version_label() -> str:
