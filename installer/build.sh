@@ -11,6 +11,9 @@ cd "$ROOT"
 source scripts/bootstrap.sh
 "$UV" run --frozen --extra installer pyinstaller --noconfirm --clean --log-level WARN \
   --distpath "$OUT" --workpath "$OUT/.build" installer/kiosk.spec
+# Platform code signing of the bundle's executables BEFORE archiving (Authenticode, codesign + notarization):
+# QLQ_SIGN_BUNDLE names the script, set by the release workflow when the certificates are configured.
+if [ -n "${QLQ_SIGN_BUNDLE:-}" ]; then bash "$QLQ_SIGN_BUNDLE" "$OUT/qlq-kiosk" >&2; fi
 VERSION="$("$UV" run --frozen python -c 'import kiosk; print(kiosk.__version__)')"  # from pyproject.toml
 case "$(uname -s)" in
   Linux) OS=linux ;; Darwin) OS=macos ;; MINGW*|MSYS*|CYGWIN*) OS=windows ;; *) OS="$(uname -s | tr 'A-Z' 'a-z')" ;;
