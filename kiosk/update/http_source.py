@@ -56,12 +56,18 @@ class HttpReleaseSource:
         try:
             body: dict[str, Any] = response.json()
             files = [body[k] for k in ("archive", "signature", "manifest", "manifest_signature")]
-            return ReleaseOffer(version=str(body["version"]), os=str(body["os"]), arch=str(body["arch"]),
+            offer = ReleaseOffer(version=str(body["version"]), os=str(body["os"]), arch=str(body["arch"]),
                                 sha256=str(body["sha256"]), size=int(body["size"]),
                                 archive_name=str(body["archive"]["name"]),
                                 urls={str(f["name"]): str(f["url"]) for f in files})
         except (ValueError, KeyError, TypeError) as exc:
             raise UpdateSourceError(f"unexpected answer from the update server: {exc}", code="bad_offer") from exc
+        for url in offer.urls.values():
+            # files come from this server only: the device token is never sent to another host
+            if not url.startswith("/") or url.startswith("//"):
+                raise UpdateSourceError(f"the offer points outside the update server: {url[:80]!r}",
+                                        code="bad_offer")
+        return offer
 
     def download(self, offer: ReleaseOffer, folder: Path) -> Path:
         for name in offer.file_names:  # names checked by ReleaseOffer: plain file names, never a path

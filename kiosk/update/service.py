@@ -37,8 +37,8 @@ from kiosk.update.layout import InstallLayout
 
 log = logging.getLogger(__name__)
 
-Stage = Literal["idle", "checking", "up_to_date", "downloading", "ready", "deferred", "installing", "installed",
-                "rolled_back", "failed"]
+Stage = Literal["idle", "checking", "up_to_date", "available", "downloading", "ready", "deferred", "installing",
+                "installed", "rolled_back", "failed"]
 DEFAULT_SELF_TEST = ("{bundle}/qlq-kiosk.exe" if sys.platform == "win32" else "{bundle}/qlq-kiosk", "--self-test")
 
 
@@ -106,6 +106,8 @@ class Updater:
                  public_key: Ed25519PublicKey | None = None, self_test_command: Sequence[str] = DEFAULT_SELF_TEST,
                  self_test_timeout: float = 300.0, platform: tuple[str, str] | None = None,
                  on_status: Callable[[UpdateStatus], None] | None = None) -> None:
+        """``on_status`` is called on whichever thread made the change (the background one too): a Qt caller
+        forwards it to the GUI thread with a queued signal."""
         self.source = source
         self.layout = layout
         self.gate = gate
@@ -156,7 +158,7 @@ class Updater:
                 or offer.version in failed:
             self._set("up_to_date", offered_version=None)
             return None
-        self._set("idle", offered_version=offer.version, message=f"version {offer.version} is available")
+        self._set("available", offered_version=offer.version, message=f"version {offer.version} is available")
         return offer
 
     def fetch(self, offer: ReleaseOffer) -> VerifiedRelease | None:
@@ -173,6 +175,10 @@ class Updater:
         except (UpdateError, ReleaseError) as exc:
             shutil.rmtree(folder, ignore_errors=True)
             self._set("failed", code=exc.code, message=str(exc))
+            return None
+        except OSError as exc:  # a full or read-only disk
+            shutil.rmtree(folder, ignore_errors=True)
+            self._set("failed", code="download_failed", message=f"cannot store the download: {exc}")
             return None
         with self._lock:
             self._ready = verified

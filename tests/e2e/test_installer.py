@@ -36,6 +36,7 @@ def test_bundle_builds_and_starts(tmp_path: Path) -> None:
     assert build.returncode == 0, build.stderr[-3000:]
     archive = Path(build.stdout.strip().splitlines()[-1])
     assert archive.exists() and Path(str(archive) + ".sha256").exists()
+    assert '"bomFormat": "CycloneDX"' in Path(str(archive) + ".cdx.json").read_text()  # SBOM beside the archive
     with tarfile.open(archive) as tar:
         names = tar.getnames()
     assert "qlq-kiosk/qlq-kiosk" in names
@@ -46,6 +47,9 @@ def test_bundle_builds_and_starts(tmp_path: Path) -> None:
     run = subprocess.run([str(exe), "--demo"], capture_output=True, text=True, timeout=120, env=env)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "READY" in run.stdout
+    from kiosk import __version__  # the bundle carries the package metadata its version is read from
+    shown = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
+    assert shown.stdout.strip() == f"qlq-kiosk {__version__}" and __version__ in archive.name
     parsed = subprocess.run([str(exe), "parse-answer", "--scale", "4", "un peu"], capture_output=True, text=True,
                             timeout=60)
     assert parsed.returncode == 0 and '"value": 2' in parsed.stdout
