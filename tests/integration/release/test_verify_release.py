@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import subprocess
 import sys
 import tarfile
@@ -196,3 +197,17 @@ def test_sign_sh_refuses_a_non_ed25519_key_and_a_bad_name(tmp_path, keys):
 def test_parse_manifest_names_the_bad_line():
     with pytest.raises(rel.ManifestMismatch, match="line 3"):
         rel.parse_manifest("# qlq-kiosk release manifest v1\n# archive: a\nnot a hash line\n")
+
+
+def test_sign_sh_with_a_passphrase_protected_key(tmp_path, capsys):
+    key, pub = tmp_path / "enc.pem", tmp_path / "enc.pub.pem"
+    env = {**os.environ, "QLQ_TEST_PW": "correct horse battery staple"}
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-aes-256-cbc", "-pass", "env:QLQ_TEST_PW",
+                    "-out", str(key)], check=True, env=env, capture_output=True)
+    subprocess.run(["openssl", "pkey", "-in", str(key), "-passin", "env:QLQ_TEST_PW", "-pubout", "-out", str(pub)],
+                   check=True, env=env, capture_output=True)
+    archive = make_archive(tmp_path / "d")
+    result = subprocess.run(["bash", str(ROOT / "installer/sign.sh"), str(archive)], capture_output=True, text=True,
+                            env={**env, "QLQ_SIGNING_KEY": str(key), "QLQ_SIGNING_KEY_PASS": "env:QLQ_TEST_PW"})
+    assert result.returncode == 0, result.stderr
+    assert verify_cli(archive, pub, capsys)[0] == 0

@@ -150,3 +150,27 @@ def test_publish_release_refuses_a_bad_release_before_copying_anything(server, k
     assert server_main([*base, "--allow-missing-sbom"]) == 1
     assert "missing_signature" in capsys.readouterr().err
     assert not server.releases.exists() or not any(server.releases.iterdir())
+
+
+def test_publishing_again_is_a_no_op_and_a_different_file_under_the_same_name_is_refused(server, keys, tmp_path,
+                                                                                           capsys):
+    from sync_server.cli import main as server_main
+    from tests.integration.update.conftest import write_sbom
+    from tests.release_kit import make_archive, sign_with_script
+
+    published = publish(server, tmp_path / "one", "1.1.0", keys)
+    first = published.read_bytes()
+    again = make_archive(tmp_path / "two", "1.1.0", *PLATFORM, extra={"qlq-kiosk/other.txt": b"different"})
+    sign_with_script(again, keys)
+    write_sbom(again)
+    argv = ["--database-url", server.settings.database_url, "publish-release", str(again), "--releases-dir",
+            str(server.releases), "--public-key", str(keys.public_pem)]
+    capsys.readouterr()
+    assert server_main(argv) == 1
+    assert "release_exists" in capsys.readouterr().err
+    assert published.read_bytes() == first
+    same = ["--database-url", server.settings.database_url, "publish-release",
+            str(tmp_path / "one" / "1.1.0" / published.name), "--releases-dir", str(server.releases),
+            "--public-key", str(keys.public_pem)]
+    assert server_main(same) == 0
+    assert "already published" in capsys.readouterr().out
