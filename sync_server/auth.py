@@ -18,17 +18,14 @@ from typing import Annotated, Literal, TypeGuard
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg import AsyncConnection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
-from sync_server.db import DbSession
-from sync_server.errors import Forbidden, NotAuthenticated
-from sync_server.repositories.accounts import (
-    AsyncDeviceRepository,
-    DeviceIdentity,
-    DeviceRepository,
-    UserTokenRepository,
-)
+from sync_server.db import IngestConnection, pooled_connection, unit_of_work
+from sync_server.errors import DatabaseUnavailable, Forbidden, NotAuthenticated
+from sync_server.repositories.accounts import DeviceIdentity, DeviceTokenRepository, UserTokenRepository
 from sync_server.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, keyed_hash
+from sync_server.state import server_state
 
 Role = Literal["device", "researcher", "admin"]
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
@@ -56,37 +53,55 @@ class Principal:
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def principal_for(db: Session, secret: str, credentials: HTTPAuthorizationCredentials | None) -> Principal:
-    """Resolve the bearer token to a principal, or raise 401 (missing, unknown, revoked or expired).
-
-    Plain synchronous code on the caller's session: the :func:`authenticate` dependency runs it, and the
-    submission endpoint's fallback path runs it inside its single worker-thread hop (device tokens on the
-    production path go through :func:`device_principal`; see ``routers/submissions.py``)."""
+def _bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated()
-    token = credentials.credentials
-    if token.startswith(DEVICE_TOKEN_PREFIX):
-        devices = DeviceRepository(db)
-        device = devices.identity_by_token_hash(keyed_hash(secret, token))
-        if _needs_touch(device):
-            devices.touch(device.device_id)
-        return _device_principal(device)
-    if token.startswith(USER_TOKEN_PREFIX):
-        user = UserTokenRepository(db).identity_by_token_hash(keyed_hash(secret, token))
-        if user is None:
-            raise NotAuthenticated("unknown, expired or revoked token", code="invalid_token")
-        role: Role = "admin" if user.role == "admin" else "researcher"
-        return Principal(role=role, name=user.username, user_id=user.user_id)
-    raise NotAuthenticated("unrecognised token", code="invalid_token")
+    return credentials.credentials
+
+
+def user_principal(db: Session, secret: str, token: str) -> Principal:
+    """Resolve a user token (``qlqu_…``) to a principal, or raise 401 (unknown, revoked or expired)."""
+    user = UserTokenRepository(db).identity_by_token_hash(keyed_hash(secret, token))
+    if user is None:
+        raise NotAuthenticated("unknown, expired or revoked token", code="invalid_token")
+    role: Role = "admin" if user.role == "admin" else "researcher"
+    return Principal(role=role, name=user.username, user_id=user.user_id)
 
 
 async def device_principal(connection: AsyncConnection, secret: str, token: str) -> Principal:
-    """:func:`principal_for` for a device token (``qlqd_…``), on the submission endpoint's async connection."""
-    devices = AsyncDeviceRepository(connection)
+    """Resolve a device token (``qlqd_…``) to a principal on an ingest-pool connection, or raise 401 (unknown
+    or revoked)."""
+    devices = DeviceTokenRepository(connection)
     device = await devices.identity_by_token_hash(keyed_hash(secret, token))
     if _needs_touch(device):
         await devices.touch(device.device_id)
     return _device_principal(device)
+
+
+async def _principal(request: Request, token: str, connection: AsyncConnection | None = None) -> Principal:
+    """The caller behind a bearer token: a device on an ingest-pool connection (``connection``, or one taken for
+    the lookup), a user with the ORM in one worker-thread hop. Raises 401."""
+    state = server_state(request)
+    if token.startswith(DEVICE_TOKEN_PREFIX):
+        if connection is not None:
+            principal = await device_principal(connection, state.settings.token_secret, token)
+        else:
+            if state.ingest_pool is None:  # only an app whose lifespan is not running
+                raise DatabaseUnavailable()
+            async with pooled_connection(state.ingest_pool) as taken:
+                principal = await device_principal(taken, state.settings.token_secret, token)
+    elif token.startswith(USER_TOKEN_PREFIX):
+        factory: sessionmaker[Session] = state.sessionmaker
+
+        def lookup() -> Principal:
+            with unit_of_work(factory) as db:
+                return user_principal(db, state.settings.token_secret, token)
+
+        principal = await run_in_threadpool(lookup)
+    else:
+        raise NotAuthenticated("unrecognised token", code="invalid_token")
+    request.state.principal = principal
+    return principal
 
 
 def _needs_touch(device: DeviceIdentity | None) -> TypeGuard[DeviceIdentity]:
@@ -102,11 +117,16 @@ def _device_principal(device: DeviceIdentity | None) -> Principal:
                      site_code=device.site_code)
 
 
-def authenticate(request: Request, db: DbSession, credentials: BearerCredentials) -> Principal:
-    """The dependency form of :func:`principal_for` (runs in the threadpool: it queries the database)."""
-    principal = principal_for(db, request.app.state.settings.token_secret, credentials)
-    request.state.principal = principal
-    return principal
+async def authenticate(request: Request, credentials: BearerCredentials) -> Principal:
+    """The caller, or 401 (missing, unknown, revoked or expired token)."""
+    return await _principal(request, _bearer_token(credentials))
+
+
+async def authenticate_device(request: Request, credentials: BearerCredentials,
+                              connection: IngestConnection) -> Principal:
+    """The device calling, looked up on the request's ingest-pool connection (the one that then stores its
+    submissions); 401 as :func:`authenticate`, 403 for a user token."""
+    return ensure_role(await _principal(request, _bearer_token(credentials), connection), ("device",))
 
 
 def ensure_role(principal: Principal, roles: tuple[Role, ...]) -> Principal:
@@ -128,7 +148,20 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-DeviceCaller = Annotated[Principal, Depends(require_roles("device"))]
+# One function object per check, so a router declaring it in its ``dependencies`` and an endpoint asking for the
+# caller share FastAPI's per-request cache: the token is looked up once.
+require_admin = require_roles("admin")
+require_user = require_roles("researcher", "admin")
+
+DeviceCaller = Annotated[Principal, Depends(authenticate_device)]
 ResearcherCaller = Annotated[Principal, Depends(require_roles("researcher"))]
-StatsCaller = Annotated[Principal, Depends(require_roles("researcher", "admin"))]
-AdminCaller = Annotated[Principal, Depends(require_roles("admin"))]
+StatsCaller = Annotated[Principal, Depends(require_user)]
+UserCaller = Annotated[Principal, Depends(require_user)]
+AdminCaller = Annotated[Principal, Depends(require_admin)]
+
+
+def user_token_hash(secret: str, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    """The keyed hash of the caller's user token (``qlqu_…``), as stored; None for any other credentials."""
+    if credentials is None or not credentials.credentials.startswith(USER_TOKEN_PREFIX):
+        return None
+    return keyed_hash(secret, credentials.credentials)

@@ -18,12 +18,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from kiosk import __version__
 
+if TYPE_CHECKING:  # the commands import what they need when they run: `qlq-server --help` stays instant
+    from sqlalchemy.orm import Session
 
-def _settings(args: argparse.Namespace) -> Any:
+    from sync_server.services.audit import Actor
+    from sync_server.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
     from sync_server.settings import load_settings
 
     overrides = {"database_url": args.database_url} if getattr(args, "database_url", None) else {}
@@ -31,7 +38,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 @contextmanager
-def _session(settings: Any) -> Iterator[Any]:
+def _session(settings: Settings) -> Iterator[Session]:
     """One transaction: committed when the block ends normally, rolled back otherwise."""
     from sqlalchemy.orm import Session
 
@@ -45,7 +52,7 @@ def _session(settings: Any) -> Iterator[Any]:
         engine.dispose()
 
 
-def _actor() -> Any:
+def _actor() -> Actor:
     from sync_server.services.audit import Actor
 
     try:
@@ -89,7 +96,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_uvicorn(uvicorn: Any, args: argparse.Namespace, settings: Any, workers: int) -> None:
+def _run_uvicorn(uvicorn: ModuleType, args: argparse.Namespace, settings: Settings, workers: int) -> None:
     uvicorn.run("sync_server.app:app_from_env", factory=True, host=args.host or settings.host,
                 port=args.port or settings.port, workers=workers, log_config=None,
                 ssl_certfile=settings.tls_certfile, ssl_keyfile=settings.tls_keyfile,
@@ -134,6 +141,32 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     with _session(settings) as session:
         user = AccountService(session, settings).create_user(args.username, password, args.role)
         print(f"user {user.username} created with role {user.role}")
+    return 0
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    """Account actions from the console (the operator is no account: only the last-admin rule applies)."""
+    from sync_server.services.accounts import AccountService
+
+    settings = _settings(args)
+    with _session(settings) as session:
+        service = AccountService(session, settings)
+        if args.action == "list":
+            for user in service.users.list():
+                state = f"disabled {user.disabled_at:%Y-%m-%d %H:%M}" if user.disabled_at else "enabled"
+                print(f"{user.username}\t{user.role}\t{state}")
+        elif args.action == "disable":
+            service.disable_user(args.username)
+            print(f"user {args.username} disabled and their tokens revoked")
+        elif args.action == "enable":
+            service.enable_user(args.username)
+            print(f"user {args.username} enabled")
+        elif args.action == "set-role":
+            service.set_role(args.username, args.role)
+            print(f"user {args.username} now has the role {args.role} (their tokens were revoked)")
+        else:
+            count = service.revoke_user_tokens(args.username)
+            print(f"{count} token(s) of {args.username} revoked")
     return 0
 
 
@@ -274,6 +307,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--role", choices=("admin", "researcher"), required=True)
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p = add("user", cmd_user, "Manage accounts: list, disable, enable, set-role, revoke-tokens.")
+    user = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    user.add_parser("list", help="List accounts with role and state.")
+    for action, text in (("disable", "Disable an account and revoke its tokens (never the last admin)."),
+                         ("enable", "Re-enable a disabled account."),
+                         ("revoke-tokens", "Revoke every active token of an account (it stays enabled).")):
+        user.add_parser(action, help=text, description=text).add_argument("username")
+    u = user.add_parser("set-role", help="Change an account's role (never demoting the last admin).")
+    u.add_argument("username")
+    u.add_argument("role", choices=("admin", "researcher"))
     p = add("enroll", cmd_enroll, "Print a one-time device enrollment code (valid 24 h) and its QR code.")
     p.add_argument("--site", required=True, help="site code the device will belong to")
     p.add_argument("--server-url", help="also put the server's URL in the QR code")

@@ -24,7 +24,7 @@ def run_export(args: argparse.Namespace, settings: Any, session_scope: Callable[
     instrument = InstrumentRegistry.bundled().by_language(args.instrument, args.language)
     if instrument is None:
         raise NotFound(f"no instrument {args.instrument}/{args.language}", field="instrument",
-                       code="unknown_instrument")
+                       code="instrument_not_found")
     with session_scope(settings) as session:
         site_id = None
         if args.site:

@@ -1,32 +1,36 @@
 """Engine, session factory, the request-scoped session dependency, and the ingest connection pool.
 
-The dependency (or, on the submission endpoint's fallback path, the same :func:`unit_of_work` run inside the
-endpoint's one worker-thread hop) is the only place that commits: it commits when the endpoint returns and
+The dependency is the only place that commits: it commits when the endpoint returns and
 rolls back when it raises, so a request is one transaction and nothing is ever half-written. It is declared with
 ``scope="function"`` so the commit happens before the response is sent (a failed commit is then an error
 response, not a 201 for data that was never stored).
 
-``POST /v1/submissions`` (every kiosk, every session) does not use the engine when the lifespan runs (always
-under uvicorn): for a device token it runs on the event loop with an asynchronous psycopg pool
-(:func:`make_ingest_pool`, opened and closed by the app's lifespan) in autocommit mode, where the device lookup
-and the one INSERT statement that stores a submission whole are each their own transaction. No worker thread,
-no ORM, two round-trips: see ``routers/submissions.py``.
+Device requests (``POST /v1/submissions``, every kiosk, every session, and batches) do not use the engine:
+they run on the event loop with an asynchronous psycopg pool (:func:`make_ingest_pool`, opened and closed by
+the app's lifespan, which every client of the app runs — uvicorn and the tests alike) in autocommit mode, where
+the device lookup and the one INSERT statement that stores a submission whole are each their own transaction.
+No worker thread, no ORM, two round-trips: see :func:`ingest_connection` and ``routers/submissions.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Annotated, Any
 
+import psycopg
 from fastapi import Depends, Request
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from sync_server import metrics
+from sync_server.errors import DatabaseUnavailable
 from sync_server.settings import Settings
+from sync_server.state import server_state
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -43,16 +47,67 @@ def libpq_conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def make_ingest_pool(settings: Settings) -> AsyncConnectionPool[AsyncConnection]:
+# How long the ingest pool keeps retrying one lost connection before it gives up on it (and opens a new one at the
+# next request). Short, because psycopg_pool's retries back off exponentially: with its default (5 min) a database
+# down for a minute is retried a minute after it came back; with 2 s, the next request after it came back connects.
+INGEST_RECONNECT_TIMEOUT_SECONDS = 2.0
+
+
+class IngestPool(AsyncConnectionPool[AsyncConnection]):
+    """The submission endpoint's pool: every connection is checked before it is handed out, and one that fails
+    its check (the database restarted or dropped it) makes the pool check all its idle ones at once, so a waiting
+    request gets a fresh connection instead of the next dead one (psycopg_pool would otherwise back off for a
+    second between two failed checks: one 503 per dead connection)."""
+
+    def __init__(self, conninfo: str, **kwargs: Any) -> None:
+        super().__init__(conninfo, check=self._check_alive, reconnect_timeout=INGEST_RECONNECT_TIMEOUT_SECONDS,
+                         **kwargs)
+
+    async def _check_alive(self, connection: AsyncConnection) -> None:
+        try:
+            await self.check_connection(connection)
+        except Exception:
+            await self.check()  # replace every dead idle connection now
+            raise
+
+
+def make_ingest_pool(settings: Settings) -> IngestPool:
     """The submission endpoint's pool, not yet opened (the lifespan opens it on the server's event loop).
 
     Fixed size (``QLQ_DB_INGEST_POOL_SIZE`` per worker): a request holds a connection for two short statements,
     so a few connections serve hundreds of submissions per second. Waiting callers are served in arrival order;
     one that waits longer than ``QLQ_DB_POOL_TIMEOUT_SECONDS`` gets a 503 ``database_unavailable``."""
     size = settings.db_ingest_pool_size
-    return AsyncConnectionPool(libpq_conninfo(settings.database_url), min_size=size, max_size=size, open=False,
-                               timeout=settings.db_pool_timeout_seconds, name="ingest",
-                               kwargs={"autocommit": True, "application_name": "qlq-server-ingest"})
+    return IngestPool(libpq_conninfo(settings.database_url), min_size=size, max_size=size, open=False,
+                      timeout=settings.db_pool_timeout_seconds, name="ingest",
+                      kwargs={"autocommit": True, "application_name": "qlq-server-ingest"})
+
+
+@asynccontextmanager
+async def pooled_connection(pool: AsyncConnectionPool[AsyncConnection]) -> AsyncIterator[AsyncConnection]:
+    """A connection of the ingest pool; no connection within the pool timeout, or a database that cannot be
+    reached (also while the connection is in use), is a 503 ``database_unavailable`` (the kiosk keeps the
+    session queued and retries)."""
+    asked = time.perf_counter()
+    try:
+        async with pool.connection() as connection:
+            metrics.INGEST_POOL_WAIT.observe(time.perf_counter() - asked)
+            yield connection
+    except (PoolTimeout, psycopg.OperationalError) as exc:
+        metrics.DATABASE_UNAVAILABLE.inc()
+        raise DatabaseUnavailable() from exc
+
+
+async def ingest_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """One ingest-pool connection per request (autocommit), given back before the response is sent."""
+    pool = server_state(request).ingest_pool
+    if pool is None:  # only an app whose lifespan is not running (every client of the app runs it)
+        raise DatabaseUnavailable()
+    async with pooled_connection(pool) as connection:
+        yield connection
+
+
+IngestConnection = Annotated[AsyncConnection, Depends(ingest_connection, scope="function")]
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -75,7 +130,7 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request: commit on success, roll back on any error."""
-    with unit_of_work(request.app.state.sessionmaker) as session:
+    with unit_of_work(server_state(request).sessionmaker) as session:
         yield session
 
 

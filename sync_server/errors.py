@@ -1,8 +1,10 @@
 """Typed errors with stable codes, and the handlers that turn them into ``{"error": {...}}`` bodies.
 
 Every expected failure is an :class:`AppError` subclass carrying its HTTP status and a stable ``code`` the
-kiosk and scripts can switch on; the message is for humans and may change. Pydantic validation failures
-become ``invalid_payload`` naming the field path, so no expected case ever reaches a 500.
+kiosk and scripts can switch on; the message is for humans and may change. Every code, with its status and
+meaning, is listed once in :mod:`sync_server.error_codes` (a code given at raise time takes its status
+there). Pydantic validation failures become ``invalid_payload`` naming the field path, so no expected case
+ever reaches a 500.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync_server import metrics
+from sync_server.error_codes import status_of
 
 log = logging.getLogger("sync_server.errors")
 
@@ -40,6 +43,7 @@ class AppError(Exception):
         self.field = field
         if code is not None:
             self.code = code
+            self.status = status_of(code)
         self.headers = self.default_headers if headers is None else headers
 
     def body(self) -> dict[str, Any]:
@@ -102,13 +106,18 @@ class ReleaseFileNotFound(NotFound):
 
 
 class InvalidRelease(Unprocessable):
-    """``publish-release`` refused an archive: ``code`` is the verifier's (missing_signature, wrong_key, …)."""
+    """``publish-release`` refused an archive; the message starts with the verifier's code (wrong_key, …)."""
 
     code = "invalid_release"
 
 
 class ReleaseExists(Conflict):
     code = "release_exists"
+
+
+# Starlette's own refusals (an unknown path, a wrong method, a body cut at the limit) get these codes.
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+OTHER_HTTP_CODE = "http_error"
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -157,8 +166,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-        code = codes.get(exc.status_code, f"http_{exc.status_code}")
+        code = HTTP_CODES.get(exc.status_code, OTHER_HTTP_CODE)
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 

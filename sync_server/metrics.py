@@ -37,6 +37,8 @@ EXPORT_DURATION = Histogram("qlq_export_duration_seconds", "Time to stream one e
                             registry=REGISTRY, buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
 EXPORT_ROWS = Counter("qlq_export_rows_total", "Rows written by exports, by format", ["format"],
                       registry=REGISTRY)
+EXPORTS = Counter("qlq_exports_total", "Exports by format and how they ended (completed, failed: an error before "
+                  "or during the stream, or the client went away)", ["format", "outcome"], registry=REGISTRY)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 

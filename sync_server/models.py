@@ -103,6 +103,16 @@ class UserToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class RateLimitCounter(Base):
+    """Attempts per rate-limit key and fixed window (``sync_server/ratelimit.py``): shared by every worker and
+    replica, since they all use this database."""
+
+    __tablename__ = "rate_limit_counters"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, index=True)
+    hits: Mapped[int] = mapped_column(Integer)
+
+
 class StoredSubmission(Base):
     __tablename__ = "submissions"
     __table_args__ = (
@@ -122,6 +132,15 @@ class StoredSubmission(Base):
     instrument_sha256: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
     mode: Mapped[str] = mapped_column(String(32))
+    initial_mode: Mapped[str] = mapped_column(String(32))  # migration 0005: read by the CSV exports
+    audio_enabled: Mapped[bool] = mapped_column(Boolean)  # migration 0005
+    # migration 0005: the session's wide row, pivoted at ingest (see sync_server/exports/csv_sql.py)
+    # int4, not int2: arrays over 127 bytes are read in place by PostgreSQL (a smaller one is copied per access)
+    answer_values: Mapped[list[int | None]] = mapped_column(ARRAY(Integer))  # item n at index n
+    answer_methods: Mapped[list[int | None]] = mapped_column(ARRAY(Integer))  # code in METHOD_CODES (1-based)
+    voice_answers: Mapped[int] = mapped_column(SmallInteger)
+    score_codes: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    score_values: Mapped[list[float | None]] = mapped_column(ARRAY(Float))  # aligned with score_codes
     session_date: Mapped[date] = mapped_column(Date)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -146,11 +165,14 @@ class Answer(Base):
     status: Mapped[str] = mapped_column(String(16))
     method: Mapped[str] = mapped_column(String(8))
     confidence: Mapped[float | None] = mapped_column(Float)
+    transcript: Mapped[str | None] = mapped_column(Text)  # migration 0005: read by the CSV long export
     confirmed: Mapped[bool] = mapped_column(Boolean)
     first_shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     times_shown: Mapped[int] = mapped_column(SmallInteger)
     previous: Mapped[list[Any]] = mapped_column(JSONB)
+    # migration 0006: payload 2.0's answers[].voice as sent (null: touch, or payload 1.0); read by the CSV long export
+    voice: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class Score(Base):

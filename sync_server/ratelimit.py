@@ -1,45 +1,60 @@
-"""An in-process sliding-window rate limiter for the authentication endpoints.
+"""Rate limits of the authentication endpoints, shared by every worker and replica through PostgreSQL.
 
-Per process: with N workers an attacker gets N times the budget, which still turns an online password guess
-into a crawl. A shared limit would need Redis or a table; the docs say so.
+Each key (``login-ip:203.0.113.9``, ``login-account:alice``, ``enroll-ip:…``) counts its attempts in fixed
+windows of ``QLQ_AUTH_RATE_LIMIT_WINDOW_SECONDS`` in the ``rate_limit_counters`` table (migration 0003). An
+attempt is refused while the sliding estimate — this window's attempts plus the previous window's, weighted by
+how much of it still overlaps the last ``window`` seconds — has reached the key's limit (the approximation
+Cloudflare and nginx use: no 2× burst at a window boundary, two rows per key at most).
+
+Every attempt, refused ones included, is counted in its own short transaction (one upsert), so a failed login
+that rolls back its request still counts, and concurrent workers cannot both take the last attempt (the upsert
+locks the row). Rows older than two windows are deleted whenever a new window starts.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+_HIT_SQL = text("""
+WITH bucket AS (
+    SELECT to_timestamp(floor(extract(epoch FROM clock_timestamp()) / :window) * :window) AS start
+), counted AS (
+    INSERT INTO rate_limit_counters (key, window_start, hits)
+    SELECT :key, bucket.start, 1 FROM bucket
+    ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_counters.hits + 1
+    RETURNING hits, window_start
+)
+SELECT counted.hits,
+       extract(epoch FROM clock_timestamp() - counted.window_start) AS elapsed,
+       coalesce((SELECT previous.hits FROM rate_limit_counters AS previous
+                 WHERE previous.key = :key
+                   AND previous.window_start = counted.window_start - make_interval(secs => :window)), 0)
+FROM counted
+""")
+_FORGET_SQL = text("DELETE FROM rate_limit_counters WHERE window_start < clock_timestamp() - make_interval(secs => :w)")
 
 
-class SlidingWindowLimiter:
-    """At most ``attempts`` hits per key within any ``window`` seconds."""
+class RateLimiter:
+    """At most ``limit`` attempts per key within any ``window`` seconds (sliding estimate, see the module)."""
 
-    def __init__(self, attempts: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.attempts = attempts
-        self.window = window
-        self._clock = clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, engine: Engine, window: float) -> None:
+        self.engine = engine
+        self.window = float(window)
 
-    def hit(self, key: str) -> float | None:
-        """Record an attempt. Returns ``None`` when allowed, else the seconds to wait."""
-        now = self._clock()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.attempts:
-                return max(hits[0] + self.window - now, 0.001)
-            hits.append(now)
-            if len(self._hits) > 10_000:
-                self._forget_idle(now)
+    def hit(self, key: str, limit: int) -> float | None:
+        """Count an attempt for ``key``. ``None`` when it is allowed, else the seconds to wait."""
+        with self.engine.begin() as connection:
+            hits, elapsed, previous = connection.execute(_HIT_SQL, {"key": key[:200], "window": self.window}).one()
+            if hits == 1:  # a new window for this key: drop the windows nobody can need any more
+                connection.execute(_FORGET_SQL, {"w": 2 * self.window})
+        elapsed = min(max(float(elapsed), 0.0), self.window)
+        estimate = (hits - 1) + previous * (1 - elapsed / self.window)  # attempts before this one
+        if estimate < limit:
             return None
+        return max(self.window - elapsed, 0.001)
 
     def reset(self) -> None:
-        with self._lock:
-            self._hits.clear()
-
-    def _forget_idle(self, now: float) -> None:
-        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
-            del self._hits[key]
+        """Forget every counter (tests, or an operator unblocking everyone: ``qlq-server`` has no such command)."""
+        with self.engine.begin() as connection:
+            connection.execute(text("DELETE FROM rate_limit_counters"))

@@ -56,6 +56,13 @@ def normalise_initials(raw: str) -> str:
     return text.upper()
 
 
+def initials_are_valid(text: str) -> bool:
+    """Whether ``text`` is initials exactly as :func:`validate_patient` stores them: normalised, 1 to
+    ``MAX_INITIAL_LETTERS`` letters with the allowed separators (the sync server applies the same rule)."""
+    return (bool(text) and normalise_initials(text) == text and all(c.isalpha() or c in " .'-" for c in text)
+            and sum(1 for c in text if c.isalpha()) <= MAX_INITIAL_LETTERS and bool(_INITIALS_RE.match(text)))
+
+
 def _parse_date(value: date | str, field: str, errors: dict[str, str]) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -82,10 +89,9 @@ def validate_patient(initials: str, birth_date: date | str, session_date: date |
     """
     errors: dict[str, str] = {}
     clean = normalise_initials(initials or "")
-    letters = sum(1 for c in clean if c.isalpha())
     if not clean:
         errors["initials"] = "Saisissez les initiales du patient."
-    elif letters > MAX_INITIAL_LETTERS or not _INITIALS_RE.match(clean):
+    elif not initials_are_valid(clean):
         errors["initials"] = (
             "Initiales invalides : de 1 à 4 lettres, éventuellement séparées par un espace, un tiret, "
             "un point ou une apostrophe (par exemple « J D », « M-L B », « O'N »)."

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
@@ -28,9 +28,18 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from kiosk.domain.instrument import Instrument, canonical_sha256
 from kiosk.domain.patient import MAX_AGE, MIN_AGE, age_on
+from kiosk.domain.plausibility import (
+    DEFAULT_CLOCK_SKEW,
+    ImplausibleSubmission,
+    SubmissionProblem,
+    plausibility_problems,
+)
 from kiosk.domain.scoring import score_answers
 from kiosk.domain.session import AnswerEvent, ItemStatus, Method, Mode, Phase, Session
 from kiosk.domain.voice_record import Confirmation, Fallback, VoiceDetail
+
+__all__ = ["ImplausibleSubmission", "Submission", "SubmissionProblem", "build_submission",
+           "check_against_instrument", "submission_json_schema"]
 
 SCHEMA_VERSION: Final = "2.0"
 SCHEMA_VERSION_1: Final = "1.0"
@@ -264,7 +273,10 @@ def _previous(e: AnswerEvent) -> PreviousAnswerV2:
 
 
 def build_submission(session: Session, *, device_id: str, app_version: str, frozen_at: datetime) -> Submission:
-    """Freeze a completed or abandoned session. The submission id is the session id."""
+    """Freeze a completed or abandoned session. The submission id is the session id.
+
+    Raises :class:`ImplausibleSubmission` when the result breaks the plausibility rules the server applies
+    (:func:`~kiosk.domain.plausibility.plausibility_problems`): the kiosk never queues what would be refused."""
     if not session.phase.is_final or session.ended_at is None:
         raise ValueError(f"only a finished session can be frozen (phase is {session.phase.value!r})")
     instrument = session.instrument
@@ -282,7 +294,7 @@ def build_submission(session: Session, *, device_id: str, app_version: str, froz
     scores = score_answers(instrument, session.answers()).as_dict()
     initial_mode = session.mode_changes[0].from_mode if session.mode_changes else session.config.mode
     check = session.check
-    return Submission(
+    submission = Submission(
         schema_version=SCHEMA_VERSION,
         submission_id=UUID(session.id),
         outcome="completed" if session.phase is Phase.COMPLETED else "abandoned",
@@ -307,26 +319,28 @@ def build_submission(session: Session, *, device_id: str, app_version: str, froz
         answers=tuple(answers),
         scores=scores,
     )
-
-
-class SubmissionProblem(ValueError):
-    """A submission that is well-formed but does not fit its instrument. ``field`` names where."""
-
-    def __init__(self, code: str, field: str, message: str) -> None:
-        self.code = code
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
+    problems = plausibility_problems(submission, now=frozen_at)
+    if problems:
+        raise ImplausibleSubmission(problems)
+    return submission
 
 
 def check_against_instrument(sub: Submission, instrument: Instrument, *, today: date,
-                             require_consent: bool = True) -> list[SubmissionProblem]:
-    """Everything a server must verify beyond the schema: answers fit the items, scores recompute, dates hold,
-    the patient consented. ``require_consent=False`` is for imported legacy data that never recorded consent.
+                             require_consent: bool = True, now: datetime | None = None,
+                             clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> list[SubmissionProblem]:
+    """Everything a server must verify beyond the schema: the plausibility rules the kiosk applies too
+    (:func:`~kiosk.domain.plausibility.plausibility_problems`), answers fit the items, scores recompute, dates
+    hold, the patient consented. ``require_consent=False`` is for imported legacy data that never recorded
+    consent (its initials and event order are kept as written). ``now`` is the checker's current time; times up
+    to ``clock_skew`` after it are tolerated. A caller that knows only ``today`` keeps the date-based tolerance
+    (the kiosk's local date may be a day ahead of the server's UTC date): the end of the next day.
 
     Returns every problem found (empty list when the submission is sound).
     """
-    problems: list[SubmissionProblem] = []
+    checked_at = now if now is not None else datetime.combine(today + timedelta(days=1), time.max, tzinfo=UTC)
+    problems = plausibility_problems(sub, now=checked_at, clock_skew=clock_skew, kiosk=require_consent)
+    if problems:
+        return problems
     if require_consent and not any(c.kind == "answers-processing" and c.given for c in sub.consents):
         problems.append(SubmissionProblem("consent_missing", "consents",
                                           "no consent to the processing of answers was recorded"))
@@ -336,7 +350,8 @@ def check_against_instrument(sub: Submission, instrument: Instrument, *, today: 
         problems.append(SubmissionProblem("consent_missing", "consents",
                                           "voice answers without consent to cloud voice processing"))
     ref = sub.instrument
-    if (ref.id, ref.language, ref.content_sha256) != (instrument.id, instrument.language, instrument.content_sha256):
+    if (ref.id, ref.version, ref.language, ref.content_sha256) != (
+            instrument.id, instrument.version, instrument.language, instrument.content_sha256):
         problems.append(SubmissionProblem("instrument_mismatch", "instrument",
                                           "the submission names another instrument file"))
         return problems
@@ -423,9 +438,4 @@ def _check_dates(sub: Submission, today: date) -> list[SubmissionProblem]:
         if age != sub.patient.age_at_session:
             problems.append(SubmissionProblem("implausible_date", "patient.age_at_session",
                                               f"is {sub.patient.age_at_session}, the dates give {age}"))
-    if s.ended_at < s.started_at:
-        problems.append(SubmissionProblem("implausible_date", "session.ended_at", "before started_at"))
-    # A kiosk clock a little ahead of the server's is tolerated (one day), a session in the future is not.
-    if s.started_at.date() > today + timedelta(days=1) or s.ended_at.date() > today + timedelta(days=1):
-        problems.append(SubmissionProblem("implausible_date", "session.started_at", "in the future"))
     return problems

@@ -74,6 +74,12 @@ MESSAGES: Final[dict[str, Message]] = {
     "error.site_exists": M("Ce site existe déjà.", "This site already exists."),
     "error.user_exists": M("Cet utilisateur existe déjà.", "This user already exists."),
     "error.unknown_user": M("Utilisateur inconnu.", "Unknown user."),
+    "error.cannot_change_self": M("Vous ne pouvez pas désactiver ni rétrograder votre propre compte : "
+                                  "demandez à un autre administrateur.",
+                                  "You cannot disable or demote your own account: ask another admin."),
+    "error.last_admin": M("C'est le dernier administrateur actif : créez ou réactivez d'abord un autre "
+                          "administrateur.",
+                          "This is the last enabled admin: create or enable another admin first."),
     "error.unknown_device": M("Tablette inconnue.", "Unknown device."),
     "error.unknown_session": M("Aucune session avec cet identifiant.", "No session with this id."),
     "error.unknown_instrument": M("Questionnaire inconnu.", "Unknown questionnaire."),
@@ -177,6 +183,10 @@ MESSAGES: Final[dict[str, Message]] = {
     "users.set_role": M("Rôle de {name}", "Role of {name}"),
     "users.change_role": M("Changer", "Change"),
     "users.disable": M("Désactiver {name}", "Disable {name}"),
+    "users.enable": M("Réactiver {name}", "Enable {name}"),
+    "users.revoke_tokens": M("Fermer les sessions de {name}", "Sign {name} out everywhere"),
+    "users.enabled_done": M("utilisateur {name} réactivé", "user {name} enabled"),
+    "users.tokens_revoked": M("sessions de {name} fermées", "{name} signed out everywhere"),
     "users.created": M("utilisateur {name} créé", "user {name} created"),
     "users.disabled": M("utilisateur {name} désactivé", "user {name} disabled"),
     "users.password_reset": M("mot de passe de {name} réinitialisé", "password of {name} reset"),

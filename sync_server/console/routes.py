@@ -13,6 +13,7 @@ import segno
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from sync_server import exports
 from sync_server.console import views
 from sync_server.console.i18n import LANGUAGES, MESSAGES, translate
 from sync_server.console.web import (
@@ -43,8 +44,9 @@ from sync_server.services.audit import ACTIONS
 from sync_server.services.console_admin import ConsoleAdminService
 from sync_server.services.console_sessions import ConsoleSessionService
 from sync_server.services.dashboard import DashboardService
-from sync_server.services.exports import ExportJob, _writers, audit_export, check_format, stream_job
+from sync_server.services.exports import ExportJob, ExportStream, audit_export, check_format
 from sync_server.services.gdpr import GdprService
+from sync_server.state import server_state
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 Text = Annotated[str, Form(max_length=500)]
@@ -91,8 +93,10 @@ def login(request: Request, db: DbSession, _: CsrfChecked, username: Text, passw
     settings = settings_of(request)
     language = language_of(request)
     try:
-        # the very key of POST /v1/auth/token: console and API attempts share one budget
-        enforce_rate_limit(request, f"login:{client_ip(request)}:{username.lower()}")
+        # the very keys of POST /v1/auth/token: console and API attempts share one budget per address and
+        # one per account
+        enforce_rate_limit(request, f"login-ip:{client_ip(request)}", settings.auth_rate_limit_attempts)
+        enforce_rate_limit(request, f"login-account:{username.lower()}", settings.auth_rate_limit_account_attempts)
         issued = ConsoleSessionService(db, settings).login(username, password)
     except RateLimited as exc:
         seconds = (exc.headers or {}).get("Retry-After", "60")
@@ -156,7 +160,7 @@ def dashboard(request: Request, *, db: DbSession, user: AnyUser, instruments: In
 @router.get("/export", response_class=HTMLResponse)
 def export_page(request: Request, db: DbSession, user: Researcher, instruments: Instruments) -> Response:
     return render(request, "export.html", sites=AccountService(db, settings_of(request)).sites.list(),
-                  formats=_writers().FORMATS, instruments=instruments.keys(), error=None, form={})
+                  formats=exports.FORMATS, instruments=instruments.keys(), error=None, form={})
 
 
 @router.post("/export")
@@ -178,15 +182,16 @@ def export(request: Request, *, db: DbSession, user: Researcher, _: CsrfChecked,
                                         instrument_language=language, completed_only=bool(completed_only))
     except AppError as exc:
         return render(request, "export.html", status_code=exc.status if exc.status < 500 else 400,
-                      sites=AccountService(db, settings_of(request)).sites.list(), formats=_writers().FORMATS,
+                      sites=AccountService(db, settings_of(request)).sites.list(), formats=exports.FORMATS,
                       instruments=instruments.keys(), error=error_text(request, exc), form=form)
     filters = {"site": site or None, "from": start.isoformat() if start else None,
                "to": end.isoformat() if end else None, "completed_only": bool(completed_only)}
     job = audit_export(db, ExportJob(fmt=fmt, instrument=found, where=where,
                                      include_birth_date=bool(include_birth_date), filters=filters), user.actor)
-    writers = _writers()
-    name = f"qlq-{instrument_id}-{language}-{fmt}{writers.file_extension(fmt)}"
-    response = StreamingResponse(stream_job(request.app.state.sessionmaker, job), media_type=writers.media_type(fmt),
+    db.commit()  # the audit row, before anything is read for the export (as GET /v1/exports/{fmt})
+    name = f"qlq-{instrument_id}-{language}-{fmt}{exports.file_extension(fmt)}"
+    stream = ExportStream.open(server_state(request).sessionmaker, job)  # all that can fail before the first byte
+    response = StreamingResponse(iter(stream), media_type=exports.media_type(fmt),
                                  headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return finish(response, request)
 
@@ -290,7 +295,21 @@ def create_user(request: Request, *, db: DbSession, user: Admin, _: CsrfChecked,
 @router.post("/admin/users/{username}/disable", response_class=HTMLResponse)
 def disable_user(request: Request, db: DbSession, user: Admin, _: CsrfChecked, username: str) -> Response:
     service = AccountService(db, settings_of(request))
-    return _user_action(request, db, lambda: service.disable_user(username), "users.disabled", name=username)
+    return _user_action(request, db, lambda: service.disable_user(username, acting_user_id=user.user_id),
+                        "users.disabled", name=username)
+
+
+@router.post("/admin/users/{username}/enable", response_class=HTMLResponse)
+def enable_user(request: Request, db: DbSession, user: Admin, _: CsrfChecked, username: str) -> Response:
+    service = AccountService(db, settings_of(request))
+    return _user_action(request, db, lambda: service.enable_user(username), "users.enabled_done", name=username)
+
+
+@router.post("/admin/users/{username}/revoke-tokens", response_class=HTMLResponse)
+def revoke_user_tokens(request: Request, db: DbSession, user: Admin, _: CsrfChecked, username: str) -> Response:
+    service = AccountService(db, settings_of(request))
+    return _user_action(request, db, lambda: service.revoke_user_tokens(username), "users.tokens_revoked",
+                        name=username)
 
 
 @router.post("/admin/users/{username}/password", response_class=HTMLResponse)
@@ -305,7 +324,8 @@ def reset_password(request: Request, db: DbSession, user: Admin, _: CsrfChecked,
 def change_role(request: Request, *, db: DbSession, user: Admin, _: CsrfChecked, username: str, role: Text) -> Response:
     service = ConsoleAdminService(db, settings_of(request))
     role_name = translate(language_of(request), f"role.{role}") if f"role.{role}" in MESSAGES else role
-    return _user_action(request, db, lambda: service.set_role(username, role), "users.role_changed",
+    return _user_action(request, db, lambda: service.set_role(username, role, acting_user_id=user.user_id),
+                        "users.role_changed",
                         name=username, role=role_name)
 
 

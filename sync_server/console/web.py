@@ -31,6 +31,7 @@ from sync_server.security import keyed_hash
 from sync_server.services.audit import Actor
 from sync_server.services.console_sessions import ConsoleSessionService
 from sync_server.settings import Settings
+from sync_server.state import server_state
 
 PREFIX = "/console"
 SESSION_COOKIE = "qlq_console"
@@ -71,7 +72,7 @@ class ConsoleUser:
 
 
 def settings_of(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return server_state(request).settings
 
 
 def language_of(request: Request) -> Language:

@@ -1,11 +1,12 @@
-"""Streaming research exports of stored sessions: CSV wide, CSV long, SPSS ``.sav`` and FHIR R4B JSON.
+"""Research exports of stored sessions: CSV wide, CSV long, SPSS ``.sav`` and FHIR R4B JSON.
 
-The server calls :func:`write_export` with an iterable of :class:`ExportRecord` (typically a database cursor
-wrapped in a generator) and a binary output (a file, a pipe, a response body). Every writer consumes the
-iterable once, keeps no list of records and writes its output in chunks of about 64 KiB, flushing each, so
+CSV wide and long are written by PostgreSQL (``COPY (SELECT …) TO STDOUT``): their SELECTs are in
+:mod:`.csv_sql`. ``.sav`` and FHIR are written in Python: the server calls :func:`write_export` with an iterable
+of :class:`ExportRecord` (a database cursor wrapped in a generator) and a binary output. Each of those writers
+consumes the iterable once, keeps no list of records and writes its output in chunks of about 64 KiB, so
 memory stays constant whatever the size of the export. A writer that meets a record it cannot export raises
-:class:`ExportError` and stops; what was already written stays written, so the caller should discard the
-partial output (write to a temporary file, or abort the HTTP response).
+:class:`ExportError` and stops; the server writes these formats to a temporary file first, so such a failure is
+an error response, never a cut stream.
 
 Initials are never exported. The birth date appears only with ``include_birth_date=True`` (CSV wide and
 SPSS) and only for records that were not anonymized.
@@ -18,7 +19,6 @@ from typing import BinaryIO
 
 from kiosk.domain.instrument import Instrument
 
-from .csv_writers import write_csv_long, write_csv_wide
 from .records import ExportError, ExportRecord
 from .sav import write_sav
 
@@ -37,38 +37,42 @@ def write_fhir(records: Iterable[ExportRecord], out: BinaryIO, *, instrument: In
     return write(records, out, instrument=instrument, include_birth_date=include_birth_date)
 
 
-_WRITERS: dict[str, tuple[Writer, str, str]] = {
-    "csv-wide": (write_csv_wide, "text/csv; charset=utf-8", ".csv"),
-    "csv-long": (write_csv_long, "text/csv; charset=utf-8", ".csv"),
-    "sav": (write_sav, "application/x-spss-sav", ".sav"),
-    "fhir": (write_fhir, "application/fhir+json", ".json"),
+_TYPES: dict[str, tuple[str, str]] = {
+    "csv-wide": ("text/csv; charset=utf-8", ".csv"),
+    "csv-long": ("text/csv; charset=utf-8", ".csv"),
+    "sav": ("application/x-spss-sav", ".sav"),
+    "fhir": ("application/fhir+json", ".json"),
 }
+_WRITERS: dict[str, Writer] = {"sav": write_sav, "fhir": write_fhir}
 
 
-def _entry(fmt: str) -> tuple[Writer, str, str]:
-    try:
-        return _WRITERS[fmt]
-    except KeyError:
-        raise ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})") from None
+def _unknown(fmt: str) -> ExportError:
+    return ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
 
 
 def write_export(fmt: str, records: Iterable[ExportRecord], out: BinaryIO, *, instrument: Instrument,
                  include_birth_date: bool = False) -> int:
-    """Write ``records`` to ``out`` in format ``fmt``; returns the number of rows written.
-
-    Rows are: sessions for ``csv-wide``, answer records for ``csv-long``, cases for ``sav`` and
-    QuestionnaireResponse entries for ``fhir``. Raises :class:`ExportError` for an unknown format (before
-    anything is written) or a record that does not fit the instrument.
+    """Write ``records`` to ``out`` in a Python-written format (``sav``, ``fhir``); returns the number of rows
+    written (cases for ``sav``, QuestionnaireResponse entries for ``fhir``). Raises :class:`ExportError` for
+    another format (before anything is written) or a record that does not fit the instrument.
     """
-    writer = _entry(fmt)[0]
+    writer = _WRITERS.get(fmt)
+    if writer is None:
+        if fmt in _TYPES:
+            raise ExportError(f"{fmt} is written by the database (sync_server.exports.csv_sql), not from records")
+        raise _unknown(fmt)
     return writer(records, out, instrument=instrument, include_birth_date=include_birth_date)
 
 
 def media_type(fmt: str) -> str:
     """The HTTP Content-Type of the format."""
-    return _entry(fmt)[1]
+    if fmt not in _TYPES:
+        raise _unknown(fmt)
+    return _TYPES[fmt][0]
 
 
 def file_extension(fmt: str) -> str:
     """The file name extension of the format, with its dot (``.csv``, ``.sav``, ``.json``)."""
-    return _entry(fmt)[2]
+    if fmt not in _TYPES:
+        raise _unknown(fmt)
+    return _TYPES[fmt][1]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import BinaryIO
 
+from kiosk.domain.anonymised import AnonymisedSubmission
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.submission import Submission
 
@@ -29,15 +30,16 @@ class ExportError(ValueError):
 class ExportRecord:
     """One stored session, ready to export."""
 
-    submission: Submission
+    submission: Submission | AnonymisedSubmission  # anonymised: its patient has no birth date and no age
     site_code: str
     device_id: str | None
     received_at: datetime
     source: str  # "kiosk" | "legacy-prototype"
     legacy_id: str | None
-    anonymized: bool  # initials/birth date dropped: the submission's patient block then holds placeholders
-    # (the server builds it with ``PatientBlock.model_construct``; a birth date or age of None is exported
-    # as missing, and the birth date of an anonymized record is never exported whatever it holds)
+
+    @property
+    def anonymized(self) -> bool:
+        return isinstance(self.submission, AnonymisedSubmission)
 
 
 def check_record(record: ExportRecord, instrument: Instrument) -> None:
@@ -49,10 +51,8 @@ def check_record(record: ExportRecord, instrument: Instrument) -> None:
 
 
 def exported_birth_date(record: ExportRecord, include_birth_date: bool) -> date | None:
-    """The birth date when it was asked for and the record still holds a real one."""
-    if not include_birth_date or record.anonymized:
-        return None
-    return record.submission.patient.birth_date
+    """The birth date when it was asked for (an anonymised record has none)."""
+    return record.submission.patient.birth_date if include_birth_date else None
 
 
 def utc(value: datetime) -> datetime:

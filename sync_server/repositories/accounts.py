@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,9 +54,8 @@ class SiteRepository:
         return dict(self.session.execute(select(Site.id, Site.code)).tuples().all())
 
 
-# On every kiosk request: plain SQL in psycopg's parameter style, run as is by both the ORM session
-# (``exec_driver_sql``) and the submission endpoint's async connection — no statement compilation or cache-key
-# walk; psycopg prepares it after a few uses per connection and returns uuid.UUID and aware datetimes itself.
+# On every kiosk request: plain SQL on the ingest pool's async connection — no statement compilation or
+# cache-key walk; psycopg prepares it after a few uses per connection and returns uuid.UUID and aware datetimes.
 # Same query as select(Device.id, Device.name, Device.site_id, Site.code, Device.last_seen_at).join(Site).where(…).
 DEVICE_LOOKUP_SQL = (
     "SELECT d.id, d.name, d.site_id, s.code, d.last_seen_at FROM devices AS d JOIN sites AS s ON s.id = d.site_id"
@@ -66,11 +66,6 @@ TOUCH_DEVICE_SQL = "UPDATE devices SET last_seen_at = now() WHERE id = %(device_
 class DeviceRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def identity_by_token_hash(self, token_hash: str) -> DeviceIdentity | None:
-        """The active (not revoked) device holding this token, with its site."""
-        row = self.session.connection().exec_driver_sql(DEVICE_LOOKUP_SQL, {"token_hash": token_hash}).first()
-        return DeviceIdentity(*row) if row else None
 
     def create(self, site_id: int, name: str, token_hash: str) -> Device:
         device = Device(id=uuid.uuid4(), site_id=site_id, name=name, token_hash=token_hash)
@@ -92,17 +87,14 @@ class DeviceRepository:
                                       .values(revoked_at=func.now()))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def touch(self, device_id: uuid.UUID) -> None:
-        self.session.connection().exec_driver_sql(TOUCH_DEVICE_SQL, {"device_id": device_id})
-
-
-class AsyncDeviceRepository:
-    """The device queries of the submission endpoint, on an async psycopg connection (autocommit)."""
+class DeviceTokenRepository:
+    """Device-token authentication, on an async psycopg connection of the ingest pool (autocommit)."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
 
     async def identity_by_token_hash(self, token_hash: str) -> DeviceIdentity | None:
+        """The active (not revoked) device holding this token, with its site."""
         cursor = await self.connection.execute(DEVICE_LOOKUP_SQL, {"token_hash": token_hash})
         row = await cursor.fetchone()
         return DeviceIdentity(*row) if row else None
@@ -149,6 +141,12 @@ class UserRepository:
         self.session.flush()
         return user
 
+    def lock_active_admins(self) -> builtins.list[int]:
+        """The ids of the enabled admins, their rows locked until the transaction ends (so two admins cannot
+        concurrently disable or demote each other and leave none)."""
+        return list(self.session.scalars(select(User.id).where(User.role == "admin", User.disabled_at.is_(None))
+                                          .order_by(User.id).with_for_update()))
+
 
 class UserTokenRepository:
     def __init__(self, session: Session) -> None:
@@ -173,6 +171,9 @@ class UserTokenRepository:
                                       .values(revoked_at=func.now()))
         return int(result.rowcount)  # type: ignore[attr-defined]
 
-    def revoke(self, token_hash: str) -> None:
-        self.session.execute(update(UserToken).where(UserToken.token_hash == token_hash)
-                             .values(revoked_at=func.now()))
+    def revoke(self, token_hash: str) -> bool:
+        """Revoke one token (logout). Whether it was active."""
+        result = self.session.execute(update(UserToken).where(UserToken.token_hash == token_hash,
+                                                              UserToken.revoked_at.is_(None))
+                                      .values(revoked_at=func.now()))
+        return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""The export's read path: stored sessions as plain rows, in batches, read ahead of the writer.
+"""The read path of the Python-written exports (.sav, FHIR): stored sessions as plain rows, in batches, read
+ahead of the writer. (CSV wide and long are written by PostgreSQL itself: ``sync_server.exports.csv_sql``.)
 
 Exports read every matching session, so the per-row cost decides their speed. This reader therefore selects
 only what the writers need, with SQLAlchemy Core (no ORM entity, no identity map), the payload as its JSON
@@ -38,13 +39,15 @@ class ExportRow(NamedTuple):
     received_at: datetime
     source: str
     legacy_id: str | None
+    age_band: str
+    submission_id: UUID
 
 
 def export_batches(session: Session, where: SubmissionFilter, batch: int = BATCH) -> Iterator[Sequence[Any]]:
     """Every matching session as :class:`ExportRow`-shaped rows, in primary-key order, ``batch`` at a time."""
     s = StoredSubmission
     query = (where.apply(select(cast(s.payload, Text), s.anonymized, Site.code, s.device_id, s.received_at,
-                                s.source, s.legacy_id).join(Site, Site.id == s.site_id))
+                                s.source, s.legacy_id, s.age_band, s.submission_id).join(Site, Site.id == s.site_id))
              .order_by(s.id).execution_options(yield_per=batch))
     result = session.execute(query)
     try:
@@ -62,7 +65,8 @@ _END = object()
 
 
 def read_ahead(batches: Iterator[Sequence[Any]], depth: int = 2) -> Iterator[Sequence[Any]]:
-    """Iterate ``batches`` in a helper thread, at most ``depth`` batches ahead of the consumer.
+    """Iterate ``batches`` in a helper thread, at most ``depth`` batches ahead of the consumer (the exports'
+    one thread-and-queue helper).
 
     The helper thread is the only one touching the underlying session while this runs; it is stopped and
     joined before this generator returns (also when the consumer stops early or raises), so the session can

@@ -7,7 +7,8 @@ submissions racing each other give one insert and one "already received", never 
 The submission row, its answers and its scores are written by ONE statement (:data:`INSERT_ALL_SQL`: data-modifying
 CTEs, answers and scores unpacked server-side from the stored payload with ``json_to_recordset``/``json_each``,
 so the JSON is sent and parsed once): one round-trip instead of ~50 single-row INSERTs, which is what makes the
-ingest benchmark's throughput (see ``bench/server_ingest.py``).
+ingest benchmark's throughput (see ``bench/server_ingest.py``). It runs on an async psycopg connection
+(:class:`IngestRepository`): the submission endpoints, batch ingest and the legacy import all store through it.
 """
 
 from __future__ import annotations
@@ -57,10 +58,10 @@ class SubmissionFilter:
 
 
 _COLUMNS = ("submission_id", "site_id", "device_id", "content_sha256", "instrument_id", "instrument_language",
-            "instrument_sha256", "outcome", "mode", "session_date", "started_at", "ended_at", "duration_seconds",
-            "age_at_session", "age_band", "patient_initials", "patient_birth_date", "source", "legacy_id")
-# In psycopg's parameter style: run as is by the ORM session (``exec_driver_sql``) and by the submission
-# endpoint's async connection, so both paths store a submission with the very same statement.
+            "instrument_sha256", "outcome", "mode", "initial_mode", "audio_enabled", "session_date", "started_at",
+            "ended_at", "duration_seconds", "answer_values", "answer_methods", "voice_answers", "score_codes",
+            "score_values", "age_at_session", "age_band", "patient_initials", "patient_birth_date", "source",
+            "legacy_id")
 INSERT_ALL_SQL = f"""
 WITH s AS (
     INSERT INTO submissions ({", ".join(_COLUMNS)}, anonymized, payload)
@@ -68,13 +69,14 @@ WITH s AS (
     ON CONFLICT (submission_id) DO NOTHING
     RETURNING id, payload
 ), a AS (
-    INSERT INTO answers (submission_pk, item, value, status, method, confidence, confirmed, first_shown_at,
-                         answered_at, times_shown, previous)
-    SELECT s.id, r.item, r.value, r.status, r.method, r.confidence, r.confirmed, r.first_shown_at, r.answered_at,
-           r.times_shown, r.previous
+    INSERT INTO answers (submission_pk, item, value, status, method, transcript, confidence, confirmed,
+                         first_shown_at, answered_at, times_shown, previous, voice)
+    SELECT s.id, r.item, r.value, r.status, r.method, r.transcript, r.confidence, r.confirmed, r.first_shown_at,
+           r.answered_at, r.times_shown, r.previous, NULLIF(r.voice, 'null'::jsonb)
     FROM s, json_to_recordset(s.payload -> 'answers') AS r(
-        item smallint, value smallint, status text, method text, confidence float8, confirmed boolean,
-        first_shown_at timestamptz, answered_at timestamptz, times_shown smallint, previous jsonb)
+        item smallint, value smallint, status text, method text, transcript text, confidence float8,
+        confirmed boolean,
+        first_shown_at timestamptz, answered_at timestamptz, times_shown smallint, previous jsonb, voice jsonb)
 ), sc AS (
     INSERT INTO scores (submission_pk, code, score)
     SELECT s.id, e.key, CAST(e.value #>> '{{}}' AS float8) FROM s, json_each(s.payload -> 'scores') AS e
@@ -82,6 +84,7 @@ WITH s AS (
 SELECT id FROM s
 """  # noqa: S608 - column names are constants, values are bound parameters
 EXISTING_SQL = "SELECT id, content_sha256, site_id, legacy_id FROM submissions WHERE submission_id = %(submission_id)s"
+LEGACY_EXISTS_SQL = "SELECT 1 FROM submissions WHERE legacy_id = %(legacy_id)s"
 
 
 @dataclass(frozen=True)
@@ -104,14 +107,6 @@ class SubmissionRepository:
         self.session = session
 
     # ------------------------------------------------------------------ writes
-    def insert_with_children(self, row: dict[str, Any], *, payload_json: str) -> int | None:
-        """Insert the submission with its answers and scores in one statement, unless its id exists.
-
-        The answers and scores rows are unpacked server-side from the stored payload's ``answers`` list and
-        ``scores`` object (the payload is sent and parsed once). Returns the new primary key, or None when the
-        submission id was already stored (nothing is written then)."""
-        return self.session.connection().exec_driver_sql(INSERT_ALL_SQL, insert_params(row, payload_json)).scalar()
-
     def delete(self, pk: int) -> None:
         self.session.execute(delete(StoredSubmission).where(StoredSubmission.id == pk))
 
@@ -121,13 +116,6 @@ class SubmissionRepository:
             payload=payload))
 
     # ------------------------------------------------------------------ reads
-    def existing(self, submission_id: uuid.UUID) -> ExistingSubmission | None:
-        row = self.session.connection().exec_driver_sql(EXISTING_SQL, {"submission_id": submission_id}).first()
-        return ExistingSubmission(*row) if row else None
-
-    def legacy_exists(self, legacy_id: str) -> bool:
-        return (self.session.scalar(select(func.count()).where(StoredSubmission.legacy_id == legacy_id)) or 0) > 0
-
     def get(self, submission_id: uuid.UUID) -> tuple[StoredSubmission, str] | None:
         row = self.session.execute(select(StoredSubmission, Site.code).join(Site, Site.id == StoredSubmission.site_id)
                                    .where(StoredSubmission.submission_id == submission_id)).first()
@@ -168,15 +156,19 @@ class SubmissionRepository:
         return int(self.session.scalar(select(func.count()).select_from(StoredSubmission)) or 0)
 
 
-class AsyncSubmissionRepository:
-    """The two statements of the submission endpoint, on an async psycopg connection in autocommit mode (the
-    INSERT is one statement, so it is its own transaction: stored whole or not at all)."""
+class IngestRepository:
+    """The statements that store submissions, on an async psycopg connection. In autocommit mode (the ingest
+    pool) the INSERT is one statement, so it is its own transaction: stored whole or not at all."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
 
     async def insert_with_children(self, row: dict[str, Any], *, payload_json: str) -> int | None:
-        """As :meth:`SubmissionRepository.insert_with_children`."""
+        """Insert the submission with its answers and scores in one statement, unless its id exists.
+
+        The answers and scores rows are unpacked server-side from the stored payload's ``answers`` list and
+        ``scores`` object (the payload is sent and parsed once). Returns the new primary key, or None when the
+        submission id was already stored (nothing is written then)."""
         cursor = await self.connection.execute(INSERT_ALL_SQL, insert_params(row, payload_json))
         found = await cursor.fetchone()
         return int(found[0]) if found else None
@@ -186,6 +178,10 @@ class AsyncSubmissionRepository:
         found = await cursor.fetchone()
         return ExistingSubmission(*found) if found else None
 
+    async def legacy_exists(self, legacy_id: str) -> bool:
+        cursor = await self.connection.execute(LEGACY_EXISTS_SQL, {"legacy_id": legacy_id})
+        return await cursor.fetchone() is not None
+
 
 class AuditRepository:
     """Append-only: there is deliberately no update or delete here (PostgreSQL refuses them anyway)."""
@@ -193,8 +189,9 @@ class AuditRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def append(self, **values: Any) -> None:
-        self.session.execute(insert(AuditEvent).values(**values))
+    def append(self, **values: Any) -> int:
+        """Append one event; returns its id."""
+        return int(self.session.execute(insert(AuditEvent).values(**values).returning(AuditEvent.id)).scalar_one())
 
     def list(self, limit: int = 100, action: str | None = None) -> list[AuditEvent]:
         query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)

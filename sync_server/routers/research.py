@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
+from sync_server import exports
 from sync_server.auth import ResearcherCaller, StatsCaller
 from sync_server.db import DbSession
 from sync_server.errors import NotFound, Unprocessable
@@ -16,8 +17,9 @@ from sync_server.repositories.submissions import SubmissionFilter
 from sync_server.routers.deps import Instruments
 from sync_server.schemas.api import ErrorResponse, StatsResponse
 from sync_server.services.audit import Actor
-from sync_server.services.exports import ExportJob, _writers, audit_export, check_format, stream_job
+from sync_server.services.exports import ExportJob, ExportStream, audit_export, check_format
 from sync_server.services.stats import StatsService
+from sync_server.state import server_state
 
 router = APIRouter(tags=["research"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (401, 403, 404, 422)}
@@ -60,7 +62,7 @@ def export(*, request: Request, caller: ResearcherCaller, db: DbSession, instrum
     check_format(fmt)
     found = instruments.by_language(instrument, language)
     if found is None:
-        raise NotFound(f"no instrument {instrument}/{language}", field="instrument", code="unknown_instrument")
+        raise NotFound(f"no instrument {instrument}/{language}", field="instrument", code="instrument_not_found")
     where = _filter(db, site, date_from, date_to, instrument_id=instrument, instrument_language=language,
                     completed_only=completed_only)
     filters = {"site": site, "from": date_from.isoformat() if date_from else None,
@@ -68,8 +70,8 @@ def export(*, request: Request, caller: ResearcherCaller, db: DbSession, instrum
     job = audit_export(db, ExportJob(fmt=fmt, instrument=found, where=where,
                                      include_birth_date=include_birth_date, filters=filters),
                        Actor(caller.actor, caller.role))
-    writers = _writers()
-    name = f"qlq-{instrument}-{language}-{fmt}{writers.file_extension(fmt)}"
-    # The audit row is committed by the session dependency before this response starts streaming.
-    return StreamingResponse(stream_job(request.app.state.sessionmaker, job), media_type=writers.media_type(fmt),
+    db.commit()  # the audit row, before anything is read for the export (and kept if preparing it fails)
+    name = f"qlq-{instrument}-{language}-{fmt}{exports.file_extension(fmt)}"
+    stream = ExportStream.open(server_state(request).sessionmaker, job)  # all that can fail before the first byte
+    return StreamingResponse(iter(stream), media_type=exports.media_type(fmt),
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -131,6 +131,15 @@ class UserOut(BaseModel):
     disabled_at: datetime | None
 
 
+class RoleIn(_In):
+    role: Literal["admin", "researcher"]
+
+
+class TokensRevoked(BaseModel):
+    username: str
+    revoked: int = Field(description="how many active tokens were revoked")
+
+
 class AuditOut(BaseModel):
     id: int
     at: datetime

@@ -135,14 +135,55 @@ class AccountService:
             raise Conflict(f"user {username!r} already exists", field="username", code="user_exists")
         return self.users.create(username, hash_password(password), role)
 
-    def disable_user(self, username: str) -> User:
+    def user(self, username: str) -> User:
         user = self.users.get_by_username(username)
         if user is None:
             raise NotFound(f"no user {username!r}", field="username", code="unknown_user")
+        return user
+
+    def _keep_an_admin(self, user: User, acting_user_id: int | None, verb: str) -> None:
+        """Refuse to disable or demote oneself, or the last enabled admin."""
+        if acting_user_id is not None and user.id == acting_user_id:
+            raise Conflict(f"you cannot {verb} your own account; ask another admin", field="username",
+                           code="cannot_change_self")
+        if user.role == "admin" and user.disabled_at is None and self.users.lock_active_admins() == [user.id]:
+            raise Conflict(f"{user.username!r} is the last enabled admin: create or enable another admin first",
+                           field="username", code="last_admin")
+
+    def disable_user(self, username: str, *, acting_user_id: int | None = None) -> User:
+        """Disable an account and revoke its tokens. ``acting_user_id``: the admin doing it (None: the CLI)."""
+        user = self.user(username)
+        self._keep_an_admin(user, acting_user_id, "disable")
         user.disabled_at = user.disabled_at or datetime.now(UTC)
         self.tokens.revoke_all(user.id)
         self.session.flush()
         return user
+
+    def enable_user(self, username: str) -> User:
+        """Re-enable a disabled account (its old tokens stay revoked: the user logs in again)."""
+        user = self.user(username)
+        user.disabled_at = None
+        self.session.flush()
+        return user
+
+    def set_role(self, username: str, role: str, *, acting_user_id: int | None = None) -> User:
+        if role not in ("admin", "researcher"):
+            raise Unprocessable("role must be admin or researcher", field="role")
+        user = self.user(username)
+        if user.role == "admin" and role != "admin":
+            self._keep_an_admin(user, acting_user_id, "demote")
+        if user.role != role:
+            user.role = role
+            self.tokens.revoke_all(user.id)  # open sessions end with the old role: log in again
+        self.session.flush()
+        return user
+
+    def revoke_user_tokens(self, username: str) -> int:
+        """Revoke every active token of a user (e.g. a lost laptop); the account stays enabled."""
+        return self.tokens.revoke_all(self.user(username).id)
+
+    def logout(self, token_hash: str) -> None:
+        self.tokens.revoke(token_hash)
 
     def login(self, username: str, password: str) -> IssuedUserToken:
         user = self.users.get_by_username(username)

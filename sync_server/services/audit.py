@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from sync_server.logging import request_id_var
 from sync_server.repositories.submissions import AuditRepository
 
-ACTIONS = ("export", "show", "delete", "anonymize", "purge", "import-legacy")
+# "export-completed" / "export-failed": how an export ended (detail.export_audit_id names its "export" row)
+ACTIONS = ("export", "export-completed", "export-failed", "show", "delete", "anonymize", "purge", "import-legacy")
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,11 @@ class Actor:
 
 
 def record_access(session: Session, actor: Actor, action: str, submission_ids: Sequence[uuid.UUID], *,
-                  row_count: int, detail: dict[str, Any] | None = None, include_birth_date: bool = False) -> None:
+                  row_count: int, detail: dict[str, Any] | None = None, include_birth_date: bool = False) -> int:
+    """Append an audit event; returns its id."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    AuditRepository(session).append(
+    return AuditRepository(session).append(
         actor=actor.name, actor_role=actor.role, action=action, include_birth_date=include_birth_date,
         row_count=row_count, submission_ids=list(submission_ids), detail=detail or {},
         request_id=request_id_var.get())

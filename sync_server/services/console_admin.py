@@ -70,15 +70,9 @@ class ConsoleAdminService:
         self.session.flush()
         return user
 
-    def set_role(self, username: str, role: str) -> User:
-        if role not in ("admin", "researcher"):
-            raise Unprocessable("role must be admin or researcher", field="role")
-        user = self._user(username)
-        if user.role != role:
-            user.role = role
-            self.tokens.revoke_all(user.id)
-            self.session.flush()
-        return user
+    def set_role(self, username: str, role: str, *, acting_user_id: int) -> User:
+        """The API's rule (:meth:`AccountService.set_role`): never demote oneself or the last enabled admin."""
+        return self.accounts.set_role(username, role, acting_user_id=acting_user_id)
 
     def audit_page(self, where: AuditFilter, before_id: int | None = None,
                    size: int = AUDIT_PAGE_SIZE) -> AuditPage:

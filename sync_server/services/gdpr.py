@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sync_server.errors import NotFound
+from sync_server.models import StoredSubmission
 from sync_server.repositories.accounts import DeviceRepository
 from sync_server.repositories.submissions import SubmissionRepository
 from sync_server.services.audit import Actor, record_access
@@ -26,7 +27,7 @@ class GdprService:
         self.session = session
         self.repo = SubmissionRepository(session)
 
-    def _get(self, submission_id: uuid.UUID) -> Any:
+    def _get(self, submission_id: uuid.UUID) -> tuple[StoredSubmission, str]:
         found = self.repo.get(submission_id)
         if found is None:
             raise NotFound(f"no session {submission_id}", field="submission_id", code="unknown_session")

@@ -5,6 +5,10 @@ idempotent: the same id with the same fingerprint is "already received" (a retry
 same id with other content is a conflict (409 ``submission_conflict``). Problems found by the domain's
 ``check_against_instrument`` are refused with their own stable code and the field they concern. The site
 always comes from the device's token, never from the payload.
+
+One service, :class:`IngestService`, on an async psycopg connection: the submission endpoint and batch ingest
+run it on the ingest pool's autocommit connections (each INSERT its own transaction), the legacy import on a
+connection of its own.
 """
 
 from __future__ import annotations
@@ -14,17 +18,18 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import orjson
 import psycopg
 from psycopg import AsyncConnection
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError
-from sqlalchemy.orm import Session
 
 from kiosk.domain.instrument import Instrument, canonical_sha256
+from kiosk.domain.plausibility import DEFAULT_CLOCK_SKEW
+from kiosk.domain.scoring import score_codes
+from kiosk.domain.session import ItemStatus, Method
 from kiosk.domain.submission import Submission, check_against_instrument
 from sync_server import metrics
 from sync_server.errors import (
@@ -34,11 +39,8 @@ from sync_server.errors import (
     database_refusal,
     first_validation_error,
 )
-from sync_server.repositories.submissions import (
-    AsyncSubmissionRepository,
-    ExistingSubmission,
-    SubmissionRepository,
-)
+from sync_server.exports.columns import METHOD_CODES
+from sync_server.repositories.submissions import ExistingSubmission, IngestRepository
 from sync_server.services.instruments import InstrumentRegistry
 
 Status = Literal["received", "already_received"]
@@ -96,7 +98,7 @@ def _rejections_counted() -> Iterator[None]:
     try:
         try:
             yield
-        except (DataError, psycopg.DataError) as exc:  # e.g. a NUL character: PostgreSQL text refuses it
+        except psycopg.DataError as exc:  # e.g. a NUL character: PostgreSQL text refuses it
             raise Unprocessable(database_refusal(exc), code="invalid_value") from None
     except AppError as exc:
         metrics.SUBMISSIONS_REJECTED.labels(exc.code).inc()
@@ -106,7 +108,8 @@ def _rejections_counted() -> Iterator[None]:
 def prepare_submission(instruments: InstrumentRegistry, sub: Submission, *, site_id: int,
                        device_id: uuid.UUID | None, source: str = "kiosk", legacy_id: str | None = None,
                        instrument: Instrument | None = None, require_consent: bool = True,
-                       today: date | None = None) -> PreparedSubmission:
+                       today: date | None = None,
+                       clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> PreparedSubmission:
     """Check the submission against its instrument (the domain's rules: answers, scale, rescored scores, dates,
     consent) and build its row. Raises :class:`Unprocessable` (or :class:`UnknownInstrument`) naming the field."""
     if instrument is None:
@@ -114,7 +117,9 @@ def prepare_submission(instruments: InstrumentRegistry, sub: Submission, *, site
         if instrument is None:
             field, message = instruments.describe_unknown(sub.instrument)
             raise UnknownInstrument(message, field=field)
-    problems = check_against_instrument(sub, instrument, today=today or utc_today(), require_consent=require_consent)
+    # ``today`` (tests, imports) keeps the date-based tolerance; otherwise times are checked against now + skew
+    problems = check_against_instrument(sub, instrument, today=today or utc_today(), require_consent=require_consent,
+                                        now=None if today else datetime.now(UTC), clock_skew=clock_skew)
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
@@ -122,17 +127,37 @@ def prepare_submission(instruments: InstrumentRegistry, sub: Submission, *, site
     canonical = sub.canonical_json()
     content = canonical_sha256(canonical)
     s = sub.session
-    row = {
+    row = {**wide_columns(sub, instrument),
         "submission_id": sub.submission_id, "site_id": site_id, "device_id": device_id,
         "content_sha256": content, "instrument_id": sub.instrument.id,
         "instrument_language": sub.instrument.language, "instrument_sha256": sub.instrument.content_sha256,
-        "outcome": sub.outcome, "mode": s.mode.value, "session_date": s.session_date,
+        "outcome": sub.outcome, "mode": s.mode.value, "initial_mode": s.initial_mode.value,
+        "audio_enabled": s.audio_enabled, "session_date": s.session_date,
         "started_at": s.started_at, "ended_at": s.ended_at, "duration_seconds": s.duration_seconds,
         "age_at_session": sub.patient.age_at_session, "age_band": age_band(sub.patient.age_at_session),
         "patient_initials": sub.patient.initials, "patient_birth_date": sub.patient.birth_date,
         "source": source, "legacy_id": legacy_id,
     }
     return PreparedSubmission(sub.submission_id, site_id, source, content, row, _to_json(canonical))
+
+
+def wide_columns(sub: Submission, instrument: Instrument) -> dict[str, Any]:
+    """The session's wide row, pivoted once here for the CSV-wide export (``exports/csv_sql.py``): the answered
+    value and the method (its code in :data:`METHOD_CODES`, 1-based) of item n at index n (PostgreSQL arrays
+    are 1-based: list index n - 1), the number of items answered by voice, and the scores in the instrument's
+    score order (``score_codes`` says which)."""
+    size = max((a.item for a in sub.answers), default=0)
+    values: list[int | None] = [None] * size
+    methods: list[int | None] = [None] * size
+    voice = 0
+    for a in sub.answers:
+        methods[a.item - 1] = METHOD_CODES.index(a.method.value) + 1
+        if a.status is ItemStatus.ANSWERED and a.value is not None:
+            values[a.item - 1] = a.value
+            voice += a.method is Method.VOICE
+    codes = list(score_codes(instrument))
+    return {"answer_values": values, "answer_methods": methods, "voice_answers": voice,
+            "score_codes": codes, "score_values": [sub.scores.get(code) for code in codes]}
 
 
 def settle(prepared: PreparedSubmission, pk: int | None, existing: ExistingSubmission | None) -> IngestResult:
@@ -150,26 +175,30 @@ def settle(prepared: PreparedSubmission, pk: int | None, existing: ExistingSubmi
 
 
 class IngestService:
-    """Ingest on the ORM session, in the caller's transaction (batch ingest, legacy import, tests)."""
+    """Validate and store submissions on an async psycopg connection. On an autocommit connection (the ingest
+    pool) each submission's INSERT is its own transaction; inside a transaction block it joins it."""
 
-    def __init__(self, session: Session, instruments: InstrumentRegistry) -> None:
-        self.session = session
+    def __init__(self, connection: AsyncConnection, instruments: InstrumentRegistry, *,
+                 clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> None:
+        self.clock_skew = clock_skew
         self.instruments = instruments
-        self.repo = SubmissionRepository(session)
+        self.repo = IngestRepository(connection)
 
-    def ingest(self, sub: Submission, *, site_id: int, device_id: uuid.UUID | None, source: str = "kiosk",
-               legacy_id: str | None = None, instrument: Instrument | None = None,
-               require_consent: bool = True, today: date | None = None) -> IngestResult:
-        """Validate and store one submission (in the caller's transaction). Raises :class:`AppError`."""
+    async def ingest(self, sub: Submission, *, site_id: int, device_id: uuid.UUID | None, source: str = "kiosk",
+                     legacy_id: str | None = None, instrument: Instrument | None = None,
+                     require_consent: bool = True, today: date | None = None) -> IngestResult:
+        """Validate and store one submission. Raises :class:`AppError`."""
         with _rejections_counted():
             prepared = prepare_submission(self.instruments, sub, site_id=site_id, device_id=device_id,
                                           source=source, legacy_id=legacy_id, instrument=instrument,
-                                          require_consent=require_consent, today=today)
-            pk = self.repo.insert_with_children(prepared.row, payload_json=prepared.payload_json)
-            return settle(prepared, pk, None if pk is not None else self.repo.existing(sub.submission_id))
+                                          require_consent=require_consent, today=today,
+                                          clock_skew=self.clock_skew)
+            pk = await self.repo.insert_with_children(prepared.row, payload_json=prepared.payload_json)
+            return settle(prepared, pk, None if pk is not None else await self.repo.existing(sub.submission_id))
 
-    def ingest_batch(self, items: list[Any], *, site_id: int, device_id: uuid.UUID | None) -> list[dict[str, Any]]:
-        """Each item in its own savepoint: a bad item is reported and the others are still stored."""
+    async def ingest_batch(self, items: list[Any], *, site_id: int,
+                           device_id: uuid.UUID | None) -> list[dict[str, Any]]:
+        """Each item on its own (its own statement): a bad item is reported and the others are still stored."""
         results: list[dict[str, Any]] = []
         for index, raw in enumerate(items):
             submission_id = raw.get("submission_id") if isinstance(raw, dict) else None
@@ -182,8 +211,7 @@ class IngestService:
                                      {"code": "invalid_payload", "message": message, "field": field}))
                 continue
             try:
-                with self.session.begin_nested():
-                    result = self.ingest(sub, site_id=site_id, device_id=device_id)
+                result = await self.ingest(sub, site_id=site_id, device_id=device_id)
             except AppError as exc:
                 results.append(_item(index, str(sub.submission_id), "rejected", exc.status, exc.body()["error"]))
                 continue
@@ -195,18 +223,3 @@ def _item(index: int, submission_id: Any, status: str, http_status: int,
           error: dict[str, Any] | None) -> dict[str, Any]:
     return {"index": index, "submission_id": submission_id if isinstance(submission_id, str) else None,
             "status": status, "http_status": http_status, "error": error}
-
-
-class AsyncIngestService:
-    """Ingest on an async psycopg connection in autocommit mode: the submission endpoint's path. Same rules and
-    the same INSERT statement as :class:`IngestService`; the statement is its own transaction."""
-
-    def __init__(self, connection: AsyncConnection, instruments: InstrumentRegistry) -> None:
-        self.instruments = instruments
-        self.repo = AsyncSubmissionRepository(connection)
-
-    async def ingest(self, sub: Submission, *, site_id: int, device_id: uuid.UUID) -> IngestResult:
-        with _rejections_counted():
-            prepared = prepare_submission(self.instruments, sub, site_id=site_id, device_id=device_id)
-            pk = await self.repo.insert_with_children(prepared.row, payload_json=prepared.payload_json)
-            return settle(prepared, pk, None if pk is not None else await self.repo.existing(sub.submission_id))

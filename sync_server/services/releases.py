@@ -59,7 +59,7 @@ class ReleaseService:
             key = load_public_key(self._public_key_path(public_key))
             verified = verify_release(archive, key)
         except ReleaseError as exc:
-            raise InvalidRelease(str(exc), code=exc.code) from exc
+            raise InvalidRelease(f"{exc.code}: {exc}") from exc
         files = ReleaseFiles(archive)
         if require_sbom and not files.sbom.is_file():
             raise InvalidRelease(f"SBOM missing: {files.sbom.name} (installer/build.sh writes it beside the archive)",

@@ -298,6 +298,23 @@ def test_sites_and_users_administration(page: Any, server: Server) -> None:
     assert "utilisateur claire.martin désactivé" in page.inner_text("[role=status]")
     assert httpx.post(f"{server.base}/v1/auth/token", json={"username": "claire.martin",
                                                             "password": "second password 456"}).status_code == 401
+    # a disabled account can be enabled again (its old tokens stay revoked: it logs in anew)
+    page.locator("#users-table tr[data-user='claire.martin']").get_by_role(
+        "button", name="Réactiver claire.martin").click()
+    assert "utilisateur claire.martin réactivé" in page.inner_text("[role=status]")
+    again = httpx.post(f"{server.base}/v1/auth/token", json={"username": "claire.martin",
+                                                             "password": "second password 456"})
+    assert again.status_code == 200
+    page.locator("#users-table tr[data-user='claire.martin']").get_by_role(
+        "button", name="Fermer les sessions de claire.martin").click()
+    assert "sessions de claire.martin fermées" in page.inner_text("[role=status]")
+    assert httpx.get(f"{server.base}/v1/stats", headers=bearer(again.json()["access_token"])).status_code == 401
+    # the signed-in admin cannot demote themselves (the API's rule, not a second copy of it)
+    me = page.locator("#users-table tr[data-user]").filter(has=page.get_by_role("button", name="Changer")).filter(
+        has_not=page.get_by_role("button", name="Désactiver", exact=False)).first
+    me.get_by_role("combobox").select_option("researcher")
+    me.get_by_role("button", name="Changer").click()
+    assert "votre propre compte" in page.inner_text("[role=alert]")
     # a too-short password is refused with the reason, in French
     page.get_by_label("Identifiant", exact=True).fill("paul.durand")
     page.get_by_label("Mot de passe (12 caractères au moins)").fill("short")

@@ -45,21 +45,12 @@ def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An in-process client of the app with its lifespan running, as uvicorn runs it (so the submission endpoint
-    takes its production path, the async ingest pool)."""
+    """An in-process client of the app with its lifespan running, as uvicorn runs it (the device endpoints need
+    the async ingest pool it opens)."""
     async with app.router.lifespan_context(app):
         assert app.state.ingest_pool is not None
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
             yield c
-
-
-@pytest.fixture
-async def client_without_lifespan(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the app whose lifespan did not run (as schemathesis' ASGI calls): the submission endpoint
-    falls back to its worker-thread path."""
-    assert app.state.ingest_pool is None
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
-        yield c
 
 
 @pytest.fixture

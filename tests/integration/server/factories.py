@@ -6,11 +6,13 @@ with ``build_submission``, so the server is tested against the payloads it will 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.pool import NullPool
@@ -20,9 +22,12 @@ from kiosk.domain.instrument import Instrument, load_instrument
 from kiosk.domain.patient import PatientDetails
 from kiosk.domain.session import Consent, ConsentKind, Method, Mode, Session, SessionConfig
 from kiosk.domain.submission import Submission, build_submission
+from sync_server.db import libpq_conninfo
 from sync_server.repositories.accounts import UserRepository, UserTokenRepository
 from sync_server.security import keyed_hash, new_user_token
 from sync_server.services.accounts import AccountService
+from sync_server.services.ingest import IngestService
+from sync_server.services.instruments import InstrumentRegistry
 from sync_server.settings import Settings
 
 INITIALS = "Q-Z"
@@ -131,6 +136,24 @@ class Accounts:
             code = service.create_enrollment_code(site, "test")
             issued = service.enroll(code.code, name)
         return issued.token, issued.device_id
+
+    def store(self, site: str, *subs: Submission, registry: InstrumentRegistry | None = None,
+              **options: Any) -> list[str]:
+        """Store submissions for ``site`` (created if needed) through the server's ingest service (by default
+        as a device without a row of its own: ``device_id=None``); returns each one's status."""
+        options.setdefault("device_id", None)
+        self.site(site)
+        with self._session() as db:
+            site_id = AccountService(db, self.settings).sites.get_by_code(site).id  # type: ignore[union-attr]
+
+        async def run() -> list[str]:
+            async with await AsyncConnection.connect(libpq_conninfo(self.settings.database_url),
+                                                     autocommit=True) as connection:
+                service = IngestService(connection, registry or InstrumentRegistry.bundled())
+                return [(await service.ingest(sub, site_id=site_id, **options)).status
+                        for sub in subs]
+
+        return asyncio.run(run())
 
     def user_token(self, role: str = "researcher", username: str | None = None,
                    ttl: timedelta = timedelta(hours=1)) -> str:

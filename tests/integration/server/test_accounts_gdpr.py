@@ -80,7 +80,9 @@ async def test_login_expiry_disable_and_rate_limit(client, accounts, settings):
     assert (await client.post("/v1/admin/users/alice:disable", headers=bearer(admin))).status_code == 200
     assert (await client.get("/v1/stats", headers=bearer(token))).status_code == 401
     # rate limit: a dedicated app with a tiny budget
-    limited = create_app(settings.model_copy(update={"auth_rate_limit_attempts": 3}))
+    # per account here (per client address: test_hardening_auth.py); the counters are shared in the database
+    limited = create_app(settings.model_copy(update={"auth_rate_limit_account_attempts": 3}))
+    limited.state.auth_limiter.reset()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=limited), base_url="http://t") as c:
         codes = [(await c.post("/v1/auth/token", json={"username": "bob", "password": "x"})).status_code
                  for _ in range(4)]
@@ -133,18 +135,9 @@ def test_audit_table_is_append_only(accounts):
 
 
 def test_cli_gdpr_and_purge(accounts, settings, capsys):
-    from sync_server.services.ingest import IngestService
-    from sync_server.services.instruments import InstrumentRegistry
-
     old = make_submission(started_at=datetime.now(UTC) - timedelta(days=400))
     recent = make_submission()
-    site_id = None
-    accounts.site("SITE-A")
-    with accounts.session() as db, db.begin():
-        from sync_server.repositories.accounts import SiteRepository
-        site_id = SiteRepository(db).get_by_code("SITE-A").id
-        for sub in (old, recent):
-            IngestService(db, InstrumentRegistry.bundled()).ingest(sub, site_id=site_id, device_id=None)
+    accounts.store("SITE-A", old, recent)
     url = ["--database-url", settings.database_url]
     assert cli([*url, "gdpr", "show", str(recent.submission_id)]) == 0
     assert INITIALS in capsys.readouterr().out

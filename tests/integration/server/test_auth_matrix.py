@@ -12,13 +12,10 @@ from typing import Any
 import pytest
 
 from sync_server.services.accounts import AccountService
-from sync_server.services.ingest import IngestService
-from sync_server.services.instruments import InstrumentRegistry
 from tests.integration.server.factories import INITIALS, bearer, make_submission, payload, user_token_in
 
 pytestmark = pytest.mark.anyio
 
-REGISTRY = InstrumentRegistry.bundled()
 CALLERS = ("none", "device", "researcher", "admin", "revoked_device", "expired_token")
 
 
@@ -71,12 +68,12 @@ def world(accounts, settings) -> dict[str, Any]:
         revoked, revoked_id = enroll("tablette-revoquee")
         _, spare_id = enroll("tablette-2")
         service.revoke_device(revoked_id)
-        IngestService(db, REGISTRY).ingest(stored, site_id=site.id, device_id=None)
         user_token_in(db, settings, "researcher", "someone")
         tokens = {"device": device, "revoked_device": revoked,
                   "researcher": user_token_in(db, settings, "researcher"),
                   "admin": user_token_in(db, settings, "admin"),
                   "expired_token": user_token_in(db, settings, "researcher", ttl=timedelta(seconds=-1))}
+    accounts.store(site.code, stored)
     return {
         "tokens": tokens, "spare_device": str(spare_id), "stored": str(stored.submission_id),
         "bodies": {"submission": lambda: payload(make_submission()),

@@ -13,9 +13,6 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.pool import NullPool
 
-from sync_server.repositories.accounts import SiteRepository
-from sync_server.services.ingest import IngestService
-from sync_server.services.instruments import InstrumentRegistry
 from tests.conftest_pg import table_names
 from tests.integration.server.factories import make_submission
 
@@ -34,11 +31,7 @@ def counts(url: str) -> dict[str, int]:
 def test_backup_then_restore_into_a_fresh_database(accounts, settings, make_database, tmp_path):
     accounts.device("SITE-A")
     accounts.user_token("admin")
-    with accounts.session() as db, db.begin():
-        site_id = SiteRepository(db).get_by_code("SITE-A").id
-        for _ in range(3):
-            IngestService(db, InstrumentRegistry.bundled()).ingest(make_submission(), site_id=site_id,
-                                                                   device_id=None)
+    accounts.store("SITE-A", *(make_submission() for _ in range(3)))
     dump = tmp_path / "qlq.dump"
     env = {**os.environ, "QLQ_DATABASE_URL": settings.database_url}
     subprocess.run(["sh", str(DEPLOY / "backup.sh"), str(dump)], env=env, check=True, capture_output=True)

@@ -18,7 +18,6 @@ from sync_server.repositories.submissions import SubmissionFilter
 from sync_server.services.audit import Actor
 from sync_server.services.dashboard import DashboardService
 from sync_server.services.gdpr import GdprService
-from sync_server.services.ingest import IngestService
 from sync_server.services.instruments import InstrumentRegistry
 from sync_server.services.stats import StatsService
 from tests.conftest_pg import libpq_dsn
@@ -30,11 +29,8 @@ ADMIN = Actor("user:admin", "admin")
 
 
 def store(accounts, site: str, *subs) -> list[str]:
-    accounts.site(site)
-    with accounts.session() as db, db.begin():
-        site_id = SiteRepository(db).get_by_code(site).id
-        for sub in subs:
-            IngestService(db, REGISTRY).ingest(sub, site_id=site_id, device_id=None)
+    """Store through the server's one (async) ingest service; returns the submission ids."""
+    assert set(accounts.store(site, *subs, registry=REGISTRY)) == {"received"}
     return [str(s.submission_id) for s in subs]
 
 

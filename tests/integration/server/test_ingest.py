@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
-import httpx
 import pytest
+from psycopg import AsyncConnection
 from sqlalchemy import func, select
 
+from sync_server.db import libpq_conninfo
 from sync_server.models import Answer, Score, StoredSubmission
 from sync_server.repositories.accounts import SiteRepository
 from sync_server.services.ingest import IngestService
@@ -29,21 +27,6 @@ from tests.integration.server.factories import (
 
 pytestmark = pytest.mark.anyio
 REGISTRY = InstrumentRegistry.bundled()
-
-
-@pytest.fixture(params=["event-loop", "worker-thread"])
-async def client(request, app) -> AsyncIterator[httpx.AsyncClient]:
-    """Every test here runs on both paths of ``POST /v1/submissions``: the production one (lifespan running,
-    async ingest pool on the event loop) and the fallback one (no lifespan: ORM unit of work in a worker
-    thread). Both must give the same answers and store the same rows."""
-    transport = httpx.ASGITransport(app=app)
-    if request.param == "event-loop":
-        async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-            yield c
-    else:
-        assert app.state.ingest_pool is None
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-            yield c
 
 
 @pytest.fixture
@@ -110,7 +93,7 @@ async def test_abandoned_session_is_stored(client, device):
     ({"instrument.language": "de"}, "unknown_instrument", "instrument.language"),
     ({"instrument.id": "qlq-x"}, "unknown_instrument", "instrument.id"),
     ({"outcome": "maybe"}, "invalid_payload", "outcome"),
-    ({"answers.0.transcript": "a\x00b"}, "invalid_value", None),
+    ({"answers.0.transcript": "a\x00b"}, "invalid_text", "answers[0].transcript"),
     ({"answers.0.times_shown": 10**6}, "invalid_value", None),
     ({"submission_id": "not-a-uuid"}, "invalid_payload", "submission_id"),
     ({"answers.2.confidence": 3}, "invalid_payload", "answers[2].confidence"),
@@ -140,9 +123,9 @@ async def test_malformed_json_and_wrong_types(client, device):
     assert response.status_code == 422
 
 
-async def test_body_reading_matches_a_fastapi_body_parameter(client, device, accounts):
-    """The endpoint reads its own body (one worker-thread hop); the refusals are those a ``payload: Submission``
-    parameter gave, in the same order: malformed JSON before authentication, the rest after it."""
+async def test_body_refusals_come_in_fastapi_order(client, device, accounts):
+    """FastAPI reads the ``payload: Submission`` body: malformed JSON is refused before authentication, the rest
+    after it (401, then 403, then the payload's 422)."""
     body = payload(make_submission())
     as_text = await client.post("/v1/submissions", json=body, headers={**bearer(device), "Content-Type": "text/plain"})
     assert (as_text.status_code, as_text.json()["error"]["code"]) == (422, "invalid_payload")
@@ -216,26 +199,24 @@ async def test_two_identical_submissions_at_once(client, device, accounts):
         assert db.scalar(select(func.count()).select_from(StoredSubmission)) == 1
 
 
-def test_race_waits_for_the_first_transaction(accounts, settings):
+async def test_race_waits_for_the_first_transaction(accounts, settings):
     """A second insert of the same id blocks on the first, uncommitted one, then reports a retry."""
     sub = make_submission()
     accounts.site("SITE-A")
-    with accounts.session() as first:
-        site_id = SiteRepository(first).get_by_code("SITE-A").id  # opens the first transaction
-        assert IngestService(first, REGISTRY).ingest(sub, site_id=site_id, device_id=None).status == "received"
-        outcome: list[str] = []
-
-        def second() -> None:
-            with accounts.session() as db, db.begin():
-                outcome.append(IngestService(db, REGISTRY).ingest(sub, site_id=site_id, device_id=None).status)
-
-        thread = threading.Thread(target=second)
-        thread.start()
-        time.sleep(0.3)
-        assert outcome == []  # blocked on the first transaction's row
-        first.commit()
-        thread.join(5)
-    assert outcome == ["already_received"]
+    with accounts.session() as db:
+        site_id = SiteRepository(db).get_by_code("SITE-A").id
+    conninfo = libpq_conninfo(settings.database_url)
+    async with await AsyncConnection.connect(conninfo) as first, \
+            await AsyncConnection.connect(conninfo, autocommit=True) as other:
+        async with first.transaction():
+            received = await IngestService(first, REGISTRY).ingest(sub, site_id=site_id, device_id=None)
+            assert received.status == "received"
+            second = asyncio.create_task(IngestService(other, REGISTRY).ingest(sub, site_id=site_id,
+                                                                               device_id=None))
+            await asyncio.sleep(0.3)
+            assert not second.done()  # blocked on the first transaction's row
+        result = await asyncio.wait_for(second, 5)
+    assert result.status == "already_received"
 
 
 async def test_logs_never_carry_patient_data(client, device, caplog):

@@ -55,8 +55,7 @@ def _outages() -> float:
     return metrics.REGISTRY.get_sample_value("qlq_database_unavailable_total") or 0.0
 
 
-@pytest.mark.parametrize("lifespan", [True, False], ids=["event-loop", "worker-thread"])
-async def test_database_down_is_503_with_retry_after(settings, lifespan):
+async def test_database_down_is_503_with_retry_after(settings):
     down = settings.model_copy(update={
         "database_url": f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/qlq",
         "db_pool_timeout_seconds": 0.5})
@@ -64,12 +63,9 @@ async def test_database_down_is_503_with_retry_after(settings, lifespan):
     sub = make_submission()
     outages = _outages()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        if lifespan:
-            async with app.router.lifespan_context(app):
-                response = await client.post("/v1/submissions", json=payload(sub), headers=bearer("qlqd_x"))
-            assert app.state.ingest_pool is None
-        else:
+        async with app.router.lifespan_context(app):
             response = await client.post("/v1/submissions", json=payload(sub), headers=bearer("qlqd_x"))
+        assert app.state.ingest_pool is None
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "database_unavailable"
     assert response.headers["retry-after"] == "5"

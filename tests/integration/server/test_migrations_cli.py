@@ -125,6 +125,9 @@ def test_payloads_stored_before_0002_survive_it_and_its_downgrade(make_database)
     migrate.upgrade(url, "0001")
     sub = make_submission(voice_items=[1, 2], confirmed_items=[1])
     row = dict(prepare_submission(InstrumentRegistry.bundled(), sub, site_id=0, device_id=None).row)
+    for added_by_0004 in ("initial_mode", "audio_enabled", "answer_values", "answer_methods", "voice_answers",
+                          "score_codes", "score_values"):
+        del row[added_by_0004]
     with psycopg.connect(libpq_dsn(url)) as conn:
         row["site_id"] = conn.execute("INSERT INTO sites (code, name) VALUES ('S1', 'Site') RETURNING id").fetchone()[0]
         columns = ", ".join(row)
@@ -137,8 +140,51 @@ def test_payloads_stored_before_0002_survive_it_and_its_downgrade(make_database)
             "SELECT pg_typeof(payload)::text, payload::text FROM submissions").fetchone()
     assert kind == "json"
     assert Submission.model_validate_json(text) == sub
+    with psycopg.connect(libpq_dsn(url)) as conn:  # 0004 filled the new columns from the payload
+        assert conn.execute("SELECT initial_mode, audio_enabled FROM submissions").fetchone() == (
+            "voice-continuous", True)
     migrate.downgrade(url, "0001")
     with psycopg.connect(libpq_dsn(url)) as conn:
         kind, text = conn.execute("SELECT pg_typeof(payload)::text, payload::text FROM submissions").fetchone()
     assert kind == "jsonb"
     assert Submission.model_validate_json(text) == sub
+
+
+def test_0004_fills_the_export_columns_from_stored_payloads(make_database):
+    """0004 adds submissions.initial_mode/audio_enabled and answers.transcript, filled from each payload."""
+    import asyncio
+
+    import psycopg
+
+    from sync_server.db import libpq_conninfo
+    from sync_server.services.ingest import IngestService
+    from sync_server.services.instruments import InstrumentRegistry
+    from tests.conftest_pg import libpq_dsn
+    from tests.integration.server.factories import make_submission
+
+    url = make_database()
+    migrate.upgrade(url)
+    sub = make_submission(voice_items=[1, 2], confirmed_items=[1])
+
+    async def store() -> None:
+        async with await psycopg.AsyncConnection.connect(libpq_conninfo(url), autocommit=True) as conn:
+            site = await (await conn.execute("INSERT INTO sites (code, name) VALUES ('S1', 'S') RETURNING id"))\
+                .fetchone()
+            await IngestService(conn, InstrumentRegistry.bundled()).ingest(sub, site_id=site[0], device_id=None)
+
+    asyncio.run(store())
+    migrate.downgrade(url, "0002")
+    migrate.upgrade(url)
+    with psycopg.connect(libpq_dsn(url)) as conn:
+        assert conn.execute("SELECT initial_mode, audio_enabled FROM submissions").fetchone() == (
+            "voice-continuous", True)
+        values, methods, voice, codes, scores = conn.execute(
+            "SELECT answer_values, answer_methods, voice_answers, score_codes, score_values FROM submissions"
+        ).fetchone()
+        transcripts = conn.execute("SELECT item, transcript FROM answers ORDER BY item").fetchall()
+    assert transcripts == [(a.item, a.transcript) for a in sub.answers]
+    assert transcripts[0] == (1, "2")  # a voice answer's transcript, the touch ones stay None
+    answers = sub.answer_values()
+    assert values == [answers[n] for n in range(1, 31)] and voice == 2
+    assert methods == [2, 2] + [1] * 28  # METHOD_CODES: 1 touch, 2 voice
+    assert dict(zip(codes, scores, strict=True)) == sub.scores  # by code (ingest keeps the instrument's order)

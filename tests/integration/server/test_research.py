@@ -14,23 +14,15 @@ from sqlalchemy import select
 
 from sync_server.cli import main as cli
 from sync_server.models import AuditEvent, StoredSubmission
-from sync_server.repositories.accounts import SiteRepository
-from sync_server.services.ingest import IngestService
-from sync_server.services.instruments import InstrumentRegistry
 from tests.integration.server.factories import BIRTH_DATE, INITIALS, bearer, make_submission
 
 pytestmark = pytest.mark.anyio
-REGISTRY = InstrumentRegistry.bundled()
 MARCH = datetime(2025, 3, 10, 9, tzinfo=UTC)
 APRIL = datetime(2025, 4, 2, 9, tzinfo=UTC)
 
 
 def store(accounts, site: str, *subs) -> None:
-    accounts.site(site)
-    with accounts.session() as db, db.begin():
-        site_id = SiteRepository(db).get_by_code(site).id
-        for sub in subs:
-            IngestService(db, REGISTRY).ingest(sub, site_id=site_id, device_id=None)
+    accounts.store(site, *subs)
 
 
 @pytest.fixture
@@ -87,7 +79,10 @@ async def test_export_csv_wide_streams_and_is_audited(client, accounts, populate
     with accounts.session() as db:
         audit = db.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert [(a.action, a.actor, a.row_count, a.include_birth_date) for a in audit] == [
-        ("export", "user:rita", 3, False), ("export", "user:rita", 5, True)]
+        ("export", "user:rita", 3, False), ("export-completed", "user:rita", 3, False),
+        ("export", "user:rita", 5, True), ("export-completed", "user:rita", 5, False)]
+    assert audit[1].detail == {"export_audit_id": audit[0].id, "format": "csv-wide", "rows_written": 3}
+    audit = [a for a in audit if a.action == "export"]
     assert audit[0].detail["format"] == "csv-wide" and audit[0].detail["site"] == "SITE-A"
     assert sorted(map(str, audit[0].submission_ids)) == sorted(r["submission_id"] for r in rows)
 
@@ -110,6 +105,9 @@ async def test_export_every_format_and_anonymized_rows(client, accounts, populat
     assert row["birth_date"] == ""
     # the exact age is gone (the CSV writer renders the anonymized record's missing age; see the report)
     assert row["age_at_session"] != str(populated["a2"].patient.age_at_session)
+    completed = (await client.get("/metrics")).text
+    for fmt in ("csv-long", "fhir", "sav", "csv-wide"):
+        assert f'qlq_exports_total{{format="{fmt}",outcome="completed"}}' in completed
     missing = await client.get("/v1/exports/xlsx", headers=bearer(token))
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown_export_format"
     other = await client.get("/v1/exports/csv-wide", params={"language": "xx"}, headers=bearer(token))
@@ -194,3 +192,28 @@ async def test_legacy_marker_is_refused_over_http(client, accounts):
     response = await client.post("/v1/submissions", json=body, headers=bearer(token))
     assert response.status_code == 422 and response.json()["error"]["code"] == "unknown_instrument"
     assert payload(sub)
+
+
+async def test_a_format_that_cannot_hold_a_stored_value_fails_before_the_first_byte(client, accounts, populated,
+                                                                                   database_url):
+    """A stored session .sav/FHIR cannot represent (its end before year 1 in UTC): the whole file is written
+    before the response starts, so the researcher gets an error response, never a cut stream; the CSV
+    formats export it; the audit trail says which export failed."""
+    import psycopg
+
+    from tests.conftest_pg import libpq_dsn
+
+    token = accounts.user_token("researcher", "rita")
+    with psycopg.connect(libpq_dsn(database_url), autocommit=True) as conn:
+        conn.execute("UPDATE submissions SET payload = jsonb_set(payload::jsonb, '{session,ended_at}', "
+                     "'\"0001-01-01T00:00:00+15:00\"')::json WHERE submission_id = %s",
+                     (populated["a1"].submission_id,))
+    for fmt in ("sav", "fhir"):
+        response = await client.get(f"/v1/exports/{fmt}", headers=bearer(token))
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "unexportable_session" and str(populated["a1"].submission_id) in error["message"]
+    assert (await client.get("/v1/exports/csv-wide", headers=bearer(token))).status_code == 200
+    with accounts.session() as db:
+        actions = [a.action for a in db.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["export", "export-failed", "export", "export-failed", "export", "export-completed"]

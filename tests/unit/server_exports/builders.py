@@ -6,12 +6,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
+from kiosk.domain.anonymised import anonymise
 from kiosk.domain.clock import FakeClock
 from kiosk.domain.instrument import Instrument, load_instrument
 from kiosk.domain.patient import PatientDetails
 from kiosk.domain.session import Consent, ConsentKind, ItemStatus, Method, Mode, Session, SessionConfig
 from kiosk.domain.submission import Submission, build_submission
 from sync_server.exports import ExportRecord
+from sync_server.services.ingest import age_band
 
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 INITIALS = "Q-X"  # distinctive: must never appear in an export
@@ -118,9 +120,11 @@ def all_submissions() -> list[Submission]:
 
 def record(sub: Submission, *, anonymized: bool = False, source: str = "kiosk", legacy_id: str | None = None,
            device_id: str | None = "tablet-07", site: str = "CHU-LYON") -> ExportRecord:
-    return ExportRecord(submission=sub, site_code=site, device_id=device_id,
-                        received_at=sub.frozen_at + timedelta(minutes=3), source=source, legacy_id=legacy_id,
-                        anonymized=anonymized)
+    """The session as the server hands it to the Python writers; ``anonymized``: with its patient anonymised
+    (the domain's :class:`AnonymisedSubmission`, as the server reads an anonymised row)."""
+    stored = anonymise(sub, age_band(sub.patient.age_at_session)) if anonymized else sub
+    return ExportRecord(submission=stored, site_code=site, device_id=device_id,
+                        received_at=sub.frozen_at + timedelta(minutes=3), source=source, legacy_id=legacy_id)
 
 
 def copies(sub: Submission, count: int, consumed: list[int] | None = None) -> Iterator[ExportRecord]:

@@ -1,4 +1,5 @@
-"""Every writer streams: it consumes the records lazily, writes while it reads, and keeps memory flat."""
+"""Every Python writer (.sav, FHIR) streams: it consumes the records lazily, writes while it reads, and keeps
+memory flat. (CSV wide and long are written by PostgreSQL: tests/integration/server/test_csv_exports.py.)"""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 
 from sync_server.exports import FORMATS, ExportError, file_extension, media_type, write_export
 from tests.unit.server_exports.builders import copies, fr, voice_with_changes
+
+PYTHON_FORMATS = ("sav", "fhir")
 
 
 class RecordingOutput(io.RawIOBase):
@@ -31,14 +34,14 @@ class RecordingOutput(io.RawIOBase):
         self.flushes += 1
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", PYTHON_FORMATS)
 def test_output_is_written_while_the_records_are_consumed(fmt: str) -> None:
     total = 1500
     consumed = [0]
     out = RecordingOutput(consumed)
     written = write_export(fmt, copies(voice_with_changes(), total, consumed), out, instrument=fr())
     assert consumed[0] == total
-    assert written == (total * 30 if fmt == "csv-long" else total)
+    assert written == total
     during = [n for n, size in out.writes if n < total and size]
     assert len(during) >= 5, out.writes[:10]  # many chunks went out before the last record was read
     assert max(size for _, size in out.writes) < 256 * 1024  # chunks, not one big blob
@@ -49,12 +52,12 @@ def test_a_list_is_never_built_from_the_records() -> None:
     """A one-shot iterator is enough (consumed once, in order)."""
     records = copies(voice_with_changes(), 3)
     out = io.BytesIO()
-    assert write_export("csv-wide", records, out, instrument=fr()) == 3
+    assert write_export("fhir", records, out, instrument=fr()) == 3
     assert next(records, None) is None
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("fmt", "count"), [("csv-wide", 20_000), ("sav", 3_000)])
+@pytest.mark.parametrize(("fmt", "count"), [("fhir", 5_000), ("sav", 3_000)])
 def test_memory_stays_flat(fmt: str, count: int) -> None:
     """Each record costs ~1 KB if kept (a Submission copy and its ExportRecord): keeping them, or the output
     (~750 bytes a row), would exceed the bound many times over. Measured peak: about 0.7 MB."""
@@ -88,3 +91,17 @@ def test_unknown_format_is_refused_before_anything_is_read_or_written() -> None:
     for helper in (media_type, file_extension):
         with pytest.raises(ExportError):
             helper("xlsx")
+    with pytest.raises(ExportError, match="written by the database"):
+        write_export("csv-wide", copies(voice_with_changes(), 5, consumed), out, instrument=fr())
+    assert consumed == [0]
+
+
+@pytest.mark.parametrize("fmt", PYTHON_FORMATS)
+def test_anonymised_records_export_as_missing(fmt: str) -> None:
+    """An anonymised session (the domain's AnonymisedSubmission: no initials, birth date or age) exports."""
+    from tests.unit.server_exports.builders import record
+
+    out = io.BytesIO()
+    assert write_export(fmt, [record(voice_with_changes(), anonymized=True)], out, instrument=fr(),
+                        include_birth_date=True) == 1
+    assert b"Q-X" not in out.getvalue() and b"1951-06-17" not in out.getvalue()

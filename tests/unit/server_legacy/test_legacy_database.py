@@ -3,9 +3,9 @@ hand-over of imported sessions to the exports."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
+import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,12 +91,13 @@ def test_imported_sessions_export_like_kiosk_ones(tmp_path: Path) -> None:
     sessions = [r for r in read_legacy_db(db.write(), instrument=FR) if isinstance(r, LegacySession)]
     records = [ExportRecord(submission=s.submission, site_code="CHU-LYON", device_id=None,
                             received_at=datetime(2026, 1, 5, tzinfo=UTC), source="legacy-prototype",
-                            legacy_id=s.legacy_id, anonymized=False) for s in sessions]
-    out = io.BytesIO()
-    assert write_export("csv-wide", records, out, instrument=FR) == 2
-    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode())))
-    assert [(r["legacy_id"], r["source"], r["outcome"]) for r in rows] == [
-        ("a", "legacy-prototype", "completed"), ("b", "legacy-prototype", "abandoned")]
-    assert rows[0]["q3"] == "4" and rows[0]["device_id"] == ""
-    for fmt in ("csv-long", "fhir"):
-        assert write_export(fmt, records, io.BytesIO(), instrument=FR) > 0
+                            legacy_id=s.legacy_id) for s in sessions]
+    out = io.BytesIO()  # (CSV is written by PostgreSQL: tests/integration/server/test_research.py imports them)
+    assert write_export("fhir", records, out, instrument=FR) == 2
+    responses = [e["resource"] for e in json.loads(out.getvalue())["entry"][1:]]
+    assert [(r["id"], r["meta"]["tag"][0]["code"], r["status"]) for r in responses] == [
+        (str(s.submission.submission_id), "legacy-prototype", st) for s, st in zip(sessions, ("completed", "stopped"),
+                                                                                     strict=True)]
+    q3 = next(i for i in responses[0]["item"] if i["linkId"] == "q3")
+    assert q3["answer"][0]["valueCoding"]["code"] == "4"
+    assert write_export("sav", records, io.BytesIO(), instrument=FR) == 2

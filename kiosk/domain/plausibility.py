@@ -1,0 +1,198 @@
+"""Is a submission physically plausible? The one rule set both the kiosk (before it queues a session, in
+:func:`~kiosk.domain.submission.build_submission`) and the sync server (in
+:func:`~kiosk.domain.submission.check_against_instrument`) apply, so a device can never store anything the
+kiosk itself would not have produced, and nothing stored can break an export, a GDPR request or a report.
+
+Every value of the payload is visited, whatever its field:
+
+- text: no control character (C0/C1: tabs and newlines included), no surrogate, private-use or unassigned
+  code point, no bidirectional embedding/override/isolate control (the "Trojan source" characters that make a
+  cell read differently from what it holds);
+- numbers: finite (no ``Infinity``/``NaN``/``1e308``-style overflow of a duration);
+- dates and times: between :data:`DATE_FLOOR` (birth dates: :data:`BIRTH_DATE_FLOOR`) and ``now`` plus the
+  allowed clock skew, with a real-world UTC offset (at most ±14 h, whole minutes);
+
+then the session's own consistency: durations equal what the start and end times give, the events lie
+between the start and the end, in order, and the frozen time is last. Kiosk submissions also carry initials
+exactly as :func:`~kiosk.domain.patient.validate_patient` stores them; imported legacy data (``kiosk=False``)
+keeps its initials as written (printable text only) and its own event order.
+
+Problems carry stable, language-neutral codes (see :data:`CODES`); messages are English for logs and API
+clients, never containing the offending value (it may be patient data).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from pydantic import BaseModel
+
+from kiosk.domain.patient import initials_are_valid
+
+if TYPE_CHECKING:
+    from kiosk.domain.submission import Submission
+
+DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=15)
+DATE_FLOOR: Final = date(2000, 1, 1)
+DATETIME_FLOOR: Final = datetime(2000, 1, 1, tzinfo=UTC)
+BIRTH_DATE_FLOOR: Final = date(1850, 1, 1)
+MAX_UTC_OFFSET: Final = timedelta(hours=14)
+DURATION_TOLERANCE_SECONDS: Final = 0.001
+INSTRUMENT_VERSION_RE: Final = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{1,3}){0,2}$")
+_BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_REFUSED_CATEGORIES: Final = frozenset({"Cc", "Cs", "Co", "Cn"})
+
+CODES: Final = {
+    "invalid_initials": "the initials are not 1-4 letters as the kiosk's start form accepts them",
+    "invalid_text": "a text holds a control, unassigned, private-use or bidirectional-override character",
+    "implausible_number": "a number is not finite",
+    "implausible_date": "a date or time is out of range, in the future or out of order",
+    "implausible_time_zone": "a time carries a UTC offset no place on Earth uses",
+    "implausible_duration": "a duration does not match the start, end and pause times",
+    "invalid_instrument_version": "the instrument version is not a dotted version number",
+}
+
+
+class SubmissionProblem(ValueError):
+    """A submission that is well-formed but does not fit its instrument or reality. ``field`` names where."""
+
+    def __init__(self, code: str, field: str, message: str) -> None:
+        self.code = code
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class ImplausibleSubmission(ValueError):
+    """Raised by the kiosk when a session would freeze into a submission the server would refuse."""
+
+    def __init__(self, problems: list[SubmissionProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def text_is_clean(text: str) -> bool:
+    """No character that has no business in a stored text (see the module docstring)."""
+    return not any(unicodedata.category(c) in _REFUSED_CATEGORIES or c in _BIDI_CONTROLS for c in text)
+
+
+def plausibility_problems(
+    sub: Submission, *, now: datetime, clock_skew: timedelta = DEFAULT_CLOCK_SKEW, kiosk: bool = True
+) -> list[SubmissionProblem]:
+    """Every plausibility problem of ``sub`` (empty when it is sound). ``now`` is the checker's current time
+    (aware); times up to ``clock_skew`` after it are tolerated (a kiosk clock slightly ahead)."""
+    latest = now + clock_skew
+    problems = [problem for path, value in _walk(sub, "") for problem in _value_problems(path, value, latest)]
+    if not INSTRUMENT_VERSION_RE.match(sub.instrument.version):
+        problems.append(
+            SubmissionProblem(
+                "invalid_instrument_version", "instrument.version", "expected a dotted version number such as 3.0"
+            )
+        )
+    if kiosk and not initials_are_valid(sub.patient.initials):
+        problems.append(SubmissionProblem("invalid_initials", "patient.initials", CODES["invalid_initials"]))
+    if problems:  # the consistency checks below compare the values checked above
+        return problems
+    return _consistency_problems(sub, kiosk=kiosk)
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Every leaf value of a model with its field path (``answers[3].transcript``); dict keys are leaves too."""
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _walk(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, tuple | list):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{path}.<key>", key
+            yield from _walk(item, f"{path}.{key}" if text_is_clean(str(key)) else f"{path}.<key>")
+    else:
+        yield path, value
+
+
+def _value_problems(path: str, value: Any, latest: datetime) -> Iterator[SubmissionProblem]:
+    if isinstance(value, str):
+        if not text_is_clean(value):
+            yield SubmissionProblem("invalid_text", path, CODES["invalid_text"])
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            yield SubmissionProblem("implausible_number", path, CODES["implausible_number"])
+    elif isinstance(value, datetime):  # before date: a datetime is a date
+        offset = value.utcoffset()
+        if offset is None or abs(offset) > MAX_UTC_OFFSET or offset % timedelta(minutes=1):
+            yield SubmissionProblem("implausible_time_zone", path, "the UTC offset is beyond ±14:00")
+        elif value < DATETIME_FLOOR:
+            yield SubmissionProblem("implausible_date", path, f"before {DATETIME_FLOOR.date().isoformat()}")
+        elif value > latest:
+            yield SubmissionProblem("implausible_date", path, "in the future")
+    elif isinstance(value, date):
+        floor = BIRTH_DATE_FLOOR if path == "patient.birth_date" else DATE_FLOOR
+        # the latest calendar date anywhere on Earth at ``latest``
+        if value < floor:
+            yield SubmissionProblem("implausible_date", path, f"before {floor.isoformat()}")
+        elif value > (latest + MAX_UTC_OFFSET).date():
+            yield SubmissionProblem("implausible_date", path, "in the future")
+
+
+def _consistency_problems(sub: Submission, *, kiosk: bool) -> list[SubmissionProblem]:
+    s = sub.session
+    problems: list[SubmissionProblem] = []
+
+    def order(field: str, earlier: datetime, later: datetime, message: str) -> None:
+        if later < earlier:
+            problems.append(SubmissionProblem("implausible_date", field, message))
+
+    order("session.ended_at", s.started_at, s.ended_at, "before started_at")
+    order("frozen_at", s.ended_at, sub.frozen_at, "before session.ended_at")
+    span = (s.ended_at - s.started_at).total_seconds()
+    if not math.isclose(s.duration_seconds, span, rel_tol=0, abs_tol=DURATION_TOLERANCE_SECONDS):
+        problems.append(
+            SubmissionProblem(
+                "implausible_duration",
+                "session.duration_seconds",
+                f"is {s.duration_seconds:.3f} s; started_at to ended_at is {span:.3f} s",
+            )
+        )
+    paused = sum(((p.ended_at or s.ended_at) - p.started_at).total_seconds() for p in s.pauses)
+    if (
+        not math.isclose(s.paused_seconds, paused, rel_tol=0, abs_tol=DURATION_TOLERANCE_SECONDS)
+        or s.paused_seconds > span + DURATION_TOLERANCE_SECONDS
+    ):
+        problems.append(
+            SubmissionProblem(
+                "implausible_duration",
+                "session.paused_seconds",
+                f"is {s.paused_seconds:.3f} s; the pauses give {paused:.3f} s within a session of {span:.3f} s",
+            )
+        )
+    if not kiosk:
+        return problems
+    for i, pause in enumerate(s.pauses):
+        order(f"session.pauses[{i}].started_at", s.started_at, pause.started_at, "before the session started")
+        end = pause.ended_at or s.ended_at
+        order(f"session.pauses[{i}].ended_at", pause.started_at, end, "before the pause started")
+        order(f"session.pauses[{i}].ended_at", end, s.ended_at, "after the session ended")
+    for i, change in enumerate(s.mode_changes):
+        order(f"session.mode_changes[{i}].at", s.started_at, change.at, "before the session started")
+        order(f"session.mode_changes[{i}].at", change.at, s.ended_at, "after the session ended")
+    if s.check is not None:
+        order("session.check.at", s.started_at, s.check.at, "before the session started")
+        order("session.check.at", s.check.at, s.ended_at, "after the session ended")
+    for i, consent in enumerate(sub.consents):
+        order(f"consents[{i}].at", consent.at, s.ended_at, "after the session ended")
+    for i, answer in enumerate(sub.answers):
+        where = f"answers[{i}]"
+        order(f"{where}.first_shown_at", s.started_at, answer.first_shown_at, "before the session started")
+        order(f"{where}.answered_at", answer.first_shown_at, answer.answered_at, "answered before it was shown")
+        order(f"{where}.answered_at", answer.answered_at, s.ended_at, "after the session ended")
+        for j, earlier in enumerate(answer.previous):
+            order(f"{where}.previous[{j}].at", s.started_at, earlier.at, "before the session started")
+            order(f"{where}.previous[{j}].at", earlier.at, answer.answered_at, "after the current answer")
+    return problems
