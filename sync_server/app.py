@@ -21,7 +21,7 @@ from sync_server.logging import configure_logging
 from sync_server.middleware import RequestContextMiddleware
 from sync_server.migrate import head_revision
 from sync_server.ratelimit import RateLimiter
-from sync_server.routers import admin, auth, docs, health, research, submissions
+from sync_server.routers import admin, auth, docs, health, releases, research, submissions
 from sync_server.services.instruments import InstrumentRegistry
 from sync_server.settings import Settings, load_settings
 from sync_server.state import ServerState
@@ -56,7 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
                             instruments=InstrumentRegistry.bundled(), head_revision=head_revision(),
                             auth_limiter=RateLimiter(engine, settings.auth_rate_limit_window_seconds))
     install_error_handlers(app)
-    for router in (health.router, auth.router, submissions.router, research.router, admin.router):
+    for router in (health.router, auth.router, submissions.router, research.router, admin.router, releases.router):
         app.include_router(router)
     install_console(app)  # the web console under /console/ (sync_server/console)
     docs.install(app, settings.docs_access)

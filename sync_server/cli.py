@@ -266,6 +266,21 @@ def cmd_gdpr(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish_release(args: argparse.Namespace) -> int:
+    from sync_server.services.releases import ReleaseService
+
+    settings = _settings(args)
+    if args.releases_dir:
+        settings = settings.model_copy(update={"releases_dir": str(args.releases_dir)})
+    result = ReleaseService(settings).publish(args.archive, public_key=args.public_key,
+                                              require_sbom=not args.allow_missing_sbom)
+    release = result.release
+    state = "already published" if result.already_published else "published"
+    print(f"{state}: {release.archive.name} version {release.version} for {release.os}/{release.arch} "
+          f"(signature and manifest verified, {release.file_count} files) in {result.stored_at.parent}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qlq-server", description="Kiosque QLQ-C30 central sync server. "
@@ -324,6 +339,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--site", required=True, help="site code to file the sessions under")
     p.add_argument("--instrument", default="qlq-c30")
     p.add_argument("--language", default="fr")
+    p = add("publish-release", cmd_publish_release, "Verify a signed kiosk release and copy it (archive, signature, "
+            "manifest, SBOM) into the releases folder kiosks update from (QLQ_RELEASES_DIR).")
+    p.add_argument("archive", type=Path, help="qlq-kiosk-VERSION-OS-ARCH.tar.gz, with its .sig, .manifest, "
+                   ".manifest.sig and .cdx.json beside it")
+    p.add_argument("--public-key", type=Path, help="Ed25519 public key (PEM) to verify with "
+                   "(default QLQ_RELEASE_PUBLIC_KEY, else the key built into the kiosk)")
+    p.add_argument("--releases-dir", type=Path, help="overrides QLQ_RELEASES_DIR")
+    p.add_argument("--allow-missing-sbom", action="store_true", help="publish even without the CycloneDX SBOM")
     p = add("gdpr", cmd_gdpr, "GDPR actions on stored sessions (audited): show, delete, anonymize, purge.")
     gdpr = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text in (("show", "Print everything held about a session."),

@@ -45,6 +45,9 @@ _ALL: Final = (
     ErrorCode("last_admin", 409, "this would leave no enabled admin"),
     ErrorCode("cannot_change_self", 409, "an admin cannot disable or demote their own account"),
     ErrorCode("submission_conflict", 409, "this submission id was already received with other content"),
+    ErrorCode("no_release", 404, "no kiosk release is published for this OS and architecture"),
+    ErrorCode("release_file_not_found", 404, "no published release file has this name"),
+    ErrorCode("release_exists", 409, "publish-release: this archive name is published with other contents"),
     # request bodies and parameters
     ErrorCode("bad_request", 400, "the request was refused"),
     ErrorCode("payload_too_large", 413, "the request body is larger than QLQ_MAX_BODY_BYTES"),
@@ -56,6 +59,10 @@ _ALL: Final = (
     ErrorCode("invalid_uuid", 422, "a console form field is not a session id (UUID)"),
     ErrorCode("confirm_mismatch", 422, "the console's deletion form: the id typed again differs"),
     ErrorCode("unexportable_session", 422, "a stored session this export format cannot represent (before any byte)"),
+    ErrorCode("invalid_release", 422, "publish-release: the release does not verify (the verifier's code first: "
+              "missing_signature, wrong_key, tampered_file, manifest_mismatch, …)"),
+    ErrorCode("missing_sbom", 422, "publish-release: no CycloneDX SBOM (ARCHIVE.cdx.json) beside the archive"),
+    ErrorCode("releases_not_configured", 422, "publish-release: QLQ_RELEASES_DIR is not set"),
     ErrorCode("unknown_instrument", 422, "no bundled instrument has this id, language and content hash"),
     # a submission that fits the schema but not its instrument or reality (kiosk.domain)
     ErrorCode("instrument_mismatch", 422, "the submission names another version of the instrument file"),

@@ -96,6 +96,25 @@ class DatabaseUnavailable(ServiceUnavailable):
     default_headers = {"Retry-After": "5"}  # noqa: RUF012 - read-only class default
 
 
+class NoRelease(NotFound):
+    code = "no_release"
+    default_message = "no release is published for this operating system and architecture"
+
+
+class ReleaseFileNotFound(NotFound):
+    code = "release_file_not_found"
+
+
+class InvalidRelease(Unprocessable):
+    """``publish-release`` refused an archive; the message starts with the verifier's code (wrong_key, …)."""
+
+    code = "invalid_release"
+
+
+class ReleaseExists(Conflict):
+    code = "release_exists"
+
+
 # Starlette's own refusals (an unknown path, a wrong method, a body cut at the limit) get these codes.
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 OTHER_HTTP_CODE = "http_error"

@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     console_idle_minutes: int = Field(default=30, ge=1, le=24 * 60,
                                       description="web console: sign out after this long without a request")
     export_progress_every: int = Field(default=1000, ge=1)
+    releases_dir: str | None = Field(
+        default=None, description="folder `qlq-server publish-release` fills and GET /v1/releases/latest serves "
+                                  "(unset: no kiosk update is offered)")
+    release_public_key: str | None = Field(
+        default=None, description="Ed25519 public key (PEM) releases must be signed with (default: the one built "
+                                  "into the kiosk, resources/keys/release-public-key.pem)")
 
     @property
     def is_production(self) -> bool:

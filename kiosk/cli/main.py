@@ -39,6 +39,12 @@ def _prepare_audio(argv: list[str]) -> int:
     return prepare_audio.run(argv)
 
 
+def _verify_release(argv: list[str]) -> int:
+    from kiosk.cli import verify_release
+
+    return verify_release.run(argv)
+
+
 def _submission_schema(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="qlq-kiosk submission-schema",
@@ -86,6 +92,7 @@ SUBCOMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "submission-schema": (_submission_schema, "print the JSON Schema of the submission payload"),
     "check-instrument": (_check_instrument, "validate instrument files and print their content hash"),
     "prepare-audio": (_prepare_audio, "build or update an audio pack (Google Text-to-Speech or espeak-ng)"),
+    "verify-release": (_verify_release, "check a release archive's signature and signed manifest"),
 }
 
 

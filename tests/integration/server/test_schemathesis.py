@@ -42,7 +42,7 @@ def tokens(accounts):
 
 
 def _role(path: str) -> str:
-    if path.startswith("/v1/submissions"):
+    if path.startswith(("/v1/submissions", "/v1/releases")):
         return "device"
     if path.startswith("/v1/admin"):
         return "admin"
