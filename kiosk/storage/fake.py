@@ -22,7 +22,13 @@ from kiosk.domain.instrument import Instrument
 from kiosk.domain.session import Session
 from kiosk.domain.submission import Submission
 from kiosk.storage import messages, records
-from kiosk.storage.interface import QueuedSubmission, SessionNotFoundError, StorageError, UnfinishedSession
+from kiosk.storage.interface import (
+    QueueCounts,
+    QueuedSubmission,
+    SessionNotFoundError,
+    StorageError,
+    UnfinishedSession,
+)
 
 
 class InMemorySessionStore:
@@ -114,14 +120,52 @@ class InMemorySessionStore:
         rows.sort(key=lambda row: (row["created_at"], row["_order"]))
         return [records.queued_from_row(row) for row in rows[:limit]]
 
+    def due(self, now: datetime, limit: int = 100) -> list[QueuedSubmission]:
+        records.check_limit(limit)
+        self._enter("due")
+        stamp = records.to_iso(now)
+        rows = [row for row in self._submissions.values() if row["status"] == "pending"
+                and (row["next_attempt_at"] is None or row["next_attempt_at"] <= stamp)]
+        rows.sort(key=lambda row: (row["created_at"], row["_order"]))
+        return [records.queued_from_row(row) for row in rows[:limit]]
+
+    def next_due_at(self) -> datetime | None:
+        self._enter("next_due_at")
+        keys = [records.due_key(row) for row in self._submissions.values() if row["status"] == "pending"]
+        return records.parse_iso(min(keys)) if keys else None
+
+    def queue_counts(self) -> QueueCounts:
+        self._enter("queue_counts")
+        rows = list(self._submissions.values())
+        return QueueCounts(pending=sum(r["status"] == "pending" for r in rows),
+                           sent=sum(r["status"] == "sent" for r in rows),
+                           rejected=sum(r["status"] == "rejected" for r in rows),
+                           purged=sum(r["purged_at"] is not None for r in rows))
+
     def mark_sent(self, submission_id: str, *, receipt: str | None) -> None:
         self._record_send_result(submission_id, "sent", receipt=receipt)
 
-    def mark_send_failed(self, submission_id: str, *, error: str) -> None:
-        self._record_send_result(submission_id, "failed", error=error)
+    def mark_send_failed(self, submission_id: str, *, error: str, code: str | None = None,
+                         next_attempt_at: datetime | None = None) -> None:
+        self._record_send_result(submission_id, "failed", error=error, code=code, next_attempt_at=next_attempt_at)
 
-    def mark_rejected(self, submission_id: str, *, error: str) -> None:
-        self._record_send_result(submission_id, "rejected", error=error)
+    def mark_rejected(self, submission_id: str, *, error: str, code: str | None = None) -> None:
+        self._record_send_result(submission_id, "rejected", error=error, code=code)
+
+    def purge_acknowledged(self, *, sent_before: datetime) -> int:
+        self._enter("purge_acknowledged")
+        stamp = records.to_iso(sent_before)
+        rows = [row for row in self._submissions.values() if row["status"] == "sent"
+                and row["purged_at"] is None and row["sent_at"] <= stamp]
+        for row in rows:
+            row.update(records.purge_update(now=self._clock()))
+            self._sessions[row["session_id"]].update(records.PURGED_SESSION)
+            self._answers.pop(row["session_id"], None)
+        return len(rows)
+
+    def session_row(self, session_id: str) -> dict[str, Any]:
+        """The ``sessions`` row as the SQLite store would hold it (a copy), for tests."""
+        return copy.deepcopy(self._sessions[session_id])
 
     def _record_send_result(self, submission_id: str, outcome: str, **details: Any) -> None:
         self._enter(f"mark_{'send_failed' if outcome == 'failed' else outcome}")

@@ -20,7 +20,19 @@ from types import TracebackType
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Engine, Table, TextClause, bindparam, delete, func, literal_column, select, text, update
+from sqlalchemy import (
+    Engine,
+    Table,
+    TextClause,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -31,6 +43,7 @@ from kiosk.domain.submission import Submission
 from kiosk.storage import database, messages, records
 from kiosk.storage.interface import (
     CorruptDatabaseError,
+    QueueCounts,
     QueuedSubmission,
     SessionNotFoundError,
     StorageError,
@@ -184,14 +197,58 @@ class SqliteSessionStore:
             rows = conn.execute(query.limit(limit)).mappings().all()
         return [records.queued_from_row(row) for row in rows]
 
+    def due(self, now: datetime, limit: int = 100) -> list[QueuedSubmission]:
+        records.check_limit(limit)
+        stamp = records.to_iso(now)
+        query = (select(submissions).where(submissions.c.status == "pending",
+                                           or_(submissions.c.next_attempt_at.is_(None),
+                                               submissions.c.next_attempt_at <= stamp))
+                 .order_by(submissions.c.created_at, literal_column("submissions.rowid")).limit(limit))
+        with self._transaction("due") as conn:
+            rows = conn.execute(query).mappings().all()
+        return [records.queued_from_row(row) for row in rows]
+
+    def next_due_at(self) -> datetime | None:
+        with self._transaction("next_due_at") as conn:
+            value = conn.execute(select(func.min(func.coalesce(submissions.c.next_attempt_at,
+                                                               submissions.c.created_at)))
+                                 .where(submissions.c.status == "pending")).scalar_one_or_none()
+        return None if value is None else records.parse_iso(str(value))
+
+    def queue_counts(self) -> QueueCounts:
+        with self._transaction("queue_counts") as conn:
+            rows = conn.execute(select(submissions.c.status, func.count(), func.count(submissions.c.purged_at))
+                                .group_by(submissions.c.status)).all()
+        counts = {status: (int(n), int(purged)) for status, n, purged in rows}
+        return QueueCounts(pending=counts.get("pending", (0, 0))[0], sent=counts.get("sent", (0, 0))[0],
+                           rejected=counts.get("rejected", (0, 0))[0], purged=sum(p for _, p in counts.values()))
+
     def mark_sent(self, submission_id: str, *, receipt: str | None) -> None:
         self._record_send_result(submission_id, "sent", receipt=receipt)
 
-    def mark_send_failed(self, submission_id: str, *, error: str) -> None:
-        self._record_send_result(submission_id, "failed", error=error)
+    def mark_send_failed(self, submission_id: str, *, error: str, code: str | None = None,
+                         next_attempt_at: datetime | None = None) -> None:
+        self._record_send_result(submission_id, "failed", error=error, code=code, next_attempt_at=next_attempt_at)
 
-    def mark_rejected(self, submission_id: str, *, error: str) -> None:
-        self._record_send_result(submission_id, "rejected", error=error)
+    def mark_rejected(self, submission_id: str, *, error: str, code: str | None = None) -> None:
+        self._record_send_result(submission_id, "rejected", error=error, code=code)
+
+    def purge_acknowledged(self, *, sent_before: datetime) -> int:
+        stamp = records.to_iso(sent_before)
+        with self._transaction("purge") as conn:
+            ids = [str(row[0]) for row in conn.execute(
+                select(submissions.c.session_id).where(submissions.c.status == "sent",
+                                                       submissions.c.purged_at.is_(None),
+                                                       submissions.c.sent_at <= stamp))]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                conn.execute(update(submissions).where(submissions.c.session_id.in_(chunk))
+                             .values(records.purge_update(now=self._clock())))
+                conn.execute(update(sessions).where(sessions.c.id.in_(chunk)).values(records.PURGED_SESSION))
+                conn.execute(delete(answers).where(answers.c.session_id.in_(chunk)))
+        if ids:
+            log.info("purged the patient details of %d acknowledged sessions", len(ids))
+        return len(ids)
 
     def _record_send_result(self, submission_id: str, outcome: str, **details: Any) -> None:
         with self._transaction(f"mark {outcome}") as conn:

@@ -211,7 +211,8 @@ def test_a_revision_0001_database_is_upgraded_with_its_data(tmp_path: Path, inst
                 _insert(conn, "sessions", record.row)
                 for answer in record.answers:
                     _insert(conn, "answers", answer)
-            _insert(conn, "submissions", submission_row(done, submission, now=clock()))
+            _insert(conn, "submissions", {k: v for k, v in submission_row(done, submission, now=clock()).items()
+                                          if k not in ("next_attempt_at", "last_error_code", "purged_at")})  # 0004
             assert database.current_revision(conn) == "0001"
             tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
             assert "settings" not in tables
@@ -228,7 +229,7 @@ def test_a_revision_0001_database_is_upgraded_with_its_data(tmp_path: Path, inst
         assert store.get_setting("text_size") == "large"
         answer_items(ongoing, clock, 1, store)
     with SqliteSessionStore(path, clock=clock) as store, store._transaction("test") as conn:
-        assert database.current_revision(conn) == database.HEAD_REVISION == "0002"
+        assert database.current_revision(conn) == database.HEAD_REVISION == "0004"
         indexes = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='index'")}
         assert "ix_submissions_status_created_at" in indexes
 
@@ -240,23 +241,23 @@ def test_a_failed_upgrade_leaves_the_previous_schema_and_data(tmp_path: Path, in
     make_kiosk_db(path, instrument, clock)
     broken = tmp_path / "migrations"
     shutil.copytree(database.MIGRATIONS_DIR, broken, ignore=shutil.ignore_patterns("__pycache__"))
-    (broken / "versions" / "0003_broken.py").write_text(
+    (broken / "versions" / "0099_broken.py").write_text(
         '"""A migration that fails half-way."""\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        'revision = "0003"\ndown_revision = "0002"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        'revision = "0099"\ndown_revision = "0004"\nbranch_labels = None\ndepends_on = None\n\n\n'
         "def upgrade() -> None:\n"
         '    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))\n'
         '    op.execute("DROP TABLE settings")\n'
         '    raise RuntimeError("disk pulled out")\n', encoding="utf-8")
     monkeypatch.setattr(database, "MIGRATIONS_DIR", broken)
-    monkeypatch.setattr(database, "HEAD_REVISION", "0003")
+    monkeypatch.setattr(database, "HEAD_REVISION", "0099")
     with pytest.raises(StorageError) as caught:
         SqliteSessionStore(path, clock=clock)
     assert "La mise à jour de la base de données locale a échoué" in caught.value.nurse_message
     monkeypatch.undo()
     with SqliteSessionStore(path, clock=clock) as store:
         with store._transaction("test") as conn:
-            assert database.current_revision(conn) == "0002"
+            assert database.current_revision(conn) == "0004"
             tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
         assert "half_done" not in tables and "settings" in tables
         assert store.pending_count() == 1 and len(store.unfinished()) == 1
@@ -270,4 +271,4 @@ def test_the_migrations_build_exactly_the_schema_the_code_queries(tmp_path: Path
 def test_head_revision_constant_matches_the_migrations() -> None:
     script = ScriptDirectory(str(database.MIGRATIONS_DIR))
     assert script.get_current_head() == database.HEAD_REVISION
-    assert database.known_revisions() == {"0001", "0002"}
+    assert database.known_revisions() == {"0001", "0002", "0004"}
