@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
@@ -25,6 +25,7 @@ from kiosk.storage import messages, records
 from kiosk.storage.interface import (
     QueueCounts,
     QueuedSubmission,
+    SendResult,
     SessionNotFoundError,
     StorageError,
     UnfinishedSession,
@@ -151,6 +152,18 @@ class InMemorySessionStore:
 
     def mark_rejected(self, submission_id: str, *, error: str, code: str | None = None) -> None:
         self._record_send_result(submission_id, "rejected", error=error, code=code)
+
+    def record_results(self, results: Sequence[SendResult]) -> int:
+        self._enter("record_results")
+        now = self._clock()
+        updates = []
+        for result in results:  # computed first: nothing changes if one of them is malformed
+            stored = self._submissions.get(result.submission_id)
+            if stored is not None and stored["status"] == "pending":
+                updates.append((stored, records.result_update(result, stored, now=now)))
+        for stored, values in updates:
+            stored.update(values)
+        return len(updates)
 
     def purge_acknowledged(self, *, sent_before: datetime) -> int:
         self._enter("purge_acknowledged")

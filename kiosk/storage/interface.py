@@ -5,6 +5,7 @@ Every method is blocking; the UI calls them from its single database worker thre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -67,6 +68,18 @@ class QueuedSubmission:
 
 
 @dataclass(frozen=True)
+class SendResult:
+    """The outcome of one send attempt, for :meth:`SessionStore.record_results` (many in one transaction)."""
+
+    submission_id: str
+    outcome: str  # "sent" | "failed" (still pending, retried later) | "rejected" (parked for good)
+    receipt: str | None = None
+    error: str | None = None
+    code: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class QueueCounts:
     """How many submissions are in each state; ``purged`` counts the sent ones whose details are gone."""
 
@@ -122,6 +135,10 @@ class SessionStore(Protocol):
     def mark_rejected(self, submission_id: str, *, error: str, code: str | None = None) -> None:
         """The server refused the submission for good (e.g. a conflict): status "rejected", reason kept. It is
         never sent again by the worker and never deleted."""
+
+    def record_results(self, results: Sequence[SendResult]) -> int:
+        """Apply many send results in ONE transaction (as ``mark_*`` would, one by one). A submission that is no
+        longer pending is left as it is (logged); returns how many results were applied."""
 
     def purge_acknowledged(self, *, sent_before: datetime) -> int:
         """Remove the patient's details (initials, birth date, answers, transcripts, payload) of every session whose

@@ -19,7 +19,7 @@ from kiosk.domain.instrument import Instrument
 from kiosk.domain.session import Phase, Session
 from kiosk.domain.submission import Submission
 from kiosk.storage import messages
-from kiosk.storage.interface import QueuedSubmission, StorageError, UnfinishedSession
+from kiosk.storage.interface import QueuedSubmission, SendResult, StorageError, UnfinishedSession
 
 FINAL_PHASES = frozenset(p.value for p in Phase if p.is_final)
 SUBMISSION_STATUSES = ("pending", "sent", "rejected")
@@ -187,6 +187,12 @@ def send_result_update(submission_id: str, stored: Mapping[Any, Any] | None, out
     else:
         raise ValueError(f"unknown send outcome {outcome!r}")
     return update
+
+
+def result_update(result: SendResult, stored: Mapping[Any, Any], *, now: datetime) -> dict[str, Any]:
+    """:func:`send_result_update` for a :class:`~kiosk.storage.interface.SendResult`."""
+    return send_result_update(result.submission_id, stored, result.outcome, now=now, error=result.error,
+                              receipt=result.receipt, code=result.code, next_attempt_at=result.next_attempt_at)
 
 
 def _code(code: str | None) -> str | None:

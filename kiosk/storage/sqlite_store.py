@@ -12,7 +12,7 @@ Logs name sessions by id only: never initials or birth dates.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +45,7 @@ from kiosk.storage.interface import (
     CorruptDatabaseError,
     QueueCounts,
     QueuedSubmission,
+    SendResult,
     SessionNotFoundError,
     StorageError,
     UnfinishedSession,
@@ -232,6 +233,29 @@ class SqliteSessionStore:
 
     def mark_rejected(self, submission_id: str, *, error: str, code: str | None = None) -> None:
         self._record_send_result(submission_id, "rejected", error=error, code=code)
+
+    def record_results(self, results: Sequence[SendResult]) -> int:
+        if not results:
+            return 0
+        now = self._clock()
+        applied = 0
+        with self._transaction("record results") as conn:
+            ids = [r.submission_id for r in results]
+            stored = {str(row["submission_id"]): row for row in conn.execute(
+                select(submissions.c.submission_id, submissions.c.status, submissions.c.attempts)
+                .where(submissions.c.submission_id.in_(ids))).mappings()}
+            for result in results:
+                row = stored.get(result.submission_id)
+                if row is None or row["status"] != "pending":
+                    log.warning("submission %s is %s: send result %s ignored", result.submission_id,
+                                row["status"] if row else "unknown", result.outcome)
+                    continue
+                values = records.result_update(result, row, now=now)
+                conn.execute(update(submissions).where(submissions.c.submission_id == result.submission_id)
+                             .values(values))
+                applied += 1
+        log.info("recorded %d send results", applied)
+        return applied
 
     def purge_acknowledged(self, *, sent_before: datetime) -> int:
         stamp = records.to_iso(sent_before)
