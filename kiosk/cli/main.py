@@ -59,10 +59,24 @@ def _check_instrument(argv: list[str]) -> int:
     return status
 
 
+def _enroll(argv: list[str]) -> int:
+    from kiosk.cli import enroll
+
+    return enroll.run(argv)
+
+
+def _sync(argv: list[str]) -> int:
+    from kiosk.cli import sync
+
+    return sync.run(argv)
+
+
 SUBCOMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "parse-answer": (_parse_answer, "show how the kiosk understands a spoken answer (JSON)"),
     "submission-schema": (_submission_schema, "print the JSON Schema of the submission payload"),
     "check-instrument": (_check_instrument, "validate instrument files and print their content hash"),
+    "enroll": (_enroll, "enroll this kiosk with the central server (device token in the OS keyring)"),
+    "sync": (_sync, "send the queued sessions to the central server now; prints the counts (JSON)"),
 }
 
 
