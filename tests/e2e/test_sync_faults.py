@@ -38,7 +38,7 @@ SESSIONS = 1000
 SEED = int(os.environ.get("QLQ_SYNC_E2E_SEED", "20261203"))
 FAULTS = {"refuse": 0.06, "cut_request": 0.06, "cut_response": 0.08, "stall": 0.04, "http500": 0.05,
           "http503": 0.05}
-SYNC_FLAGS = ("--http-timeout", "2", "--max-backoff", "1")
+SYNC_FLAGS = ("--http-timeout", "5", "--max-backoff", "1")
 
 
 @pytest.fixture
@@ -62,6 +62,7 @@ class Chaos(threading.Thread):
         self.halt = threading.Event()
         self.events: Counter[str] = Counter()
         self.error: BaseException | None = None
+        self.script = ["restart", "pg", "down"]  # each at least once, then random draws
 
     def kill_pg_connections(self) -> None:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
@@ -74,7 +75,8 @@ class Chaos(threading.Thread):
         deadline = time.monotonic() + 180  # bounded even if nobody stops it
         try:
             while not self.halt.is_set() and time.monotonic() < deadline:
-                action = self.rng.choices(["pg", "restart", "down"], weights=[6, 2, 1])[0]
+                action = self.script.pop(0) if self.script else self.rng.choices(
+                    ["pg", "restart", "down"], weights=[6, 2, 1])[0]
                 if action == "pg":
                     self.kill_pg_connections()
                 elif action == "restart":
@@ -117,7 +119,7 @@ def test_a_thousand_sessions_through_random_faults_arrive_exactly_once(
     server.start()
     script = list(FAULTS)  # every fault at least once, in a random order, then random draws
     rng.shuffle(script)
-    proxy = FaultProxy(server.port, FaultPlan(weights=FAULTS, seed=SEED, stall_seconds=3.0, script=script)).start()
+    proxy = FaultProxy(server.port, FaultPlan(weights=FAULTS, seed=SEED, stall_seconds=6.0, script=script)).start()
     chaos = Chaos(server, url, rng)
     data = tmp_path / "kiosk"
     env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": keyring_service.address, "QLQ_KIOSK_DATA_DIR": str(data)}
@@ -156,7 +158,7 @@ def test_a_thousand_sessions_through_random_faults_arrive_exactly_once(
                 kills += 1
             process.wait(30)
         timings["kills_done"] = time.monotonic() - started
-        status, during, err = qlq_kiosk("sync", "--data-dir", str(data), "--timeout", "40", *SYNC_FLAGS, env=env)
+        status, during, err = qlq_kiosk("sync", "--data-dir", str(data), "--timeout", "30", *SYNC_FLAGS, env=env)
         timings["sync_under_chaos"] = time.monotonic() - started
         chaos.halt.set()
         chaos.join(60)
@@ -194,8 +196,8 @@ def test_a_thousand_sessions_through_random_faults_arrive_exactly_once(
         # the faults did happen
         assert kills >= 3
         assert all(proxy.counts[fault] > 0 for fault in FAULTS), proxy.counts
-        assert chaos.events["pg_kill_rounds"] > 0 and chaos.events["server_sigkill_restart"] + chaos.events[
-            "server_down_2s"] > 0
+        assert chaos.events["pg_kill_rounds"] > 0 and chaos.events["server_sigkill_restart"] > 0
+        assert chaos.events["server_down_2s"] > 0
     finally:
         chaos.halt.set()
         if chaos.is_alive():
