@@ -165,11 +165,19 @@ class InMemorySessionStore:
             stored.update(values)
         return len(updates)
 
-    def purge_acknowledged(self, *, sent_before: datetime) -> int:
+    def purge_acknowledged(self, *, sent_before: datetime, superseded_only: bool = False) -> int:
         self._enter("purge_acknowledged")
         stamp = records.to_iso(sent_before)
+        starts = [row["started_at"] for row in self._sessions.values()]
+
+        def superseded(session_id: str) -> bool:
+            session = self._sessions[session_id]
+            end = session["ended_at"] or session["started_at"]
+            return any(start > end for start in starts)
+
         rows = [row for row in self._submissions.values() if row["status"] == "sent"
-                and row["purged_at"] is None and row["sent_at"] <= stamp]
+                and row["purged_at"] is None and row["sent_at"] <= stamp
+                and (not superseded_only or superseded(row["session_id"]))]
         for row in rows:
             row.update(records.purge_update(now=self._clock()))
             self._sessions[row["session_id"]].update(records.PURGED_SESSION)

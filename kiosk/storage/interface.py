@@ -140,10 +140,11 @@ class SessionStore(Protocol):
         """Apply many send results in ONE transaction (as ``mark_*`` would, one by one). A submission that is no
         longer pending is left as it is (logged); returns how many results were applied."""
 
-    def purge_acknowledged(self, *, sent_before: datetime) -> int:
+    def purge_acknowledged(self, *, sent_before: datetime, superseded_only: bool = False) -> int:
         """Remove the patient's details (initials, birth date, answers, transcripts, payload) of every session whose
         submission the centre acknowledged at or before ``sent_before``; keeps status, receipt and content hash.
-        Returns how many were purged."""
+        ``superseded_only``: only sessions after which another session was started (the last patient's details
+        stay until the next session). Returns how many were purged."""
 
     def get_setting(self, key: str) -> str | None: ...
 

@@ -257,13 +257,17 @@ class SqliteSessionStore:
         log.info("recorded %d send results", applied)
         return applied
 
-    def purge_acknowledged(self, *, sent_before: datetime) -> int:
+    def purge_acknowledged(self, *, sent_before: datetime, superseded_only: bool = False) -> int:
         stamp = records.to_iso(sent_before)
+        query = (select(submissions.c.session_id).join(sessions, sessions.c.id == submissions.c.session_id)
+                 .where(submissions.c.status == "sent", submissions.c.purged_at.is_(None),
+                        submissions.c.sent_at <= stamp))
+        if superseded_only:
+            newer = sessions.alias("newer")
+            query = query.where(select(newer.c.id).where(
+                newer.c.started_at > func.coalesce(sessions.c.ended_at, sessions.c.started_at)).exists())
         with self._transaction("purge") as conn:
-            ids = [str(row[0]) for row in conn.execute(
-                select(submissions.c.session_id).where(submissions.c.status == "sent",
-                                                       submissions.c.purged_at.is_(None),
-                                                       submissions.c.sent_at <= stamp))]
+            ids = [str(row[0]) for row in conn.execute(query)]
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
                 conn.execute(update(submissions).where(submissions.c.session_id.in_(chunk))

@@ -182,6 +182,10 @@ class SyncEngine:
                  report.already_received, report.rejected, report.failed, report.stopped or "done")
         return report
 
+    @property
+    def store(self) -> SessionStore:
+        return self._store
+
     def next_wake(self) -> datetime | None:
         """When the next pass has something to do (None: nothing pending, or nothing to do until the admin
         enrolls the tablet again)."""

@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 
 from kiosk.storage.interface import StorageError
 from kiosk.storage.records import utc_now
+from kiosk.sync import retention
 from kiosk.sync.engine import PassReport, SyncEngine, SyncStatus
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class SyncWorker:
                 self._engine._set(running=True)
                 self._publish()
                 report = self._engine.run_pass(force=force)
+                retention.apply(self._engine.store, retention.load_policy(self._engine.store), self._clock())
             except StorageError as exc:
                 log.error("sync pass failed on the local database: %s", type(exc).__name__)
                 self._engine._set(last_error=exc.nurse_message, last_error_code="storage")

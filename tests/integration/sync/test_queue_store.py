@@ -107,3 +107,43 @@ def test_a_0002_database_upgrades_to_0004_keeping_its_queue(tmp_path: Path, inst
             1, "hors ligne", None, None)
         assert second.payload_json is not None and second.attempts == 0
     assert database.probe(path) == database.HEAD_REVISION == "0004"
+
+
+def test_by_default_the_last_patient_stays_until_a_later_session_starts(
+        store: SessionStore, instrument: Instrument, clock: FakeClock) -> None:
+    from kiosk.sync import retention
+
+    first, second = _queue(store, instrument, clock, 2)
+    store.mark_sent(first, receipt="r1")
+    store.mark_sent(second, receipt="r2")
+    policy = retention.load_policy(store)
+    assert policy == retention.RetentionPolicy() and str(policy) == "next-session"
+    clock.tick(3600)
+    # the first was followed by the second: purged; the second is the last patient's: kept for the clinician
+    assert retention.apply(store, policy, clock()) == 1
+    kept = {q.submission_id: q for q in store.queued(status="sent")}
+    assert kept[first].payload_json is None and kept[second].payload_json is not None
+    clock.tick(60)
+    later = start_session(instrument, clock, initials="N P")  # the next patient's session starts
+    store.save(later)
+    assert retention.apply(store, policy, clock()) == 1
+    assert all(q.purged_at is not None for q in store.queued(status="sent"))
+    assert [u.initials for u in store.unfinished()] == ["N P"]  # the new session is untouched
+
+
+def test_retention_after_a_delay(store: SessionStore, instrument: Instrument, clock: FakeClock) -> None:
+    from kiosk.sync import retention
+
+    store.set_setting(retention.RETENTION_SETTING, "after:30")
+    [sid] = _queue(store, instrument, clock, 1)
+    store.mark_sent(sid, receipt="r")
+    policy = retention.load_policy(store)
+    assert policy.delay == timedelta(minutes=30)
+    clock.tick(29 * 60)
+    assert retention.apply(store, policy, clock()) == 0
+    clock.tick(61)
+    assert retention.apply(store, policy, clock()) == 1
+    store.set_setting(retention.RETENTION_SETTING, "forever")
+    assert retention.load_policy(store) == retention.RetentionPolicy()  # a bad value never keeps data longer
+    with pytest.raises(ValueError):
+        retention.RetentionPolicy.parse("after:x")
