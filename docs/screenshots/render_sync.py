@@ -50,7 +50,7 @@ def shot(widget: QWidget, name: str) -> None:
     widget.show()
     QApplication.processEvents()
     widget.grab().save(str(HERE / f"{name}.png"))
-    print(HERE / f"{name}.png")
+    sys.stdout.write(f"{HERE / name}.png\n")
 
 
 def main() -> int:
