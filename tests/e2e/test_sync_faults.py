@@ -88,7 +88,7 @@ class Chaos(threading.Thread):
                     self.events["server_down_2s"] += 1
                     self.halt.wait(2)
                     self.server.start()
-                self.halt.wait(self.rng.uniform(0.4, 1.5))
+                self.halt.wait(self.rng.uniform(1.5, 4.0))  # the server gets up time between blows
         except BaseException as exc:  # reported by the test
             self.error = exc
         finally:
