@@ -12,6 +12,7 @@ Logs name sessions by id only: never initials or birth dates.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -267,6 +268,8 @@ class SqliteSessionStore:
             query = query.where(select(newer.c.id).where(
                 newer.c.started_at > func.coalesce(sessions.c.ended_at, sessions.c.started_at)).exists())
         with self._transaction("purge") as conn:
+            # Zero what the purge frees (deleted rows, overflow pages of the snapshots), so the file keeps no copy.
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")
             ids = [str(row[0]) for row in conn.execute(query)]
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
@@ -275,8 +278,23 @@ class SqliteSessionStore:
                 conn.execute(update(sessions).where(sessions.c.id.in_(chunk)).values(records.PURGED_SESSION))
                 conn.execute(delete(answers).where(answers.c.session_id.in_(chunk)))
         if ids:
+            self._checkpoint()  # the old page versions in the -wal file go too
             log.info("purged the patient details of %d acknowledged sessions", len(ids))
         return len(ids)
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the file and truncate it (best effort: a reader may hold it; the next purge retries)."""
+        if self._engine is None:
+            return
+        raw = self._engine.raw_connection()  # outside any transaction (the engine's BEGIN IMMEDIATE would block it)
+        try:
+            busy = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if busy:
+                log.warning("WAL checkpoint after the purge was blocked by a reader; the next purge retries")
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            log.warning("WAL checkpoint after the purge failed: %s", type(exc).__name__)
+        finally:
+            raw.close()
 
     def _record_send_result(self, submission_id: str, outcome: str, **details: Any) -> None:
         with self._transaction(f"mark {outcome}") as conn:

@@ -147,3 +147,24 @@ def test_retention_after_a_delay(store: SessionStore, instrument: Instrument, cl
     assert retention.load_policy(store) == retention.RetentionPolicy()  # a bad value never keeps data longer
     with pytest.raises(ValueError):
         retention.RetentionPolicy.parse("after:x")
+
+
+def test_after_the_purge_the_file_and_its_wal_hold_no_copy_of_the_patient(tmp_path: Path, instrument: Instrument,
+                                                                           clock: FakeClock) -> None:
+    path = tmp_path / "kiosk.db"
+    with SqliteSessionStore(path, clock=clock) as store:
+        ids = _queue(store, instrument, clock, 3)
+        raw = path.read_bytes() + (path.with_name("kiosk.db-wal").read_bytes()
+                                   if path.with_name("kiosk.db-wal").exists() else b"")
+        assert b"Q Z" in raw and b"1952-03-07" in raw  # the control: they are there before
+        for sid in ids:
+            store.mark_sent(sid, receipt="r")
+        clock.tick(60)
+        assert store.purge_acknowledged(sent_before=clock()) == 3
+        # Fails without the WAL truncation (the old page versions stay in -wal); secure_delete is on by default in
+        # Debian's SQLite, so this machine cannot show the store setting it explicitly (other builds need it).
+        files = [p for p in tmp_path.iterdir() if p.name.startswith("kiosk.db")]
+        for file in files:  # while the store is still open: the -wal is there
+            data = file.read_bytes()
+            assert b"Q Z" not in data and b"1952-03-07" not in data, file.name
+        assert store.queue_counts().sent == 3
