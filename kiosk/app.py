@@ -104,6 +104,14 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
                         # (the check's answer could never be shown)
                         secrets=secrets, voice_check=None if autopilot or exit_when_ready else voice_check)
     vm.open()  # results are delivered once the event loop runs, after the window is connected
+    sync = None
+    if not demo and not autopilot:  # an enrolled kiosk sends its queue in the background (docs/sync.md)
+        from kiosk.sync.app_hook import BackgroundSync
+        from kiosk.sync.network_watch import watch_network
+
+        sync = BackgroundSync(db_path)
+        vm.status_changed.connect(sync.wake)  # the nurse screen refreshes after each finished session
+        watch_network(sync.wake)
 
     from kiosk.ui.main_window import MainWindow
 
@@ -132,6 +140,8 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
     try:
         code = app.exec()
     finally:
+        if sync is not None:
+            sync.stop()
         vm.close()
         tasks.shutdown(wait=True)
         window.allow_close = True

@@ -10,12 +10,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # the test audio, the demo's audio pack and the kiosk's live fallback voice; pulseaudio gives the audio tests and
 # bench/voice_prompt_latency.py a private null sink (a real output on a machine without a sound card); Qt (even offscreen) needs GLib, EGL/GL/xkbcommon/fontconfig and a font; PostgreSQL binaries let the
 # test harness start a throwaway cluster when no server is running.
+# gnome-keyring + dbus-daemon (dbus-run-session) + libsecret give the secret-store tests a real Secret Service,
+# as a Linux kiosk has.
 DEBIAN_PACKAGES=(
   build-essential python3 python3-dev python3-venv python3-pip
   portaudio19-dev libpulse0 espeak-ng sox pulseaudio
   libglib2.0-0 libegl1 libgl1 libxkbcommon0 libfontconfig1 fonts-dejavu-core libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0
   postgresql postgresql-client
+  gnome-keyring dbus-daemon libsecret-1-0
 )
 
 # Optional extras a caller may ask for (run-tests.sh: GNU PSPP, a second, independent reader of the .sav

@@ -85,6 +85,18 @@ def _check_instrument(argv: list[str]) -> int:
     return status
 
 
+def _enroll(argv: list[str]) -> int:
+    from kiosk.cli import enroll
+
+    return enroll.run(argv)
+
+
+def _sync(argv: list[str]) -> int:
+    from kiosk.cli import sync
+
+    return sync.run(argv)
+
+
 SUBCOMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "parse-answer": (_parse_answer, "show how the kiosk understands a spoken answer (JSON)"),
     "parse-confirmation": (_parse_confirmation, "show how the kiosk understands a reply to 'Est-ce bien cela ?'"),
@@ -93,6 +105,8 @@ SUBCOMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "check-instrument": (_check_instrument, "validate instrument files and print their content hash"),
     "prepare-audio": (_prepare_audio, "build or update an audio pack (Google Text-to-Speech or espeak-ng)"),
     "verify-release": (_verify_release, "check a release archive's signature and signed manifest"),
+    "enroll": (_enroll, "enroll this kiosk with the central server (device token in the OS keyring)"),
+    "sync": (_sync, "send the queued sessions to the central server now; prints the counts (JSON)"),
 }
 
 

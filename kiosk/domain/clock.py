@@ -51,3 +51,6 @@ class FakeClock:
             seconds = 0 if minutes else self.step
         self._now += timedelta(seconds=seconds, minutes=minutes)
         return self._now
+
+
+SYSTEM_CLOCK = SystemClock()

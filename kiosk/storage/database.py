@@ -30,7 +30,7 @@ from kiosk.storage.interface import CorruptDatabaseError, DatabaseTooNewError, S
 log = logging.getLogger(__name__)
 
 APPLICATION_ID = 0x514C5143  # "QLQC", stamped by migration 0001 into the SQLite header
-HEAD_REVISION = "0003"  # the newest migration; a test keeps it equal to the Alembic head
+HEAD_REVISION = "0004"  # the newest migration; a test keeps it equal to the Alembic head
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 5000
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -10,18 +10,26 @@ nurse what happens when the disk is full.
 
 from __future__ import annotations
 
+import copy
 import itertools
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from kiosk.domain.clock import Clock, SystemClock
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.session import Session
 from kiosk.domain.submission import Submission
 from kiosk.storage import messages, records
-from kiosk.storage.interface import QueuedSubmission, SessionNotFoundError, StorageError, UnfinishedSession
-
-SYSTEM_CLOCK = SystemClock()
+from kiosk.storage.interface import (
+    QueueCounts,
+    QueuedSubmission,
+    SendResult,
+    SessionNotFoundError,
+    StorageError,
+    UnfinishedSession,
+)
 
 
 class InMemorySessionStore:
@@ -104,14 +112,71 @@ class InMemorySessionStore:
         rows.sort(key=lambda row: (row["created_at"], row["_order"]))
         return [records.queued_from_row(row) for row in rows[:limit]]
 
+    def due(self, now: datetime, limit: int = 100) -> list[QueuedSubmission]:
+        records.check_limit(limit)
+        self._enter("due")
+        stamp = records.to_iso(now)
+        rows = [row for row in self._submissions.values() if row["status"] == "pending"
+                and (row["next_attempt_at"] is None or row["next_attempt_at"] <= stamp)]
+        rows.sort(key=lambda row: (row["created_at"], row["_order"]))
+        return [records.queued_from_row(row) for row in rows[:limit]]
+
+    def next_due_at(self) -> datetime | None:
+        self._enter("next_due_at")
+        keys = [records.due_key(row) for row in self._submissions.values() if row["status"] == "pending"]
+        return records.parse_iso(min(keys)) if keys else None
+
+    def queue_counts(self) -> QueueCounts:
+        self._enter("queue_counts")
+        rows = list(self._submissions.values())
+        return QueueCounts(pending=sum(r["status"] == "pending" for r in rows),
+                           sent=sum(r["status"] == "sent" for r in rows),
+                           rejected=sum(r["status"] == "rejected" for r in rows),
+                           purged=sum(r["purged_at"] is not None for r in rows))
+
     def mark_sent(self, submission_id: str, *, receipt: str | None) -> None:
         self._record_send_result(submission_id, "sent", receipt=receipt)
 
-    def mark_send_failed(self, submission_id: str, *, error: str) -> None:
-        self._record_send_result(submission_id, "failed", error=error)
+    def mark_send_failed(self, submission_id: str, *, error: str, code: str | None = None,
+                         next_attempt_at: datetime | None = None) -> None:
+        self._record_send_result(submission_id, "failed", error=error, code=code, next_attempt_at=next_attempt_at)
 
-    def mark_rejected(self, submission_id: str, *, error: str) -> None:
-        self._record_send_result(submission_id, "rejected", error=error)
+    def mark_rejected(self, submission_id: str, *, error: str, code: str | None = None) -> None:
+        self._record_send_result(submission_id, "rejected", error=error, code=code)
+
+    def record_results(self, results: Sequence[SendResult]) -> int:
+        self._enter("record_results")
+        now = self._clock.now()
+        updates = []
+        for result in results:  # computed first: nothing changes if one of them is malformed
+            stored = self._submissions.get(result.submission_id)
+            if stored is not None and stored["status"] == "pending":
+                updates.append((stored, records.result_update(result, stored, now=now)))
+        for stored, values in updates:
+            stored.update(values)
+        return len(updates)
+
+    def purge_acknowledged(self, *, sent_before: datetime, superseded_only: bool = False) -> int:
+        self._enter("purge_acknowledged")
+        stamp = records.to_iso(sent_before)
+        starts = [row["started_at"] for row in self._sessions.values()]
+
+        def superseded(session_id: str) -> bool:
+            session = self._sessions[session_id]
+            end = session["ended_at"] or session["started_at"]
+            return any(start > end for start in starts)
+
+        rows = [row for row in self._submissions.values() if row["status"] == "sent"
+                and row["purged_at"] is None and row["sent_at"] <= stamp
+                and (not superseded_only or superseded(row["session_id"]))]
+        for row in rows:
+            row.update(records.purge_update(now=self._clock.now()))
+            self._sessions[row["session_id"]].update(records.PURGED_SESSION)
+        return len(rows)
+
+    def session_row(self, session_id: str) -> dict[str, Any]:
+        """The ``sessions`` row as the SQLite store would hold it (a copy), for tests."""
+        return dict(copy.deepcopy(self._sessions[session_id]))
 
     def _record_send_result(self, submission_id: str, outcome: str, **details: Any) -> None:
         self._enter(f"mark_{'send_failed' if outcome == 'failed' else outcome}")

@@ -5,6 +5,7 @@ Every method is blocking; the UI calls them from its single database worker thre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -58,7 +59,34 @@ class QueuedSubmission:
     created_at: datetime
     attempts: int
     last_error: str | None
-    payload_json: str  # canonical JSON of the frozen Submission
+    payload_json: str | None  # canonical JSON of the frozen Submission; None once purged after acknowledgement
+    last_error_code: str | None = None  # the server's error code (e.g. "implausible_date") or the kiosk's own
+    next_attempt_at: datetime | None = None  # None: due now
+    sent_at: datetime | None = None
+    server_receipt: str | None = None  # JSON text: what the centre answered (status, HTTP status, request id)
+    purged_at: datetime | None = None  # the patient's details were removed from the tablet (still "envoyé")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of one send attempt, for :meth:`SessionStore.record_results` (many in one transaction)."""
+
+    submission_id: str
+    outcome: str  # "sent" | "failed" (still pending, retried later) | "rejected" (parked for good)
+    receipt: str | None = None
+    error: str | None = None
+    code: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """How many submissions are in each state; ``purged`` counts the sent ones whose details are gone."""
+
+    pending: int = 0
+    sent: int = 0
+    rejected: int = 0
+    purged: int = 0
 
 
 class SessionStore(Protocol):
@@ -87,14 +115,36 @@ class SessionStore(Protocol):
     def device_id(self) -> str:
         """This kiosk's id (a uuid4 created and stored on first use), for the submission's ``device`` block."""
 
+    def due(self, now: datetime, limit: int = 100) -> list[QueuedSubmission]:
+        """Pending submissions whose next attempt is due at ``now`` (or never tried), oldest first."""
+
+    def next_due_at(self) -> datetime | None:
+        """When the earliest pending submission is due (its creation time if never tried); None: none pending."""
+
+    def queue_counts(self) -> QueueCounts:
+        """Submissions per state, for the nurse screen and ``qlq-kiosk sync``."""
+
     def mark_sent(self, submission_id: str, *, receipt: str | None) -> None:
         """The server accepted the submission: status "sent", ``receipt`` kept as the proof."""
 
-    def mark_send_failed(self, submission_id: str, *, error: str) -> None:
-        """A send attempt failed (network, server down): counted, the error kept; still "pending"."""
+    def mark_send_failed(self, submission_id: str, *, error: str, code: str | None = None,
+                         next_attempt_at: datetime | None = None) -> None:
+        """A send attempt failed (network, server down): counted, the error kept; still "pending", due again at
+        ``next_attempt_at`` (None: at once)."""
 
-    def mark_rejected(self, submission_id: str, *, error: str) -> None:
-        """The server refused the submission for good (e.g. a conflict): status "rejected", reason kept."""
+    def mark_rejected(self, submission_id: str, *, error: str, code: str | None = None) -> None:
+        """The server refused the submission for good (e.g. a conflict): status "rejected", reason kept. It is
+        never sent again by the worker and never deleted."""
+
+    def record_results(self, results: Sequence[SendResult]) -> int:
+        """Apply many send results in ONE transaction (as ``mark_*`` would, one by one). A submission that is no
+        longer pending is left as it is (logged); returns how many results were applied."""
+
+    def purge_acknowledged(self, *, sent_before: datetime, superseded_only: bool = False) -> int:
+        """Remove the patient's details (initials, birth date, answers, transcripts, payload) of every session whose
+        submission the centre acknowledged at or before ``sent_before``; keeps status, receipt and content hash.
+        ``superseded_only``: only sessions after which another session was started (the last patient's details
+        stay until the next session). Returns how many were purged."""
 
     def get_setting(self, key: str) -> str | None: ...
 

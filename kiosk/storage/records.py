@@ -18,7 +18,7 @@ from kiosk.domain.instrument import Instrument
 from kiosk.domain.session import Phase, Session
 from kiosk.domain.submission import Submission
 from kiosk.storage import messages
-from kiosk.storage.interface import QueuedSubmission, StorageError, UnfinishedSession
+from kiosk.storage.interface import QueuedSubmission, SendResult, StorageError, UnfinishedSession
 
 FINAL_PHASES = frozenset(p.value for p in Phase if p.is_final)
 SUBMISSION_STATUSES = ("pending", "sent", "rejected")
@@ -112,6 +112,9 @@ def submission_row(session: Session, submission: Submission, *, now: datetime) -
         "last_attempt_at": None,
         "sent_at": None,
         "server_receipt": None,
+        "next_attempt_at": None,
+        "last_error_code": None,
+        "purged_at": None,
     }
 
 
@@ -123,7 +126,8 @@ def refuse_conflicting_submission(stored_sha: str, new_sha: str, submission_id: 
 
 
 def send_result_update(submission_id: str, stored: Mapping[Any, Any] | None, outcome: str, *, now: datetime,
-                       error: str | None = None, receipt: str | None = None) -> dict[str, Any]:
+                       error: str | None = None, receipt: str | None = None, code: str | None = None,
+                       next_attempt_at: datetime | None = None) -> dict[str, Any]:
     """The columns a send attempt changes, given the stored row (its ``status`` and ``attempts``).
 
     Only a pending submission takes a result: a sent or rejected one never changes again.
@@ -135,14 +139,40 @@ def send_result_update(submission_id: str, stored: Mapping[Any, Any] | None, out
     stamp = to_iso(now)
     update: dict[str, Any] = {"last_attempt_at": stamp, "attempts": int(stored["attempts"]) + 1}
     if outcome == "sent":
-        update |= {"status": "sent", "sent_at": stamp, "server_receipt": receipt}
+        update |= {"status": "sent", "sent_at": stamp, "server_receipt": receipt, "next_attempt_at": None}
     elif outcome == "failed":
-        update |= {"last_error": (error or "")[:MAX_ERROR_LENGTH]}
+        update |= {"last_error": (error or "")[:MAX_ERROR_LENGTH], "last_error_code": _code(code),
+                   "next_attempt_at": to_iso(next_attempt_at) if next_attempt_at is not None else None}
     elif outcome == "rejected":
-        update |= {"status": "rejected", "last_error": (error or "")[:MAX_ERROR_LENGTH]}
+        update |= {"status": "rejected", "last_error": (error or "")[:MAX_ERROR_LENGTH],
+                   "last_error_code": _code(code), "next_attempt_at": None}
     else:
         raise ValueError(f"unknown send outcome {outcome!r}")
     return update
+
+
+def result_update(result: SendResult, stored: Mapping[Any, Any], *, now: datetime) -> dict[str, Any]:
+    """:func:`send_result_update` for a :class:`~kiosk.storage.interface.SendResult`."""
+    return send_result_update(result.submission_id, stored, result.outcome, now=now, error=result.error,
+                              receipt=result.receipt, code=result.code, next_attempt_at=result.next_attempt_at)
+
+
+def _code(code: str | None) -> str | None:
+    return None if code is None else str(code)[:64]
+
+
+def due_key(row: Mapping[Any, Any]) -> str:
+    """When a pending row is due, as stored text (never tried: its creation time)."""
+    return str(row["next_attempt_at"] or row["created_at"])
+
+
+def purge_update(*, now: datetime) -> dict[str, Any]:
+    """What purging an acknowledged submission changes in its row: the payload goes, the proof stays."""
+    return {"payload_json": None, "purged_at": to_iso(now)}
+
+
+# What purging leaves of the session row: no initials, no snapshot (which holds the birth date and answers).
+PURGED_SESSION = {"initials": "", "snapshot_json": ""}
 
 
 def check_status(status: str | None) -> None:
@@ -171,7 +201,14 @@ def unfinished_from_row(row: Mapping[Any, Any]) -> UnfinishedSession:
         language=row["instrument_language"])
 
 
+def _maybe_time(value: str | None) -> datetime | None:
+    return None if value is None else parse_iso(value)
+
+
 def queued_from_row(row: Mapping[Any, Any]) -> QueuedSubmission:
     return QueuedSubmission(
         submission_id=row["submission_id"], status=row["status"], created_at=parse_iso(row["created_at"]),
-        attempts=row["attempts"], last_error=row["last_error"], payload_json=row["payload_json"])
+        attempts=row["attempts"], last_error=row["last_error"], payload_json=row["payload_json"],
+        last_error_code=row["last_error_code"], next_attempt_at=_maybe_time(row["next_attempt_at"]),
+        sent_at=_maybe_time(row["sent_at"]), server_receipt=row["server_receipt"],
+        purged_at=_maybe_time(row["purged_at"]))

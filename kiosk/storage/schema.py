@@ -46,7 +46,7 @@ submissions = Table(
     Column("submission_id", String(64), primary_key=True),
     Column("session_id", String(64), ForeignKey("sessions.id"), nullable=False, unique=True),
     Column("status", String(16), nullable=False),
-    Column("payload_json", Text, nullable=False),
+    Column("payload_json", Text),  # NULL once purged (revision 0004)
     Column("content_sha256", String(64), nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("attempts", Integer, nullable=False),
@@ -54,9 +54,14 @@ submissions = Table(
     Column("last_attempt_at", String(40)),
     Column("sent_at", String(40)),
     Column("server_receipt", Text),
+    # Revision 0004: the send loop's bookkeeping and the purge of acknowledged sessions.
+    Column("next_attempt_at", String(40)),  # NULL: due now
+    Column("last_error_code", String(64)),  # the server's error code, or the kiosk's (network, timeout, tls...)
+    Column("purged_at", String(40)),  # patient details removed from the tablet after acknowledgement
     CheckConstraint("status IN ('pending', 'sent', 'rejected')", name="ck_submissions_status"),
 )
 Index("ix_submissions_status_created_at", submissions.c.status, submissions.c.created_at)
+Index("ix_submissions_status_next_attempt_at", submissions.c.status, submissions.c.next_attempt_at)
 
 # Revision 0002: key/value settings (nurse PIN hash, timeouts, default mode, text size, device id).
 settings = Table(

@@ -12,26 +12,41 @@ Logs name sessions by id only: never initials or birth dates.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Engine, Table, TextClause, bindparam, func, literal_column, select, text, update
+from sqlalchemy import (
+    Engine,
+    Table,
+    TextClause,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from kiosk.domain.clock import Clock, SystemClock
+from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.session import Session
 from kiosk.domain.submission import Submission
 from kiosk.storage import database, messages, records
 from kiosk.storage.interface import (
     CorruptDatabaseError,
+    QueueCounts,
     QueuedSubmission,
+    SendResult,
     SessionNotFoundError,
     StorageError,
     UnfinishedSession,
@@ -39,7 +54,6 @@ from kiosk.storage.interface import (
 from kiosk.storage.schema import sessions, settings, submissions
 
 log = logging.getLogger(__name__)
-SYSTEM_CLOCK = SystemClock()
 
 _ERROR_DETAILS = {
     "SQLITE_FULL": messages.DETAIL_DISK_FULL,
@@ -185,14 +199,101 @@ class SqliteSessionStore:
             rows = conn.execute(query.limit(limit)).mappings().all()
         return [records.queued_from_row(row) for row in rows]
 
+    def due(self, now: datetime, limit: int = 100) -> list[QueuedSubmission]:
+        records.check_limit(limit)
+        stamp = records.to_iso(now)
+        query = (select(submissions).where(submissions.c.status == "pending",
+                                           or_(submissions.c.next_attempt_at.is_(None),
+                                               submissions.c.next_attempt_at <= stamp))
+                 .order_by(submissions.c.created_at, literal_column("submissions.rowid")).limit(limit))
+        with self._transaction("due") as conn:
+            rows = conn.execute(query).mappings().all()
+        return [records.queued_from_row(row) for row in rows]
+
+    def next_due_at(self) -> datetime | None:
+        with self._transaction("next_due_at") as conn:
+            value = conn.execute(select(func.min(func.coalesce(submissions.c.next_attempt_at,
+                                                               submissions.c.created_at)))
+                                 .where(submissions.c.status == "pending")).scalar_one_or_none()
+        return None if value is None else records.parse_iso(str(value))
+
+    def queue_counts(self) -> QueueCounts:
+        with self._transaction("queue_counts") as conn:
+            rows = conn.execute(select(submissions.c.status, func.count(), func.count(submissions.c.purged_at))
+                                .group_by(submissions.c.status)).all()
+        counts = {status: (int(n), int(purged)) for status, n, purged in rows}
+        return QueueCounts(pending=counts.get("pending", (0, 0))[0], sent=counts.get("sent", (0, 0))[0],
+                           rejected=counts.get("rejected", (0, 0))[0], purged=sum(p for _, p in counts.values()))
+
     def mark_sent(self, submission_id: str, *, receipt: str | None) -> None:
         self._record_send_result(submission_id, "sent", receipt=receipt)
 
-    def mark_send_failed(self, submission_id: str, *, error: str) -> None:
-        self._record_send_result(submission_id, "failed", error=error)
+    def mark_send_failed(self, submission_id: str, *, error: str, code: str | None = None,
+                         next_attempt_at: datetime | None = None) -> None:
+        self._record_send_result(submission_id, "failed", error=error, code=code, next_attempt_at=next_attempt_at)
 
-    def mark_rejected(self, submission_id: str, *, error: str) -> None:
-        self._record_send_result(submission_id, "rejected", error=error)
+    def mark_rejected(self, submission_id: str, *, error: str, code: str | None = None) -> None:
+        self._record_send_result(submission_id, "rejected", error=error, code=code)
+
+    def record_results(self, results: Sequence[SendResult]) -> int:
+        if not results:
+            return 0
+        now = self._clock.now()
+        applied = 0
+        with self._transaction("record results") as conn:
+            ids = [r.submission_id for r in results]
+            stored = {str(row["submission_id"]): row for row in conn.execute(
+                select(submissions.c.submission_id, submissions.c.status, submissions.c.attempts)
+                .where(submissions.c.submission_id.in_(ids))).mappings()}
+            for result in results:
+                row = stored.get(result.submission_id)
+                if row is None or row["status"] != "pending":
+                    log.warning("submission %s is %s: send result %s ignored", result.submission_id,
+                                row["status"] if row else "unknown", result.outcome)
+                    continue
+                values = records.result_update(result, row, now=now)
+                conn.execute(update(submissions).where(submissions.c.submission_id == result.submission_id)
+                             .values(values))
+                applied += 1
+        log.info("recorded %d send results", applied)
+        return applied
+
+    def purge_acknowledged(self, *, sent_before: datetime, superseded_only: bool = False) -> int:
+        stamp = records.to_iso(sent_before)
+        query = (select(submissions.c.session_id).join(sessions, sessions.c.id == submissions.c.session_id)
+                 .where(submissions.c.status == "sent", submissions.c.purged_at.is_(None),
+                        submissions.c.sent_at <= stamp))
+        if superseded_only:
+            newer = sessions.alias("newer")
+            query = query.where(select(newer.c.id).where(
+                newer.c.started_at > func.coalesce(sessions.c.ended_at, sessions.c.started_at)).exists())
+        with self._transaction("purge") as conn:
+            # Zero what the purge frees (deleted rows, overflow pages of the snapshots), so the file keeps no copy.
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            ids = [str(row[0]) for row in conn.execute(query)]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                conn.execute(update(submissions).where(submissions.c.session_id.in_(chunk))
+                             .values(records.purge_update(now=self._clock.now())))
+                conn.execute(update(sessions).where(sessions.c.id.in_(chunk)).values(records.PURGED_SESSION))
+        if ids:
+            self._checkpoint()  # the old page versions in the -wal file go too
+            log.info("purged the patient details of %d acknowledged sessions", len(ids))
+        return len(ids)
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the file and truncate it (best effort: a reader may hold it; the next purge retries)."""
+        if self._engine is None:
+            return
+        raw = self._engine.raw_connection()  # outside any transaction (the engine's BEGIN IMMEDIATE would block it)
+        try:
+            busy = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if busy:
+                log.warning("WAL checkpoint after the purge was blocked by a reader; the next purge retries")
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            log.warning("WAL checkpoint after the purge failed: %s", type(exc).__name__)
+        finally:
+            raw.close()
 
     def _record_send_result(self, submission_id: str, outcome: str, **details: Any) -> None:
         with self._transaction(f"mark {outcome}") as conn:

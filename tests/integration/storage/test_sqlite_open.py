@@ -231,7 +231,8 @@ def test_an_older_database_is_upgraded_with_its_data(revision: str, tmp_path: Pa
                 _insert(conn, "sessions", session_row(session, now=clock.now()))
                 for answer in _legacy_answer_rows(session):
                     _insert(conn, "answers", answer)
-            _insert(conn, "submissions", submission_row(done, submission, now=clock.now()))
+            _insert(conn, "submissions", {k: v for k, v in submission_row(done, submission, now=clock.now()).items()
+                                          if k not in ("next_attempt_at", "last_error_code", "purged_at")})  # 0004
             if revision == "0002":
                 _insert(conn, "settings", {"key": "kiosk.inactivity_seconds", "value": "240",
                                            "updated_at": clock.now().isoformat()})
@@ -253,7 +254,7 @@ def test_an_older_database_is_upgraded_with_its_data(revision: str, tmp_path: Pa
         ongoing = answer_items(ongoing, clock, 1, store)
     with SqliteSessionStore(path, clock=clock) as store:
         with store._transaction("test") as conn:
-            assert database.current_revision(conn) == database.HEAD_REVISION == "0003"
+            assert database.current_revision(conn) == database.HEAD_REVISION == "0004"
             indexes = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='index'")}
             tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
         assert "ix_submissions_status_created_at" in indexes and "answers" not in tables
@@ -298,4 +299,4 @@ def test_the_migrations_build_exactly_the_schema_the_code_queries(tmp_path: Path
 def test_head_revision_constant_matches_the_migrations() -> None:
     script = ScriptDirectory(str(database.MIGRATIONS_DIR))
     assert script.get_current_head() == database.HEAD_REVISION
-    assert database.known_revisions() == {"0001", "0002", "0003"}
+    assert database.known_revisions() == {"0001", "0002", "0003", "0004"}
