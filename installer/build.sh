@@ -9,6 +9,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$(realpath -m "${1:-$ROOT/dist}" 2>/dev/null || python3 -c 'import os,sys; print(os.path.abspath(sys.argv[1]))' "${1:-$ROOT/dist}")"
 cd "$ROOT"
 source scripts/bootstrap.sh
+# The French audio pack ships in the bundle (resources/audio/fr; the self-test fails a bundle without it). Only
+# missing or reworded clips are synthesised. QLQ_AUDIO_ENGINE=google uses Google Text-to-Speech (credentials in the
+# keyring or GOOGLE_APPLICATION_CREDENTIALS), else espeak-ng (installed by the bootstrap). QLQ_AUDIO_PACK_READY=1:
+# the pack is already in resources/audio/fr (the release workflow builds it once on Linux for every OS).
+if [ "${QLQ_AUDIO_PACK_READY:-}" != 1 ]; then
+  "$UV" run --frozen qlq-kiosk prepare-audio --language fr --engine "${QLQ_AUDIO_ENGINE:-espeak}" --quiet >&2
+fi
 "$UV" run --frozen --extra installer pyinstaller --noconfirm --clean --log-level WARN \
   --distpath "$OUT" --workpath "$OUT/.build" installer/kiosk.spec
 # Platform code signing of the bundle's executables BEFORE archiving (Authenticode, codesign + notarization):

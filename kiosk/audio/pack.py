@@ -24,7 +24,7 @@ import json
 import os
 import tempfile
 import wave
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -200,6 +200,29 @@ class AudioPack:
         data["clips"] = [c.to_json() for c in self]
         atomic_write(self.directory / MANIFEST,
                      (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    """A prompt the pack cannot speak at one rate: ``missing`` (no clip, or its file is gone) or ``stale`` (the
+    clip speaks another text or language than the current catalogue)."""
+
+    prompt_id: str
+    rate: float
+    status: LookupStatus
+
+
+def check_complete(pack: AudioPack, catalogue: Mapping[str, str], *,
+                   rates: Iterable[float] = RATES) -> list[PackProblem]:
+    """Every prompt of ``catalogue`` at every rate the kiosk offers, as :meth:`AudioPack.lookup` would find it
+    (same hash rule): the problems, in prompt order. Empty when the pack speaks the whole catalogue."""
+    problems = []
+    for prompt_id, text in catalogue.items():
+        for rate in rates:
+            found = pack.lookup(prompt_id, text, rate=rate)
+            if found.status is not LookupStatus.OK:
+                problems.append(PackProblem(prompt_id, rate, found.status))
+    return problems
 
 
 def atomic_write(path: Path, data: bytes) -> None:

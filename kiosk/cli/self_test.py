@@ -17,6 +17,7 @@ and the tests check the process's exit code, not just the lines printed.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -135,10 +136,51 @@ def check_instruments(ctx: Context) -> Outcome:
 
 
 # ----------------------------------------------------------------------------------------------- audio pack
+PACK_LANGUAGES = ("fr",)  # the languages whose pack a release ships (installer/build.sh runs prepare-audio)
+
+
 def check_audio_pack(ctx: Context) -> Outcome:
-    """Placeholder until the audio packs are part of the kiosk: replace with the pack check at merge."""
-    return skipped("les packs audio ne font pas partie de cette version (rien à vérifier)",
-                   "audio packs are not part of this build (nothing to check)")
+    """Each shipped language's pack speaks every prompt of the current wording at every offered rate.
+
+    The same hash rule as playback (:meth:`AudioPack.lookup`): a clip for an older wording counts as stale. A
+    frozen bundle without its pack fails (the build forgot it; the kiosk would fall back to espeak-ng or silence);
+    a source checkout without packs is skipped (they are built by ``qlq-kiosk prepare-audio``, never committed).
+    """
+    from kiosk.audio.pack import RATES, AudioPack, PackError, check_complete, packs_root
+    from kiosk.domain.instrument import InstrumentError, load_instrument
+    from kiosk.domain.prompts import prompt_catalogue
+
+    root = packs_root()
+    counts, problems_fr, problems_en = [], [], []
+    for language in PACK_LANGUAGES:
+        folder = root / language
+        try:
+            pack = AudioPack.load(folder, language)
+            catalogue = prompt_catalogue(load_instrument("qlq-c30", language))
+        except (PackError, InstrumentError) as exc:
+            problems_fr.append(f"pack {language} illisible : {exc}")
+            problems_en.append(f"pack {language} unreadable: {exc}")
+            continue
+        if len(pack) == 0:
+            if not getattr(sys, "frozen", False):
+                return skipped(f"pas de pack audio dans {root} (version source : qlq-kiosk prepare-audio le "
+                               "construit)", f"no audio pack in {root} (source checkout: qlq-kiosk prepare-audio "
+                               "builds it)")
+            problems_fr.append(f"pack {language} absent de {folder}")
+            problems_en.append(f"pack {language} missing from {folder}")
+            continue
+        gaps = check_complete(pack, catalogue)
+        if gaps:
+            shown = ", ".join(f"{g.prompt_id}@{g.rate:g} ({g.status.value})" for g in gaps[:5])
+            more = f" … (+{len(gaps) - 5})" if len(gaps) > 5 else ""
+            problems_fr.append(f"pack {language} incomplet, {len(gaps)} clips manquants ou périmés : {shown}{more}")
+            problems_en.append(f"pack {language} incomplete, {len(gaps)} clips missing or stale: {shown}{more}")
+            continue
+        counts.append(f"{language} ({len(catalogue)} messages × {len(RATES)} débits)")
+    if problems_fr:
+        return failed("; ".join(problems_fr), "; ".join(problems_en))
+    return passed(f"packs complets : {', '.join(counts)}",
+                  f"packs complete: {', '.join(counts).replace('messages', 'prompts').replace('débits', 'rates')}")
 
 
 # ----------------------------------------------------------------------------------------------- database
@@ -172,56 +214,31 @@ def check_database_encryption(ctx: Context) -> Outcome:
 
 
 # ----------------------------------------------------------------------------------------------- secret store
-NO_KEYRING_MODULES = ("keyring.backends.fail", "keyring.backends.null")
-PASSWORD_FILE_MODULES = ("keyrings.cryptfile",)  # an encrypted file whose password is typed at start
-PLAINTEXT_MODULES = ("keyrings.alt",)
-
-
-def refused_backend(backend: Any) -> tuple[str, str] | None:
-    """Why the kiosk must not keep its secrets in ``backend`` (French, English), or None when it may.
-
-    Refused: no keyring (``fail``), one that forgets (``null``), plaintext files (``keyrings.alt``, any
-    ``Plaintext*`` class), password-file keyrings (``keyrings.cryptfile``: an unattended kiosk cannot type the
-    password). A chainer is judged by what it chains: refused when empty or when any of its backends is.
-    """
-    cls = type(backend)
-    name = f"{cls.__module__}.{cls.__qualname__}"
-    if cls.__module__ == "keyring.backends.chainer":
-        chained = list(getattr(backend, "backends", []))
-        if not chained:
-            return ("aucun trousseau de clés disponible (chaîne vide)", "no keyring available (empty chain)")
-        for inner in chained:
-            reason = refused_backend(inner)
-            if reason is not None:
-                return (f"la chaîne de trousseaux comprend {reason[0]}", f"the keyring chain includes {reason[1]}")
-        return None
-    if cls.__module__.startswith(NO_KEYRING_MODULES):
-        return (f"aucun trousseau de clés sécurisé ({name})", f"no secure keyring ({name})")
-    if cls.__module__.startswith(PLAINTEXT_MODULES) or "plaintext" in cls.__qualname__.lower():
-        return (f"un trousseau en clair ({name})", f"a plaintext keyring ({name})")
-    if cls.__module__.startswith(PASSWORD_FILE_MODULES):
-        return (f"un fichier à mot de passe ({name}), impossible sans surveillance",
-                f"a password file ({name}), unusable unattended")
-    return None
-
-
 def check_secret_store(ctx: Context) -> Outcome:
-    """The operating system's keyring backend is one the kiosk may keep secrets in (read only: nothing stored)."""
+    """The keyring backend is one the kiosk itself accepts (the same allow-list); read only: nothing is stored.
+
+    The rule is the kiosk's own (:func:`kiosk.secrets.keyring_store.check_backend`): only operating-system
+    keyrings (Secret Service, KWallet, Windows Credential Manager, macOS Keychain), and a chainer only if all it
+    chains are; anything else (no keyring, one that forgets, plaintext or password files) fails here as it would
+    at the first enrollment.
+    """
     import keyring
+
+    from kiosk.secrets import keyring_store
+    from kiosk.secrets.interface import SecretStoreError
 
     try:
         backend = keyring.get_keyring()
     except Exception as exc:  # e.g. PYTHON_KEYRING_BACKEND names a backend that cannot start here
         return failed(f"le trousseau de clés ne s'ouvre pas ({type(exc).__name__}: {exc})",
                       f"the keyring does not open ({type(exc).__name__}: {exc})")
-    reason = refused_backend(backend)
-    if reason is not None:
-        return failed(f"{reason[0]} : configurez le trousseau du système (Secret Service, Gestionnaire "
-                      "d'identification Windows, Trousseau macOS)",
-                      f"{reason[1]}: configure the system keyring (Secret Service, Windows Credential Manager, "
-                      "macOS Keychain)")
-    cls = type(backend)
-    name = f"{cls.__module__}.{cls.__qualname__}"
+    name = keyring_store.backend_name(backend)
+    try:
+        keyring_store.check_backend(backend, trusted=keyring_store.TRUSTED_BACKENDS)
+    except SecretStoreError as exc:
+        return failed(f"trousseau refusé ({name}) : {exc.nurse_message}",
+                      f"keyring refused ({name}): {exc}; configure the system keyring (Secret Service, Windows "
+                      "Credential Manager, macOS Keychain)")
     try:  # a backend's priority says whether it can work here (e.g. Secret Service: D-Bus and the daemon answer)
         _ = backend.priority
     except Exception as exc:
@@ -415,9 +432,21 @@ def run_checks(checks: list[Check] | None = None) -> list[Result]:
     """Run the checks in a temporary folder (removed afterwards); an exception fails its check only."""
     results: list[Result] = []
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    # The checks' findings are the report; the modules' own log records (e.g. the secret store refusing a
+    # keyring) would otherwise reach stderr through logging's last-resort handler and break "one line a check".
+    quiet = logging.NullHandler()
+    logging.getLogger().addHandler(quiet)
+    try:
+        _run_each(checks if checks is not None else CHECKS, results)
+    finally:
+        logging.getLogger().removeHandler(quiet)
+    return results
+
+
+def _run_each(checks: list[Check], results: list[Result]) -> None:
     with tempfile.TemporaryDirectory(prefix="qlq-self-test-") as temp:
         ctx = Context(Path(temp))
-        for check in checks if checks is not None else CHECKS:
+        for check in checks:
             start = time.perf_counter()
             try:
                 outcome = check.run(ctx)
@@ -427,7 +456,6 @@ def run_checks(checks: list[Check] | None = None) -> list[Result]:
                 outcome = failed(f"erreur inattendue {detail}", f"unexpected error {detail}")
             results.append(Result(check.id, check.title_fr, check.title_en, outcome.status, outcome.fr,
                                   outcome.en, round(time.perf_counter() - start, 3)))
-    return results
 
 
 def run(as_json: bool = False) -> int:

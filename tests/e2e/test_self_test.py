@@ -77,7 +77,7 @@ def test_self_test_reports_each_failed_check_on_one_line(tmp_path: Path) -> None
     damaged = resources / "instruments" / "qlq-c30.fr.toml"
     damaged.write_text(damaged.read_text(encoding="utf-8").replace("Avez-vous", "Aviez-vous", 1), encoding="utf-8")
     env = _env(tmp_path, QLQ_RESOURCES_DIR=str(resources),
-               PYTHON_KEYRING_BACKEND="keyrings.cryptfile.file.PlaintextKeyring")  # what keyrings.alt would do
+               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")  # a keyring that forgets
     run = subprocess.run([*KIOSK, "--self-test"], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     assert run.returncode == 1
     failures = run.stderr.splitlines()
@@ -85,7 +85,8 @@ def test_self_test_reports_each_failed_check_on_one_line(tmp_path: Path) -> None
     instruments, secrets = failures
     assert instruments.startswith("ÉCHEC questionnaires : ") and str(damaged) in instruments
     assert "/ FAILED instruments: " in instruments and "was modified" in instruments
-    assert secrets.startswith("ÉCHEC trousseau de clés : ") and "/ FAILED secret store: a plaintext keyring" in secrets
+    assert secrets.startswith("ÉCHEC trousseau de clés : ")
+    assert "/ FAILED secret store: keyring refused (keyring.backends.null.Keyring)" in secrets
     assert "OK fenêtre principale" in run.stdout  # the other checks still ran
 
 

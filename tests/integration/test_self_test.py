@@ -16,6 +16,8 @@ from keyring.backends import chainer, fail, null
 
 from kiosk.cli import self_test
 from kiosk.domain.resources import resources_dir
+from kiosk.secrets import keyring_store
+from kiosk.secrets.interface import SecretStoreError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,9 +80,8 @@ def test_a_missing_file_and_an_unknown_file_fail(ctx: self_test.Context, resourc
 
 # ------------------------------------------------------------------------------------------------ placeholders
 def test_parts_not_in_this_build_are_skipped_never_passed(ctx: self_test.Context) -> None:
-    for check in (self_test.check_audio_pack, self_test.check_database_encryption):
-        outcome = check(ctx)
-        assert outcome.status == "skipped" and "not part of this build" in outcome.en
+    outcome = self_test.check_database_encryption(ctx)
+    assert outcome.status == "skipped" and "not part of this build" in outcome.en
 
 
 # ------------------------------------------------------------------------------------------------ database
@@ -104,10 +105,16 @@ def test_database_fails_without_its_migrations(tmp_path: Path, monkeypatch: pyte
 
 # ------------------------------------------------------------------------------------------------ secret store
 class _AcceptedBackend:
-    """Stands for an operating-system keyring (Windows' or macOS' cannot exist here). Not a KeyringBackend
-    subclass: those register themselves with keyring for the whole test run."""
+    """Stands for an operating-system keyring (Windows' or macOS' cannot exist here), put on the allow-list by
+    :func:`_trust`. Not a KeyringBackend subclass: those register themselves with keyring for the whole run."""
 
     priority = 1.0
+
+
+class PlaintextKeyring:
+    """Stands for keyrings.alt's / keyrings.cryptfile's plaintext file keyring (neither is installed here)."""
+
+    priority = 0.5
 
 
 class _UnreachableBackend:
@@ -116,16 +123,9 @@ class _UnreachableBackend:
         raise RuntimeError("no D-Bus session")
 
 
-def _plaintext() -> Any:
-    from keyrings.cryptfile.file import PlaintextKeyring
-
-    return PlaintextKeyring()
-
-
-def _cryptfile() -> Any:
-    from keyrings.cryptfile.cryptfile import CryptFileKeyring
-
-    return CryptFileKeyring()
+def _trust(monkeypatch: pytest.MonkeyPatch, *classes: type) -> None:
+    names = {f"{cls.__module__}.{cls.__qualname__}" for cls in classes}
+    monkeypatch.setattr(keyring_store, "TRUSTED_BACKENDS", keyring_store.TRUSTED_BACKENDS | names)
 
 
 def _chain(monkeypatch: pytest.MonkeyPatch, *backends: Any) -> chainer.ChainerBackend:
@@ -135,42 +135,46 @@ def _chain(monkeypatch: pytest.MonkeyPatch, *backends: Any) -> chainer.ChainerBa
 
 
 @pytest.mark.parametrize(("make", "why"), [
-    (lambda mp: fail.Keyring(), "no secure keyring"),
-    (lambda mp: null.Keyring(), "no secure keyring"),
-    (lambda mp: _plaintext(), "plaintext"),
-    (lambda mp: _cryptfile(), "password file"),
-    (_chain, "empty chain"),
-    (lambda mp: _chain(mp, _AcceptedBackend(), _plaintext()), "chain includes a plaintext"),
+    (lambda mp: fail.Keyring(), "Aucun trousseau de clés sécurisé"),
+    (lambda mp: null.Keyring(), "Aucun trousseau de clés sécurisé"),
+    (lambda mp: PlaintextKeyring(), "PlaintextKeyring"),
+    (_chain, "Aucun trousseau de clés sécurisé"),
+    (lambda mp: _chain(mp, _AcceptedBackend(), PlaintextKeyring()), "PlaintextKeyring"),
 ])
 def test_refused_keyring_backends(make: Any, why: str, ctx: self_test.Context,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    _trust(monkeypatch, _AcceptedBackend)
     backend = make(monkeypatch)
     monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
     outcome = self_test.check_secret_store(ctx)
     assert outcome.status == "failed"
-    assert why in outcome.en and "configure the system keyring" in outcome.en
+    assert why in outcome.fr and "configure the system keyring" in outcome.en
+    with pytest.raises(SecretStoreError):  # exactly what the kiosk itself refuses
+        keyring_store.KeyringSecretStore(backend)
 
 
-def test_this_machines_default_keyring_is_refused(ctx: self_test.Context) -> None:
-    # Headless Debian with keyrings.cryptfile installed: keyring chains CryptFile, Encrypted and Plaintext files.
-    default = keyring.get_keyring()
-    reason = self_test.refused_backend(default)
-    if type(default).__module__.startswith("keyring.backends.SecretService"):
-        pytest.skip("this machine's session has a Secret Service keyring")
-    assert reason is not None
+def test_an_unknown_backend_is_refused_even_if_it_looks_harmless(ctx: self_test.Context,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # An allow-list: a backend nobody reviewed (here, one trusted nowhere) is refused, whatever its name says.
+    monkeypatch.setattr(keyring, "get_keyring", _AcceptedBackend)
+    outcome = self_test.check_secret_store(ctx)
+    assert outcome.status == "failed" and "_AcceptedBackend" in outcome.en
 
 
 def test_accepted_keyring_backends(ctx: self_test.Context, monkeypatch: pytest.MonkeyPatch) -> None:
     from keyring.backends import SecretService
 
-    assert self_test.refused_backend(SecretService.Keyring()) is None
-    assert self_test.refused_backend(_chain(monkeypatch, _AcceptedBackend())) is None
+    keyring_store.check_backend(SecretService.Keyring())
+    _trust(monkeypatch, _AcceptedBackend)
+    monkeypatch.setattr(keyring, "get_keyring", lambda: _chain(monkeypatch, _AcceptedBackend()))
+    assert self_test.check_secret_store(ctx).status == "passed"
     monkeypatch.setattr(keyring, "get_keyring", _AcceptedBackend)
     outcome = self_test.check_secret_store(ctx)
     assert outcome.status == "passed" and "_AcceptedBackend" in outcome.en
 
 
 def test_an_unreachable_keyring_fails(ctx: self_test.Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    _trust(monkeypatch, _UnreachableBackend)
     monkeypatch.setattr(keyring, "get_keyring", _UnreachableBackend)
     outcome = self_test.check_secret_store(ctx)
     assert outcome.status == "failed" and "not reachable" in outcome.en and "no D-Bus session" in outcome.en
@@ -249,3 +253,54 @@ def test_main_window_fails_when_the_nurse_screen_never_comes(ctx: self_test.Cont
         release.set()
         unblock.cancel()
     assert outcome.status == "failed" and "did not reach the nurse screen" in outcome.en
+
+
+# ------------------------------------------------------------------------------------------------ audio pack
+def _build_fr_pack(root: Path, catalogue: dict[str, str]) -> None:
+    from kiosk.audio.build import build_pack
+    from tests.unit.audio.test_pack import ScriptedSynth
+
+    from kiosk.audio.pack import RATES
+
+    report = build_pack(catalogue, root / "fr", ScriptedSynth(), language="fr", rates=RATES)
+    assert report.ok
+
+
+def _fr_catalogue() -> dict[str, str]:
+    from kiosk.domain.instrument import load_instrument
+    from kiosk.domain.prompts import prompt_catalogue
+
+    return prompt_catalogue(load_instrument("qlq-c30", "fr"))
+
+
+def test_audio_pack_complete_passes(ctx: self_test.Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    catalogue = _fr_catalogue()
+    _build_fr_pack(tmp_path / "audio", catalogue)
+    monkeypatch.setenv("QLQ_AUDIO_DIR", str(tmp_path / "audio"))
+    outcome = self_test.check_audio_pack(ctx)
+    assert outcome.status == "passed", outcome.en
+    assert f"fr ({len(catalogue)} prompts × 4 rates)" in outcome.en
+
+
+def test_audio_pack_with_a_stale_or_missing_clip_fails_naming_it(ctx: self_test.Context, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.audio.pack import clip_file_name
+
+    catalogue = _fr_catalogue()
+    first, second = list(catalogue)[:2]
+    _build_fr_pack(tmp_path / "audio", {**catalogue, first: catalogue[first] + " (ancienne version)"})
+    (tmp_path / "audio" / "fr" / clip_file_name(second, 0.9)).unlink()
+    monkeypatch.setenv("QLQ_AUDIO_DIR", str(tmp_path / "audio"))
+    outcome = self_test.check_audio_pack(ctx)
+    assert outcome.status == "failed"
+    assert "5 clips missing or stale" in outcome.en and f"{first}@0.8 (stale)" in outcome.en
+    assert "pack fr incomplet" in outcome.fr
+
+
+def test_no_audio_pack_is_skipped_from_source_but_fails_in_a_bundle(ctx: self_test.Context, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QLQ_AUDIO_DIR", str(tmp_path / "none"))
+    assert self_test.check_audio_pack(ctx).status == "skipped"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    outcome = self_test.check_audio_pack(ctx)
+    assert outcome.status == "failed" and "pack fr missing from" in outcome.en

@@ -153,3 +153,19 @@ def test_save_round_trips(tmp_path: Path) -> None:
     assert list(again) == [Clip(**GOOD)]
     assert json.loads((tmp_path / "fr" / MANIFEST).read_text())["instrument"] == {"id": "qlq-c30"}
     assert [p.name for p in (tmp_path / "fr").iterdir()] == [MANIFEST]  # no temp file left behind
+
+
+def test_check_complete_names_each_missing_or_stale_clip(tmp_path: Path) -> None:
+    from kiosk.audio.pack import check_complete
+
+    build_pack(CATALOGUE, tmp_path / "fr", ScriptedSynth(), language="fr", rates=(0.9, 1.0))
+    pack = AudioPack.load(tmp_path / "fr")
+    assert check_complete(pack, CATALOGUE, rates=(0.9, 1.0)) == []
+    reworded = {**CATALOGUE, "item-01": "Avez-vous eu mal ?", "end": "Merci."}
+    (tmp_path / "fr" / clip_file_name("intro", 1.0)).unlink()
+    problems = check_complete(AudioPack.load(tmp_path / "fr"), reworded, rates=(0.9, 1.0))
+    assert [(p.prompt_id, p.rate, p.status) for p in problems] == [
+        ("intro", 1.0, LookupStatus.MISSING),
+        ("item-01", 0.9, LookupStatus.STALE), ("item-01", 1.0, LookupStatus.STALE),
+        ("end", 0.9, LookupStatus.MISSING), ("end", 1.0, LookupStatus.MISSING)]
+    assert len(check_complete(pack, CATALOGUE, rates=(0.8,))) == len(CATALOGUE)  # a rate the pack lacks
