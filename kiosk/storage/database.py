@@ -10,6 +10,13 @@ Opening happens in three steps, and only the last one may write:
 3. :func:`create_kiosk_engine` opens it read-write with WAL, ``synchronous=FULL`` (every commit is fsynced),
    foreign keys and a busy timeout, each checked after it is set; :func:`upgrade` brings it to the head
    revision in one transaction.
+
+Every connection goes through SQLCipher 4 (``sqlcipher3``, statically linked: the same SQLite, plus page
+encryption). Given a key, the file is AES-256 encrypted page by page (HMAC-SHA512 per page; the -wal file too),
+so its header is not SQLite's magic: :func:`probe` then checks it *with the key*. Keys are 32 random bytes given
+as 64 hex digits and applied as a raw key (``PRAGMA key = "x'…'"``): no passphrase derivation at each connect.
+Without a key (tests, a kiosk database from before encryption) it reads and writes plain SQLite files;
+:mod:`kiosk.storage.encryption` turns those into encrypted ones in place.
 """
 
 from __future__ import annotations
@@ -17,10 +24,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
+import re
 from pathlib import Path
 from typing import Any
 
+import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 
@@ -35,7 +43,46 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 5000
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_HEADER_SIZE = 100
+CIPHER_PAGE_SIZE = 4096  # SQLCipher 4's default: an encrypted file is a whole number of these pages
 _SYNCHRONOUS_FULL = 2
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def key_pragma(key: str) -> str:
+    """``PRAGMA key`` for a raw 256-bit key (64 lower-case hex digits; checked, so nothing else reaches SQL)."""
+    if not _KEY.fullmatch(key):
+        raise ValueError("a database key is 64 lower-case hexadecimal digits")
+    return f"PRAGMA key = \"x'{key}'\""
+
+
+def connect(target: str, *, key: str | None, uri: bool = False, check_same_thread: bool = True) -> Any:
+    """A SQLCipher DB-API connection, keyed first when ``key`` is given; SQLCipher's own stderr log silenced."""
+    conn = sqlcipher.connect(target, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=check_same_thread)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")  # its messages go to stderr, bypassing logging
+        if key is not None:
+            conn.execute(key_pragma(key))
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def is_plaintext(path: Path) -> bool:
+    """True when ``path`` starts with SQLite's magic header (an unencrypted database); False otherwise."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def is_encrypted(path: Path) -> bool:
+    """True when ``path`` holds something that is not plain SQLite (an encrypted kiosk database, or garbage)."""
+    try:
+        return path.is_file() and path.stat().st_size > 0 and not is_plaintext(path)
+    except OSError:
+        return False
 
 
 def _refuse(path: Path, reason: str, detail: str) -> CorruptDatabaseError:
@@ -47,12 +94,13 @@ def _wal_path(path: Path) -> Path:
     return path.with_name(path.name + "-wal")
 
 
-def probe(path: Path) -> str | None:
+def probe(path: Path, key: str | None = None) -> str | None:
     """The schema revision of the kiosk database at ``path``, or None when there is none yet to keep.
 
     None means: no file, an empty file, or a SQLite file without a single table (e.g. a crash while the very
     first open was setting it up). Anything else that is not a sound kiosk database raises
-    :class:`CorruptDatabaseError`. Reads only; writes nothing to the file.
+    :class:`CorruptDatabaseError`. Reads only; writes nothing to the file. With ``key``, a file that is not plain
+    SQLite is read as an encrypted one; one the key does not open is refused (wrong key, or damaged), untouched.
     """
     try:
         if not path.exists():
@@ -79,12 +127,17 @@ def probe(path: Path) -> str | None:
     if not header.startswith(SQLITE_MAGIC):
         if len(header) < len(SQLITE_MAGIC) and SQLITE_MAGIC.startswith(header):
             raise _refuse(path, messages.REASON_TRUNCATED, f"truncated to {size} bytes")
-        raise _refuse(path, messages.REASON_NOT_SQLITE, "no SQLite header")
+        if key is None:
+            raise _refuse(path, messages.REASON_NOT_SQLITE, "no SQLite header")
+        if size % CIPHER_PAGE_SIZE:
+            raise _refuse(path, messages.REASON_TRUNCATED,
+                          f"{size} bytes, not a whole number of {CIPHER_PAGE_SIZE}-byte encrypted pages")
+        return _probe_sqlite(path, wal_mode=True, wal_exists=wal_exists, key=key)
     if len(header) < SQLITE_HEADER_SIZE:
         raise _refuse(path, messages.REASON_TRUNCATED, f"truncated to {size} bytes")
     if not wal_exists and _header_size(header) > size:
         raise _refuse(path, messages.REASON_TRUNCATED, f"{size} bytes, the header says {_header_size(header)}")
-    return _probe_sqlite(path, wal_mode=header[18] == 2, wal_exists=wal_exists)
+    return _probe_sqlite(path, wal_mode=header[18] == 2, wal_exists=wal_exists, key=None)
 
 
 def _header_size(header: bytes) -> int:
@@ -101,14 +154,14 @@ def _header_size(header: bytes) -> int:
     return int.from_bytes(header[28:32], "big") * page_size
 
 
-def _probe_sqlite(path: Path, *, wal_mode: bool, wal_exists: bool) -> str | None:
+def _probe_sqlite(path: Path, *, wal_mode: bool, wal_exists: bool, key: str | None) -> str | None:
     # A WAL database with no -wal file has everything in the main file: read it as immutable, which creates no
     # -shm/-wal side files. With a -wal file (e.g. after a crash), read through it so its commits are checked.
     uri = path.resolve().as_uri() + "?mode=ro" + ("&immutable=1" if wal_mode and not wal_exists else "")
     try:
-        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-    except sqlite3.Error as exc:
-        raise _sqlite_refusal(path, exc) from None
+        conn = connect(uri, key=key, uri=True)
+    except sqlcipher.Error as exc:
+        raise _sqlite_refusal(path, exc, encrypted=key is not None) from None
     try:
         problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
         if problems != ["ok"]:
@@ -125,15 +178,16 @@ def _probe_sqlite(path: Path, *, wal_mode: bool, wal_exists: bool) -> str | None
         if len(versions) != 1:
             raise _refuse(path, messages.REASON_DAMAGED, f"alembic_version holds {versions!r}")
         return str(versions[0])
-    except sqlite3.Error as exc:
-        raise _sqlite_refusal(path, exc) from None
+    except sqlcipher.Error as exc:
+        raise _sqlite_refusal(path, exc, encrypted=key is not None) from None
     finally:
         conn.close()
 
 
-def _sqlite_refusal(path: Path, exc: sqlite3.Error) -> CorruptDatabaseError:
+def _sqlite_refusal(path: Path, exc: Exception, *, encrypted: bool = False) -> CorruptDatabaseError:
     code = getattr(exc, "sqlite_errorname", "") or type(exc).__name__
-    reasons = {"SQLITE_NOTADB": messages.REASON_NOT_SQLITE, "SQLITE_CORRUPT": messages.REASON_DAMAGED,
+    not_a_db = messages.REASON_WRONG_KEY if encrypted else messages.REASON_NOT_SQLITE
+    reasons = {"SQLITE_NOTADB": not_a_db, "SQLITE_CORRUPT": messages.REASON_DAMAGED,
                "SQLITE_PERM": messages.REASON_PERMISSION, "SQLITE_CANTOPEN": messages.REASON_PERMISSION}
     reason = next((text for prefix, text in reasons.items() if code.startswith(prefix)),
                   messages.reason_sqlite_error(code))
@@ -158,12 +212,19 @@ def check_revision(path: Path, revision: str | None) -> None:
                               nurse_message=messages.too_new(path, revision))
 
 
-def create_kiosk_engine(path: Path) -> Engine:
-    """An engine on ``path`` whose every connection is durable and transactions are ``BEGIN IMMEDIATE``."""
+def create_kiosk_engine(path: Path, key: str | None = None) -> Engine:
+    """An engine on ``path`` whose every connection is durable and transactions are ``BEGIN IMMEDIATE``; with
+    ``key``, every connection is keyed before anything else is read or written (the file is encrypted)."""
+    if key is not None:
+        key_pragma(key)  # a malformed key fails here, not at the first connection
+
+    def creator() -> Any:
+        return connect(str(path), key=key, check_same_thread=False)
+
     # hide_parameters: an error message (and the traceback a caller may log) must not carry the bound values,
-    # which include patients' initials and the snapshot with their birth date.
-    engine = create_engine(f"sqlite+pysqlite:///{path}", connect_args={"check_same_thread": False},
-                           hide_parameters=True)
+    # which include patients' initials and the snapshot with their birth date. module: SQLAlchemy wraps
+    # SQLCipher's exceptions (its own DB-API module) as it wraps sqlite3's.
+    engine = create_engine(f"sqlite+pysqlite:///{path}", module=sqlcipher, creator=creator, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -187,12 +248,13 @@ def _set_pragmas(path: Path, dbapi_connection: Any) -> None:
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA fullfsync = ON")  # macOS: a real flush to the disk; ignored elsewhere
+        cursor.execute("PRAGMA secure_delete = ON")  # freed bytes are zeroed: a purge leaves no copy behind
         found = {name: cursor.execute(f"PRAGMA {name}").fetchone()[0]
-                 for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")}
+                 for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "secure_delete")}
     finally:
         cursor.close()
     expected = {"journal_mode": "wal", "synchronous": _SYNCHRONOUS_FULL, "foreign_keys": 1,
-                "busy_timeout": BUSY_TIMEOUT_MS}
+                "busy_timeout": BUSY_TIMEOUT_MS, "secure_delete": 1}
     wrong = {name: value for name, value in found.items()
              if (str(value).lower() if name == "journal_mode" else value) != expected[name]}
     if wrong:

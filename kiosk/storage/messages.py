@@ -18,6 +18,8 @@ REASON_PERMISSION = "l'accès au fichier est refusé (droits insuffisants)"
 REASON_READ_ONLY = "le fichier est en lecture seule : le kiosque ne pourrait pas y enregistrer les réponses"
 REASON_NOT_A_FILE = "ce chemin désigne un dossier ou un objet qui n'est pas un fichier"
 REASON_EMPTY_WITH_JOURNAL = "le fichier est vide alors que son journal d'écriture (-wal) contient des données"
+REASON_WRONG_KEY = ("la base chiffrée ne s'ouvre pas avec la clé de cette tablette (clé du trousseau remplacée, "
+                    "ou fichier endommagé)")
 
 
 def reason_os_error(detail: str) -> str:
@@ -66,6 +68,40 @@ def unsafe_settings(path: Path, detail: str) -> str:
     return (
         f"La base de données locale (fichier {path}) ne peut pas être ouverte en mode d'écriture sûr ({detail}). "
         "Aucune réponse n'a été modifiée. Appelez le support informatique."
+    )
+
+
+KEY_NO_KEYRING = (
+    "La base de données locale est chiffrée et sa clé doit être gardée dans le trousseau de clés du système, "
+    "mais aucun trousseau sécurisé n'est disponible sur cette tablette. Le kiosque ne peut pas recueillir de "
+    "questionnaire en attendant. Prévenez le service informatique (trousseau « Secret Service » sous Linux, "
+    "Gestionnaire d'identification sous Windows).")
+KEY_NOT_KEPT = (
+    "Le trousseau de clés de la tablette n'a pas gardé la clé de chiffrement de la base de données locale. "
+    "Aucune réponse n'a été enregistrée ni effacée. Prévenez le service informatique.")
+
+
+def key_lost(path: Path) -> str:
+    return (
+        f"La base de données locale (fichier {path}) est chiffrée, mais sa clé est introuvable dans le trousseau "
+        "de clés de la tablette (trousseau réinitialisé ou autre compte utilisateur ?). Les réponses déjà "
+        "enregistrées ne sont pas effacées. Ne supprimez pas ce fichier : appelez le support informatique, qui "
+        "peut restaurer la clé. Le kiosque ne peut pas recueillir de questionnaire en attendant."
+    )
+
+
+def key_malformed(where: str) -> str:
+    return (
+        f"La clé de chiffrement de la base de données locale lue dans {where} n'est pas valide (64 chiffres "
+        "hexadécimaux attendus). Aucune réponse n'a été modifiée. Appelez le support informatique."
+    )
+
+
+def encryption_failed(path: Path) -> str:
+    return (
+        f"Le chiffrement de la base de données locale a échoué (fichier {path}). La base est restée telle "
+        "quelle : les réponses déjà enregistrées ne sont pas effacées. Ne supprimez pas ce fichier : appelez le "
+        "support informatique."
     )
 
 

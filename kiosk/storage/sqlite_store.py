@@ -12,7 +12,6 @@ Logs name sessions by id only: never initials or birth dates.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,6 +20,7 @@ from types import TracebackType
 from typing import Any
 from uuid import uuid4
 
+import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import (
     Engine,
     Table,
@@ -41,7 +41,7 @@ from kiosk.domain.clock import SYSTEM_CLOCK, Clock
 from kiosk.domain.instrument import Instrument
 from kiosk.domain.session import Session
 from kiosk.domain.submission import Submission
-from kiosk.storage import database, messages, records
+from kiosk.storage import database, encryption, messages, records
 from kiosk.storage.interface import (
     CorruptDatabaseError,
     QueueCounts,
@@ -67,17 +67,25 @@ _ERROR_DETAILS = {
 class SqliteSessionStore:
     """:class:`~kiosk.storage.interface.SessionStore` on a SQLite file, upgraded to the newest schema on open.
 
+    ``key`` (64 hex digits) encrypts the file with SQLCipher; a plaintext file is encrypted in place first
+    (:mod:`kiosk.storage.encryption`, whose :func:`~kiosk.storage.encryption.open_encrypted_store` is how the
+    kiosk opens its real database). Without a key the file is plain SQLite (tests only).
     ``clock`` stamps rows (queueing time, send attempts); tests pass a :class:`~kiosk.domain.clock.FakeClock`.
     """
 
-    def __init__(self, path: Path, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, path: Path, *, key: str | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.path = Path(path)
         self._clock = clock
         self._device_id: str | None = None
-        revision = database.probe(self.path)
+        self.encrypted = key is not None
+        if key is not None:
+            encryption.remove_leftovers(self.path)
+        revision = database.probe(self.path, key)
         database.check_revision(self.path, revision)
+        if key is not None and database.is_plaintext(self.path):
+            encryption.encrypt_in_place(self.path, key)
         database.create_private_file(self.path)
-        self._engine: Engine | None = database.create_kiosk_engine(self.path)
+        self._engine: Engine | None = database.create_kiosk_engine(self.path, key)
         try:
             with self._transaction("open"):
                 pass  # the first connection sets the pragmas and checks they took effect
@@ -268,8 +276,8 @@ class SqliteSessionStore:
             query = query.where(select(newer.c.id).where(
                 newer.c.started_at > func.coalesce(sessions.c.ended_at, sessions.c.started_at)).exists())
         with self._transaction("purge") as conn:
-            # Zero what the purge frees (deleted rows, overflow pages of the snapshots), so the file keeps no copy.
-            conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            # Every connection has secure_delete on (database._set_pragmas): what the purge frees (old cells,
+            # overflow pages of the snapshots) is zeroed, so the file keeps no copy.
             ids = [str(row[0]) for row in conn.execute(query)]
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
@@ -290,7 +298,7 @@ class SqliteSessionStore:
             busy = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             if busy:
                 log.warning("WAL checkpoint after the purge was blocked by a reader; the next purge retries")
-        except (SQLAlchemyError, sqlite3.Error) as exc:
+        except (SQLAlchemyError, sqlcipher.Error) as exc:
             log.warning("WAL checkpoint after the purge failed: %s", type(exc).__name__)
         finally:
             raw.close()

@@ -25,7 +25,10 @@ def clock() -> FakeClock:
     return FakeClock(STORAGE_T0)
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+TEST_KEY = "0123456789abcdef" * 4  # a fixed database key: the encrypted store on the same terms as the others
+
+
+@pytest.fixture(params=["sqlite", "sqlcipher", "memory"])
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path,
                   clock: FakeClock) -> Iterator[Callable[[], SessionStore]]:
     """Opens "the" store: each call on SQLite is a NEW store instance on the same file; the fake is itself."""
@@ -35,7 +38,8 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path,
     def open_store() -> SessionStore:
         if request.param == "memory":
             return fake
-        store = SqliteSessionStore(tmp_path / "kiosk.db", clock=clock)
+        key = TEST_KEY if request.param == "sqlcipher" else None
+        store = SqliteSessionStore(tmp_path / "kiosk.db", key=key, clock=clock)
         opened.append(store)
         return store
 
