@@ -68,7 +68,6 @@ def _audio_service(autopilot: bool) -> AudioService:
 def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = None) -> int:
     """Run the kiosk until the nurse leaves it; return the process exit code."""
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     import shiboken6
     from PySide6.QtWidgets import QApplication
 
@@ -81,19 +80,27 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
     autopilot = os.environ.get(AUTOPILOT_ENV, "").strip()
     exit_when_ready = os.environ.get(EXIT_WHEN_READY_ENV) == "1"
     db_path, temp = _database_path(demo, data_dir)
+    from kiosk import log_setup
+
+    log_setup.configure(db_path.parent)  # warnings on stderr; <data>/logs/kiosk.log for support (no patient data)
     tasks = TaskManager()
     audio = _audio_service(bool(autopilot))
     settings = KioskSettings(answer_beat_ms=0) if autopilot else None
 
-    def open_store() -> SessionStore:
-        # Imported here, on the DB thread, while the GUI thread builds the window: SQLAlchemy is slow to import.
-        from kiosk.storage.sqlite_store import SqliteSessionStore
-
-        return SqliteSessionStore(db_path)
-
     from kiosk.secrets.system import open_system_store
 
-    secrets = None if autopilot else open_system_store(demo=demo)  # Google credentials for voice (keyring)
+    # The OS keyring (demo: a memory store that keeps nothing): the database key, and Google credentials for voice.
+    keyring = open_system_store(demo=demo)
+    secrets = None if autopilot else keyring
+
+    def open_store() -> SessionStore:
+        # Imported here, on the DB thread, while the GUI thread builds the window: SQLAlchemy is slow to import.
+        # Encrypted at rest with the key kept in the keyring (made on the first start); no keyring, a lost key or
+        # a damaged file: a StorageError whose French message the nurse screen shows (docs/kiosk.md).
+        from kiosk.storage.encryption import open_encrypted_store
+
+        return open_encrypted_store(db_path, keyring)
+
     def voice_check(kiosk_settings: KioskSettings, store: SecretStore | None) -> VoiceAvailability:
         from kiosk.viewmodels.voice_setup import check_voice  # on the worker: PortAudio is slow to load
 

@@ -47,9 +47,9 @@ def run(argv: list[str]) -> int:
         given = parse_enrollment_text(args.code, args.server)
         if not given.server_url:
             raise EnrollmentError("no server URL", nurse_message="Indiquez l'adresse du serveur (--server).")
-        store, data_dir = open_store(args.data_dir)
+        secrets = open_secrets()
+        store, data_dir = open_store(args.data_dir, secrets)
         try:
-            secrets = open_secrets()
             enrollment = enroll(
                 server_url=given.server_url, code=given.code, device_name=args.name or socket.gethostname(),
                 settings=store, secrets=secrets,

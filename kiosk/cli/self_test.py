@@ -6,8 +6,8 @@ build lacks the part it checks: never counted as passed). One line per check: pa
 standard output, failed ones on standard error, each in French then English. Exit code 0 when nothing failed,
 1 otherwise; ``--json`` prints one JSON object instead (for the updater and IT scripts).
 
-The checks are a plain list, :data:`CHECKS`: a part of the kiosk that arrives later (the audio packs, encryption
-at rest) replaces its ``skipped`` placeholder with a real check there, no other change needed.
+The checks are a plain list, :data:`CHECKS`. ``skipped`` is for a part this installation legitimately lacks
+(e.g. no audio pack in a source checkout, where packs are built by ``prepare-audio``).
 
 Exit-crash trap (platform notes): a Qt + gRPC + multimedia process may segfault in PySide's atexit clean-up.
 The window is closed and deleted explicitly with ``shiboken6.delete``, the gRPC servers and channels are closed,
@@ -185,21 +185,25 @@ def check_audio_pack(ctx: Context) -> Outcome:
 
 # ----------------------------------------------------------------------------------------------- database
 def check_database(ctx: Context) -> Outcome:
-    """A new database file is created, migrated to the newest schema, written, closed and opened again."""
+    """A new encrypted database file is created, migrated to the newest schema, written, closed and opened again
+    (as the kiosk opens it, with its key in a memory store: the real keyring is the secret-store check's)."""
+    from kiosk.secrets.memory import MemorySecretStore
     from kiosk.storage import database
+    from kiosk.storage.encryption import open_encrypted_store
     from kiosk.storage.paths import DATABASE_FILE
-    from kiosk.storage.sqlite_store import SqliteSessionStore
 
     path = ctx.folder("database") / DATABASE_FILE
-    with SqliteSessionStore(path) as store:
+    secrets = MemorySecretStore()
+    with open_encrypted_store(path, secrets) as store:
         store.set_setting("self-test", "written")
         device = store.device_id()
-    revision = database.probe(path)
+    with open_encrypted_store(path, secrets) as store:
+        value, device_again = store.get_setting("self-test"), store.device_id()
+        with store._transaction("self-test") as conn:
+            revision = database.current_revision(conn)
     if revision != database.HEAD_REVISION:
         return failed(f"schéma {revision} après migration, attendu {database.HEAD_REVISION}",
                       f"schema {revision} after migrating, expected {database.HEAD_REVISION}")
-    with SqliteSessionStore(path) as store:
-        value, device_again = store.get_setting("self-test"), store.device_id()
     if value != "written" or device_again != device:
         return failed("la base rouverte n'a pas gardé ce qui y a été écrit",
                       "the reopened database lost what was written to it")
@@ -207,10 +211,49 @@ def check_database(ctx: Context) -> Outcome:
                   f"created, migrated (schema {revision}) and reopened")
 
 
+SELF_TEST_MARKER = "QLQ-SELF-TEST-7f3a9c"  # written, then searched for in the raw bytes
+
+
 def check_database_encryption(ctx: Context) -> Outcome:
-    """Placeholder until encryption at rest is part of the kiosk: replace with its check at merge."""
-    return skipped("le chiffrement de la base ne fait pas partie de cette version",
-                   "database encryption is not part of this build")
+    """SQLCipher is in this build and works: a marker written through the store is in neither the file nor its
+    -wal, the file has no SQLite header, another key is refused, the right key reads the marker back."""
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    from kiosk.storage import database
+    from kiosk.storage.encryption import new_key
+    from kiosk.storage.interface import CorruptDatabaseError
+    from kiosk.storage.paths import DATABASE_FILE
+    from kiosk.storage.sqlite_store import SqliteSessionStore
+
+    probe = database.connect(":memory:", key=None)
+    try:
+        version = probe.execute("PRAGMA cipher_version").fetchone()
+    finally:
+        probe.close()
+    if not version or not version[0]:
+        return failed(f"SQLite sans SQLCipher ({sqlcipher.sqlite_version})",
+                      f"SQLite without SQLCipher ({sqlcipher.sqlite_version})")
+    path = ctx.folder("encryption") / DATABASE_FILE
+    key = new_key()
+    with SqliteSessionStore(path, key=key) as store:
+        store.set_setting("self-test", SELF_TEST_MARKER)
+        readable = [p.name for p in path.parent.iterdir()
+                    if p.is_file() and SELF_TEST_MARKER.encode() in p.read_bytes()]
+    if readable or database.is_plaintext(path):
+        where = ", ".join(readable) or path.name
+        return failed(f"données lisibles en clair dans {where}", f"data readable in plaintext in {where}")
+    try:
+        SqliteSessionStore(path, key=new_key()).close()
+    except CorruptDatabaseError:
+        pass
+    else:
+        return failed("une autre clé ouvre la base", "another key opens the database")
+    with SqliteSessionStore(path, key=key) as store:
+        if store.get_setting("self-test") != SELF_TEST_MARKER:
+            return failed("la base chiffrée rouverte n'a pas gardé ce qui y a été écrit",
+                          "the reopened encrypted database lost what was written to it")
+    return passed(f"SQLCipher {version[0]} : fichier et journal illisibles sans la clé",
+                  f"SQLCipher {version[0]}: file and journal unreadable without the key")
 
 
 # ----------------------------------------------------------------------------------------------- secret store
@@ -366,15 +409,17 @@ def check_main_window(ctx: Context) -> Outcome:
 
     from kiosk.audio.silent import SilentAudioService
     from kiosk.domain.clock import SystemClock
+    from kiosk.secrets.memory import MemorySecretStore
+    from kiosk.storage.encryption import open_encrypted_store
     from kiosk.storage.paths import DATABASE_FILE
-    from kiosk.storage.sqlite_store import SqliteSessionStore
     from kiosk.tasks import TaskManager
     from kiosk.ui.main_window import MainWindow
     from kiosk.viewmodels.kiosk_vm import KioskStatus, KioskViewModel
 
     db_path = ctx.folder("window") / DATABASE_FILE
     tasks = TaskManager()
-    vm = KioskViewModel(lambda: SqliteSessionStore(db_path), tasks=tasks, audio=SilentAudioService(),
+    secrets = MemorySecretStore()
+    vm = KioskViewModel(lambda: open_encrypted_store(db_path, secrets), tasks=tasks, audio=SilentAudioService(),
                         clock=SystemClock())
     seen: list[KioskStatus] = []
     loop = QEventLoop()

@@ -23,12 +23,13 @@ if TYPE_CHECKING:
     from kiosk.storage.sqlite_store import SqliteSessionStore
 
 
-def open_store(data_dir: Path | None) -> tuple[SqliteSessionStore, Path]:
+def open_store(data_dir: Path | None, secrets: SecretStore) -> tuple[SqliteSessionStore, Path]:
+    """The kiosk's encrypted database in ``data_dir`` (its key from ``secrets``), as the application opens it."""
     from kiosk.storage import paths
-    from kiosk.storage.sqlite_store import SqliteSessionStore
+    from kiosk.storage.encryption import open_encrypted_store
 
     folder = Path(data_dir) if data_dir is not None else paths.data_dir()
-    return SqliteSessionStore(folder / paths.DATABASE_FILE), folder
+    return open_encrypted_store(folder / paths.DATABASE_FILE, secrets), folder
 
 
 def open_secrets() -> SecretStore:
@@ -53,16 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    from kiosk.secrets.interface import SecretStoreError
     from kiosk.storage.interface import StorageError
     from kiosk.sync.config import ServerUrlError
 
     try:
-        store, data_dir = open_store(args.data_dir)
-    except StorageError as exc:  # includes a database that cannot be opened: never replaced
+        secrets = open_secrets()
+        store, data_dir = open_store(args.data_dir, secrets)
+    except (StorageError, SecretStoreError) as exc:  # includes a database that cannot be opened: never replaced
         print(f"qlq-kiosk sync: {exc.nurse_message}", file=sys.stderr)
         return 2
     try:
-        return _sync(args, store, data_dir)
+        return _sync(args, store, secrets, data_dir)
     except (StorageError, ServerUrlError) as exc:
         print(f"qlq-kiosk sync: {exc.nurse_message}", file=sys.stderr)
         return 2
@@ -70,9 +73,8 @@ def run(argv: list[str]) -> int:
         store.close()
 
 
-def _sync(args: argparse.Namespace, store: SqliteSessionStore, data_dir: Path) -> int:
+def _sync(args: argparse.Namespace, store: SqliteSessionStore, secrets: SecretStore, data_dir: Path) -> int:
     from kiosk.domain.clock import SYSTEM_CLOCK
-    from kiosk.secrets.interface import SecretStoreError
     from kiosk.sync import messages
     from kiosk.sync.config import load_enrollment
     from kiosk.sync.engine import BackoffPolicy, PassReport
@@ -80,11 +82,6 @@ def _sync(args: argparse.Namespace, store: SqliteSessionStore, data_dir: Path) -
 
     if load_enrollment(store) is None:
         print(f"qlq-kiosk sync: {messages.NOT_ENROLLED}", file=sys.stderr)
-        return 2
-    try:
-        secrets = open_secrets()
-    except SecretStoreError as exc:
-        print(f"qlq-kiosk sync: {exc.nurse_message}", file=sys.stderr)
         return 2
     worker = build_worker(store, secrets, data_dir, timeout=args.http_timeout,
                           policy=BackoffPolicy(cap=max(args.max_backoff, 0.1)))

@@ -16,21 +16,27 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from kiosk.domain.instrument import load_instrument
+from kiosk.storage import encryption
 from kiosk.storage.sqlite_store import SqliteSessionStore
+from kiosk.ui.autopilot import DEMO_PATIENT
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 10  # aimed for; on a loaded machine the loop stops early to stay within the time budget
 MIN_KILLS = 5
 BUDGET_S = 48  # for the kill loop; the final clean start comes on top, and the whole test stays < 60 s
+# The kiosk's database key, given by the environment (no keyring in this test): the file is encrypted as always.
+KEY = encryption.new_key()
 
 
 def _spawn(data_dir: Path, env_extra: dict[str, str]) -> subprocess.Popen[str]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_LOGGING_RULES": "qt.*=false", **env_extra}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_LOGGING_RULES": "qt.*=false",
+           encryption.KEY_ENV: KEY, **env_extra}
     # Cache bytecode in a temp folder, as an installed kiosk has it: restarts then take about a second instead
     # of recompiling SQLAlchemy and pydantic each time (this environment sets PYTHONDONTWRITEBYTECODE).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -54,7 +60,7 @@ def _reader(proc: subprocess.Popen[str]) -> queue.Queue[str | None]:
 
 def _stored(data_dir: Path, session_id: str) -> tuple[dict[int, int], str]:
     """The answers stored for a session, and its phase."""
-    store = SqliteSessionStore(data_dir / "kiosk.db")
+    store = SqliteSessionStore(data_dir / "kiosk.db", key=KEY)
     try:
         session = store.load(session_id, load_instrument("qlq-c30", "fr"))
     finally:
@@ -121,4 +127,15 @@ def test_sigkill_at_random_points_loses_no_confirmed_answer(tmp_path):
           f"{time.monotonic() - started:.1f} s")
     assert proc.returncode == 0 and out.strip().endswith("READY")
     assert time.monotonic() - started < 60
+    # A stolen tablet: after all those crashes, neither the database nor its journals show the patient.
+    initials = DEMO_PATIENT.initials.encode()
+    birth = DEMO_PATIENT.birth_date
+    assert isinstance(birth, date)
+    log = data_dir / "logs" / "kiosk.log"
+    assert "opened the local database" in log.read_text(encoding="utf-8")  # the support log is written...
+    for file in data_dir.rglob("*"):  # ...and, like the database and its journals, shows no patient
+        if file.is_file() and file.suffix != ".lock" and "lock" not in file.name:
+            data = file.read_bytes()
+            assert initials not in data and birth.isoformat().encode() not in data, file
+            assert not data.startswith(b"SQLite format 3"), file
 

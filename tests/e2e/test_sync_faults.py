@@ -11,7 +11,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from kiosk.storage import database
 from sync_server import migrate
 from sync_server.settings import Settings
 from tests.conftest_pg import *  # noqa: F403 - the PostgreSQL fixtures
@@ -96,8 +96,22 @@ class Chaos(threading.Thread):
                 self.server.start()
 
 
-def kiosk_rows(db: Path) -> list[tuple[str, str, str, str | None]]:
-    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+def database_key_in(service: SecretService, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The database key the kiosk made and kept in the real keyring (read back as the kiosk would)."""
+    from keyring.backends import SecretService as SecretServiceBackend
+
+    from kiosk.secrets.interface import SecretName
+    from kiosk.secrets.keyring_store import KeyringSecretStore
+
+    with monkeypatch.context() as patch:
+        patch.setenv("DBUS_SESSION_BUS_ADDRESS", service.address)
+        key = KeyringSecretStore(SecretServiceBackend.Keyring()).get(SecretName.DATABASE_KEY)
+    assert key is not None, "no database key in the keyring"
+    return key
+
+
+def kiosk_rows(db: Path, key: str) -> list[tuple[str, str, str, str | None]]:
+    conn = database.connect(f"{db.resolve().as_uri()}?mode=ro", key=key, uri=True)
     try:
         return conn.execute("SELECT submission_id, status, content_sha256, last_error_code FROM submissions "
                             "ORDER BY created_at").fetchall()
@@ -106,7 +120,7 @@ def kiosk_rows(db: Path) -> list[tuple[str, str, str, str | None]]:
 
 
 def test_a_thousand_sessions_through_random_faults_arrive_exactly_once(
-        make_database, tmp_path: Path, keyring_service: SecretService) -> None:
+        make_database, tmp_path: Path, keyring_service: SecretService, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(SEED)
     url = make_database()
     migrate.upgrade(url)
@@ -174,7 +188,10 @@ def test_a_thousand_sessions_through_random_faults_arrive_exactly_once(
         assert final["waiting"] == 0 and status == 0, (final, err)
         timings["drained"] = time.monotonic() - started
 
-        rows = kiosk_rows(data / "kiosk.db")
+        # The plaintext queue written above was encrypted in place by the first command (enroll), with a key it
+        # made and kept in the real keyring; nothing of it is readable in the file any more.
+        assert not database.is_plaintext(data / "kiosk.db")
+        rows = kiosk_rows(data / "kiosk.db", database_key_in(keyring_service, monkeypatch))
         by_status = Counter(row[1] for row in rows)
         with psycopg.connect(libpq_dsn(url)) as conn:
             stored = conn.execute("SELECT submission_id::text, content_sha256 FROM submissions").fetchall()

@@ -79,9 +79,21 @@ def test_a_missing_file_and_an_unknown_file_fail(ctx: self_test.Context, resourc
 
 
 # ------------------------------------------------------------------------------------------------ placeholders
-def test_parts_not_in_this_build_are_skipped_never_passed(ctx: self_test.Context) -> None:
+def test_database_encryption_passes_and_fails_when_data_is_readable(ctx: self_test.Context,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     outcome = self_test.check_database_encryption(ctx)
-    assert outcome.status == "skipped" and "not part of this build" in outcome.en
+    assert outcome.status == "passed", outcome.en
+    assert outcome.en.startswith("SQLCipher 4.") and "unreadable without the key" in outcome.en
+    from kiosk.storage import database
+
+    def plaintext_engine(path: Path, key: str | None = None):  # type: ignore[no-untyped-def]
+        return real(path, None)  # a build whose store ignored the key
+
+    real = database.create_kiosk_engine
+    monkeypatch.setattr(database, "create_kiosk_engine", plaintext_engine)
+    shutil.rmtree(ctx.workdir / "encryption")
+    outcome = self_test.check_database_encryption(ctx)
+    assert outcome.status == "failed" and "readable in plaintext" in outcome.en
 
 
 # ------------------------------------------------------------------------------------------------ database
@@ -222,7 +234,7 @@ def test_main_window_fails_on_an_unusable_database(ctx: self_test.Context, qapp:
     from kiosk.storage import sqlite_store
     from kiosk.storage.interface import CorruptDatabaseError
 
-    def refuse(path: Path) -> None:
+    def refuse(path: Path, **_: Any) -> None:
         raise CorruptDatabaseError(f"{path}: damaged", nurse_message="La base de données est endommagée.")
 
     monkeypatch.setattr(sqlite_store, "SqliteSessionStore", refuse)
@@ -239,9 +251,9 @@ def test_main_window_fails_when_the_nurse_screen_never_comes(ctx: self_test.Cont
     release = threading.Event()
     real = sqlite_store.SqliteSessionStore
 
-    def slow(path: Path) -> Any:
+    def slow(path: Path, **kw: Any) -> Any:
         release.wait(10)  # the database worker hangs (e.g. a stuck disk)
-        return real(path)
+        return real(path, **kw)
 
     monkeypatch.setattr(sqlite_store, "SqliteSessionStore", slow)
     monkeypatch.setattr(self_test, "WINDOW_TIMEOUT_S", 0.5)

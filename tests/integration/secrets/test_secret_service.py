@@ -6,6 +6,7 @@ import gc
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import keyring
 import pytest
@@ -94,3 +95,30 @@ def test_the_secret_service_backend_without_a_bus_is_not_viable_and_keyring_fall
     with pytest.raises(SecretStoreError) as caught:
         KeyringSecretStore(keyring.backends.fail.Keyring())
     assert "Aucun trousseau de clés sécurisé" in caught.value.nurse_message
+
+
+def test_the_encrypted_database_reopens_after_a_reboot_with_the_key_from_the_real_keyring(
+        secret_service: SecretService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.storage import encryption
+
+    monkeypatch.delenv(encryption.KEY_ENV, raising=False)
+    path = tmp_path / "kiosk" / "kiosk.db"
+    secrets = KeyringSecretStore(SecretServiceBackend.Keyring())
+    with encryption.open_encrypted_store(path, secrets) as store:
+        store.set_setting("marker", "QLQ-MARKER-91")
+    key = secrets.get(SecretName.DATABASE_KEY)
+    assert key is not None and len(key) == 64
+    assert b"QLQ-MARKER-91" not in path.read_bytes()
+    secret_service.stop()  # the tablet reboots
+    restarted = start_secret_service(secret_service.home)
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", restarted.address)
+    try:
+        store = encryption.open_encrypted_store(path, KeyringSecretStore(SecretServiceBackend.Keyring()))
+        with store:
+            assert store.get_setting("marker") == "QLQ-MARKER-91"
+    finally:
+        restarted.stop()
+    keyring_files = list(secret_service.keyring_dir.glob("*.keyring"))
+    assert keyring_files
+    for keyring_file in keyring_files:  # the key is not in clear in the keyring's own files either
+        assert key.encode() not in keyring_file.read_bytes()
