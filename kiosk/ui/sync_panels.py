@@ -24,26 +24,23 @@ class SyncStatusPanel(QFrame):
         self.setObjectName("syncPanel")
         self._vm = vm
         self._clock = clock
+        # Fixed sizes, like the rest of the nurse's form (the text size is the patient's): the start form must still
+        # fit an 800 px high screen when everything goes wrong at once.
         root = QVBoxLayout(self)
-        root.setContentsMargins(14, 10, 14, 12)
+        root.setContentsMargins(14, 8, 14, 10)
         root.setSpacing(6)
-        row = QHBoxLayout()
-        column = QVBoxLayout()
-        column.setSpacing(2)
         self.waiting = label("", "syncWaiting")
-        self.last_success = label("", "caption")
-        column.addWidget(self.waiting)
-        column.addWidget(self.last_success)
-        row.addLayout(column, 1)
-        self.sync_now = button("Synchroniser\nmaintenant", "choice")
-        self.sync_now.setAccessibleName("Synchroniser maintenant")
+        root.addWidget(self.waiting)
+        row = QHBoxLayout()
+        self.last_success = label("", "syncLine")
+        row.addWidget(self.last_success, 1)
+        self.sync_now = button("Synchroniser maintenant", "choice")
         self.sync_now.clicked.connect(vm.sync_now)
-        row.addWidget(self.sync_now, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.sync_now, 0, Qt.AlignmentFlag.AlignVCenter)
         root.addLayout(row)
-        self.problem = label("", "syncProblem")
-        self.clock_warning = label("", "syncProblem")
-        self.parked = label("", "caption")
-        for widget in (self.problem, self.clock_warning, self.parked):
+        self.problem = label("", "syncProblem")  # the last problem, then the clock warning
+        self.parked = label("", "syncLine")
+        for widget in (self.problem, self.parked):
             root.addWidget(widget)
         vm.status_changed.connect(self.show_status)
         vm.enrollment_changed.connect(lambda _e: self.show_status(vm.status))
@@ -60,8 +57,8 @@ class SyncStatusPanel(QFrame):
         self.waiting.setText(waiting)
         self.last_success.setText(last)
         self.last_success.setVisible(bool(last))
-        for widget, text in ((self.problem, problem), (self.clock_warning, lines.clock_warning),
-                             (self.parked, lines.parked)):
+        trouble = "\n".join(text for text in (problem, lines.clock_warning) if text)
+        for widget, text in ((self.problem, trouble), (self.parked, lines.parked)):
             widget.setText(text or "")
             widget.setVisible(bool(text))
         self.sync_now.setEnabled(self._vm.ready and enrolled and not status.running)
