@@ -112,17 +112,21 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
                         secrets=secrets, voice_check=None if autopilot or exit_when_ready else voice_check)
     vm.open()  # results are delivered once the event loop runs, after the window is connected
     sync = None
-    if not demo and not autopilot:  # an enrolled kiosk sends its queue in the background (docs/sync.md)
-        from kiosk.sync.app_hook import BackgroundSync
+    if not demo and not autopilot:  # demo and autopilot never contact a server: no sync at all (docs/sync.md)
+        from kiosk.sync.backend import open_app_sync
         from kiosk.sync.network_watch import watch_network
+        from kiosk.viewmodels.sync_vm import SyncViewModel
 
-        sync = BackgroundSync(db_path)
-        vm.status_changed.connect(sync.wake)  # the nurse screen refreshes after each finished session
-        watch_network(sync.wake)
+        # The sync's own store and the OS keyring are opened by the view model, off the GUI thread.
+        sync = SyncViewModel(lambda: open_app_sync(db_path))
+        vm.session_finished.connect(sync.session_finished)
+        watch_network(sync.network_changed)
 
     from kiosk.ui.main_window import MainWindow
 
-    window = MainWindow(vm, demo=demo or bool(autopilot))
+    window = MainWindow(vm, demo=demo or bool(autopilot), sync=sync)
+    if sync is not None:
+        sync.start()  # after the screens are connected: the status reaches them
     window.exited.connect(app.quit)
     if autopilot:
         from kiosk.ui.autopilot import Autopilot
@@ -148,7 +152,7 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
         code = app.exec()
     finally:
         if sync is not None:
-            sync.stop()
+            sync.stop()  # its worker and its own store, before the application's store closes
         vm.close()
         tasks.shutdown(wait=True)
         window.allow_close = True

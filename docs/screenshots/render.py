@@ -24,9 +24,15 @@ from PySide6.QtCore import QCoreApplication, QEventLoop  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from kiosk.audio.silent import SilentAudioService  # noqa: E402
+from kiosk.secrets import MemorySecretStore  # noqa: E402
 from kiosk.domain.session import Mode  # noqa: E402
 from kiosk.storage.fake import InMemorySessionStore  # noqa: E402
 from kiosk.storage.pin import hash_pin  # noqa: E402
+from kiosk.sync.backend import SyncBackend  # noqa: E402
+from kiosk.sync.engine import SyncEngine  # noqa: E402
+from kiosk.sync.fake import FakeCentre  # noqa: E402
+from kiosk.sync.setup import token_reader  # noqa: E402
+from kiosk.sync.worker import SyncWorker  # noqa: E402
 from kiosk.tasks import TaskManager  # noqa: E402
 from kiosk.ui.main_window import MainWindow  # noqa: E402
 from kiosk.domain.clock import FakeClock  # noqa: E402
@@ -34,25 +40,46 @@ from kiosk.viewmodels.kiosk_vm import KioskViewModel  # noqa: E402
 from kiosk.viewmodels.options import PIN_HASH_KEY, KioskSettings  # noqa: E402
 from kiosk.viewmodels.screens import ScreenKind  # noqa: E402
 from kiosk.viewmodels.start_form import StartForm  # noqa: E402
+from kiosk.viewmodels.sync_vm import SyncViewModel  # noqa: E402
 
 PIN = "2468"
 FORM = StartForm(initials="J D", birth_date=date(1952, 3, 7), session_date=date(2026, 11, 25), mode=Mode.TOUCH,
                  audio_enabled=True, language="fr", consent_answers=True, consent_voice=True)
 
 
+def offline_sync(store: InMemorySessionStore, secrets: MemorySecretStore | None = None,
+                 clock: FakeClock | None = None) -> SyncViewModel:
+    """The kiosk's sync on ``store``, as on a tablet not yet enrolled: a real worker whose passes stop at the
+    missing token (the counts are real); nothing can reach a server."""
+    secrets = secrets or MemorySecretStore()
+    centre = FakeCentre()  # never called without a token
+
+    def factory(on_status):
+        engine = SyncEngine(store, centre, token_reader(secrets), clock=clock or FakeClock())
+        return SyncWorker(engine, poll_interval=3600, on_status=on_status)
+
+    return SyncViewModel(lambda: SyncBackend(settings=store, secrets=secrets, worker_factory=factory,
+                                             transport_for=lambda url, ca: centre))
+
+
 class Driver:
-    def __init__(self, store: InMemorySessionStore, *, with_pin: bool = True) -> None:
+    def __init__(self, store: InMemorySessionStore, *, with_pin: bool = True,
+                 sync: SyncViewModel | None = None, text_size: int = 0) -> None:
         self.app = QApplication.instance() or QApplication([])
         if with_pin:
             store.set_setting(PIN_HASH_KEY, hash_pin(PIN))
         self.store = store
         self.tasks = TaskManager()
+        self.sync = sync
         self.vm = KioskViewModel(lambda: store, tasks=self.tasks, audio=SilentAudioService(), clock=FakeClock(),
-                                 settings=KioskSettings(answer_beat_ms=0))
-        self.window = MainWindow(self.vm, tick_ms=3_600_000)
+                                 settings=KioskSettings(answer_beat_ms=0, default_text_size=text_size))
+        self.window = MainWindow(self.vm, tick_ms=3_600_000, sync=sync)
         self.window.resize(1280, 800)
         self.window.show()
         self.vm.open()
+        if sync is not None:
+            sync.start()
+            self.wait(lambda: sync.ready and sync.status.last_error is not None)
         self.wait(lambda: self.window.current_page() is not self.window.loading)
 
     def wait(self, predicate=lambda: True) -> None:
@@ -92,6 +119,8 @@ class Driver:
 
     def close(self) -> None:
         self.wait()
+        if self.sync is not None:
+            self.sync.stop()
         self.window.allow_close = True
         self.window.close()
         self.tasks.shutdown(wait=True)
@@ -167,11 +196,12 @@ def main() -> None:
     d.wait()
     d.close()
 
-    # The nurse screen with an interrupted session and a pending questionnaire; then the admin screen.
+    # The nurse screen with an interrupted session and a pending questionnaire (the tablet not yet enrolled with a
+    # centre: the sync panel says so); then the admin screen.
     d = Driver(store, with_pin=False)
     d.start()
     d.close()
-    d = Driver(store, with_pin=False)
+    d = Driver(store, with_pin=False, sync=offline_sync(store))
     d.shot("02-nurse-start")
     d.window.request_pin("admin")
     d.window.pin.pad.entry.setText(PIN)

@@ -1,4 +1,5 @@
-"""Where the centre is and how to reach it: the server URL rules, the CA bundle, and the enrollment record.
+"""Where the centre is and how to reach it: the server URL rules, the CA bundle (:func:`check_ca_bundle`), and the
+enrollment record.
 
 The enrollment (server URL, site, device name, ids, date) is kept in the kiosk's settings table: none of it is
 secret. The device token lives in the secret store only (:data:`kiosk.secrets.SecretName.DEVICE_TOKEN`).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -68,6 +70,42 @@ def allow_http_from_env(environ: Mapping[str, str] | None = None) -> bool:
 def ca_bundle_from_env(environ: Mapping[str, str] | None = None) -> Path | None:
     value = (os.environ if environ is None else environ).get(CA_BUNDLE_ENV, "").strip()
     return Path(value).expanduser() if value else None
+
+
+class CaBundleError(ValueError):
+    """The CA bundle file cannot be used. ``nurse_message`` says why, in French."""
+
+    def __init__(self, message: str, *, nurse_message: str) -> None:
+        super().__init__(message)
+        self.nurse_message = nurse_message
+
+
+def check_ca_bundle(path: str | Path) -> Path:
+    """The absolute path of a readable PEM file of certificate authorities, or :class:`CaBundleError`.
+
+    Checked before anything is saved, so that a typo cannot leave a kiosk that can never reach its centre.
+    """
+    given = Path(str(path).strip()).expanduser()
+    if not given.is_file():
+        raise CaBundleError(f"CA bundle {given}: no such file", nurse_message=(
+            f"Le fichier de l'autorité de certification « {given} » est introuvable. Indiquez le chemin complet "
+            "du fichier .pem donné par le service informatique."))
+    try:
+        data = given.read_bytes()
+    except OSError as exc:
+        raise CaBundleError(f"CA bundle {given}: {type(exc).__name__}", nurse_message=(
+            f"Le fichier de l'autorité de certification « {given} » ne peut pas être lu (droits d'accès ?). "
+            "Prévenez le service informatique.")) from None
+    not_pem = CaBundleError(f"CA bundle {given}: not a PEM file of certificates", nurse_message=(
+        f"Le fichier « {given} » n'est pas un certificat d'autorité au format PEM (il doit contenir "
+        "« -----BEGIN CERTIFICATE----- »). Demandez le bon fichier au service informatique."))
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise not_pem
+    try:
+        ssl.create_default_context().load_verify_locations(cadata=data.decode("ascii"))
+    except (ssl.SSLError, ValueError, UnicodeDecodeError):
+        raise not_pem from None
+    return given.resolve()
 
 
 @dataclass(frozen=True)

@@ -154,11 +154,14 @@ class SyncEngine:
         report = PassReport()
         now = self._clock.now()
         if not force and self._hold_until is not None and now < self._hold_until:
+            # Nothing is sent, but the count stays true (a session finished meanwhile: the nurse sees it).
+            self._set(counts=self._store.queue_counts())
             report.stopped, report.retry_at = "hold", self._hold_until
             return report
         token = self._token()
         if not token:
-            self._set(needs_enrollment=True, last_error=messages.NOT_ENROLLED, last_error_code="not_enrolled")
+            self._set(counts=self._store.queue_counts(), needs_enrollment=True, last_error=messages.NOT_ENROLLED,
+                      last_error_code="not_enrolled")
             report.stopped = "not_enrolled"
             return report
         pending = self._store.queue_counts().pending

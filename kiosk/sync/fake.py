@@ -1,7 +1,8 @@
 """A fake centre for unit tests: a :class:`~kiosk.sync.transport.Transport` that behaves like the server's
 submission endpoints (idempotent by id and content, 409 on other content, per-item batch results, device
-tokens) and injects the faults a test scripts: timeouts, lost replies after storing, 5xx/503 with
-``Retry-After``, refusals of the token. The end-to-end tests use the real server; this is for the engine's logic.
+tokens), its enrollment endpoint (one-time codes), and injects the faults a test scripts: timeouts, lost replies
+after storing, 5xx/503 with ``Retry-After``, refusals of the token. The end-to-end tests use the real server;
+this is for the engine's logic.
 """
 
 from __future__ import annotations
@@ -33,8 +34,12 @@ class Fault:
 class FakeCentre:
     def __init__(self, *, tokens: set[str] | None = None, clock: Clock = SYSTEM_CLOCK,
                  kiosk_clock: Clock | None = None, batch_max: int = 100,
-                 reject: Callable[[dict[str, Any]], tuple[int, str, str] | None] | None = None) -> None:
+                 reject: Callable[[dict[str, Any]], tuple[int, str, str] | None] | None = None,
+                 enrollment_codes: dict[str, str] | None = None) -> None:
         self.tokens = tokens if tokens is not None else {"qlqd_test"}
+        #: one-time enrollment codes -> the site they enroll into (``/v1/devices/enroll``); a code works once
+        self.enrollment_codes = dict(enrollment_codes or {})
+        self.enrolled: list[str] = []  # device names, in enrollment order
         self.stored: dict[str, str] = {}  # submission id -> content sha256
         self.received_order: list[str] = []
         self.requests: list[tuple[str, int]] = []  # (path, number of submissions)
@@ -59,6 +64,8 @@ class FakeCentre:
         if fault is not None:
             return self._reply(fault.status, {"error": {"code": fault.code, "message": "injected"}}, sent_at,
                                fault.headers)
+        if path == "/v1/devices/enroll":
+            return self._enroll(body, sent_at)
         if token not in self.tokens:
             return self._reply(401, {"error": {"code": "invalid_token", "message": "unknown token"}}, sent_at)
         if path == "/v1/submissions:batch":
@@ -79,6 +86,17 @@ class FakeCentre:
         self.closed = True
 
     # ------------------------------------------------------------------ the server's rules
+    def _enroll(self, body: dict[str, Any], sent_at: datetime) -> Reply:
+        site = self.enrollment_codes.pop(str(body.get("code", "")), None)
+        if site is None:
+            return self._reply(401, {"error": {"code": "invalid_enrollment_code", "message": "unknown code"}},
+                               sent_at)
+        self.enrolled.append(str(body.get("device_name", "")))
+        token = f"qlqd_fake{len(self.enrolled)}"
+        self.tokens.add(token)
+        return self._reply(201, {"device_id": f"device-{len(self.enrolled)}", "device_token": token, "site": site},
+                           sent_at)
+
     def _ingest(self, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         sid = str(payload["submission_id"])
         sha = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 NOT_ENROLLED = ("Cette tablette n'est pas encore reliée au serveur du centre : les questionnaires restent "
-                "enregistrés sur la tablette. Demandez à l'administrateur de l'enregistrer (écran Administration).")
+                "enregistrés sur la tablette. Demandez à l'administrateur de l'enregistrer (Réglages, « Serveur du centre »).")
 REENROLL = ("Le serveur du centre ne reconnaît plus cette tablette (jeton refusé ou appareil révoqué). Les "
             "questionnaires restent enregistrés sur la tablette. Demandez à l'administrateur de réenregistrer la "
-            "tablette (écran Administration, « Réenregistrer »).")
+            "tablette (Réglages, « Serveur du centre », « Réenregistrer »).")
 NETWORK = ("Le serveur du centre est injoignable (réseau absent ou serveur arrêté). Les questionnaires restent "
            "enregistrés sur la tablette et seront envoyés automatiquement dès que possible.")
 TIMEOUT = ("Le serveur du centre n'a pas répondu à temps. Les questionnaires restent enregistrés sur la tablette et "

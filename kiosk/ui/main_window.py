@@ -5,6 +5,9 @@ the window shows its :attr:`~kiosk.viewmodels.nurse_flow.NurseFlowViewModel.page
 builds the widgets of each patient's session and deletes them on "Nouveau patient" (the nurse form is cleared
 too), so nothing of the previous patient remains and there is no way back into the finished session.
 
+With a :class:`~kiosk.viewmodels.sync_vm.SyncViewModel` (not in demo mode), the nurse screen shows the sync panel
+and the settings lead to the "Serveur du centre" page.
+
 The patient cannot leave: the close event is refused and :class:`KioskGuard` swallows Escape and Alt+F4 until
 the nurse PIN has been given for "Quitter le kiosque". The guard also reports every touch as activity, which
 restarts the inactivity countdown of the running session (ticked once a second).
@@ -29,6 +32,8 @@ from kiosk.viewmodels.nurse_flow import AdminState, NurseFlowViewModel, Page, Pi
 from kiosk.viewmodels.session_vm import SessionViewModel
 
 if TYPE_CHECKING:
+    from kiosk.ui.sync_panels import EnrollmentPage
+    from kiosk.viewmodels.sync_vm import SyncViewModel
     from kiosk.viewmodels.voice_vm import VoiceViewModel
 
 
@@ -55,7 +60,7 @@ class MainWindow(QWidget):
     exited = Signal()
 
     def __init__(self, vm: KioskViewModel, *, demo: bool = False, tick_ms: int = 1000,
-                 parent: QWidget | None = None) -> None:
+                 sync: SyncViewModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("kioskRoot")
         self.setWindowTitle("Kiosque QLQ-C30")
@@ -71,11 +76,20 @@ class MainWindow(QWidget):
         self.loading = label("Démarrage du kiosque…", "title")
         self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pin_setup = PinSetupPage()
-        self.nurse = NurseScreen(vm, vm.clock, demo_pin=self.flow.demo_pin)
+        self.nurse = NurseScreen(vm, vm.clock, demo_pin=self.flow.demo_pin, sync=sync)
         self.pin = PinPage()
         self.admin = AdminPage()
         for page in (self.loading, self.pin_setup, self.nurse, self.pin, self.admin):
             self.stack.addWidget(page)
+        self.server: EnrollmentPage | None = None  # "Serveur du centre", when the kiosk has a sync
+        if sync is not None:
+            from kiosk.ui.sync_panels import EnrollmentPage as ServerPage
+
+            self.server = ServerPage(sync)
+            self.stack.addWidget(self.server)
+            self.server.back.connect(self.flow.leave_server)
+            self.admin.server_requested.connect(self.flow.open_server)
+        self.admin.set_server_available(sync is not None)
         self.session_view: SessionView | None = None
         self.voice: VoiceViewModel | None = None  # a voice session's listening side (imported when needed)
         self.summary: SummaryPage | None = None
@@ -141,7 +155,8 @@ class MainWindow(QWidget):
             self._build_summary()
         widgets: dict[Page, QWidget | None] = {
             Page.LOADING: self.loading, Page.PIN_SETUP: self.pin_setup, Page.NURSE: self.nurse, Page.PIN: self.pin,
-            Page.ADMIN: self.admin, Page.SESSION: self.session_view, Page.SUMMARY: self.summary}
+            Page.ADMIN: self.admin, Page.SERVER: self.server, Page.SESSION: self.session_view,
+            Page.SUMMARY: self.summary}
         widget = widgets[page]
         assert widget is not None, f"no widget for the page {page}"
         self.stack.setCurrentWidget(widget)

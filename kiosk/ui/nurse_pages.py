@@ -109,12 +109,14 @@ class SummaryPage(QWidget):
 
 
 class AdminPage(QWidget):
-    """Settings, pending count, interrupting the running session, leaving the kiosk."""
+    """Settings, pending count, "Serveur du centre" (when the kiosk has a sync), interrupting the running session,
+    leaving the kiosk."""
 
     saved = Signal(object)  # KioskSettings
     back = Signal()
     exit_requested = Signal()
     abandon_requested = Signal()
+    server_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -192,8 +194,14 @@ class AdminPage(QWidget):
         self.pending = label("", "info")
         column.addWidget(self.pending)
         column.addStretch(1)
+        actions = QHBoxLayout()
+        self.server = button("Serveur du centre  ▶")
+        self.server.setVisible(False)  # shown by set_server_available (not in demo mode: no server there)
         self.abandon_session = button("Interrompre la séance en cours")
-        column.addWidget(self.abandon_session, 0, Qt.AlignmentFlag.AlignLeft)
+        actions.addWidget(self.server)
+        actions.addWidget(self.abandon_session)
+        actions.addStretch(1)
+        column.addLayout(actions)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -213,8 +221,12 @@ class AdminPage(QWidget):
         self.back_button.clicked.connect(self.back)
         self.exit_button.clicked.connect(self.exit_requested)
         self.abandon_session.clicked.connect(self.abandon_requested)
+        self.server.clicked.connect(self.server_requested)
         self.save_button.clicked.connect(self._save)
         self._settings = KioskSettings()
+
+    def set_server_available(self, available: bool) -> None:
+        self.server.setVisible(available)
 
     def show_settings(self, settings: KioskSettings, pending_text: str, session_running: bool,
                       microphones: tuple[str, ...] = (), voice_reason: str | None = None) -> None:

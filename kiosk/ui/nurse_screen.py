@@ -1,12 +1,16 @@
 """The nurse start screen: patient details, mode, sound, language, consents, and "Commencer".
 
-Also shows what the nurse must know before starting: an interrupted session to resume or close, the number of
-questionnaires waiting to be sent, and, if the database cannot be read, its French message (sessions are then
-refused). Validation messages from the domain appear under their field. :meth:`reset` clears every field, so
-nothing of the previous patient stays visible.
+Also shows what the nurse must know before starting: an interrupted session to resume or close, the sending to the
+centre (the :class:`~kiosk.ui.sync_panels.SyncStatusPanel`: how many questionnaires wait, the last successful
+sending, the last problem, "Synchroniser maintenant"; without a sync — demo mode, tests — one line with the
+count), and, if the database cannot be read, its French message (sessions are then refused). Validation messages
+from the domain appear under their field. :meth:`reset` clears every field, so nothing of the previous patient
+stays visible.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -30,6 +34,10 @@ from kiosk.viewmodels.kiosk_vm import KioskStatus, KioskViewModel
 from kiosk.viewmodels.options import MODE_LABELS
 from kiosk.viewmodels.start_form import StartForm, date_text
 
+if TYPE_CHECKING:  # the sync is imported only when the kiosk has one (not in demo mode: httpx is slow to load)
+    from kiosk.ui.sync_panels import SyncStatusPanel
+    from kiosk.viewmodels.sync_vm import SyncViewModel
+
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 
@@ -44,20 +52,22 @@ class NurseScreen(QWidget):
     settings_requested = Signal()
 
     def __init__(self, vm: KioskViewModel, clock: Clock, *, demo_pin: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 sync: SyncViewModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setProperty("screen", True)
         self._vm = vm
         self._clock = clock
         self._unfinished_id: str | None = None
         self._voice_reason: str | None = None  # why voice modes cannot be offered (French), from the voice check
+        self._demo = bool(demo_pin)
         root = QVBoxLayout(self)
         root.setContentsMargins(40, 12, 40, 16)
         root.setSpacing(8)
         top = QHBoxLayout()
         top.addWidget(label("Nouvelle séance", "title", wrap=False), 1)
-        self.pending = label("", "info")
+        self.pending = label("", "info")  # only without a sync panel: one place says how many are waiting
         top.addWidget(self.pending)
+        self.pending.setVisible(sync is None)
         self.settings = button("⚙  Réglages (code)", "discreet")
         self.settings.clicked.connect(self.settings_requested)
         top.addWidget(self.settings)
@@ -118,6 +128,12 @@ class NurseScreen(QWidget):
             row += 2
         left.setColumnStretch(1, 1)
         left.setRowStretch(row, 1)
+        self.sync_panel: SyncStatusPanel | None = None
+        if sync is not None:
+            from kiosk.ui.sync_panels import SyncStatusPanel as Panel
+
+            self.sync_panel = Panel(sync, clock)
+            left.addWidget(self.sync_panel, row + 1, 0, 1, 2)
 
         right.addWidget(label("Mode de réponse", wrap=False))
         self.mode_group = QButtonGroup(self)
@@ -227,8 +243,9 @@ class NurseScreen(QWidget):
             for lang in status.languages:
                 self.language.addItem(LANGUAGE_NAMES.get(lang, lang), lang)
             self.language.setCurrentIndex(max(self.language.findData("fr"), 0))
-        self.pending.setText(pending_text(status.pending))
-        self.pending.setVisible(status.corrupt_message is None)
+        demo = " — démonstration : rien n'est envoyé" if self._demo else ""
+        self.pending.setText(pending_text(status.pending) + demo)
+        self.pending.setVisible(status.corrupt_message is None and self.sync_panel is None)
         entry = status.unfinished[0] if status.unfinished else None
         self._unfinished_id = entry.session_id if entry else None
         self.resume_box.setVisible(entry is not None)

@@ -69,6 +69,7 @@ class KioskViewModel(QObject):
     pin_checked = Signal(bool)
     pin_saved = Signal()
     settings_changed = Signal(object)  # KioskSettings
+    session_finished = Signal()  # a session was frozen and queued for sending (completed, abandoned or closed)
 
     def __init__(self, store_factory: Callable[[], SessionStore], *, tasks: TaskManager, audio: AudioService,
                  clock: Clock, settings: KioskSettings | None = None, secrets: SecretStore | None = None,
@@ -226,8 +227,11 @@ class KioskViewModel(QObject):
             store.finish(session, build_submission(session, device_id=device_id, app_version=_version(),
                                                    frozen_at=now))
 
-        self.tasks.run_in_background(work, lambda _: self.refresh(),
-                                     lambda exc: self.message.emit(_nurse_message(exc)))
+        def done(_result: None) -> None:
+            self.session_finished.emit()
+            self.refresh()
+
+        self.tasks.run_in_background(work, done, lambda exc: self.message.emit(_nurse_message(exc)))
 
     def _find_unfinished(self, session_id: str) -> UnfinishedSession | None:
         return next((u for u in self.status.unfinished if u.session_id == session_id), None)
@@ -242,6 +246,7 @@ class KioskViewModel(QObject):
         self._apply_audio_settings(self.settings)
         vm = SessionViewModel(session, store=self._store, tasks=self.tasks, audio=self.audio, clock=self.clock,
                               settings=self.settings, device_id=self.status.device_id)
+        vm.finished.connect(lambda _outcome: self.session_finished.emit())  # after store.finish returned
         self.session_started.emit(vm)
 
     # ------------------------------------------------------------------ PIN and settings

@@ -1,8 +1,9 @@
 """Where the kiosk is between patients and behind the PIN: which page shows, why the PIN was asked, where to go back.
 
 Flow: PIN setup (first start; in demo mode the demo PIN is set instead) → nurse start screen → the patient's
-session → end → PIN → clinician summary → "Nouveau patient" → nurse start screen. The nurse corner asks the PIN
-for the settings from any page but the PIN, settings, loading and PIN-setup pages; cancelling, or leaving the
+session → end → PIN → clinician summary → "Nouveau patient" → nurse start screen. The settings lead to the
+"Serveur du centre" page and back. The nurse corner asks the PIN for the settings from any page but the PIN,
+settings, server, loading and PIN-setup pages; cancelling, or leaving the
 settings, goes back to the page the PIN was asked from. The window only shows :attr:`NurseFlowViewModel.page`
 and forwards touches here.
 """
@@ -28,18 +29,20 @@ class Page(StrEnum):
     NURSE = "nurse"
     PIN = "pin"
     ADMIN = "admin"
+    SERVER = "server"  # behind the settings: "Serveur du centre" (enrollment)
     SESSION = "session"
     SUMMARY = "summary"
 
 
 class PinPurpose(StrEnum):
     ADMIN = "admin"
+    SERVER = "server"  # behind the settings: "Serveur du centre" (enrollment)
     SUMMARY = "summary"
 
 
 PIN_PROMPTS = {PinPurpose.ADMIN: "Saisissez le code pour ouvrir les réglages.",
                PinPurpose.SUMMARY: "Saisissez le code pour voir le résumé clinique."}
-_NO_PIN_FROM = (Page.PIN, Page.ADMIN, Page.LOADING, Page.PIN_SETUP)
+_NO_PIN_FROM = (Page.PIN, Page.ADMIN, Page.SERVER, Page.LOADING, Page.PIN_SETUP)
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,16 @@ class NurseFlowViewModel(QObject):
     def save_settings(self, settings: KioskSettings) -> None:
         self.kiosk.save_settings(settings)
         self.leave_pin()
+
+    def open_server(self) -> None:
+        """"Serveur du centre" on the settings page (already behind the PIN)."""
+        if self.page is Page.ADMIN:
+            self._go(Page.SERVER)
+
+    def leave_server(self) -> None:
+        """"Retour" on the server page: back to the settings."""
+        if self.page is Page.SERVER:
+            self._go(Page.ADMIN)
 
     def abandon_running(self) -> None:
         """From the settings: close the running session unfinished; leaving the settings shows its end screen."""

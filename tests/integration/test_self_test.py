@@ -270,9 +270,8 @@ def test_main_window_fails_when_the_nurse_screen_never_comes(ctx: self_test.Cont
 # ------------------------------------------------------------------------------------------------ audio pack
 def _build_fr_pack(root: Path, catalogue: dict[str, str]) -> None:
     from kiosk.audio.build import build_pack
-    from tests.unit.audio.test_pack import ScriptedSynth
-
     from kiosk.audio.pack import RATES
+    from tests.unit.audio.test_pack import ScriptedSynth
 
     report = build_pack(catalogue, root / "fr", ScriptedSynth(), language="fr", rates=RATES)
     assert report.ok

@@ -86,8 +86,9 @@ class Kiosk:
 
 def make_kiosk(qtbot, store, *, clock: FakeClock | None = None, with_pin: bool = True,
                settings: KioskSettings | None = None, store_factory=None, secrets=None,
-               voice_check=None, stored_settings: bool = False) -> Kiosk:
-    """``stored_settings``: the settings come from the store (as in the app), not a test override."""
+               voice_check=None, stored_settings: bool = False, sync=None) -> Kiosk:
+    """``stored_settings``: the settings come from the store (as in the app), not a test override. ``sync``: a
+    :class:`~kiosk.viewmodels.sync_vm.SyncViewModel`, connected and started as kiosk/app.py does."""
     clock = clock or FakeClock()
     if with_pin and store is not None:
         store.set_setting(PIN_HASH_KEY, _PIN_HASH)
@@ -97,12 +98,17 @@ def make_kiosk(qtbot, store, *, clock: FakeClock | None = None, with_pin: bool =
                         settings=None if stored_settings else settings or KioskSettings(answer_beat_ms=0),
                         secrets=secrets,
                         voice_check=voice_check)
-    window = MainWindow(vm, tick_ms=3_600_000)  # the tests tick by hand, on the fake clock
+    window = MainWindow(vm, tick_ms=3_600_000, sync=sync)  # the tests tick by hand, on the fake clock
     qtbot.addWidget(window)
+    if sync is not None:
+        vm.session_finished.connect(sync.session_finished)
     window.resize(1280, 800)
     window.show()
     kiosk = Kiosk(window, vm, tasks, clock, audio, store, qtbot)
     vm.open()
+    if sync is not None:
+        sync.start()
+        qtbot.waitUntil(lambda: sync.ready or sync.problem is not None, timeout=5000)
     qtbot.waitUntil(lambda: window.current_page() is not window.loading, timeout=5000)
     kiosk.settle()
     return kiosk

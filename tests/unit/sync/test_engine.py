@@ -195,6 +195,20 @@ def test_no_token_means_not_enrolled(store, clock) -> None:
     assert centre.requests == [] and engine.status.last_error == messages.NOT_ENROLLED
 
 
+def test_the_count_stays_true_when_nothing_can_be_sent(store, clock) -> None:
+    """A session finished while the kiosk is not enrolled, or in backoff: the nurse screen's count follows."""
+    engine = SyncEngine(store, FakeCentre(clock=clock), lambda: None, clock=clock)
+    queue(store, clock, 2)
+    engine.run_pass()
+    assert engine.status.counts.pending == 2
+    centre = FakeCentre(clock=clock)
+    centre.faults.append(Fault("status", status=503, code="database_unavailable", headers={"Retry-After": "120"}))
+    held = SyncEngine(store, centre, lambda: "qlqd_test", clock=clock)
+    assert held.run_pass().stopped == "transient"
+    queue(store, clock, 1)
+    assert held.run_pass().stopped == "hold" and held.status.counts.pending == 3
+
+
 def test_certificate_problems_are_reported_as_such(store, clock) -> None:
     queue(store, clock, 1)
     centre = FakeCentre(clock=clock)

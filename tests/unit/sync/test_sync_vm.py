@@ -10,6 +10,7 @@ from kiosk.secrets import MemorySecretStore, SecretName
 from kiosk.storage.fake import InMemorySessionStore
 from kiosk.storage.interface import QueueCounts
 from kiosk.sync import messages
+from kiosk.sync.backend import SyncBackend
 from kiosk.sync.engine import SyncEngine, SyncStatus
 from kiosk.sync.fake import FakeCentre
 from kiosk.sync.setup import token_reader
@@ -53,13 +54,15 @@ def test_enroll_then_the_worker_sends_and_the_panel_shows_it(qtbot) -> None:
         engine = SyncEngine(store, centre, token_reader(secrets), clock=clock)
         return SyncWorker(engine, poll_interval=30, on_status=on_status, clock=clock)
 
-    vm = SyncViewModel(settings=store, secrets=secrets, worker_factory=factory, transport_for=lambda url: centre)
+    vm = SyncViewModel(lambda: SyncBackend(settings=store, secrets=secrets, worker_factory=factory,
+                                           transport_for=lambda url, ca: centre))
     vm.status_changed.connect(lambda _s: delivered_on.add(threading.current_thread() is gui))
     panel = SyncStatusPanel(vm, clock)
     page = EnrollmentPage(vm)
     qtbot.addWidget(panel)
     qtbot.addWidget(page)
-    vm.start()
+    with qtbot.waitSignal(vm.ready_changed, timeout=5000):
+        vm.start()  # the backend opens off the GUI thread
     try:
         assert page.form_box.isVisibleTo(page) and not page.details_box.isVisibleTo(page)
         queue(store, clock, 3)
@@ -86,12 +89,14 @@ def test_a_refused_code_is_shown_and_nothing_is_stored(qtbot) -> None:
             return Reply(401, {"error": {"code": "invalid_enrollment_code"}})
 
     store, secrets = InMemorySessionStore(), MemorySecretStore()
-    vm = SyncViewModel(settings=store, secrets=secrets,
-                       worker_factory=lambda cb: SyncWorker(SyncEngine(store, Refusing(), lambda: None)),
-                       transport_for=lambda url: Refusing())
+    vm = SyncViewModel(lambda: SyncBackend(
+        settings=store, secrets=secrets,
+        worker_factory=lambda cb: SyncWorker(SyncEngine(store, Refusing(), lambda: None)),
+        transport_for=lambda url, ca: Refusing()))
     page = EnrollmentPage(vm)
     qtbot.addWidget(page)
-    vm.start()
+    with qtbot.waitSignal(vm.ready_changed, timeout=5000):
+        vm.start()
     try:
         page.server.setText("https://qlq.chu.fr")
         page.code.setText("WRONG")
@@ -100,5 +105,8 @@ def test_a_refused_code_is_shown_and_nothing_is_stored(qtbot) -> None:
             page.submit.click()
         assert "Demandez un nouveau code" in page.error.text() and page.error.isVisibleTo(page)
         assert secrets.get(SecretName.DEVICE_TOKEN) is None and vm.enrollment is None
+        # What was typed stays, except the one-time code (it reached the server: it may be spent).
+        assert (page.server.text(), page.name.text(), page.code.text()) == ("https://qlq.chu.fr", "t", "")
+        assert page.submit.isEnabled() and page.server.isEnabled()
     finally:
         vm.stop()
