@@ -106,10 +106,19 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
 
         return check_voice(kiosk_settings, store)
 
+    provisioning = None
+    if not demo and not autopilot:  # IT's provisioning file (docs/provisioning.md); demo mode never reads it
+        from kiosk.domain.instrument import available_instruments
+        from kiosk.viewmodels import provisioning as provisioning_file
+
+        languages = tuple(sorted({lang for (_id, lang) in available_instruments()})) or ("fr",)
+        provisioning = provisioning_file.load(languages=languages)
+
     vm = KioskViewModel(open_store, tasks=tasks, audio=audio, clock=SystemClock(), settings=settings,
                         # not under the autopilot (touch only) nor when the process exits at the first nurse screen
                         # (the check's answer could never be shown)
-                        secrets=secrets, voice_check=None if autopilot or exit_when_ready else voice_check)
+                        secrets=secrets, voice_check=None if autopilot or exit_when_ready else voice_check,
+                        provisioning=provisioning)
     vm.open()  # results are delivered once the event loop runs, after the window is connected
     sync = None
     if not demo and not autopilot:  # demo and autopilot never contact a server: no sync at all (docs/sync.md)
@@ -119,6 +128,12 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
 
         # The sync's own store and the OS keyring are opened by the view model, off the GUI thread.
         sync = SyncViewModel(lambda: open_app_sync(db_path))
+        if provisioning is not None:
+            import socket
+
+            from kiosk.viewmodels.sync_vm import ProvisionedEnrollment
+
+            ProvisionedEnrollment(sync, provisioning, device_name=socket.gethostname(), parent=sync)
         vm.session_finished.connect(sync.session_finished)
         watch_network(sync.network_changed)
 

@@ -35,7 +35,7 @@ for lib in "${system_libs[@]}"; do
   packages+=("${owner%%:*}")
 done
 glibc="$(dpkg-query -W -f='${Version}' libc6 | sed 's/-[^-]*$//')"
-depends="cage, xwayland, adduser, fonts-dejavu-core, libc6 (>= $glibc)"
+depends="cage, xwayland, adduser, systemd (>= 250), fonts-dejavu-core, libc6 (>= $glibc)"
 for pkg in $(printf '%s\n' "${packages[@]}" | sort -u); do
   [ "$pkg" = libc6 ] || depends="$depends, $pkg"
 done

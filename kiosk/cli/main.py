@@ -91,6 +91,12 @@ def _enroll(argv: list[str]) -> int:
     return enroll.run(argv)
 
 
+def _configure(argv: list[str]) -> int:
+    from kiosk.cli import configure
+
+    return configure.run(argv)
+
+
 def _sync(argv: list[str]) -> int:
     from kiosk.cli import sync
 
@@ -107,6 +113,7 @@ SUBCOMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "verify-release": (_verify_release, "check a release archive's signature and signed manifest"),
     "enroll": (_enroll, "enroll this kiosk with the central server (device token in the OS keyring)"),
     "sync": (_sync, "send the queued sessions to the central server now; prints the counts (JSON)"),
+    "configure": (_configure, "write and validate the provisioning file IT pushes (server, site, code, settings)"),
 }
 
 

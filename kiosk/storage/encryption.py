@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEY_ENV: Final = "QLQ_DATABASE_KEY"
+#: The Linux kiosk session's key: a systemd credential (``LoadCredentialEncrypted=``, sealed with the TPM or the
+#: host key by the .deb's postinst), which systemd decrypts into ``$CREDENTIALS_DIRECTORY`` for the service only.
+CREDENTIAL_NAME: Final = "qlq-database-key"
 LOCK_TIMEOUT_SECONDS: Final = 60.0
 _WIPE_CHUNK = 1 << 20
 
@@ -66,12 +69,30 @@ def _checked(key: str, where: str) -> str:
     return value
 
 
+def _systemd_credential() -> str | None:
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not folder:
+        return None
+    try:
+        return (Path(folder) / CREDENTIAL_NAME).read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatabaseKeyError(f"systemd credential {CREDENTIAL_NAME}: unreadable ({type(exc).__name__})",
+                               nurse_message=messages.key_malformed(f"l'identifiant systemd {CREDENTIAL_NAME}")
+                               ) from None
+
+
 def database_key(path: Path, secrets: SecretStore | None) -> str:
-    """The key of the database at ``path``: ``$QLQ_DATABASE_KEY``, else the keyring's, else a new one (stored and
-    read back) when no encrypted database exists yet. Raises :class:`DatabaseKeyError` with a French message."""
+    """The key of the database at ``path``: ``$QLQ_DATABASE_KEY``, else the systemd credential of the Linux kiosk
+    session, else the keyring's, else a new one (stored in the keyring and read back) when no encrypted database
+    exists yet. Raises :class:`DatabaseKeyError` with a French message."""
     override = os.environ.get(KEY_ENV)
     if override:
         return _checked(override, f"la variable d'environnement {KEY_ENV}")
+    credential = _systemd_credential()
+    if credential is not None:
+        return _checked(credential, f"l'identifiant systemd {CREDENTIAL_NAME}")
     if secrets is None:
         raise DatabaseKeyError("no secret store to keep the database key in",
                                nurse_message=messages.KEY_NO_KEYRING)

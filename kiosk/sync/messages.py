@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 NOT_ENROLLED = ("Cette tablette n'est pas encore reliée au serveur du centre : les questionnaires restent "
-                "enregistrés sur la tablette. Demandez à l'administrateur de l'enregistrer (Réglages, « Serveur du centre »).")
+                "enregistrés sur la tablette. Demandez à l'administrateur de l'enregistrer (Réglages, « Serveur du "
+                "centre »).")
 REENROLL = ("Le serveur du centre ne reconnaît plus cette tablette (jeton refusé ou appareil révoqué). Les "
             "questionnaires restent enregistrés sur la tablette. Demandez à l'administrateur de réenregistrer la "
             "tablette (Réglages, « Serveur du centre », « Réenregistrer »).")

@@ -163,7 +163,8 @@ class MainWindow(QWidget):
 
     def _open_admin(self, state: AdminState) -> None:
         self.admin.show_settings(state.settings, pending_text(state.pending), state.session_running,
-                                 state.microphones, state.voice_reason)
+                                 state.microphones, state.voice_reason, version=state.version,
+                                 provisioning=state.provisioning, provisioning_problems=state.provisioning_problems)
 
     def request_pin(self, purpose: PinPurpose | str) -> None:
         """Ask for the nurse PIN from any screen; ``purpose`` is "admin" or "summary"."""

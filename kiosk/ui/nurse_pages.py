@@ -193,6 +193,11 @@ class AdminPage(QWidget):
         column.addLayout(form)
         self.pending = label("", "info")
         column.addWidget(self.pending)
+        self.provisioning_problems = label("", "fieldError")  # IT's file: each refused field, named
+        self.provisioning_problems.hide()
+        column.addWidget(self.provisioning_problems)
+        self.about = label("", "caption")  # the version, and where IT's provisioning file is
+        column.addWidget(self.about)
         column.addStretch(1)
         actions = QHBoxLayout()
         self.server = button("Serveur du centre  ▶")
@@ -229,8 +234,13 @@ class AdminPage(QWidget):
         self.server.setVisible(available)
 
     def show_settings(self, settings: KioskSettings, pending_text: str, session_running: bool,
-                      microphones: tuple[str, ...] = (), voice_reason: str | None = None) -> None:
+                      microphones: tuple[str, ...] = (), voice_reason: str | None = None, *, version: str = "",
+                      provisioning: str = "", provisioning_problems: tuple[str, ...] = ()) -> None:
         self._settings = settings
+        self.about.setText("\n".join(line for line in (version, provisioning) if line))
+        self.about.setVisible(bool(version or provisioning))
+        self.provisioning_problems.setText("\n".join(provisioning_problems))
+        self.provisioning_problems.setVisible(bool(provisioning_problems))
         self.show_voice(microphones, voice_reason, selected=settings.microphone)
         self.trailing_silence.setValue(settings.voice_trailing_silence_ms / 1000)
         self.start_timeout.setValue(settings.voice_start_timeout_ms // 1000)

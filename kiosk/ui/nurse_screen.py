@@ -187,6 +187,9 @@ class NurseScreen(QWidget):
         self.consent_voice.setChecked(False)
         self.mode_buttons[self._vm.settings.default_mode].setChecked(True)
         self.audio.setChecked(True)
+        proposed = self.language.findData(self._vm.settings.default_language)
+        if proposed >= 0:
+            self.language.setCurrentIndex(proposed)
         self._update_voice_modes()
         self.show_errors({})
         self.message.hide()
@@ -242,7 +245,8 @@ class NurseScreen(QWidget):
             self.language.clear()
             for lang in status.languages:
                 self.language.addItem(LANGUAGE_NAMES.get(lang, lang), lang)
-            self.language.setCurrentIndex(max(self.language.findData("fr"), 0))
+            proposed = self.language.findData(self._vm.settings.default_language)
+            self.language.setCurrentIndex(proposed if proposed >= 0 else max(self.language.findData("fr"), 0))
         demo = " — démonstration : rien n'est envoyé" if self._demo else ""
         self.pending.setText(pending_text(status.pending) + demo)
         self.pending.setVisible(status.corrupt_message is None and self.sync_panel is None)

@@ -25,6 +25,8 @@ from kiosk.secrets.interface import SecretStore
 from kiosk.storage.interface import SessionStore, UnfinishedSession
 from kiosk.tasks import TaskManager
 from kiosk.viewmodels.options import PIN_HASH_KEY, KioskSettings, LoadedSettings, load_settings, save_settings
+from kiosk.viewmodels.options_upgrade import upgrade_settings
+from kiosk.viewmodels.provisioning import Provisioning, apply_settings
 from kiosk.viewmodels.session_vm import SessionViewModel
 from kiosk.viewmodels.start_form import StartForm, build_session
 
@@ -73,8 +75,12 @@ class KioskViewModel(QObject):
 
     def __init__(self, store_factory: Callable[[], SessionStore], *, tasks: TaskManager, audio: AudioService,
                  clock: Clock, settings: KioskSettings | None = None, secrets: SecretStore | None = None,
-                 voice_check: VoiceCheck | None = None, parent: QObject | None = None) -> None:
+                 voice_check: VoiceCheck | None = None, provisioning: Provisioning | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
+        #: IT's provisioning file as read at start (None: not read, e.g. demo mode); its settings are applied
+        #: to the store on opening (kiosk.viewmodels.provisioning.apply_settings), its problems shown.
+        self.provisioning = provisioning
         #: The kiosk's secret store (OS keyring), injected by the application; the voice set-up reads the
         #: Google credentials from it. None: no store (the standard Google environment is used).
         self.secrets = secrets
@@ -101,6 +107,9 @@ class KioskViewModel(QObject):
             languages = sorted(lang for (iid, lang) in available_instruments() if iid == INSTRUMENT_ID)
             for lang in languages:
                 self._instruments[lang] = load_instrument(INSTRUMENT_ID, lang)
+            if self.provisioning is not None and self.provisioning.settings:
+                upgrade_settings(self._store)  # IT's values land in the current layout, then are read with the rest
+                apply_settings(self.provisioning, self._store)
             settings = load_settings(self._store)
             device = getattr(self._store, "device_id", None)
             return settings, self._store.get_setting(PIN_HASH_KEY), device() if callable(device) else "test-device"
@@ -114,8 +123,11 @@ class KioskViewModel(QObject):
             self.status.device_id = device_id
             self.status.languages = tuple(self._instruments) or ("fr",)
             self.settings_changed.emit(self.settings)
-            if loaded.problems and self._settings_override is None:
-                self.message.emit(loaded.french())
+            problems = [loaded.french()] if loaded.problems and self._settings_override is None else []
+            if self.provisioning is not None and self.provisioning.problems:
+                problems.append(self.provisioning.french())
+            if problems:
+                self.message.emit("\n".join(problems))
             self.refresh()
             self.check_voice()
 

@@ -15,8 +15,10 @@ from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
 
+from kiosk.version import version_label
 from kiosk.viewmodels.kiosk_vm import KioskStatus, KioskViewModel
 from kiosk.viewmodels.options import DEMO_PIN, KioskSettings
+from kiosk.viewmodels.provisioning import Provisioning
 from kiosk.viewmodels.session_vm import SessionViewModel
 from kiosk.viewmodels.summary import ClinicianSummary, summarise
 
@@ -45,6 +47,18 @@ PIN_PROMPTS = {PinPurpose.ADMIN: "Saisissez le code pour ouvrir les réglages.",
 _NO_PIN_FROM = (Page.PIN, Page.ADMIN, Page.SERVER, Page.LOADING, Page.PIN_SETUP)
 
 
+def provisioning_summary(provisioning: Provisioning | None) -> str:
+    if provisioning is None:
+        return ""
+    if not provisioning.exists:
+        return f"Aucun fichier de configuration du service informatique ({provisioning.path})."
+    names = sorted([*provisioning.connection, *provisioning.settings])
+    names = [n for n in names if n != "enrollment_code"] + (["code d'enregistrement"]
+                                                             if "enrollment_code" in provisioning.connection else [])
+    fields = ", ".join(names) if names else "aucun champ valable"
+    return f"Configuration du service informatique : {provisioning.path} ({fields})."
+
+
 @dataclass(frozen=True)
 class AdminState:
     """What the settings page shows when it opens."""
@@ -54,6 +68,9 @@ class AdminState:
     session_running: bool  # offer "abandon the running session"
     microphones: tuple[str, ...] = ()  # the inputs found by the last voice check (the microphone list)
     voice_reason: str | None = None  # French: why voice modes cannot be offered now
+    version: str = ""  # "Kiosque QLQ-C30 version 0.1.0"
+    provisioning: str = ""  # French: IT's provisioning file, where it is and what it sets
+    provisioning_problems: tuple[str, ...] = ()  # French, one per refused field (its name given)
 
 
 class NurseFlowViewModel(QObject):
@@ -123,8 +140,11 @@ class NurseFlowViewModel(QObject):
             return
         running = self.session is not None and not self.session.phase.is_final
         status = self.kiosk.status
-        self.admin_opened.emit(AdminState(self.kiosk.settings, status.pending, running, status.microphones,
-                                          status.voice_reason))
+        prov = self.kiosk.provisioning
+        self.admin_opened.emit(AdminState(
+            self.kiosk.settings, status.pending, running, status.microphones, status.voice_reason,
+            version=version_label(), provisioning=provisioning_summary(prov),
+            provisioning_problems=tuple(p.french() for p in prov.problems) if prov is not None else ()))
         self._go(Page.ADMIN)
         self.kiosk.check_voice()  # a microphone plugged in since: the list follows (status_changed)
 

@@ -60,6 +60,7 @@ class KioskSettings:
     microphone: str = ""  # input device by name (PortAudio's name, or part of it); "" = the default input
     voice_trailing_silence_ms: int = 1000  # silence that ends the patient's turn (elderly speakers pause long)
     voice_start_timeout_ms: int = 8000  # no speech within this after the prompt: re-prompt once, then touch
+    default_language: str = "fr"  # the language the start form proposes (IT sets it in the provisioning file)
 
     def with_changes(self, **changes: Any) -> KioskSettings:
         return replace(self, **changes).checked()
@@ -77,7 +78,8 @@ class KioskSettings:
         return replace(self, inactivity_seconds=inactivity, abandon_seconds=abandon, default_text_size=size,
                        answer_beat_ms=beat, speech_rate_percent=rate, volume_percent=volume,
                        microphone=str(self.microphone).strip(), voice_trailing_silence_ms=silence,
-                       voice_start_timeout_ms=start)
+                       voice_start_timeout_ms=start,
+                       default_language=str(self.default_language).strip().lower() or "fr")
 
 
 # What the nurse reads when a stored value is unusable: the admin screen's name for each setting.
@@ -92,6 +94,7 @@ SETTING_LABELS: dict[str, str] = {
     "microphone": "Microphone",
     "voice_trailing_silence_ms": "Fin de la réponse après un silence de",
     "voice_start_timeout_ms": "Attente de la réponse",
+    "default_language": "Langue proposée",
 }
 
 

@@ -34,6 +34,7 @@ from kiosk.sync.config import (
 from kiosk.sync.engine import SyncStatus
 from kiosk.sync.enroll import EnrollmentError, enroll, forget, parse_enrollment_text
 from kiosk.sync.worker import SyncWorker
+from kiosk.viewmodels.provisioning import Provisioning, consume_enrollment_code
 
 log = logging.getLogger(__name__)
 
@@ -292,3 +293,38 @@ class SyncViewModel(QObject):
     def _on_failed(self, message: str) -> None:
         self.busy_changed.emit(False)
         self.enroll_failed.emit(message)
+
+
+class ProvisionedEnrollment(QObject):
+    """First start of a provisioned tablet: IT's file names the server and a one-time code, and the kiosk is not
+    enrolled → it enrolls once, by itself, under ``device_name``; on success the code is erased from the file.
+
+    A failure is reported like one typed on the "Serveur du centre" page (the nurse screen's panel says the
+    tablet is not linked; the page shows why). A code that reached the server is single-use: the kiosk does not
+    retry it at every start — IT provides a new one."""
+
+    def __init__(self, sync: SyncViewModel, provisioning: Provisioning, device_name: str,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._sync = sync
+        self._provisioning = provisioning
+        self._device_name = device_name
+        self.attempted = False
+        sync.ready_changed.connect(self._maybe_enroll)
+        sync.enrollment_changed.connect(self._enrolled)
+
+    @Slot()
+    def _maybe_enroll(self) -> None:
+        link = self._provisioning.connection
+        if self.attempted or not self._sync.ready or self._sync.enrollment is not None:
+            return
+        if not link.get("server_url") or not link.get("enrollment_code"):
+            return
+        self.attempted = True
+        log.info("enrolling with the centre named in the provisioning file")
+        self._sync.enroll(link["server_url"], link["enrollment_code"], self._device_name, link.get("ca_bundle", ""))
+
+    @Slot(object)
+    def _enrolled(self, enrollment: Enrollment | None) -> None:
+        if enrollment is not None and self.attempted and "enrollment_code" in self._provisioning.connection:
+            consume_enrollment_code(self._provisioning.path)

@@ -24,7 +24,10 @@ ACCOUNT_FILES = {f"/etc/{name}{suffix}" for name in ("passwd", "group", "shadow"
                  for suffix in ("", "-")}
 BOOKKEEPING = ACCOUNT_FILES | {"/etc/.pwd.lock", "/var/lib/dpkg/lock", "/var/lib/dpkg/lock-frontend",
                                "/var/lib/dpkg/status", "/var/lib/dpkg/status-old", "/var/lib/dpkg/triggers/Lock",
-                               "/var/log/dpkg.log"}
+                               "/var/log/dpkg.log",
+                               # systemd's host key, made once per machine by systemd-creds (the postinst sealing the
+                               # database key without a TPM) and shared by every credential: not the package's.
+                               "/var/lib/systemd/credential.secret"}
 
 
 def test_the_unit_starts_the_kiosk_full_screen_under_cage_and_restarts_it() -> None:
@@ -91,16 +94,24 @@ def test_install_start_under_cage_remove_and_purge(deb: Path, tmp_path: Path) ->
     settings = unit_settings(installed_unit.read_text(encoding="utf-8"))
     assert settings["User"] == [USER]
     env = [*settings["Environment"], f"HOME={HOME}", "PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=/run/user/$U",
-           "WLR_BACKENDS=headless", "WLR_LIBINPUT_NO_DEVICES=1", "WLR_RENDERER=pixman", "QLQ_KIOSK_EXIT_WHEN_READY=1"]
+           "WLR_BACKENDS=headless", "WLR_LIBINPUT_NO_DEVICES=1", "WLR_RENDERER=pixman", "QLQ_KIOSK_EXIT_WHEN_READY=1",
+           "CREDENTIALS_DIRECTORY=/run/credentials/qlq-kiosk.service"]
+    # What systemd does for LoadCredentialEncrypted=: decrypt the postinst's sealed key for the service only.
+    assert "LoadCredentialEncrypted=" in installed_unit.read_text(encoding="utf-8")
+    creds = ("mkdir -p -m 0700 /run/credentials/qlq-kiosk.service && "
+             "systemd-creds decrypt --name=qlq-database-key /etc/credstore.encrypted/qlq-database-key "
+             "/run/credentials/qlq-kiosk.service/qlq-database-key && "
+             f"chown -R {USER} /run/credentials/qlq-kiosk.service && ")
     start = sandbox.run(
         f"U=$(id -u {USER}); mkdir -p /run/user && chmod 755 /run/user && mkdir -m 700 /run/user/$U && "
-        f"chown {USER} /run/user/$U && cd {HOME} && "
+        f"chown {USER} /run/user/$U && {creds}cd {HOME} && "
         f"runuser -u {USER} -- env -i {' '.join(shlex.quote(e) if '$U' not in e else e for e in env)} "
         f"timeout 120 {settings['ExecStart'][0]}", check=False, timeout=180)
     assert start.returncode == 0, start.stderr[-3000:]
     assert "READY" in start.stdout.splitlines()
     owner = sandbox.run(f"stat -c '%U %a' {DATABASE}").stdout.strip()
     assert owner == f"{USER} 600"
+    assert not (sandbox.upper / DATABASE.lstrip("/")).read_bytes().startswith(b"SQLite format 3")  # encrypted
 
     # dpkg -r: the program and the unit go; the user and the data stay for a reinstall.
     sandbox.run(f"dpkg -r {USER}")
@@ -115,7 +126,8 @@ def test_install_start_under_cage_remove_and_purge(deb: Path, tmp_path: Path) ->
     assert sandbox.run(f"getent passwd {USER}", check=False).returncode != 0
     assert sandbox.run(f"getent group {USER}", check=False).returncode != 0
     assert (sandbox.upper / DATABASE.lstrip("/")).is_file()
-    sandbox.run(f"rm -rf {HOME}")
+    assert (sandbox.upper / "etc/credstore.encrypted/qlq-database-key").is_file()  # its key too
+    sandbox.run(f"rm -rf {HOME} /etc/credstore.encrypted /run/credentials")  # what IT does once synchronised
     _assert_clean(sandbox)
 
 

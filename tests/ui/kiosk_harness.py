@@ -86,9 +86,10 @@ class Kiosk:
 
 def make_kiosk(qtbot, store, *, clock: FakeClock | None = None, with_pin: bool = True,
                settings: KioskSettings | None = None, store_factory=None, secrets=None,
-               voice_check=None, stored_settings: bool = False, sync=None) -> Kiosk:
+               voice_check=None, stored_settings: bool = False, sync=None, provisioning=None) -> Kiosk:
     """``stored_settings``: the settings come from the store (as in the app), not a test override. ``sync``: a
-    :class:`~kiosk.viewmodels.sync_vm.SyncViewModel`, connected and started as kiosk/app.py does."""
+    :class:`~kiosk.viewmodels.sync_vm.SyncViewModel`, connected and started as kiosk/app.py does.
+    ``provisioning``: IT's file as read at start (applied on opening; with ``sync``, its enrollment too)."""
     clock = clock or FakeClock()
     if with_pin and store is not None:
         store.set_setting(PIN_HASH_KEY, _PIN_HASH)
@@ -97,11 +98,15 @@ def make_kiosk(qtbot, store, *, clock: FakeClock | None = None, with_pin: bool =
     vm = KioskViewModel(store_factory or (lambda: store), tasks=tasks, audio=audio, clock=clock,
                         settings=None if stored_settings else settings or KioskSettings(answer_beat_ms=0),
                         secrets=secrets,
-                        voice_check=voice_check)
+                        voice_check=voice_check, provisioning=provisioning)
     window = MainWindow(vm, tick_ms=3_600_000, sync=sync)  # the tests tick by hand, on the fake clock
     qtbot.addWidget(window)
     if sync is not None:
         vm.session_finished.connect(sync.session_finished)
+        if provisioning is not None:
+            from kiosk.viewmodels.sync_vm import ProvisionedEnrollment
+
+            ProvisionedEnrollment(sync, provisioning, device_name="tablette-test", parent=sync)
     window.resize(1280, 800)
     window.show()
     kiosk = Kiosk(window, vm, tasks, clock, audio, store, qtbot)

@@ -13,6 +13,7 @@ from kiosk.domain.session import Mode, Phase
 from kiosk.storage.fake import InMemorySessionStore
 from kiosk.storage.pin import hash_pin, verify_pin
 from kiosk.tasks import TaskManager
+from kiosk.version import version_label
 from kiosk.viewmodels.kiosk_vm import KioskViewModel
 from kiosk.viewmodels.nurse_flow import PIN_PROMPTS, AdminState, NurseFlowViewModel, Page, PinPurpose
 from kiosk.viewmodels.options import DEMO_PIN, PIN_HASH_KEY, KioskSettings
@@ -83,7 +84,7 @@ def test_the_pin_gate_remembers_why_and_where_from(qtbot, tasks):
 
     flow.request_pin(PinPurpose.ADMIN)
     _enter(qtbot, kiosk, tasks, PIN)
-    assert flow.page is Page.ADMIN and opened == [AdminState(kiosk.settings, 0, False)]
+    assert flow.page is Page.ADMIN and opened == [AdminState(kiosk.settings, 0, False, version=version_label())]
     assert not flow.request_pin(PinPurpose.ADMIN)  # not from the settings either
     flow.save_settings(kiosk.settings.with_changes(inactivity_seconds=240))
     qtbot.waitUntil(lambda: tasks.idle)
