@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from PySide6.QtCore import QCoreApplication, QEventLoop  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication, QScrollArea  # noqa: E402
 
 from kiosk.audio.silent import SilentAudioService  # noqa: E402
 from kiosk.secrets import MemorySecretStore  # noqa: E402
@@ -64,7 +64,7 @@ def offline_sync(store: InMemorySessionStore, secrets: MemorySecretStore | None 
 
 class Driver:
     def __init__(self, store: InMemorySessionStore, *, with_pin: bool = True,
-                 sync: SyncViewModel | None = None, text_size: int = 0) -> None:
+                 sync: SyncViewModel | None = None, text_size: int = 0, provisioning=None) -> None:
         self.app = QApplication.instance() or QApplication([])
         if with_pin:
             store.set_setting(PIN_HASH_KEY, hash_pin(PIN))
@@ -72,7 +72,8 @@ class Driver:
         self.tasks = TaskManager()
         self.sync = sync
         self.vm = KioskViewModel(lambda: store, tasks=self.tasks, audio=SilentAudioService(), clock=FakeClock(),
-                                 settings=KioskSettings(answer_beat_ms=0, default_text_size=text_size))
+                                 settings=KioskSettings(answer_beat_ms=0, default_text_size=text_size),
+                                 provisioning=provisioning)
         self.window = MainWindow(self.vm, tick_ms=3_600_000, sync=sync)
         self.window.resize(1280, 800)
         self.window.show()
@@ -208,6 +209,33 @@ def main() -> None:
     d.window.pin.pad.entry.returnPressed.emit()
     d.wait(lambda: d.window.current_page() is d.window.admin)
     d.shot("12-admin")
+    d.close()
+
+    # The admin screen of a provisioned tablet whose file has two bad values (each named; the rest applied).
+    import tempfile
+
+    from kiosk.viewmodels import provisioning
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "kiosk.toml"
+        path.write_text('format = 1\nserver_url = "https://qlq.chu-lyon.fr"\nsite = "LYON-01"\n'
+                        'speech_rate_percent = 85\nlanguage = "fr"\nlangue = "fr"\n', encoding="utf-8")
+        prov = provisioning.load(path)
+        prov = provisioning.Provisioning(Path("/etc/qlq-kiosk/kiosk.toml"), prov.exists, prov.connection,
+                                         prov.settings, tuple(provisioning.ProvisioningProblem(
+                                             Path("/etc/qlq-kiosk/kiosk.toml"), p.field, p.value, p.reason)
+                                             for p in prov.problems))
+    d = Driver(InMemorySessionStore(), provisioning=prov)
+    d.window.request_pin("admin")
+    d.window.pin.pad.entry.setText(PIN)
+    d.window.pin.pad.entry.returnPressed.emit()
+    d.wait(lambda: d.window.current_page() is d.window.admin)
+    d.wait()
+    scroll = d.window.admin.findChild(QScrollArea)
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
+    d.wait()
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
+    d.shot("12b-admin-provisioning")
     d.close()
 
 

@@ -123,7 +123,13 @@ class AdminPage(QWidget):
         self.setProperty("screen", True)
         root = QVBoxLayout(self)
         root.setContentsMargins(60, 20, 60, 30)
-        root.addWidget(label("Réglages du kiosque", "title"))
+        title_row = QHBoxLayout()
+        title_row.addWidget(label("Réglages du kiosque", "title", wrap=False))
+        title_row.addStretch(1)
+        self.version = label("", "caption", wrap=False)  # "Kiosque QLQ-C30 version 0.1.0", always in view
+        title_row.addWidget(self.version, 0, Qt.AlignmentFlag.AlignBottom)
+        title_row.addSpacing(40)  # clear of the corner's "…" button
+        root.addLayout(title_row)
         form = QFormLayout()
         form.setVerticalSpacing(10)
         self.inactivity = QSpinBox()
@@ -189,15 +195,14 @@ class AdminPage(QWidget):
         body = QWidget()
         body.setObjectName("adminBody")
         column = QVBoxLayout(body)
-        column.setContentsMargins(0, 0, 0, 0)
+        column.setContentsMargins(0, 0, 0, 16)  # the last line clear of the scroll area's edge
         column.addLayout(form)
         self.pending = label("", "info")
         column.addWidget(self.pending)
         self.provisioning_problems = label("", "fieldError")  # IT's file: each refused field, named
         self.provisioning_problems.hide()
         column.addWidget(self.provisioning_problems)
-        self.about = label("", "caption")  # the version, and where IT's provisioning file is
-        column.addWidget(self.about)
+        self.about = label("", "caption")  # where IT's provisioning file is and what it sets (below the actions)
         column.addStretch(1)
         actions = QHBoxLayout()
         self.server = button("Serveur du centre  ▶")
@@ -207,6 +212,7 @@ class AdminPage(QWidget):
         actions.addWidget(self.abandon_session)
         actions.addStretch(1)
         column.addLayout(actions)
+        column.addWidget(self.about)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -237,8 +243,9 @@ class AdminPage(QWidget):
                       microphones: tuple[str, ...] = (), voice_reason: str | None = None, *, version: str = "",
                       provisioning: str = "", provisioning_problems: tuple[str, ...] = ()) -> None:
         self._settings = settings
-        self.about.setText("\n".join(line for line in (version, provisioning) if line))
-        self.about.setVisible(bool(version or provisioning))
+        self.version.setText(version)
+        self.about.setText(provisioning)
+        self.about.setVisible(bool(provisioning))
         self.provisioning_problems.setText("\n".join(provisioning_problems))
         self.provisioning_problems.setVisible(bool(provisioning_problems))
         self.show_voice(microphones, voice_reason, selected=settings.microphone)

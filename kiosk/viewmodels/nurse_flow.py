@@ -52,9 +52,9 @@ def provisioning_summary(provisioning: Provisioning | None) -> str:
         return ""
     if not provisioning.exists:
         return f"Aucun fichier de configuration du service informatique ({provisioning.path})."
-    names = sorted([*provisioning.connection, *provisioning.settings])
-    names = [n for n in names if n != "enrollment_code"] + (["code d'enregistrement"]
-                                                             if "enrollment_code" in provisioning.connection else [])
+    # The names as IT writes them in the file (the code itself is never shown).
+    names = sorted("language" if n == "default_language" else n
+                   for n in (*provisioning.connection, *provisioning.settings))
     fields = ", ".join(names) if names else "aucun champ valable"
     return f"Configuration du service informatique : {provisioning.path} ({fields})."
 

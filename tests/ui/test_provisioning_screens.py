@@ -40,7 +40,8 @@ def test_the_files_settings_apply_and_its_bad_fields_are_named_on_the_admin_scre
         assert admin.provisioning_problems.isVisibleTo(admin)
         assert "champ « inactivity_seconds » (pause après inactivité)" in problems and "hors des limites" in problems
         about = admin.about.text()
-        assert version_label() in about and str(prov.path) in about
+        assert admin.version.text() == version_label() and admin.version.isVisibleTo(admin)
+        assert str(prov.path) in about
         assert "default_mode" in about and "speech_rate_percent" in about
         assert admin.speech_rate.currentData() == 80
     finally:
