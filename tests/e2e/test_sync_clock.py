@@ -7,6 +7,8 @@ with a message pointing at the clock.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -74,3 +76,9 @@ def test_a_tablet_clock_ahead_of_the_server(served, tmp_path: Path, ahead: timed
             assert "horloge de la tablette" in (status.last_error or "")
     export = httpx.get(f"{base}/v1/exports/csv-long", headers=bearer(researcher), timeout=30).text
     assert all((sid in export) == accepted for sid in ids)
+    if accepted:  # the happy path: each arrived once, scored, exportable
+        wide = httpx.get(f"{base}/v1/exports/csv-wide", headers=bearer(researcher), timeout=30)
+        assert wide.status_code == 200
+        rows = [row for row in csv.DictReader(io.StringIO(wide.text)) if row["submission_id"] in ids]
+        assert sorted(row["submission_id"] for row in rows) == sorted(ids)
+        assert all(row["QL2"] not in ("", None) and 0 <= float(row["QL2"]) <= 100 for row in rows)
