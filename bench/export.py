@@ -126,7 +126,7 @@ def peak_rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
-def main() -> int:
+def main() -> int:  # noqa: PLR0915 - one benchmark's steps, in order
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--sessions", type=int, default=100_000)

@@ -45,8 +45,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run_sessions(pack_dir: Path, sessions: int, items: int | None = None) \
-        -> tuple[list[float], list[float], int, list[float]]:
+def run_sessions(  # noqa: PLR0915 - one benchmark's steps, in order
+        pack_dir: Path, sessions: int, items: int | None = None) -> tuple[list[float], list[float], int, list[float]]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -65,7 +65,7 @@ def _audio_service(autopilot: bool) -> AudioService:
         return SilentAudioService()
 
 
-def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = None) -> int:
+def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = None) -> int:  # noqa: PLR0915 - the composition root: the wiring in start-up order
     """Run the kiosk until the nurse leaves it; return the process exit code."""
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
     import shiboken6

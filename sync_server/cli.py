@@ -282,7 +282,7 @@ def cmd_publish_release(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- parser
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one command's steps, in order
     parser = argparse.ArgumentParser(prog="qlq-server", description="Kiosque QLQ-C30 central sync server. "
                                      "Settings come from QLQ_* environment variables (see docs/server.md).")
     parser.add_argument("--version", action="version", version=f"qlq-server {__version__}")

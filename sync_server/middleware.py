@@ -43,7 +43,7 @@ class RequestContextMiddleware:
         self.hsts = settings.tls_enabled
         self.slots = asyncio.Semaphore(settings.db_pool_size + settings.db_max_overflow)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0915 - one request's pass through the middleware, in order
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

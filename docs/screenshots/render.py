@@ -127,7 +127,7 @@ class Driver:
         self.tasks.shutdown(wait=True)
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 - kept in one piece on purpose
     d = Driver(InMemorySessionStore(), with_pin=False)
     d.shot("01-pin-setup")
     d.close()

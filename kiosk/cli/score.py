@@ -182,7 +182,7 @@ def _check_decoded(record: list[str], line: int, names: list[str] | None) -> Non
         raise BadInput(line, column, f"{where} is not UTF-8 text (save the file as UTF-8)")
 
 
-def score_csv(reader: CsvReader, out: TextIO, instrument: Instrument, scorer: Scorer) -> int:
+def score_csv(reader: CsvReader, out: TextIO, instrument: Instrument, scorer: Scorer) -> int:  # noqa: PLR0912,PLR0915 - one command's steps, in order
     """Read the header and rows from ``reader``, write the scored rows to ``out``; return the row count.
 
     Raises :class:`BadInput` at the first problem; errors name physical lines (``reader.line_num``), so a
@@ -318,7 +318,7 @@ def _atomic_output(path: Path) -> Iterator[TextIO]:
         raise
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:  # noqa: PLR0912 - one command's steps, in order
     instrument = _load_instrument(args.instrument)
     try:
         scorer = Scorer(instrument)

@@ -470,7 +470,7 @@ def _explain_no_answer(g: _Grammar, r: _Reading, tokens: list[str], scale: int) 
     return _unclear(f"only filler words ('{_quote(tokens)}')")
 
 
-def _decide(g: _Grammar, valid: list[_Cand], invalid: list[_Cand], negated: list[_Cand], r: _Reading,  # noqa: PLR0917
+def _decide(g: _Grammar, valid: list[_Cand], invalid: list[_Cand], negated: list[_Cand], r: _Reading,  # noqa: PLR0917,PLR0912
             scale: int) -> ParsedAnswer:
     """At least one in-scale answer was heard: accept it, ask for confirmation, or give up."""
     core = [c for c in valid if not c.homophone] or valid

@@ -259,7 +259,7 @@ def _describe_location(raw: Mapping[str, Any], loc: tuple[int | str, ...]) -> st
     return f"{where}, field '{field}'" if field else where
 
 
-def _cross_check(data: _InstrumentFile) -> list[str]:
+def _cross_check(data: _InstrumentFile) -> list[str]:  # noqa: PLR0912 - one rule per branch, in the order they apply
     """Checks that span sections of the file; each message names the item and the field."""
     problems: list[str] = []
     scales = {s.id for s in data.response_scales}

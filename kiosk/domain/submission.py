@@ -325,7 +325,7 @@ def build_submission(session: Session, *, device_id: str, app_version: str, froz
     return submission
 
 
-def check_against_instrument(sub: Submission, instrument: Instrument, *, today: date,
+def check_against_instrument(sub: Submission, instrument: Instrument, *, today: date,  # noqa: PLR0912 - one rule per branch, in the order they apply
                              require_consent: bool = True, now: datetime | None = None,
                              clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> list[SubmissionProblem]:
     """Everything a server must verify beyond the schema: the plausibility rules the kiosk applies too

@@ -94,7 +94,7 @@ def _wal_path(path: Path) -> Path:
     return path.with_name(path.name + "-wal")
 
 
-def probe(path: Path, key: str | None = None) -> str | None:
+def probe(path: Path, key: str | None = None) -> str | None:  # noqa: PLR0912 - the file checks, in the order they must run
     """The schema revision of the kiosk database at ``path``, or None when there is none yet to keep.
 
     None means: no file, an empty file, or a SQLite file without a single table (e.g. a crash while the very

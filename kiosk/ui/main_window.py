@@ -59,7 +59,7 @@ class KioskGuard(QObject):
 class MainWindow(QWidget):
     exited = Signal()
 
-    def __init__(self, vm: KioskViewModel, *, demo: bool = False, tick_ms: int = 1000,
+    def __init__(self, vm: KioskViewModel, *, demo: bool = False, tick_ms: int = 1000,  # noqa: PLR0915 - the screen's widgets laid out top to bottom, in one place
                  sync: SyncViewModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("kioskRoot")

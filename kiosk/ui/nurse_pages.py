@@ -118,7 +118,7 @@ class AdminPage(QWidget):
     abandon_requested = Signal()
     server_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:  # noqa: PLR0915 - the screen's widgets laid out top to bottom, in one place
         super().__init__(parent)
         self.setProperty("screen", True)
         root = QVBoxLayout(self)

@@ -51,7 +51,7 @@ def pending_text(count: int) -> str:
 class NurseScreen(QWidget):
     settings_requested = Signal()
 
-    def __init__(self, vm: KioskViewModel, clock: Clock, *, demo_pin: str | None = None,
+    def __init__(self, vm: KioskViewModel, clock: Clock, *, demo_pin: str | None = None,  # noqa: PLR0915 - the screen's widgets laid out top to bottom, in one place
                  sync: SyncViewModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setProperty("screen", True)

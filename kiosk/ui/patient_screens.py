@@ -43,7 +43,7 @@ class CheckView(QWidget):
     Failing either offers to continue in touch-only mode.
     """
 
-    def __init__(self, vm: SessionViewModel, prefs: theme.DisplayPrefs) -> None:
+    def __init__(self, vm: SessionViewModel, prefs: theme.DisplayPrefs) -> None:  # noqa: PLR0915 - the screen's widgets laid out top to bottom, in one place
         super().__init__()
         self.setProperty("screen", True)
         self._vm = vm
@@ -160,7 +160,7 @@ class SessionView(QStackedWidget):
 
     nurse_requested = Signal()
 
-    def __init__(self, vm: SessionViewModel, prefs: theme.DisplayPrefs, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: SessionViewModel, prefs: theme.DisplayPrefs, parent: QWidget | None = None) -> None:  # noqa: PLR0915 - the screen's widgets laid out top to bottom, in one place
         super().__init__(parent)
         self.vm = vm
         inst = vm.session.instrument

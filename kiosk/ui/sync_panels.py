@@ -71,7 +71,7 @@ class EnrollmentPage(QWidget):
 
     back = Signal()
 
-    def __init__(self, vm: SyncViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: SyncViewModel, parent: QWidget | None = None) -> None:  # noqa: PLR0915 - the screen's widgets laid out top to bottom, in one place
         super().__init__(parent)
         self.setProperty("screen", True)
         self._vm = vm

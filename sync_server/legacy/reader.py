@@ -202,7 +202,7 @@ def _response_key(response: sqlite3.Row, at: datetime) -> tuple[datetime, int, s
     return (at, 0, f"{rid:020d}") if isinstance(rid, int) else (at, 1, str(rid))
 
 
-def _build(session: sqlite3.Row, responses: list[sqlite3.Row], instrument: Instrument) -> Submission:
+def _build(session: sqlite3.Row, responses: list[sqlite3.Row], instrument: Instrument) -> Submission:  # noqa: PLR0912,PLR0915 - one legacy row's fields, each read and checked in turn
     legacy_id: str = session["sid"]
     here = f"sessions id={legacy_id}"
     initials = "" if session["initials"] is None else str(session["initials"]).strip()
