@@ -57,4 +57,4 @@ def test_bundle_builds_and_starts(tmp_path: Path) -> None:
     from tests.e2e.test_self_test import assert_passes, self_test_command
 
     command, env = self_test_command(tmp_path, [str(exe)])
-    assert_passes(subprocess.run(command, capture_output=True, text=True, timeout=120, env=env))
+    assert_passes(subprocess.run(command, capture_output=True, text=True, timeout=120, env=env), bundle=True)
