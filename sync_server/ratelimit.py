@@ -13,6 +13,8 @@ locks the row). Rows older than two windows are deleted whenever a new window st
 
 from __future__ import annotations
 
+import math
+
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -35,6 +37,15 @@ FROM counted
 _FORGET_SQL = text("DELETE FROM rate_limit_counters WHERE window_start < clock_timestamp() - make_interval(secs => :w)")
 
 
+def attempts_before(hits: int, previous: int, elapsed: float, window: float) -> int:
+    """The sliding estimate of the attempts made before this one (``hits`` counts this one in this window).
+
+    The previous window's attempts count for the share of it that still overlaps the last ``window`` seconds,
+    rounded UP: just after a window boundary, five attempts made a moment ago must still count as five (rounded
+    down, 3 + 2 × 0.999 would let a sixth through)."""
+    return (hits - 1) + math.ceil(previous * (1 - elapsed / window) - 1e-9)
+
+
 class RateLimiter:
     """At most ``limit`` attempts per key within any ``window`` seconds (sliding estimate, see the module)."""
 
@@ -49,8 +60,7 @@ class RateLimiter:
             if hits == 1:  # a new window for this key: drop the windows nobody can need any more
                 connection.execute(_FORGET_SQL, {"w": 2 * self.window})
         elapsed = min(max(float(elapsed), 0.0), self.window)
-        estimate = (hits - 1) + previous * (1 - elapsed / self.window)  # attempts before this one
-        if estimate < limit:
+        if attempts_before(hits, previous, elapsed, self.window) < limit:
             return None
         return max(self.window - elapsed, 0.001)
 

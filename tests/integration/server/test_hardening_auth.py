@@ -172,3 +172,13 @@ def test_cli_user_commands(accounts, capsys):
     assert "carol\tresearcher\tdisabled" in capsys.readouterr().out
     assert main([*url, "user", "enable", "nobody"]) == 1
     assert "unknown_user" in capsys.readouterr().err
+
+
+def test_just_after_a_window_boundary_recent_attempts_still_count_whole() -> None:
+    from sync_server.ratelimit import attempts_before
+
+    # 3 attempts in the window that just ended, 2 in this one (the third is this attempt), 50 ms in.
+    assert attempts_before(hits=3, previous=3, elapsed=0.05, window=60) == 5  # 5 >= a limit of 5: refused
+    assert attempts_before(hits=1, previous=5, elapsed=59.99, window=60) == 1  # the old ones have nearly gone
+    assert attempts_before(hits=1, previous=4, elapsed=30, window=60) == 2
+    assert attempts_before(hits=6, previous=0, elapsed=10, window=60) == 5
