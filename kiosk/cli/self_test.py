@@ -16,6 +16,7 @@ and the tests check the process's exit code, not just the lines printed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -242,11 +243,8 @@ def check_database_encryption(ctx: Context) -> Outcome:
     if readable or database.is_plaintext(path):
         where = ", ".join(readable) or path.name
         return failed(f"données lisibles en clair dans {where}", f"data readable in plaintext in {where}")
-    try:
+    with contextlib.suppress(CorruptDatabaseError):  # refused, as it must be
         SqliteSessionStore(path, key=new_key()).close()
-    except CorruptDatabaseError:
-        pass
-    else:
         return failed("une autre clé ouvre la base", "another key opens the database")
     with SqliteSessionStore(path, key=key) as store:
         if store.get_setting("self-test") != SELF_TEST_MARKER:

@@ -114,7 +114,7 @@ class SettingProblem:
 
     def log_text(self) -> str:
         return (f"setting {_key(self.name)}={self.stored!r} is invalid ({self.reason}); "
-                f"using the default {_text(self.default)!r}")
+                f"using the default {setting_text(self.default)!r}")
 
     def french(self) -> str:
         label = SETTING_LABELS.get(self.name, self.name)
@@ -137,7 +137,7 @@ def _key(name: str) -> str:
     return f"kiosk.{name}"
 
 
-def _parse(name: str, raw: str) -> Any:
+def parse_setting(name: str, raw: str) -> Any:
     """The stored text as the field's type, e.g. ``"180"`` → 180, ``"touch"`` → :attr:`Mode.TOUCH`."""
     try:
         return _parser(name).validate_python(raw)
@@ -145,7 +145,7 @@ def _parse(name: str, raw: str) -> Any:
         raise ValueError("; ".join(error["msg"] for error in exc.errors(include_url=False))) from None
 
 
-def _text(value: object) -> str:
+def setting_text(value: object) -> str:
     return value.value if isinstance(value, Mode) else str(value)
 
 
@@ -160,7 +160,7 @@ def load_settings(store: SettingsStore) -> LoadedSettings:
         if raw is None:
             continue
         try:
-            values[f.name] = _parse(f.name, raw)
+            values[f.name] = parse_setting(f.name, raw)
         except ValueError as exc:
             problem = SettingProblem(name=f.name, stored=raw, default=getattr(defaults, f.name), reason=str(exc))
             log.warning(problem.log_text())
@@ -171,5 +171,5 @@ def load_settings(store: SettingsStore) -> LoadedSettings:
 def save_settings(settings: KioskSettings, store: SettingsStore) -> None:
     """Write every setting and the version of this layout. Runs on the DB thread."""
     for f in fields(KioskSettings):
-        store.set_setting(_key(f.name), _text(getattr(settings, f.name)))
+        store.set_setting(_key(f.name), setting_text(getattr(settings, f.name)))
     store.set_setting(VERSION_KEY, str(SETTINGS_VERSION))

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import tomlkit
 from tomlkit.exceptions import ParseError
 
-from kiosk.viewmodels.options import SETTING_LABELS, KioskSettings, _parse, _text
+from kiosk.viewmodels.options import SETTING_LABELS, KioskSettings, parse_setting, setting_text
 from kiosk.viewmodels.options_upgrade import SettingsStore
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def _check_setting(name: str, value: object) -> Any:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError("un nombre ou une chaîne de caractères est attendu")
     try:
-        parsed = _parse(name, str(value) if not isinstance(value, str) else value)
+        parsed = parse_setting(name, str(value) if not isinstance(value, str) else value)
     except ValueError:
         raise ValueError("valeur non reconnue") from None
     defaults = KioskSettings()
@@ -146,7 +146,7 @@ def _check_setting(name: str, value: object) -> Any:
     else:
         kept = getattr(defaults.with_changes(**{name: parsed}), name)
     if kept != parsed:
-        raise ValueError(f"hors des limites permises (la plus proche serait {_text(kept)})")
+        raise ValueError(f"hors des limites permises (la plus proche serait {setting_text(kept)})")
     return parsed
 
 
@@ -202,7 +202,7 @@ def apply_settings(provisioning: Provisioning, store: SettingsStore) -> list[str
     the names written. The caller reloads the settings afterwards."""
     written = []
     for name, value in provisioning.settings.items():
-        text = _text(value)
+        text = setting_text(value)
         marker = APPLIED_PREFIX + name
         if store.get_setting(marker) == text:
             continue  # IT's value was applied before: whatever the nurse did since stands

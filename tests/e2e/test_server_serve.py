@@ -58,14 +58,19 @@ def served(make_database) -> Iterator[tuple[str, Settings]]:
             process.stdout.close()
 
 
-def test_serve_receives_a_submission_and_exports_it(served):
-    base, settings = served
+def device_and_researcher(settings, site: str) -> tuple[str, str]:
+    """A device token on a new site, and a researcher's token, made in the served database."""
     accounts = Accounts(settings)
     try:
-        device, _ = accounts.device("SITE-E2E")
-        researcher = accounts.user_token("researcher")
+        device, _ = accounts.device(site)
+        return device, accounts.user_token("researcher")
     finally:
         accounts.engine.dispose()
+
+
+def test_serve_receives_a_submission_and_exports_it(served):
+    base, settings = served
+    device, researcher = device_and_researcher(settings, "SITE-E2E")
     sub = make_submission()
     with httpx.Client(base_url=base, timeout=10) as client:
         assert client.get("/health").json() == {"status": "ok"}

@@ -20,8 +20,8 @@ from kiosk.storage.sqlite_store import SqliteSessionStore
 from kiosk.sync.engine import SyncEngine
 from kiosk.sync.transport import HttpxTransport
 from tests.conftest_pg import *  # noqa: F403 - the PostgreSQL fixtures
-from tests.e2e.test_server_serve import served  # noqa: F401 - the real server fixture
-from tests.integration.server.factories import Accounts, bearer
+from tests.e2e.test_server_serve import device_and_researcher, served  # noqa: F401 - the real server fixture
+from tests.integration.server.factories import bearer
 from tests.integration.sync.populate import queue_sessions
 
 
@@ -44,12 +44,7 @@ def _duration(ahead: timedelta) -> str:
 def test_a_tablet_clock_ahead_of_the_server(served, tmp_path: Path, ahead: timedelta,  # noqa: F811
                                             accepted: bool) -> None:
     base, settings = served
-    accounts = Accounts(settings)
-    try:
-        token, _ = accounts.device("SITE-CLOCK")
-        researcher = accounts.user_token("researcher")
-    finally:
-        accounts.engine.dispose()
+    token, researcher = device_and_researcher(settings, "SITE-CLOCK")
 
     kiosk_clock = AheadClock(ahead)
     db = tmp_path / "kiosk.db"

@@ -113,7 +113,7 @@ class FaultProxy:
         try:
             await asyncio.wait_for(self._serve(fault, reader, writer), timeout=self.plan.stall_seconds + 60)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ConnectionError):
-            pass
+            pass  # the fault (or the peer) ended the connection: that is what this proxy is for
         finally:
             writer.close()
             with contextlib.suppress(Exception):

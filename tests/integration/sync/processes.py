@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -50,11 +51,9 @@ class ServerProcess:
         while time.monotonic() < deadline:  # bounded
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited with {self.process.returncode}")
-            try:
+            with contextlib.suppress(httpx.TransportError):  # not listening yet
                 if httpx.get(f"{self.base}/ready", timeout=1).status_code == 200:
                     return
-            except httpx.TransportError:
-                pass
             time.sleep(0.1)
         raise RuntimeError("the server did not become ready")
 
