@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,11 @@ if TYPE_CHECKING:  # annotations only: this module imports its heavy parts lazil
     from kiosk.audio.service import AudioService
     from kiosk.secrets.interface import SecretStore
     from kiosk.storage.interface import SessionStore
+    from kiosk.update.interface import ReleaseSource
+    from kiosk.update.service import SessionLock, Updater, UpdateStatus
     from kiosk.viewmodels.kiosk_vm import KioskStatus
+    from kiosk.viewmodels.sync_vm import SyncViewModel
+    from kiosk.viewmodels.update_vm import UpdateViewModel
     from kiosk.viewmodels.voice_setup import VoiceAvailability
 
 log = logging.getLogger(__name__)
@@ -65,7 +70,53 @@ def _audio_service(autopilot: bool) -> AudioService:
         return SilentAudioService()
 
 
-def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = None) -> int:  # noqa: PLR0915 - the composition root: the wiring in start-up order
+def _release_source(sync: SyncViewModel) -> ReleaseSource | None:
+    """The centre's server as update source, for the enrollment stored now (None: not enrolled yet)."""
+    import ssl
+
+    from kiosk.secrets.interface import SecretName
+    from kiosk.sync.config import allow_http_from_env, check_server_url
+    from kiosk.update.http_source import HttpReleaseSource
+
+    enrollment, backend = sync.enrollment, sync.backend
+    if enrollment is None or backend is None:
+        return None
+    url = check_server_url(enrollment.server_url, allow_http=enrollment.allow_http or allow_http_from_env())
+    ca_bundle = enrollment.ca_bundle_path()
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
+    secrets = backend.secrets
+    return HttpReleaseSource(url, lambda: secrets.get(SecretName.DEVICE_TOKEN), verify=verify)
+
+
+def _updates(sync: SyncViewModel, root: Path, gate: SessionLock) -> UpdateViewModel:
+    """Signed updates from the centre into ``root`` (``QLQ_UPDATE_ROOT``), installed between sessions only."""
+    from kiosk import __version__
+    from kiosk.update.layout import InstallLayout
+    from kiosk.update.service import Updater
+    from kiosk.update.setup import FollowingReleaseSource
+    from kiosk.viewmodels.update_vm import UpdateViewModel
+
+    def open_updater(on_status: Callable[[UpdateStatus], None]) -> Updater:
+        return Updater(FollowingReleaseSource(lambda: _release_source(sync)), InstallLayout(root),
+                       current_version=__version__, gate=gate, on_status=on_status)
+
+    return UpdateViewModel(open_updater, gate=gate, running_version=__version__)
+
+
+def _update_gate(no_updates: bool) -> tuple[Path | None, SessionLock | None]:
+    """Updates only where the kiosk was installed to update itself (``QLQ_UPDATE_ROOT``: the .deb's unit), never
+    in demo mode or under the autopilot: the install folder, and the gate that keeps installs out of sessions."""
+    from kiosk.update.setup import update_root
+
+    root = None if no_updates else update_root()
+    if root is None:
+        return None, None
+    from kiosk.update.service import SessionLock
+
+    return root, SessionLock()
+
+
+def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = None) -> int:  # noqa: PLR0912, PLR0915 - the composition root: the wiring in start-up order
     """Run the kiosk until the nurse leaves it; return the process exit code."""
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
     import shiboken6
@@ -106,6 +157,7 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
 
         return check_voice(kiosk_settings, store)
 
+    root, gate = _update_gate(demo or bool(autopilot))
     provisioning = None
     if not demo and not autopilot:  # IT's provisioning file (docs/provisioning.md); demo mode never reads it
         from kiosk.domain.instrument import available_instruments
@@ -118,7 +170,7 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
                         # not under the autopilot (touch only) nor when the process exits at the first nurse screen
                         # (the check's answer could never be shown)
                         secrets=secrets, voice_check=None if autopilot or exit_when_ready else voice_check,
-                        provisioning=provisioning)
+                        provisioning=provisioning, gate=gate)
     vm.open()  # results are delivered once the event loop runs, after the window is connected
     sync = None
     if not demo and not autopilot:  # demo and autopilot never contact a server: no sync at all (docs/sync.md)
@@ -136,12 +188,22 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
             ProvisionedEnrollment(sync, provisioning, device_name=socket.gethostname(), parent=sync)
         vm.session_finished.connect(sync.session_finished)
         watch_network(sync.network_changed)
+    updates = _updates(sync, root, gate) if sync is not None and root is not None and gate is not None else None
+    restart = False
 
     from kiosk.ui.main_window import MainWindow
 
-    window = MainWindow(vm, demo=demo or bool(autopilot), sync=sync)
+    window = MainWindow(vm, demo=demo or bool(autopilot), sync=sync, updates=updates)
     if sync is not None:
         sync.start()  # after the screens are connected: the status reaches them
+    if updates is not None:
+        def restart_for_update() -> None:
+            nonlocal restart
+            restart = True
+            window.exit_kiosk()
+
+        updates.restart_requested.connect(restart_for_update)
+        updates.start()
     window.exited.connect(app.quit)
     if autopilot:
         from kiosk.ui.autopilot import Autopilot
@@ -166,6 +228,8 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
     try:
         code = app.exec()
     finally:
+        if updates is not None:
+            updates.stop()  # waits for a download or an install under way
         if sync is not None:
             sync.stop()  # its worker and its own store, before the application's store closes
         vm.close()
@@ -175,4 +239,8 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
         shiboken6.delete(window)
         if temp is not None:
             temp.cleanup()
+    if restart:  # the supervisor (systemd unit, launcher) starts the installed version
+        from kiosk.viewmodels.update_vm import RESTART_EXIT_CODE
+
+        return RESTART_EXIT_CODE
     return int(code)

@@ -34,7 +34,11 @@ from kiosk.viewmodels.session_vm import SessionViewModel
 if TYPE_CHECKING:
     from kiosk.ui.sync_panels import EnrollmentPage
     from kiosk.viewmodels.sync_vm import SyncViewModel
+    from kiosk.viewmodels.update_vm import UpdateViewModel
     from kiosk.viewmodels.voice_vm import VoiceViewModel
+
+#: An installed update restarts the kiosk once the nurse screen has been left untouched this long (no session).
+UPDATE_RESTART_IDLE_MS = 5 * 60_000
 
 
 class KioskGuard(QObject):
@@ -60,7 +64,8 @@ class MainWindow(QWidget):
     exited = Signal()
 
     def __init__(self, vm: KioskViewModel, *, demo: bool = False, tick_ms: int = 1000,  # noqa: PLR0915 - the screen's widgets laid out top to bottom, in one place
-                 sync: SyncViewModel | None = None, parent: QWidget | None = None) -> None:
+                 sync: SyncViewModel | None = None, updates: UpdateViewModel | None = None,
+                 restart_idle_ms: int = UPDATE_RESTART_IDLE_MS, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("kioskRoot")
         self.setWindowTitle("Kiosque QLQ-C30")
@@ -122,6 +127,18 @@ class MainWindow(QWidget):
         self.admin.saved.connect(flow.save_settings)
         self.admin.exit_requested.connect(self.exit_kiosk)
         self.admin.abandon_requested.connect(flow.abandon_running)
+        self.updates = updates
+        self.restart_idle = QTimer(self)  # restarted by every touch: fires after that long untouched
+        self.restart_idle.setSingleShot(True)
+        self.restart_idle.setInterval(restart_idle_ms)
+        if updates is not None:
+            updates.status_changed.connect(lambda _status: self._show_update())
+            vm.between_sessions.connect(updates.between_sessions)
+            self.admin.update_check_requested.connect(updates.check_now)
+            self.admin.update_restart_requested.connect(updates.restart_now)
+            self.guard.activity.connect(self._restart_countdown)
+            self.restart_idle.timeout.connect(self._restart_when_idle)
+            self._show_update()
         self._apply_theme(self.prefs.state)
         self.stack.setCurrentWidget(self.loading)
 
@@ -139,6 +156,31 @@ class MainWindow(QWidget):
     def _note_activity(self) -> None:
         if self.session is not None:
             self.session.note_activity()
+
+    def _show_update(self) -> None:
+        updates = self.updates
+        if updates is None:
+            return
+        restart = updates.restart_pending and not self.vm.session_in_progress
+        self.admin.show_update(updates.line(), can_check=updates.enabled and not updates.restart_pending,
+                               can_restart=restart)
+        if updates.restart_pending:
+            self._restart_countdown()
+
+    def _restart_countdown(self) -> None:
+        if self.updates is not None and self.updates.restart_pending:
+            self.restart_idle.start()
+
+    def _restart_when_idle(self) -> None:
+        """Untouched for :data:`UPDATE_RESTART_IDLE_MS`: restart onto the installed version, only from the nurse
+        screen with nothing typed (never during a session, never over a form being filled in or a summary)."""
+        updates = self.updates
+        if updates is None or not updates.restart_pending:
+            return
+        if self.session is not None or self.current_page() is not self.nurse or not self.nurse.is_blank():
+            self.restart_idle.start()  # try again after another quiet period
+            return
+        updates.restart_now()
 
     def tick(self) -> None:
         if self.session is not None:
@@ -225,6 +267,7 @@ class MainWindow(QWidget):
             self.voice.deleteLater()
             self.voice = None
         if self.session_view is not None:
+            self.vm.session_ended(self.session_view.vm.session.id)
             self.session_view.vm.deleteLater()
             self.vm.audio.stop()
         self.session_view = None

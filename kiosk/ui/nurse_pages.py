@@ -117,6 +117,8 @@ class AdminPage(QWidget):
     exit_requested = Signal()
     abandon_requested = Signal()
     server_requested = Signal()
+    update_check_requested = Signal()
+    update_restart_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:  # noqa: PLR0915 - the screen's widgets laid out top to bottom, in one place
         super().__init__(parent)
@@ -203,12 +205,21 @@ class AdminPage(QWidget):
         self.provisioning_problems.hide()
         column.addWidget(self.provisioning_problems)
         self.about = label("", "caption")  # where IT's provisioning file is and what it sets (below the actions)
+        self.update_line = label("", "info")  # updates: hidden when the kiosk has none (demo mode)
+        self.update_line.hide()
+        column.addWidget(self.update_line)
         column.addStretch(1)
         actions = QHBoxLayout()
         self.server = button("Serveur du centre  ▶")
         self.server.setVisible(False)  # shown by set_server_available (not in demo mode: no server there)
         self.abandon_session = button("Interrompre la séance en cours")
+        self.update_check = button("Rechercher une mise à jour")
+        self.update_restart = button("Redémarrer sur la nouvelle version", "primary")
+        self.update_check.hide()
+        self.update_restart.hide()
         actions.addWidget(self.server)
+        actions.addWidget(self.update_check)
+        actions.addWidget(self.update_restart)
         actions.addWidget(self.abandon_session)
         actions.addStretch(1)
         column.addLayout(actions)
@@ -233,11 +244,21 @@ class AdminPage(QWidget):
         self.exit_button.clicked.connect(self.exit_requested)
         self.abandon_session.clicked.connect(self.abandon_requested)
         self.server.clicked.connect(self.server_requested)
+        self.update_check.clicked.connect(self.update_check_requested)
+        self.update_restart.clicked.connect(self.update_restart_requested)
         self.save_button.clicked.connect(self._save)
         self._settings = KioskSettings()
 
     def set_server_available(self, available: bool) -> None:
         self.server.setVisible(available)
+
+    def show_update(self, line: str, *, can_check: bool, can_restart: bool) -> None:
+        """The updates line (version offered, downloaded, installed, refused and why) and its two buttons;
+        restarting is offered only once a verified version is installed and no session is running."""
+        self.update_line.setText(line)
+        self.update_line.setVisible(bool(line))
+        self.update_check.setVisible(can_check)
+        self.update_restart.setVisible(can_restart)
 
     def show_settings(self, settings: KioskSettings, pending_text: str, session_running: bool,
                       microphones: tuple[str, ...] = (), voice_reason: str | None = None, *, version: str = "",

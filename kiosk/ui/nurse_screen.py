@@ -194,6 +194,11 @@ class NurseScreen(QWidget):
         self.show_errors({})
         self.message.hide()
 
+    def is_blank(self) -> bool:
+        """Nothing of a patient typed in yet (what :meth:`reset` leaves): the kiosk may restart for an update."""
+        return (not self.initials.text().strip() and self.birth.parts() == (None, None, None)
+                and not self.consent_answers.isChecked() and not self.consent_voice.isChecked())
+
     def _update_voice_modes(self) -> None:
         """Voice modes need a working microphone and recogniser (else shown unavailable, with the reason) and
         the patient's consent to cloud voice processing; otherwise touch only."""

@@ -5,6 +5,7 @@ device token, over httpx (TLS verified against the configured CA bundle). Downlo
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ MAX_SIDE_FILE_BYTES = 64 << 20  # manifest (a few hundred KB), signatures (64 B)
 
 
 class HttpReleaseSource:
-    def __init__(self, base_url: str, token: Callable[[], str | None], *, verify: str | bool = True,
+    def __init__(self, base_url: str, token: Callable[[], str | None], *, verify: ssl.SSLContext | bool = True,
                  timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> None:
         self._token = token
         self._client = httpx.Client(base_url=base_url.rstrip("/"), verify=verify, transport=transport,

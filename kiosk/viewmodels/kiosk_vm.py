@@ -24,6 +24,7 @@ from kiosk.domain.submission import build_submission
 from kiosk.secrets.interface import SecretStore
 from kiosk.storage.interface import SessionStore, UnfinishedSession
 from kiosk.tasks import TaskManager
+from kiosk.update.service import SessionLock
 from kiosk.viewmodels.options import PIN_HASH_KEY, KioskSettings, LoadedSettings, load_settings, save_settings
 from kiosk.viewmodels.options_upgrade import upgrade_settings
 from kiosk.viewmodels.provisioning import Provisioning, apply_settings
@@ -41,6 +42,8 @@ VoiceCheck = Callable[[KioskSettings, "SecretStore | None"], "VoiceAvailability"
 
 INSTRUMENT_ID = "qlq-c30"
 GENERIC_STORAGE_ERROR = "Erreur d'enregistrement : réessayez. Si le problème continue, contactez le support."
+UPDATE_INSTALLING = ("Une mise à jour du kiosque s'installe (une minute au plus) : réessayez dans un instant. "
+                     "Rien n'est perdu.")
 
 
 @dataclass
@@ -72,12 +75,17 @@ class KioskViewModel(QObject):
     pin_saved = Signal()
     settings_changed = Signal(object)  # KioskSettings
     session_finished = Signal()  # a session was frozen and queued for sending (completed, abandoned or closed)
+    between_sessions = Signal()  # the session on screen ended (finished, or its screen left): updates may install
 
     def __init__(self, store_factory: Callable[[], SessionStore], *, tasks: TaskManager, audio: AudioService,
                  clock: Clock, settings: KioskSettings | None = None, secrets: SecretStore | None = None,
                  voice_check: VoiceCheck | None = None, provisioning: Provisioning | None = None,
-                 parent: QObject | None = None) -> None:
+                 gate: SessionLock | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        #: Held from a session's start (or resumption) until its screen ends, so that an update never installs
+        #: during a session; a session cannot start while an update installs (None: no updates, tests).
+        self.gate = gate
+        self._holding: str | None = None  # the id of the session holding the gate
         #: IT's provisioning file as read at start (None: not read, e.g. demo mode); its settings are applied
         #: to the store on opening (kiosk.viewmodels.provisioning.apply_settings), its problems shown.
         self.provisioning = provisioning
@@ -201,17 +209,19 @@ class KioskViewModel(QObject):
             self.form_errors.emit(errors)
             return False
         self.form_errors.emit({})
+        if not self._hold(session.id):
+            return False
         store = self._store
         assert store is not None
         self.tasks.run_in_background(lambda: store.save(session), lambda _: self._started(session),
-                                     lambda exc: self.message.emit(_nurse_message(exc)))
+                                     lambda exc: self._start_failed(session.id, exc))
         return True
 
     def resume(self, session_id: str) -> None:
         """Reload an interrupted session exactly as last saved and carry on (a pause is ended)."""
         store = self._store
         entry = self._find_unfinished(session_id)
-        if store is None or entry is None:
+        if store is None or entry is None or not self._hold(session_id):
             return
         instrument = self._instruments[entry.language]
 
@@ -222,7 +232,38 @@ class KioskViewModel(QObject):
                 store.save(session)
             return session
 
-        self.tasks.run_in_background(work, self._started, lambda exc: self.message.emit(_nurse_message(exc)))
+        self.tasks.run_in_background(work, self._started, lambda exc: self._start_failed(session_id, exc))
+
+    def _hold(self, session_id: str) -> bool:
+        """Take the session gate for the session about to start (one at a time on a kiosk: a previous one
+        still holding it is over); False, and the nurse told why, while an update is being installed."""
+        if self.gate is None:
+            return True
+        if self._holding is not None:
+            self.session_ended(self._holding)
+        if not self.gate.begin_session():
+            self.message.emit(UPDATE_INSTALLING)
+            return False
+        self._holding = session_id
+        return True
+
+    def session_ended(self, session_id: str) -> None:
+        """The session ``session_id`` is over on screen (finished, or its screen left by the nurse: it stays
+        resumable). Ending it twice, or ending one that no longer holds the gate, does nothing."""
+        if self._holding != session_id:
+            return
+        self._holding = None
+        if self.gate is not None:
+            self.gate.end_session()
+        self.between_sessions.emit()
+
+    @property
+    def session_in_progress(self) -> bool:
+        return self._holding is not None
+
+    def _start_failed(self, session_id: str, exc: BaseException) -> None:
+        self.message.emit(_nurse_message(exc))
+        self.session_ended(session_id)
 
     def close_unfinished(self, session_id: str, reason: str = "session non terminée, fermée par l'équipe") -> None:
         """Close an interrupted session as abandoned: frozen and queued in one transaction."""
@@ -259,6 +300,7 @@ class KioskViewModel(QObject):
         vm = SessionViewModel(session, store=self._store, tasks=self.tasks, audio=self.audio, clock=self.clock,
                               settings=self.settings, device_id=self.status.device_id)
         vm.finished.connect(lambda _outcome: self.session_finished.emit())  # after store.finish returned
+        vm.finished.connect(lambda _outcome: self.session_ended(session.id))
         self.session_started.emit(vm)
 
     # ------------------------------------------------------------------ PIN and settings

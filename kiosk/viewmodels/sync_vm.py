@@ -128,6 +128,11 @@ class SyncViewModel(QObject):
     def enrollment(self) -> Enrollment | None:
         return self._enrollment
 
+    @property
+    def backend(self) -> SyncBackend | None:
+        """The opened backend (its secret store holds the device token the update source sends), or None."""
+        return self._backend
+
     def start(self) -> None:
         """Open the backend, load the enrollment and start the worker, off the GUI thread (call once, after the
         screens are connected)."""

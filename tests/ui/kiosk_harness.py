@@ -86,10 +86,13 @@ class Kiosk:
 
 def make_kiosk(qtbot, store, *, clock: FakeClock | None = None, with_pin: bool = True,
                settings: KioskSettings | None = None, store_factory=None, secrets=None,
-               voice_check=None, stored_settings: bool = False, sync=None, provisioning=None) -> Kiosk:
+               voice_check=None, stored_settings: bool = False, sync=None, provisioning=None, gate=None,
+               updates=None, restart_idle_ms: int = 300_000) -> Kiosk:
     """``stored_settings``: the settings come from the store (as in the app), not a test override. ``sync``: a
     :class:`~kiosk.viewmodels.sync_vm.SyncViewModel`, connected and started as kiosk/app.py does.
-    ``provisioning``: IT's file as read at start (applied on opening; with ``sync``, its enrollment too)."""
+    ``provisioning``: IT's file as read at start (applied on opening; with ``sync``, its enrollment too).
+    ``gate``/``updates``: the session gate and an :class:`~kiosk.viewmodels.update_vm.UpdateViewModel`, started as
+    kiosk/app.py does."""
     clock = clock or FakeClock()
     if with_pin and store is not None:
         store.set_setting(PIN_HASH_KEY, _PIN_HASH)
@@ -98,8 +101,9 @@ def make_kiosk(qtbot, store, *, clock: FakeClock | None = None, with_pin: bool =
     vm = KioskViewModel(store_factory or (lambda: store), tasks=tasks, audio=audio, clock=clock,
                         settings=None if stored_settings else settings or KioskSettings(answer_beat_ms=0),
                         secrets=secrets,
-                        voice_check=voice_check, provisioning=provisioning)
-    window = MainWindow(vm, tick_ms=3_600_000, sync=sync)  # the tests tick by hand, on the fake clock
+                        voice_check=voice_check, provisioning=provisioning, gate=gate)
+    window = MainWindow(vm, tick_ms=3_600_000, sync=sync, updates=updates,  # the tests tick by hand
+                        restart_idle_ms=restart_idle_ms)
     qtbot.addWidget(window)
     if sync is not None:
         vm.session_finished.connect(sync.session_finished)
@@ -111,6 +115,8 @@ def make_kiosk(qtbot, store, *, clock: FakeClock | None = None, with_pin: bool =
     window.show()
     kiosk = Kiosk(window, vm, tasks, clock, audio, store, qtbot)
     vm.open()
+    if updates is not None:
+        updates.start()
     if sync is not None:
         sync.start()
         qtbot.waitUntil(lambda: sync.ready or sync.problem is not None, timeout=5000)
