@@ -44,6 +44,9 @@ mkdir -p "$STAGE/opt" "$STAGE/usr/lib/systemd/system" "$STAGE/etc/pam.d" "$STAGE
   "$STAGE/usr/share/doc/qlq-kiosk"
 cp -a "$BUNDLE" "$STAGE/opt/qlq-kiosk"
 install -m 0644 "$HERE/qlq-kiosk.service" "$STAGE/usr/lib/systemd/system/qlq-kiosk.service"
+# The launcher the unit starts (the newest of this bundle and an update the kiosk installed), and this bundle's version
+install -D -m 0755 "$HERE/qlq-kiosk-launch" "$STAGE/usr/lib/qlq-kiosk/launch"
+printf '%s\n' "$VERSION" > "$STAGE/usr/lib/qlq-kiosk/package-version"
 install -m 0644 "$HERE/qlq-kiosk.pam" "$STAGE/etc/pam.d/qlq-kiosk"
 install -m 0644 "$ROOT/installer/README.md" "$STAGE/usr/share/doc/qlq-kiosk/README.md"
 for script in postinst prerm postrm; do install -m 0755 "$HERE/debian/$script" "$STAGE/DEBIAN/$script"; done

@@ -33,7 +33,8 @@ BOOKKEEPING = ACCOUNT_FILES | {"/etc/.pwd.lock", "/var/lib/dpkg/lock", "/var/lib
 def test_the_unit_starts_the_kiosk_full_screen_under_cage_and_restarts_it() -> None:
     settings = unit_settings(UNIT.read_text(encoding="utf-8"))
     command = shlex.split(settings["ExecStart"][0])
-    assert command[0] == "/usr/bin/cage" and command[-1] == "/opt/qlq-kiosk/qlq-kiosk"
+    assert command[0] == "/usr/bin/cage" and command[-1] == "/usr/lib/qlq-kiosk/launch"
+    assert "QLQ_UPDATE_ROOT=/var/lib/qlq-kiosk/updates" in settings["Environment"]
     assert "-s" not in command  # no switching to another virtual console
     assert "--windowed" not in command and "--demo" not in command
     assert settings["User"] == [USER] and settings["Restart"] == ["always"]
@@ -82,6 +83,9 @@ def test_install_start_under_cage_remove_and_purge(deb: Path, tmp_path: Path) ->
     assert int(fields[2]) < 1000 and fields[5] == HOME and fields[6] == "/usr/sbin/nologin"
     assert user[1] == f"{USER} 700"
     assert (sandbox.upper / "opt/qlq-kiosk/qlq-kiosk").is_file()
+    assert (sandbox.upper / "usr/lib/qlq-kiosk/package-version").read_text().strip() == \
+        sandbox.run("/opt/qlq-kiosk/qlq-kiosk --version").stdout.split()[1]
+    assert sandbox.run(f"stat -c '%U %a' {HOME}/updates").stdout.strip() == f"{USER} 700"
     installed_unit = sandbox.upper / "usr/lib/systemd/system/qlq-kiosk.service"
     assert installed_unit.read_text(encoding="utf-8") == UNIT.read_text(encoding="utf-8")
     assert (sandbox.upper / "etc/systemd/system/graphical.target.wants/qlq-kiosk.service").is_symlink()
@@ -116,6 +120,7 @@ def test_install_start_under_cage_remove_and_purge(deb: Path, tmp_path: Path) ->
     # dpkg -r: the program and the unit go; the user and the data stay for a reinstall.
     sandbox.run(f"dpkg -r {USER}")
     assert not (sandbox.upper / "opt/qlq-kiosk").exists()
+    assert not (sandbox.upper / "usr/lib/qlq-kiosk").exists()
     assert not installed_unit.exists()
     assert sandbox.run(f"getent passwd {USER}", check=False).returncode == 0
     assert (sandbox.upper / DATABASE.lstrip("/")).is_file()
