@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kiosk.domain.release import load_public_key
@@ -26,6 +28,7 @@ from tests.release_kit import make_archive, make_keypair, sign_in_python
 from tests.ui.kiosk_harness import PIN, close_kiosk, make_kiosk
 
 RUNNING = "1.0.0"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 class Rig:
@@ -70,6 +73,16 @@ class Rig:
         window.request_pin("admin")
         self.kiosk.enter_pin(PIN)
         assert window.flow.page is Page.ADMIN
+
+    def shot(self, name: str) -> None:
+        """The admin screen scrolled to its end (the updates line and buttons), saved for the README."""
+        from PySide6.QtWidgets import QScrollArea
+
+        bar = self.kiosk.window.admin.findChild(QScrollArea).verticalScrollBar()
+        self.qtbot.wait(50)
+        bar.setValue(bar.maximum())
+        self.qtbot.wait(50)
+        assert self.kiosk.window.grab().save(str(SHOTS / name))
 
     def close(self) -> None:
         self.updates.stop()
@@ -118,6 +131,7 @@ def test_installed_then_restart_from_the_admin_screen(rig):
     admin = rig.kiosk.window.admin
     assert admin.update_restart.isVisibleTo(admin) and not admin.update_check.isVisibleTo(admin)
     assert "Version 1.1.0 installée et vérifiée" in admin.update_line.text()
+    rig.shot("12c-admin-update-installed.png")
     rig.kiosk.click(admin.update_restart)
     assert rig.restarts == [True]
 
@@ -139,6 +153,8 @@ def test_a_bad_release_is_refused_and_said_so(qtbot, tmp_path, kind):
         rig.open_admin()
         expected = "altéré" if kind == "tampered" else "clé de ce kiosque"
         assert expected in rig.kiosk.window.admin.update_line.text()
+        if kind == "tampered":
+            rig.shot("12d-admin-update-refused.png")
     finally:
         rig.close()
 
