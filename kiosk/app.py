@@ -70,25 +70,34 @@ def _audio_service(autopilot: bool) -> AudioService:
         return SilentAudioService()
 
 
-def _release_source(sync: SyncViewModel) -> ReleaseSource | None:
-    """The centre's server as update source, for the enrollment stored now (None: not enrolled yet)."""
+def _release_source(sync: SyncViewModel, update_url: str | None = None) -> ReleaseSource | None:
+    """Where to ask for updates now: the centre's server of the enrollment stored now, with the device token
+    (None: not enrolled yet); or IT's ``update_url`` (provisioning file), another server with the same API, which
+    gets the device token only when it is the centre's server itself (same host and port)."""
     import ssl
+    from urllib.parse import urlsplit
 
     from kiosk.secrets.interface import SecretName
-    from kiosk.sync.config import allow_http_from_env, check_server_url
+    from kiosk.sync.config import allow_http_from_env, ca_bundle_from_env, check_server_url
     from kiosk.update.http_source import HttpReleaseSource
 
     enrollment, backend = sync.enrollment, sync.backend
-    if enrollment is None or backend is None:
+    if update_url is None and (enrollment is None or backend is None):
         return None
-    url = check_server_url(enrollment.server_url, allow_http=enrollment.allow_http or allow_http_from_env())
-    ca_bundle = enrollment.ca_bundle_path()
+    ca_bundle = enrollment.ca_bundle_path() if enrollment is not None else ca_bundle_from_env()
     verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
-    secrets = backend.secrets
-    return HttpReleaseSource(url, lambda: secrets.get(SecretName.DEVICE_TOKEN), verify=verify)
+    secrets = backend.secrets if backend is not None else None
+    centre = None
+    if enrollment is not None:
+        centre = check_server_url(enrollment.server_url, allow_http=enrollment.allow_http or allow_http_from_env())
+    url = update_url or centre
+    assert url is not None
+    same_server = centre is not None and urlsplit(url).netloc == urlsplit(centre).netloc
+    token = (lambda: secrets.get(SecretName.DEVICE_TOKEN)) if secrets is not None and same_server else None
+    return HttpReleaseSource(url, token, verify=verify)
 
 
-def _updates(sync: SyncViewModel, root: Path, gate: SessionLock) -> UpdateViewModel:
+def _updates(sync: SyncViewModel, root: Path, gate: SessionLock, update_url: str | None) -> UpdateViewModel:
     """Signed updates from the centre into ``root`` (``QLQ_UPDATE_ROOT``), installed between sessions only."""
     from kiosk import __version__
     from kiosk.update.layout import InstallLayout
@@ -97,7 +106,7 @@ def _updates(sync: SyncViewModel, root: Path, gate: SessionLock) -> UpdateViewMo
     from kiosk.viewmodels.update_vm import UpdateViewModel
 
     def open_updater(on_status: Callable[[UpdateStatus], None]) -> Updater:
-        return Updater(FollowingReleaseSource(lambda: _release_source(sync)), InstallLayout(root),
+        return Updater(FollowingReleaseSource(lambda: _release_source(sync, update_url)), InstallLayout(root),
                        current_version=__version__, gate=gate, on_status=on_status)
 
     return UpdateViewModel(open_updater, gate=gate, running_version=__version__)
@@ -188,7 +197,9 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
             ProvisionedEnrollment(sync, provisioning, device_name=socket.gethostname(), parent=sync)
         vm.session_finished.connect(sync.session_finished)
         watch_network(sync.network_changed)
-    updates = _updates(sync, root, gate) if sync is not None and root is not None and gate is not None else None
+    update_url = provisioning.connection.get("update_url") if provisioning is not None else None
+    updates = (_updates(sync, root, gate, update_url) if sync is not None and root is not None and gate is not None
+               else None)
     restart = False
 
     from kiosk.ui.main_window import MainWindow

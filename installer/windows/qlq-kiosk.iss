@@ -3,6 +3,7 @@
 ; provisioning file C:\ProgramData\QLQ-Kiosk\kiosk.toml (format: installer/README.md, "Provisioning file"):
 ;   qlq-kiosk-1.2.0-windows-x86_64-setup.exe /VERYSILENT /SUPPRESSMSGBOXES /NORESTART
 ;       /SERVER=https://qlq.hopital.example /SITE=LYON-01 /CODE=K7Q2-9XMP [/LANGUAGE=fr] [/CABUNDLE=C:\certs\ca.pem]
+;       [/UPDATEURL=https://releases.hopital.example]
 ; Only the fields given are written (a field IT does not set keeps the kiosk's own value). Built by the release
 ; workflow (.github/workflows/release.yml):
 ;   iscc /DAppVersion=1.2.0 /DBundleDir=..\..\dist\qlq-kiosk /DOutputDir=..\..\dist installer\windows\qlq-kiosk.iss
@@ -92,16 +93,19 @@ end;
 
 function ProvisioningProblem(): String;
 var
-  Server, Language: String;
+  Server, Language, Updates: String;
 begin
   Result := '';
   Server := Param('SERVER');
+  Updates := Param('UPDATEURL');
   Language := Param('LANGUAGE');
   if (Server <> '') and (Pos('https://', Lowercase(Server)) <> 1) then
     Result := '/SERVER must be an https:// URL, got: ' + Server
+  else if (Updates <> '') and (Pos('https://', Lowercase(Updates)) <> 1) then
+    Result := '/UPDATEURL must be an https:// URL, got: ' + Updates
   else if (Language <> '') and (Language <> 'fr') and (Language <> 'en') then
     Result := '/LANGUAGE must be fr or en, got: ' + Language
-  else if HasControlChar(Server + Param('SITE') + Param('CODE') + Param('CABUNDLE')) then
+  else if HasControlChar(Server + Updates + Param('SITE') + Param('CODE') + Param('CABUNDLE')) then
     Result := 'a provisioning option contains a control character';
 end;
 
@@ -139,6 +143,7 @@ begin
   AddField(Lines, 'enrollment_code', Param('CODE'));
   AddField(Lines, 'language', Param('LANGUAGE'));
   AddField(Lines, 'ca_bundle', Param('CABUNDLE'));
+  AddField(Lines, 'update_url', Param('UPDATEURL'));
   if GetArrayLength(Lines) = 2 then
     Exit;  { no provisioning option given: leave any existing file alone }
   Target := ExpandConstant('{commonappdata}\QLQ-Kiosk\kiosk.toml');

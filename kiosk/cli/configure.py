@@ -1,7 +1,8 @@
 """``qlq-kiosk configure``: write and validate the provisioning file IT pushes to the tablets.
 
     qlq-kiosk configure --server https://qlq.hopital.fr --site LYON-01 --code K7Q2-9XMP [--language fr]
-                        [--ca-bundle /etc/ssl/hopital-ca.pem] [--set speech_rate_percent=80 ...] [--unset NAME ...]
+                        [--ca-bundle /etc/ssl/hopital-ca.pem] [--update-url https://…]
+                        [--set speech_rate_percent=80 ...] [--unset NAME ...]
                         [--file PATH] [--show]
 
 Merges the given fields into the file (default: the per-machine place the kiosk reads, ``$QLQ_PROVISIONING_FILE``
@@ -29,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--code", help="a one-time enrollment code (qlq-server enroll); erased once used")
     parser.add_argument("--language", help="the language the start form proposes (fr, en)")
     parser.add_argument("--ca-bundle", help="PEM file of the hospital's certificate authorities")
+    parser.add_argument("--update-url",
+                        help="where to ask for signed updates, https://… (default: the centre's server)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a kiosk setting, e.g. speech_rate_percent=80, default_mode=touch (repeatable)")
     parser.add_argument("--unset", action="append", default=[], metavar="NAME", help="remove a field (repeatable)")
@@ -65,7 +68,8 @@ def run(argv: list[str]) -> int:
         return 2 if found.problems else 0
     values: dict[str, Any] = {}
     for name, given in (("server_url", args.server), ("site", args.site), ("enrollment_code", args.code),
-                        ("language", args.language), ("ca_bundle", args.ca_bundle)):
+                        ("language", args.language), ("ca_bundle", args.ca_bundle),
+                        ("update_url", args.update_url)):
         if given is not None:
             values[name] = given
     for item in args.set:

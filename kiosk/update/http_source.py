@@ -19,7 +19,8 @@ MAX_SIDE_FILE_BYTES = 64 << 20  # manifest (a few hundred KB), signatures (64 B)
 
 
 class HttpReleaseSource:
-    def __init__(self, base_url: str, token: Callable[[], str | None], *, verify: ssl.SSLContext | bool = True,
+    def __init__(self, base_url: str, token: Callable[[], str | None] | None, *,
+                 verify: ssl.SSLContext | bool = True,
                  timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> None:
         self._token = token
         self._client = httpx.Client(base_url=base_url.rstrip("/"), verify=verify, transport=transport,
@@ -29,6 +30,10 @@ class HttpReleaseSource:
         self._client.close()
 
     def _headers(self) -> dict[str, str]:
+        """The device token for the centre's server; nothing for another update server (``token`` None): the
+        token is the device's credential at its centre and is never sent elsewhere."""
+        if self._token is None:
+            return {}
         token = self._token()
         if not token:
             raise UpdateSourceError("this kiosk is not enrolled: no device token to ask for updates",

@@ -1,7 +1,8 @@
 """The provisioning file IT pushes with the installer: read, validated field by field, applied at start.
 
 One flat TOML table (format in ``installer/README.md``, "Provisioning file"): the link to the centre
-(``server_url``, ``site``, ``enrollment_code``, ``ca_bundle``) and any kiosk setting under its
+(``server_url``, ``site``, ``enrollment_code``, ``ca_bundle``; ``update_url`` for updates from another server
+than the centre's) and any kiosk setting under its
 :class:`~kiosk.viewmodels.options.KioskSettings` name (``default_mode``, ``speech_rate_percent``,
 ``inactivity_seconds``, ``microphone``…), plus ``language`` for the default language of sessions.
 
@@ -41,7 +42,7 @@ FORMAT: Final = 1
 PATH_ENV: Final = "QLQ_PROVISIONING_FILE"
 APPLIED_PREFIX: Final = "provisioning.applied."
 LANGUAGES: Final = ("fr", "en")
-CONNECTION_FIELDS: Final = ("server_url", "site", "enrollment_code", "ca_bundle")
+CONNECTION_FIELDS: Final = ("server_url", "site", "enrollment_code", "ca_bundle", "update_url")
 #: Settings IT may set (every KioskSettings field but the patient-facing answer beat, a tuning knob).
 SETTING_FIELDS: Final = tuple(f.name for f in fields(KioskSettings) if f.name != "answer_beat_ms")
 FIELD_LABELS: Final = {
@@ -50,6 +51,7 @@ FIELD_LABELS: Final = {
     "site": "code du site",
     "enrollment_code": "code d'enregistrement",
     "ca_bundle": "certificats de l'hôpital",
+    "update_url": "adresse des mises à jour",
     "language": "langue par défaut",
     **{name: SETTING_LABELS.get(name, name).lower() for name in SETTING_FIELDS},
 }
@@ -113,7 +115,7 @@ def _check_connection(name: str, value: object) -> str:
     text = value.strip()
     if not text or _CONTROL.search(text):
         raise ValueError("vide ou contient un caractère de contrôle")
-    if name == "server_url":
+    if name in ("server_url", "update_url"):
         parts = urlsplit(text)
         if parts.scheme != "https" or not parts.hostname:
             raise ValueError("une adresse https:// complète est attendue (ex. https://qlq.hopital.fr)")

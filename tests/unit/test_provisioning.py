@@ -86,6 +86,15 @@ a = 1
     assert long_code.value == "AB…"  # a code is never shown whole
 
 
+def test_the_update_server_must_be_https(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    good = provisioning.parse('update_url = "https://releases.chu.fr/"', path)
+    assert good.connection == {"update_url": "https://releases.chu.fr"} and not good.problems
+    [problem] = provisioning.parse('update_url = "http://releases.chu.fr"', path).problems
+    assert problem.field == "update_url" and "https://" in problem.reason
+    assert "adresse des mises à jour" in problem.french()
+
+
 def test_a_file_that_is_not_toml_is_one_problem_with_its_line(tmp_path: Path) -> None:
     found = provisioning.load(_file(tmp_path, 'format = 1\nserver_url = "https://a.fr\n'))
     assert found.settings == {} and found.connection == {}
