@@ -25,10 +25,15 @@ from __future__ import annotations
 
 import math
 import re
+import types
+import typing
 import unicodedata
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from enum import Enum
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel
 
@@ -90,7 +95,8 @@ def plausibility_problems(
     (aware); times up to ``clock_skew`` after it are tolerated (a kiosk clock slightly ahead)."""
     latest = now + clock_skew
     problems: list[SubmissionProblem] = []
-    _collect(sub, "", latest, problems)
+    if not _Sound(latest).model(sub, top=True):  # the common case: one pass, no field path built
+        _collect(sub, "", latest, problems)  # something is wrong: name each problem with its field path
     if not INSTRUMENT_VERSION_RE.match(sub.instrument.version):
         problems.append(
             SubmissionProblem(
@@ -102,6 +108,76 @@ def plausibility_problems(
     if problems:  # the consistency checks below compare the values checked above
         return problems
     return _consistency_problems(sub, kiosk=kiosk)
+
+
+_NOTHING_TO_CHECK: Final = (int, bool, type(None), uuid.UUID)  # ints and bools are bounded by the schema
+
+
+def _needs_visit(annotation: Any) -> bool:
+    """False for a field whose validated value can only be an int, a bool, None, a UUID, an enum member or a
+    literal constant: values written in the code or bounded by the schema, with nothing to check."""
+    if annotation in _NOTHING_TO_CHECK or (isinstance(annotation, type) and issubclass(annotation, Enum)):
+        return False
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return False
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_needs_visit(arg) for arg in typing.get_args(annotation))
+    return True
+
+
+@cache
+def _fields_to_visit(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(name for name, info in model.model_fields.items() if _needs_visit(info.annotation))
+
+
+class _Sound:
+    """True when no leaf value has a problem — the same rules as :func:`_value_problems`, without building a
+    field path per leaf (this runs on every submission the server ingests; the paths are only built, by
+    :func:`_collect`, for a submission that has a problem). Only ``patient.birth_date`` has its own floor."""
+
+    def __init__(self, latest: datetime) -> None:
+        self.latest = latest
+        self.latest_date = (latest + MAX_UTC_OFFSET).date()
+
+    def model(self, value: BaseModel, *, top: bool = False) -> bool:
+        for name in _fields_to_visit(type(value)):
+            child = getattr(value, name)
+            if top and name == "patient" and isinstance(child, BaseModel):
+                for field in _fields_to_visit(type(child)):
+                    leaf = getattr(child, field)
+                    floor = BIRTH_DATE_FLOOR if field == "birth_date" else DATE_FLOOR
+                    if not self.value(leaf, floor):
+                        return False
+            elif child is None or (child.__class__ is datetime and self.moment(child)):
+                continue  # the two commonest leaves, checked here without a call each
+            elif not self.value(child):
+                return False
+        return True
+
+    def moment(self, value: datetime) -> bool:
+        offset = value.utcoffset()
+        return (offset is not None and abs(offset) <= MAX_UTC_OFFSET and not offset % timedelta(minutes=1)
+                and DATETIME_FLOOR <= value <= self.latest)
+
+    def value(self, value: Any, date_floor: date = DATE_FLOOR) -> bool:
+        if value is None or isinstance(value, int):
+            return True
+        if isinstance(value, str):
+            return text_is_clean(value)
+        if isinstance(value, BaseModel):
+            return self.model(value)
+        if isinstance(value, tuple | list):
+            return all(self.value(item) for item in value)
+        if isinstance(value, dict):
+            return all(self.value(key) and self.value(item) for key, item in value.items())
+        if isinstance(value, float):
+            return math.isfinite(value)
+        if isinstance(value, datetime):
+            return self.moment(value)
+        if isinstance(value, date):
+            return date_floor <= value <= self.latest_date
+        return True
 
 
 def _collect(value: Any, path: str, latest: datetime, out: list[SubmissionProblem]) -> None:

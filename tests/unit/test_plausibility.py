@@ -129,3 +129,46 @@ def test_each_code_has_a_meaning():
     assert all(CODES.values()) and text_is_clean("Très bien 😀 é\u0301 \u200d")
     assert not text_is_clean("\ud800") and not text_is_clean("\ue000") and not text_is_clean("\x85")
     assert datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _leaves(data: object, path: tuple = ()) -> list[tuple]:
+    if isinstance(data, dict):
+        return [leaf for key, value in data.items() for leaf in _leaves(value, (*path, key))]
+    if isinstance(data, list):
+        return [leaf for index, value in enumerate(data) for leaf in _leaves(value, (*path, index))]
+    return [path]
+
+
+_SAMPLE = completed()
+_SAMPLE_LEAVES = _leaves(_SAMPLE.model_dump(mode="json"))
+_CANDIDATES = ["ok", "a\tb", "x\u202ey", "\ue000", "1850-01-01", "1849-12-31", "1999-12-31", "2000-01-01",
+               "2999-01-01", "1999-12-31T23:59:00+00:00", "2000-01-01T00:00:00+14:00",
+               "2026-01-01T00:00:00+14:30", "2026-01-01T00:00:00+00:00:30", "2099-01-01T00:00:00+00:00",
+               1e308, -0.0, 3, None, True]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_SAMPLE_LEAVES), st.sampled_from(_CANDIDATES), st.booleans())
+def test_the_fast_pass_agrees_with_the_field_by_field_pass(path, value, as_key):
+    """``plausibility_problems`` first runs a pass that builds no field path; it must call a submission sound
+    exactly when the field-by-field pass finds nothing, for any leaf changed to any value the schema accepts."""
+    from pydantic import ValidationError
+
+    from kiosk.domain.plausibility import _collect, _Sound
+
+    data = _SAMPLE.model_dump(mode="json")
+    target = data
+    for part in path[:-1]:
+        target = target[part]
+    if as_key and isinstance(target, dict) and isinstance(value, str):
+        target[value] = target.pop(path[-1])  # dict keys are visited too (scores)
+    else:
+        target[path[-1]] = value
+    try:
+        sub = Submission.model_validate(data)
+    except ValidationError:
+        return  # refused by the schema before any plausibility check
+    latest = _SAMPLE.frozen_at + DEFAULT_CLOCK_SKEW
+    found: list = []
+    _collect(sub, "", latest, found)
+    assert _Sound(latest).model(sub, top=True) == (found == []), (path, value, found)
