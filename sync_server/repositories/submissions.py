@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor
 from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -170,6 +171,23 @@ class IngestRepository:
         ``scores`` object (the payload is sent and parsed once). Returns the new primary key, or None when the
         submission id was already stored (nothing is written then)."""
         cursor = await self.connection.execute(INSERT_ALL_SQL, insert_params(row, payload_json))
+        found = await cursor.fetchone()
+        return int(found[0]) if found else None
+
+    def pipeline(self) -> AbstractAsyncContextManager[Any]:
+        """Send statements without waiting for each one's result (psycopg pipeline mode). On an autocommit
+        connection PostgreSQL runs everything sent inside it as one implicit transaction, committed when the
+        block ends: all of it is stored, or — on any error — none of it."""
+        return self.connection.pipeline()
+
+    async def send_insert(self, row: dict[str, Any], *, payload_json: str) -> AsyncCursor[Any]:
+        """:meth:`insert_with_children`'s statement, sent; read its result with :meth:`inserted_pk`. Never
+        prepared here: a statement prepared inside a pipeline that then fails is believed prepared by psycopg
+        but was never created by the server ("prepared statement _pg3_0 does not exist" at its next use)."""
+        return await self.connection.execute(INSERT_ALL_SQL, insert_params(row, payload_json), prepare=False)
+
+    @staticmethod
+    async def inserted_pk(cursor: AsyncCursor[Any]) -> int | None:
         found = await cursor.fetchone()
         return int(found[0]) if found else None
 

@@ -7,8 +7,8 @@ same id with other content is a conflict (409 ``submission_conflict``). Problems
 always comes from the device's token, never from the payload.
 
 One service, :class:`IngestService`, on an async psycopg connection: the submission endpoint and batch ingest
-run it on the ingest pool's autocommit connections (each INSERT its own transaction), the legacy import on a
-connection of its own.
+run it on the ingest pool's autocommit connections (a single submission's INSERT is its own transaction, a batch's
+are pipelined and committed together), the legacy import on a connection of its own.
 """
 
 from __future__ import annotations
@@ -198,25 +198,78 @@ class IngestService:
 
     async def ingest_batch(self, items: list[Any], *, site_id: int,
                            device_id: uuid.UUID | None) -> list[dict[str, Any]]:
-        """Each item on its own (its own statement): a bad item is reported and the others are still stored."""
-        results: list[dict[str, Any]] = []
-        for index, raw in enumerate(items):
-            submission_id = raw.get("submission_id") if isinstance(raw, dict) else None
+        """Each item on its own: a bad item is reported and the others are still stored.
+
+        The items that pass validation are sent in one pipeline (the next item is validated while PostgreSQL
+        stores the previous one) and committed together when it ends, on an autocommit connection; only then
+        are they reported stored. Should the database refuse any of them (a value PostgreSQL cannot hold),
+        nothing of the pipeline was stored, and those items are stored again one by one, each in its own
+        transaction, so that only the refused one is rejected."""
+        results: list[dict[str, Any] | None] = [None] * len(items)
+        valid: dict[int, Submission] = {}
+        sent: list[tuple[int, Submission, PreparedSubmission, Any]] = []
+        try:
+            async with self.repo.pipeline():
+                for index, raw in enumerate(items):
+                    checked = self._validated(index, raw, site_id=site_id, device_id=device_id)
+                    if isinstance(checked, dict):
+                        results[index] = checked
+                        continue
+                    sub, prepared = checked
+                    valid[index] = sub
+                    cursor = await self.repo.send_insert(prepared.row, payload_json=prepared.payload_json)
+                    sent.append((index, sub, prepared, cursor))
+            pks = [await self.repo.inserted_pk(cursor) for (_i, _s, _p, cursor) in sent]
+        except psycopg.Error:
+            # Nothing of the pipeline was stored: every item without a result yet, one by one (those not
+            # reached when the refusal arrived are validated first).
+            for index, raw in enumerate(items):
+                if results[index] is not None:
+                    continue
+                if index not in valid:
+                    checked = self._validated(index, raw, site_id=site_id, device_id=device_id)
+                    if isinstance(checked, dict):
+                        results[index] = checked
+                        continue
+                    valid[index] = checked[0]
+                results[index] = await self._one(index, valid[index], site_id=site_id, device_id=device_id)
+            return [r for r in results if r is not None]
+        for (index, sub, prepared, _cursor), pk in zip(sent, pks, strict=True):
             try:
-                sub = Submission.model_validate(raw)
-            except ValidationError as exc:
-                field, message = first_validation_error(list(exc.errors()))
-                metrics.SUBMISSIONS_REJECTED.labels("invalid_payload").inc()
-                results.append(_item(index, submission_id, "rejected", 422,
-                                     {"code": "invalid_payload", "message": message, "field": field}))
-                continue
-            try:
-                result = await self.ingest(sub, site_id=site_id, device_id=device_id)
+                with _rejections_counted():
+                    existing = None if pk is not None else await self.repo.existing(sub.submission_id)
+                    result = settle(prepared, pk, existing)
             except AppError as exc:
-                results.append(_item(index, str(sub.submission_id), "rejected", exc.status, exc.body()["error"]))
+                results[index] = _item(index, str(sub.submission_id), "rejected", exc.status, exc.body()["error"])
                 continue
-            results.append(_item(index, str(sub.submission_id), result.status, result.http_status, None))
-        return results
+            results[index] = _item(index, str(sub.submission_id), result.status, result.http_status, None)
+        return [r for r in results if r is not None]
+
+    def _validated(self, index: int, raw: Any, *, site_id: int,
+                   device_id: uuid.UUID | None) -> tuple[Submission, PreparedSubmission] | dict[str, Any]:
+        """The item parsed and checked, ready to store; or its rejection."""
+        submission_id = raw.get("submission_id") if isinstance(raw, dict) else None
+        try:
+            sub = Submission.model_validate(raw)
+        except ValidationError as exc:
+            field, message = first_validation_error(list(exc.errors()))
+            metrics.SUBMISSIONS_REJECTED.labels("invalid_payload").inc()
+            return _item(index, submission_id, "rejected", 422,
+                         {"code": "invalid_payload", "message": message, "field": field})
+        try:
+            with _rejections_counted():
+                return sub, prepare_submission(self.instruments, sub, site_id=site_id, device_id=device_id,
+                                               clock_skew=self.clock_skew)
+        except AppError as exc:
+            return _item(index, str(sub.submission_id), "rejected", exc.status, exc.body()["error"])
+
+    async def _one(self, index: int, sub: Submission, *, site_id: int,
+                   device_id: uuid.UUID | None) -> dict[str, Any]:
+        try:
+            result = await self.ingest(sub, site_id=site_id, device_id=device_id)
+        except AppError as exc:
+            return _item(index, str(sub.submission_id), "rejected", exc.status, exc.body()["error"])
+        return _item(index, str(sub.submission_id), result.status, result.http_status, None)
 
 
 def _item(index: int, submission_id: Any, status: str, http_status: int,

@@ -181,6 +181,39 @@ async def test_batch_mixed_results(client, device, accounts):
         assert db.scalar(select(func.count()).select_from(Answer)) == 90
 
 
+@pytest.mark.parametrize("refused_at", [0, 2, 5])
+async def test_a_value_the_database_refuses_rejects_only_its_item(client, device, accounts, refused_at):
+    """A batch is stored in one pipelined transaction; a value PostgreSQL cannot hold (times_shown beyond a
+    smallint) aborts it, and the batch is stored again item by item: only that item is rejected, every other
+    one is stored whole — wherever the refused item is in the batch."""
+    subs = [make_submission() for _ in range(6)]
+    items = [payload(sub) for sub in subs]
+    items[refused_at] = tampered(subs[refused_at], **{"answers.0.times_shown": 10**6})
+    items.append({"submission_id": "not-a-uuid"})  # a schema refusal after it: reported once, as before
+    response = await client.post("/v1/submissions:batch", json=items, headers=bearer(device))
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["index"] for r in results] == list(range(7))
+    assert [r["status"] for r in results] == [
+        "rejected" if i == refused_at else "received" for i in range(6)] + ["rejected"]
+    assert results[refused_at]["error"]["code"] == "invalid_value"
+    assert results[6]["error"]["code"] == "invalid_payload"
+    with accounts.session() as db:
+        assert db.scalar(select(func.count()).select_from(StoredSubmission)) == 5
+        assert db.scalar(select(func.count()).select_from(Answer)) == 150
+    again = await client.post("/v1/submissions:batch", json=items[:6], headers=bearer(device))  # a retry
+    assert [r["status"] for r in again.json()["results"]] == [
+        "rejected" if i == refused_at else "already_received" for i in range(6)]
+
+
+async def test_the_same_submission_twice_in_one_batch(client, device, accounts):
+    sub = make_submission()
+    response = await client.post("/v1/submissions:batch", json=[payload(sub), payload(sub)], headers=bearer(device))
+    assert [r["status"] for r in response.json()["results"]] == ["received", "already_received"]
+    with accounts.session() as db:
+        assert db.scalar(select(func.count()).select_from(StoredSubmission)) == 1
+
+
 async def test_batch_limits(client, device):
     response = await client.post("/v1/submissions:batch", json=[{}] * 101, headers=bearer(device))
     assert response.status_code == 413
