@@ -150,7 +150,7 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
     from kiosk.secrets.system import open_system_store
 
     # The OS keyring (demo: a memory store that keeps nothing): the database key, and Google credentials for voice.
-    keyring = open_system_store(demo=demo)
+    keyring = open_system_store(demo=demo, data_dir=db_path.parent)
     secrets = None if autopilot else keyring
 
     def open_store() -> SessionStore:

@@ -47,7 +47,7 @@ def run(argv: list[str]) -> int:
         given = parse_enrollment_text(args.code, args.server)
         if not given.server_url:
             raise EnrollmentError("no server URL", nurse_message="Indiquez l'adresse du serveur (--server).")
-        secrets = open_secrets()
+        secrets = open_secrets(args.data_dir)
         store, data_dir = open_store(args.data_dir, secrets)
         try:
             enrollment = enroll(

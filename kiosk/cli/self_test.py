@@ -261,12 +261,18 @@ def check_secret_store(ctx: Context) -> Outcome:
     The rule is the kiosk's own (:func:`kiosk.secrets.keyring_store.check_backend`): only operating-system
     keyrings (Secret Service, KWallet, Windows Credential Manager, macOS Keychain), and a chainer only if all it
     chains are; anything else (no keyring, one that forgets, plaintext or password files) fails here as it would
-    at the first enrollment.
+    at the first enrollment. In the .deb's kiosk session (its systemd credential present), the store is the sealed
+    file instead: the credential must derive a key and the kiosk's file, if there is one, must decrypt with it.
     """
+    from kiosk.secrets.interface import SecretStoreError
+    from kiosk.secrets.system import sealing_credential
+
+    credential = sealing_credential()
+    if credential is not None:
+        return _check_sealed_store(credential)
     import keyring
 
     from kiosk.secrets import keyring_store
-    from kiosk.secrets.interface import SecretStoreError
 
     try:
         backend = keyring.get_keyring()
@@ -286,6 +292,24 @@ def check_secret_store(ctx: Context) -> Outcome:
         return failed(f"le trousseau {name} ne répond pas ({type(exc).__name__}: {exc})",
                       f"keyring {name} is not reachable ({type(exc).__name__}: {exc})")
     return passed(f"trousseau {name}", f"keyring {name}")
+
+
+def _check_sealed_store(credential: bytes) -> Outcome:
+    from kiosk.secrets.interface import SecretStoreError
+    from kiosk.secrets.sealed_file import SealedFileSecretStore
+    from kiosk.secrets.system import SEALED_FILE
+    from kiosk.storage import paths
+
+    path = paths.data_dir() / SEALED_FILE
+    try:
+        SealedFileSecretStore(path, credential).check()
+    except ValueError as exc:
+        return failed(f"identifiant systemd inutilisable : {exc}", f"the systemd credential is unusable: {exc}")
+    except SecretStoreError as exc:
+        return failed(f"fichier des secrets illisible : {exc.nurse_message}", f"sealed secret file: {exc}")
+    exists = path.exists()
+    return passed(f"secrets scellés par l'identifiant systemd ({SEALED_FILE} {'présent' if exists else 'à venir'})",
+                  f"secrets sealed by the systemd credential ({SEALED_FILE} {'present' if exists else 'not yet made'})")
 
 
 # ----------------------------------------------------------------------------------------------- speech, TTS

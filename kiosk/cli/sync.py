@@ -32,10 +32,12 @@ def open_store(data_dir: Path | None, secrets: SecretStore) -> tuple[SqliteSessi
     return open_encrypted_store(folder / paths.DATABASE_FILE, secrets), folder
 
 
-def open_secrets() -> SecretStore:
-    from kiosk.secrets.keyring_store import KeyringSecretStore
+def open_secrets(data_dir: Path | None) -> SecretStore:
+    """The kiosk's secret store for that data folder, as the application opens it (kiosk.secrets.system)."""
+    from kiosk.secrets.system import open_kiosk_secrets
+    from kiosk.storage import paths
 
-    return KeyringSecretStore()
+    return open_kiosk_secrets(Path(data_dir) if data_dir is not None else paths.data_dir())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +61,7 @@ def run(argv: list[str]) -> int:
     from kiosk.sync.config import ServerUrlError
 
     try:
-        secrets = open_secrets()
+        secrets = open_secrets(args.data_dir)
         store, data_dir = open_store(args.data_dir, secrets)
     except (StorageError, SecretStoreError) as exc:  # includes a database that cannot be opened: never replaced
         print(f"qlq-kiosk sync: {exc.nurse_message}", file=sys.stderr)

@@ -52,7 +52,8 @@ def open_app_sync(database: Path, *, secrets: SecretStore | None = None, transpo
                   poll_interval: float = 180.0) -> SyncBackend:
     """The kiosk application's sync on ``database`` (blocking: call off the GUI thread).
 
-    ``secrets`` defaults to the OS keyring; ``transport`` (tests) replaces the HTTPS transport for both the
+    ``secrets`` defaults to the kiosk's secret store (kiosk.secrets.system: the OS keyring, or the sealed file of
+    the .deb's kiosk session); ``transport`` (tests) replaces the HTTPS transport for both the
     worker and the enrollment. Raises :class:`~kiosk.storage.interface.StorageError` or
     :class:`~kiosk.secrets.interface.SecretStoreError` when the store or the keyring cannot be opened.
     """
@@ -60,9 +61,9 @@ def open_app_sync(database: Path, *, secrets: SecretStore | None = None, transpo
     from kiosk.sync.transport import HttpxTransport
 
     if secrets is None:
-        from kiosk.secrets.keyring_store import KeyringSecretStore
+        from kiosk.secrets.system import open_kiosk_secrets
 
-        secrets = KeyringSecretStore()
+        secrets = open_kiosk_secrets(Path(database).parent)
     store = open_sync_store(database, secrets)
     token_store: SecretStore = secrets
     data_dir = Path(database).parent
