@@ -31,7 +31,8 @@ if TYPE_CHECKING:  # annotations only: this module imports its heavy parts lazil
     from kiosk.storage.interface import SessionStore
     from kiosk.update.interface import ReleaseSource
     from kiosk.update.service import SessionLock, Updater, UpdateStatus
-    from kiosk.viewmodels.kiosk_vm import KioskStatus
+    from kiosk.viewmodels.kiosk_vm import KioskStatus, KioskViewModel
+    from kiosk.viewmodels.provisioning import Provisioning
     from kiosk.viewmodels.sync_vm import SyncViewModel
     from kiosk.viewmodels.update_vm import UpdateViewModel
     from kiosk.viewmodels.voice_setup import VoiceAvailability
@@ -112,6 +113,17 @@ def _updates(sync: SyncViewModel, root: Path, gate: SessionLock, update_url: str
     return UpdateViewModel(open_updater, gate=gate, running_version=__version__)
 
 
+def connect_sync(vm: KioskViewModel, sync: SyncViewModel, provisioning: Provisioning | None, *,
+                 device_name: str) -> None:
+    """The kiosk's links to its sync: every finished session wakes the worker at once (it is sent without
+    waiting for the next poll), and IT's provisioning file enrolls the tablet when it is not enrolled yet."""
+    if provisioning is not None:
+        from kiosk.viewmodels.sync_vm import ProvisionedEnrollment
+
+        ProvisionedEnrollment(sync, provisioning, device_name=device_name, parent=sync)
+    vm.session_finished.connect(sync.session_finished)
+
+
 def _update_gate(no_updates: bool) -> tuple[Path | None, SessionLock | None]:
     """Updates only where the kiosk was installed to update itself (``QLQ_UPDATE_ROOT``: the .deb's unit), never
     in demo mode or under the autopilot: the install folder, and the gate that keeps installs out of sessions."""
@@ -189,13 +201,9 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
 
         # The sync's own store and the OS keyring are opened by the view model, off the GUI thread.
         sync = SyncViewModel(lambda: open_app_sync(db_path))
-        if provisioning is not None:
-            import socket
+        import socket
 
-            from kiosk.viewmodels.sync_vm import ProvisionedEnrollment
-
-            ProvisionedEnrollment(sync, provisioning, device_name=socket.gethostname(), parent=sync)
-        vm.session_finished.connect(sync.session_finished)
+        connect_sync(vm, sync, provisioning, device_name=socket.gethostname())
         watch_network(sync.network_changed)
     update_url = provisioning.connection.get("update_url") if provisioning is not None else None
     updates = (_updates(sync, root, gate, update_url) if sync is not None and root is not None and gate is not None

@@ -106,11 +106,9 @@ def make_kiosk(qtbot, store, *, clock: FakeClock | None = None, with_pin: bool =
                         restart_idle_ms=restart_idle_ms)
     qtbot.addWidget(window)
     if sync is not None:
-        vm.session_finished.connect(sync.session_finished)
-        if provisioning is not None:
-            from kiosk.viewmodels.sync_vm import ProvisionedEnrollment
+        from kiosk.app import connect_sync
 
-            ProvisionedEnrollment(sync, provisioning, device_name="tablette-test", parent=sync)
+        connect_sync(vm, sync, provisioning, device_name="tablette-test")  # the application's own wiring
     window.resize(1280, 800)
     window.show()
     kiosk = Kiosk(window, vm, tasks, clock, audio, store, qtbot)

@@ -210,3 +210,22 @@ def test_the_hospital_ca_reaches_the_transport_and_the_enrollment(rig, tmp_path:
     assert r.cas == [ca.resolve()]
     assert r.sync.enrollment is not None and r.sync.enrollment.ca_bundle == str(ca.resolve())
     assert page.ca_used.text() == str(ca.resolve())
+
+
+def test_a_session_finished_on_screen_is_sent_at_once(qtbot) -> None:
+    """The application's own wiring (kiosk.app.connect_sync): the worker polls only once an hour here, so the
+    session can reach the centre this fast only because its end woke the worker."""
+    r = Rig(qtbot, enrolled=True)
+    try:
+        k = r.kiosk
+        qtbot.waitUntil(lambda: not r.sync.status.running, timeout=5000)  # the first pass at start: nothing
+        assert r.centre.received_order == []
+        k.start()
+        k.to_items()
+        for _ in range(30):
+            k.answer(2)
+        qtbot.waitUntil(lambda: len(r.centre.received_order) == 1, timeout=5000)
+        assert r.centre.received_order == [k.window.session.session.id]
+        qtbot.waitUntil(lambda: r.sync.status.counts.pending == 0, timeout=5000)
+    finally:
+        r.close()
