@@ -84,6 +84,17 @@ def main() -> int:
     show(sync, trouble, enrollment(d.vm.clock.now()))
     d.shot("13c-nurse-sync-largest")
     d.close()
+
+    # The most crowded start screen: an interrupted session to resume, every sync line at once, largest text.
+    store = InMemorySessionStore()
+    d = Driver(store, with_pin=False)
+    d.start()
+    d.close()
+    sync = offline_sync(store)
+    d = Driver(store, sync=sync, text_size=3)
+    show(sync, trouble, enrollment(d.vm.clock.now()))
+    d.shot("13d-nurse-crowded-largest")
+    d.close()
     return 0
 
 

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -91,9 +93,20 @@ class NurseScreen(QWidget):
 
         columns = QHBoxLayout()
         columns.setSpacing(40)
-        left, right = QGridLayout(), QVBoxLayout()
+        # The form and the sync panel scroll when they do not fit (an interrupted session, every sync line and the
+        # largest text at once): nothing is ever cut; when they fit, the scroll area is invisible.
+        form_body = QWidget()
+        form_body.setObjectName("nurseFormBody")
+        left, right = QGridLayout(form_body), QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
         right.setSpacing(10)
-        columns.addLayout(left, 3)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_scroll.setWidget(form_body)
+        self.form_scroll.setStyleSheet("QScrollArea, QWidget#nurseFormBody { background: transparent; }")
+        columns.addWidget(self.form_scroll, 3)
         columns.addLayout(right, 2)
         root.addLayout(columns, 1)
         self.errors: dict[str, QLabel] = {}
