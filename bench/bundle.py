@@ -59,8 +59,9 @@ def cold_starts(exe: Path, runs: int = 5) -> tuple[list[float], list[float]]:
         for run in range(runs + 1):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
-            proc = subprocess.Popen([str(exe), "--data-dir", data], env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, text=True)
+            proc = subprocess.Popen(
+                [str(exe), "--data-dir", data], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            )
             assert proc.stdout is not None
             line = proc.stdout.readline()
             elapsed = time.perf_counter() - started
@@ -107,8 +108,9 @@ def main(argv: list[str]) -> int:
     packed, what = compressed_size(bundle)
     print(f"bundle {bundle}")
     ok_size = unpacked / MB <= TARGET_UNPACKED_MB
-    print(f"  unpacked   {unpacked / MB:7.1f} MB  target <= {TARGET_UNPACKED_MB:.0f} MB  "
-          f"{'PASS' if ok_size else 'FAIL'}")
+    print(
+        f"  unpacked   {unpacked / MB:7.1f} MB  target <= {TARGET_UNPACKED_MB:.0f} MB  {'PASS' if ok_size else 'FAIL'}"
+    )
     print(f"  compressed {packed / MB:7.1f} MB  ({what})")
     for deb in sorted(bundle.parent.glob("qlq-kiosk_*.deb")):
         print(f"  .deb       {deb.stat().st_size / MB:7.1f} MB  ({deb.name})")
@@ -116,17 +118,23 @@ def main(argv: list[str]) -> int:
     walls, cpus = cold_starts(exe)
     cold = statistics.median(walls)
     ok_cold = cold <= TARGET_COLD_S
-    print(f"cold start to the nurse screen: median {cold:.3f} s of {len(walls)} "
-          f"(min {min(walls):.3f}, max {max(walls):.3f})  target <= {TARGET_COLD_S} s  {'PASS' if ok_cold else 'FAIL'}")
-    print(f"  CPU time of the kiosk process (user + system): median {statistics.median(cpus):.3f} s; "
-          f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"cold start to the nurse screen: median {cold:.3f} s of {len(walls)} "
+        f"(min {min(walls):.3f}, max {max(walls):.3f})  target <= {TARGET_COLD_S} s  {'PASS' if ok_cold else 'FAIL'}"
+    )
+    print(
+        f"  CPU time of the kiosk process (user + system): median {statistics.median(cpus):.3f} s; "
+        f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
 
     durations, report, how = self_tests(exe)
     checks = report.get("checks", [])
     assert isinstance(checks, list)
-    print(f"self-test: median {statistics.median(durations):.3f} s of {len(durations)} "
-          f"(min {min(durations):.3f}, max {max(durations):.3f}); keyring: {how}; "
-          f"{'passed' if report.get('passed') else 'FAILED'}")
+    print(
+        f"self-test: median {statistics.median(durations):.3f} s of {len(durations)} "
+        f"(min {min(durations):.3f}, max {max(durations):.3f}); keyring: {how}; "
+        f"{'passed' if report.get('passed') else 'FAILED'}"
+    )
     for check in checks:
         print(f"  {check['id']:<20} {check['status']:<8} {check['seconds']:.3f} s")
     return 0 if ok_size and ok_cold else 1

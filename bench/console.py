@@ -82,10 +82,15 @@ def populate(url: str, *, sessions: int, seed: int) -> None:
         for i in range(seed):
             values = {n: (n + i) % 4 + 1 if n <= 28 else (n + i) % 7 + 1 for n in range(1, 31) if (n + i) % 17}
             abandoned = i % 9 == 0
-            sub = make_submission(voice_items=range(1, 1 + i % 8), confirmed_items=range(1, 1 + i % 3),
-                                  values=values, started_at=today - timedelta(days=1 + i % 20),
-                                  outcome="abandoned" if abandoned else "completed",
-                                  abandon_after=12 if abandoned else None, step_seconds=5 + i % 7)
+            sub = make_submission(
+                voice_items=range(1, 1 + i % 8),
+                confirmed_items=range(1, 1 + i % 3),
+                values=values,
+                started_at=today - timedelta(days=1 + i % 20),
+                outcome="abandoned" if abandoned else "completed",
+                abandon_after=12 if abandoned else None,
+                step_seconds=5 + i % 7,
+            )
             ingest.ingest(sub, site_id=site_ids[i % len(site_ids)], device_id=None)
     engine.dispose()
     made, copy = seed, 0
@@ -93,8 +98,16 @@ def populate(url: str, *, sessions: int, seed: int) -> None:
     with psycopg.connect(libpq(url)) as conn:
         while made < sessions:
             copies = min(per_statement, (sessions - made + seed - 1) // seed)
-            conn.execute(_REPLICATE, {"seed": seed, "first": copy + 1, "last": copy + copies,
-                                      "site_ids": site_ids, "n_sites": len(site_ids)})
+            conn.execute(
+                _REPLICATE,
+                {
+                    "seed": seed,
+                    "first": copy + 1,
+                    "last": copy + copies,
+                    "site_ids": site_ids,
+                    "n_sites": len(site_ids),
+                },
+            )
             conn.commit()
             made += seed * copies
             copy += copies
@@ -114,8 +127,15 @@ def sign_in(client: httpx.Client) -> None:
     page = client.get("/console/login")
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
     assert token, "no CSRF token on the login page"
-    done = client.post("/console/login", data={"csrf_token": token.group(1), "username": "bench-researcher",
-                                               "password": PASSWORD, "next": "/console/dashboard"})
+    done = client.post(
+        "/console/login",
+        data={
+            "csrf_token": token.group(1),
+            "username": "bench-researcher",
+            "password": PASSWORD,
+            "next": "/console/dashboard",
+        },
+    )
     assert done.status_code == 303, done.text
 
 
@@ -154,9 +174,11 @@ def main() -> int:
             return 1
         today = datetime.now(UTC).date()
         quarter = f"from={(today - timedelta(days=92)).isoformat()}&to={today.isoformat()}"
-        cases = [("all sites, all dates", "/console/dashboard"),
-                 ("one site, all dates", f"/console/dashboard?site={SITES[0]}"),
-                 ("one site, last 3 months", f"/console/dashboard?site={SITES[0]}&{quarter}")]
+        cases = [
+            ("all sites, all dates", "/console/dashboard"),
+            ("one site, all dates", f"/console/dashboard?site={SITES[0]}"),
+            ("one site, last 3 months", f"/console/dashboard?site={SITES[0]}&{quarter}"),
+        ]
         worst = 0.0
         with httpx.Client(base_url=base, timeout=60) as client:
             sign_in(client)
@@ -164,12 +186,16 @@ def main() -> int:
                 samples = time_page(client, path, args.requests)
                 median = statistics.median(samples)
                 worst = max(worst, median)
-                print(f"{label:26s} median {median:6.1f} ms  min {min(samples):6.1f}  max {max(samples):6.1f}  "
-                      f"(n={len(samples)})")
+                print(
+                    f"{label:26s} median {median:6.1f} ms  min {min(samples):6.1f}  max {max(samples):6.1f}  "
+                    f"(n={len(samples)})"
+                )
         load = os.getloadavg()
         verdict = "PASS" if worst <= TARGET_MS else "FAIL"
-        print(f"dashboard over {args.sessions:,} sessions: worst median {worst:.1f} ms (target <= {TARGET_MS:.0f} ms) "
-              f"{verdict}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+        print(
+            f"dashboard over {args.sessions:,} sessions: worst median {worst:.1f} ms (target <= {TARGET_MS:.0f} ms) "
+            f"{verdict}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores"
+        )
         return 0 if worst <= TARGET_MS else 1
     finally:
         if process is not None:

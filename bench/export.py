@@ -48,12 +48,15 @@ SECRET = "bench-secret-" + secrets.token_hex(16)
 PASSWORD = "bench-" + secrets.token_hex(8)
 USERNAME = "bench-researcher-" + secrets.token_hex(4)
 
-_SUBMISSION_COLUMNS = ("site_id, device_id, content_sha256, instrument_id, instrument_language, instrument_sha256, "
-                       "outcome, mode, initial_mode, audio_enabled, session_date, started_at, ended_at, "
-                       "duration_seconds, answer_values, answer_methods, voice_answers, score_codes, score_values, "
-                       "age_at_session, age_band, patient_initials, patient_birth_date, source")
-_ANSWER_COLUMNS = ("item, value, status, method, transcript, confidence, confirmed, first_shown_at, answered_at, "
-                   "times_shown, previous")
+_SUBMISSION_COLUMNS = (
+    "site_id, device_id, content_sha256, instrument_id, instrument_language, instrument_sha256, "
+    "outcome, mode, initial_mode, audio_enabled, session_date, started_at, ended_at, "
+    "duration_seconds, answer_values, answer_methods, voice_answers, score_codes, score_values, "
+    "age_at_session, age_band, patient_initials, patient_birth_date, source"
+)
+_ANSWER_COLUMNS = (
+    "item, value, status, method, transcript, confidence, confirmed, first_shown_at, answered_at, times_shown, previous"
+)
 # Copies of the seed sessions under fresh ids, with their answers and scores (the CSV exports read those).
 _REPLICATE = f"""
 CREATE TEMPORARY TABLE copies ON COMMIT DROP AS
@@ -88,9 +91,10 @@ def populate(url: str, *, sessions: int, seed: int) -> None:
         async with await psycopg.AsyncConnection.connect(libpq(url), autocommit=True) as conn:
             ingest = IngestService(conn, InstrumentRegistry.bundled())
             for i in range(seed):
-                sub = make_submission(voice_items=range(1, 1 + i % 6),
-                                      values={n: (n + i) % 4 + 1 if n <= 28 else (n + i) % 7 + 1
-                                              for n in range(1, 31)})
+                sub = make_submission(
+                    voice_items=range(1, 1 + i % 6),
+                    values={n: (n + i) % 4 + 1 if n <= 28 else (n + i) % 7 + 1 for n in range(1, 31)},
+                )
                 await ingest.ingest(sub, site_id=site_id, device_id=None)
 
     asyncio.run(store_seeds())
@@ -143,7 +147,8 @@ def main() -> int:  # noqa: PLR0915 - one benchmark's steps, in order
         engine = create_engine(url, poolclass=NullPool)
         with Session(engine) as db, db.begin():  # this run's researcher (the password is per run)
             AccountService(db, Settings(database_url=url, token_secret=SECRET)).create_user(
-                USERNAME, PASSWORD, "researcher")
+                USERNAME, PASSWORD, "researcher"
+            )
         engine.dispose()
     else:
         name, url = create_database(args.server_url)
@@ -161,14 +166,16 @@ def main() -> int:  # noqa: PLR0915 - one benchmark's steps, in order
         if not wait_ready(process, base):
             print("FAIL: the server did not start")
             return 1
-        token = httpx.post(f"{base}/v1/auth/token",
-                           json={"username": USERNAME, "password": PASSWORD}).json()["access_token"]
+        token = httpx.post(f"{base}/v1/auth/token", json={"username": USERNAME, "password": PASSWORD}).json()[
+            "access_token"
+        ]
         rss_before = peak_rss_mb(process.pid)
         floor_before, _ = copy_floor(url)
         started = time.perf_counter()
         size = lines = 0
-        with httpx.stream("GET", f"{base}/v1/exports/{args.format}", headers={"Authorization": f"Bearer {token}"},
-                          timeout=600) as response:
+        with httpx.stream(
+            "GET", f"{base}/v1/exports/{args.format}", headers={"Authorization": f"Bearer {token}"}, timeout=600
+        ) as response:
             if response.status_code != 200:
                 print(f"FAIL: export answered {response.status_code}: {response.read()[:300]!r}")
                 return 1
@@ -188,20 +195,28 @@ def main() -> int:  # noqa: PLR0915 - one benchmark's steps, in order
             drop_database(args.server_url, name)
 
     rows = lines - 1 if args.format.startswith("csv") else None
-    print(f"format={args.format} sessions={args.sessions:,} rows={rows if rows is not None else '-'} "
-          f"bytes={size:,} workers={args.workers} load1={os.getloadavg()[0]:.1f}")
-    print(f"elapsed: {elapsed:.2f}s   sessions/s: {args.sessions / elapsed:,.0f}   "
-          f"server peak RSS: {rss:.0f} MB (idle before export: {rss_before:.0f} MB)")
+    print(
+        f"format={args.format} sessions={args.sessions:,} rows={rows if rows is not None else '-'} "
+        f"bytes={size:,} workers={args.workers} load1={os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"elapsed: {elapsed:.2f}s   sessions/s: {args.sessions / elapsed:,.0f}   "
+        f"server peak RSS: {rss:.0f} MB (idle before export: {rss_before:.0f} MB)"
+    )
     floor = (floor_before + floor_after) / 2
     ratio = elapsed / floor
-    print(f"COPY floor (30-column pivot of the same sessions): {floor:.2f} s (before {floor_before:.2f}, after "
-          f"{floor_after:.2f})   export / floor: {ratio:.2f}")
+    print(
+        f"COPY floor (30-column pivot of the same sessions): {floor:.2f} s (before {floor_before:.2f}, after "
+        f"{floor_after:.2f})   export / floor: {ratio:.2f}"
+    )
     complete = rows is None or rows == args.sessions
     passed = complete and ratio <= TARGET_RATIO and rss <= TARGET_RSS_MB
     if not complete:
         print(f"FAIL: expected {args.sessions:,} rows, got {rows:,}")
-    print(f"{'PASS' if passed else 'FAIL'} (target: {args.format} <= {TARGET_RATIO} x the COPY floor, "
-          f"server RSS <= {TARGET_RSS_MB:.0f} MB)")
+    print(
+        f"{'PASS' if passed else 'FAIL'} (target: {args.format} <= {TARGET_RATIO} x the COPY floor, "
+        f"server RSS <= {TARGET_RSS_MB:.0f} MB)"
+    )
     return 0 if passed else 1
 
 

@@ -60,18 +60,22 @@ def realistic_submission() -> Submission:
         return now
 
     session = Session.start(
-        session_id=str(uuid.uuid4()), instrument=instrument,
+        session_id=str(uuid.uuid4()),
+        instrument=instrument,
         patient=PatientDetails(initials="M-L B", birth_date=date(1958, 4, 2), session_date=now.date()),
         config=SessionConfig(mode=Mode.VOICE_CONTINUOUS, audio_enabled=True, language="fr"),
-        consents=[Consent(ConsentKind.ANSWERS, True, now), Consent(ConsentKind.CLOUD_VOICE, True, now)], now=now)
+        consents=[Consent(ConsentKind.ANSWERS, True, now), Consent(ConsentKind.CLOUD_VOICE, True, now)],
+        now=now,
+    )
     session = session.record_check(audio_ok=True, microphone_ok=True, now=tick())
     session = session.begin_items(now=tick())
     while session.phase.value == "items":
         n = session.current_item
         assert n is not None
         if n == 9:
-            session = session.skip(now=tick(), status=ItemStatus.DONT_KNOW, method=Method.VOICE,
-                                   transcript="je sais pas", confidence=0.71)
+            session = session.skip(
+                now=tick(), status=ItemStatus.DONT_KNOW, method=Method.VOICE, transcript="je sais pas", confidence=0.71
+            )
         elif n == 4 and session.records[4].times_shown == 1:
             session = session.answer(2, now=tick(), method=Method.VOICE, transcript="un peu", confidence=0.52)
             session = session.back(now=tick())
@@ -80,8 +84,9 @@ def realistic_submission() -> Submission:
             session = session.answer(3, now=tick())
         elif session.mode.is_voice:
             value = n % 4 + 1 if n <= 28 else 5
-            session = session.answer(value, now=tick(), method=Method.VOICE, transcript=f"réponse {value}",
-                                     confidence=0.9)
+            session = session.answer(
+                value, now=tick(), method=Method.VOICE, transcript=f"réponse {value}", confidence=0.9
+            )
         else:
             session = session.answer(n % 4 + 1 if n <= 28 else 6, now=tick())
     if session.phase.value == "review_prompt":
@@ -92,8 +97,14 @@ def realistic_submission() -> Submission:
 def records(sub: Submission, count: int) -> Iterator[ExportRecord]:
     received = sub.frozen_at + timedelta(minutes=2)
     for _ in range(count):
-        yield ExportRecord(submission=sub.model_copy(update={"submission_id": uuid.uuid4()}), site_code="CHU-LYON",
-                           device_id="tablet-07", received_at=received, source="kiosk", legacy_id=None)
+        yield ExportRecord(
+            submission=sub.model_copy(update={"submission_id": uuid.uuid4()}),
+            site_code="CHU-LYON",
+            device_id="tablet-07",
+            received_at=received,
+            source="kiosk",
+            legacy_id=None,
+        )
 
 
 def main() -> None:
@@ -109,10 +120,12 @@ def main() -> None:
     written = write_export(args.format, records(sub, args.rows), sink, instrument=instrument)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(f"format={args.format} rows={written} bytes={sink.size} elapsed={elapsed:.2f}s "
-          f"rows/s={written / elapsed:,.0f} cpu={cpu:.2f}s load1={os.getloadavg()[0]:.1f} "
-          f"peak_rss={rss_after / 1024:.1f}MB "
-          f"(before export {rss_before / 1024:.1f}MB)")
+    print(
+        f"format={args.format} rows={written} bytes={sink.size} elapsed={elapsed:.2f}s "
+        f"rows/s={written / elapsed:,.0f} cpu={cpu:.2f}s load1={os.getloadavg()[0]:.1f} "
+        f"peak_rss={rss_after / 1024:.1f}MB "
+        f"(before export {rss_before / 1024:.1f}MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -37,9 +37,11 @@ from sync_server.services.ingest import prepare_submission
 from sync_server.services.instruments import InstrumentRegistry
 from tests.integration.server.factories import make_submission
 
-PIVOT_SQL = ("COPY (SELECT submission_pk, "
-             + ", ".join(f"max(value) FILTER (WHERE item = {n}) AS q{n}" for n in range(1, 31))
-             + " FROM answers GROUP BY submission_pk) TO STDOUT WITH (FORMAT csv, HEADER)")
+PIVOT_SQL = (
+    "COPY (SELECT submission_pk, "
+    + ", ".join(f"max(value) FILTER (WHERE item = {n}) AS q{n}" for n in range(1, 31))
+    + " FROM answers GROUP BY submission_pk) TO STDOUT WITH (FORMAT csv, HEADER)"
+)
 
 
 def ingest_floor(url: str, *, sessions: int = 1500) -> float:
@@ -51,8 +53,9 @@ def ingest_floor(url: str, *, sessions: int = 1500) -> float:
         site_id = int(row[0])
         params = []
         for i in range(sessions):
-            prepared = prepare_submission(registry, make_submission(voice_items=range(1, 1 + i % 6)),
-                                          site_id=site_id, device_id=None)
+            prepared = prepare_submission(
+                registry, make_submission(voice_items=range(1, 1 + i % 6)), site_id=site_id, device_id=None
+            )
             params.append(insert_params(prepared.row, prepared.payload_json))
         for warm in params[:50]:  # connection warm (prepared statement, caches); not counted
             conn.execute(INSERT_ALL_SQL, warm)

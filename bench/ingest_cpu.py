@@ -43,7 +43,8 @@ def main() -> int:
         "parse (pydantic)": per_call_ms(lambda: Submission.model_validate(body), args.repeat),
         "plausibility rule": per_call_ms(lambda: plausibility_problems(sub, now=sub.frozen_at), args.repeat),
         "prepare_submission (all checks + row)": per_call_ms(
-            lambda: prepare_submission(registry, sub, site_id=1, device_id=None), args.repeat),
+            lambda: prepare_submission(registry, sub, site_id=1, device_id=None), args.repeat
+        ),
     }
     assert not plausibility_problems(sub, now=sub.frozen_at)
     for name, ms in figures.items():

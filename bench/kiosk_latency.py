@@ -65,8 +65,13 @@ def answer_latencies(db: Path) -> list[float]:  # noqa: PLR0915 - one benchmark'
             super().save(session)
             SAVE_MS.append((time.perf_counter() - began) * 1000)
 
-    vm = KioskViewModel(lambda: TimedStore(db), tasks=tasks, audio=SilentAudioService(), clock=clock,
-                        settings=KioskSettings(answer_beat_ms=0))
+    vm = KioskViewModel(
+        lambda: TimedStore(db),
+        tasks=tasks,
+        audio=SilentAudioService(),
+        clock=clock,
+        settings=KioskSettings(answer_beat_ms=0),
+    )
     window = MainWindow(vm, demo=True)
     window.resize(1280, 800)
     window.show()
@@ -126,8 +131,14 @@ def cold_starts(runs: int = 3, *, bytecode_dir: str | None = None) -> tuple[list
         for run in range(runs + 1):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, "-m", "kiosk", "--windowed", "--data-dir", data], cwd=ROOT,
-                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "kiosk", "--windowed", "--data-dir", data],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
             assert proc.stdout is not None
             line = proc.stdout.readline()
             elapsed = time.perf_counter() - started
@@ -157,20 +168,28 @@ def main() -> int:
     raw_walls, raw_cpus = cold_starts(runs=2)
     cold = statistics.median(walls)
     checks = [
-        (f"answer → next item, committed: n={len(samples)} p50={p50:.1f} ms p95={p95:.1f} ms "
-         f"max={samples[-1]:.1f} ms (target p95 <= {TARGET_P95_MS:.0f} ms)\n"
-         f"      of which store.save on the DB thread: p50={save_p50:.1f} ms p95={save_p95:.1f} ms",
-         p95 <= TARGET_P95_MS),
-        (f"cold start to nurse screen, from source with bytecode cached: median {cold:.2f} s wall, "
-         f"{statistics.median(cpus):.2f} s CPU (target <= {TARGET_COLD_S} s)\n"
-         f"      without bytecode cache (PYTHONDONTWRITEBYTECODE, every module compiled at each start): "
-         f"{statistics.median(raw_walls):.2f} s wall, {statistics.median(raw_cpus):.2f} s CPU",
-         cold <= TARGET_COLD_S),
-        (f"peak RSS over {SESSIONS} full sessions: {peak_mb:.0f} MB (target <= {TARGET_RSS_MB:.0f} MB)",
-         peak_mb <= TARGET_RSS_MB),
+        (
+            f"answer → next item, committed: n={len(samples)} p50={p50:.1f} ms p95={p95:.1f} ms "
+            f"max={samples[-1]:.1f} ms (target p95 <= {TARGET_P95_MS:.0f} ms)\n"
+            f"      of which store.save on the DB thread: p50={save_p50:.1f} ms p95={save_p95:.1f} ms",
+            p95 <= TARGET_P95_MS,
+        ),
+        (
+            f"cold start to nurse screen, from source with bytecode cached: median {cold:.2f} s wall, "
+            f"{statistics.median(cpus):.2f} s CPU (target <= {TARGET_COLD_S} s)\n"
+            f"      without bytecode cache (PYTHONDONTWRITEBYTECODE, every module compiled at each start): "
+            f"{statistics.median(raw_walls):.2f} s wall, {statistics.median(raw_cpus):.2f} s CPU",
+            cold <= TARGET_COLD_S,
+        ),
+        (
+            f"peak RSS over {SESSIONS} full sessions: {peak_mb:.0f} MB (target <= {TARGET_RSS_MB:.0f} MB)",
+            peak_mb <= TARGET_RSS_MB,
+        ),
     ]
-    print(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
-          "(figures are wall-clock: a loaded machine inflates them)")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+        "(figures are wall-clock: a loaded machine inflates them)"
+    )
     for text, ok in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
     return 0 if all(ok for _, ok in checks) else 1

@@ -78,8 +78,7 @@ def run(source: Path, out: Path, rows: int) -> tuple[float, float, float]:
     """Score ``source`` into ``out``; return (wall seconds, CPU seconds, peak RSS in MB of the children so far)."""
     cpu = children_cpu()
     start = time.perf_counter()
-    done = subprocess.run([*command(), str(source), "-o", str(out)], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run([*command(), str(source), "-o", str(out)], capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
     cpu = children_cpu() - cpu
     if done.returncode != 0:
@@ -95,8 +94,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the main run (default: %(default)s)")
     args = parser.parse_args()
-    print(f"command: {' '.join(command())}; load average before: {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs (rows/s suffers when the machine is busy; rows per CPU-second less so)")
+    print(
+        f"command: {' '.join(command())}; load average before: {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs (rows/s suffers when the machine is busy; rows per CPU-second less so)"
+    )
     with tempfile.TemporaryDirectory(prefix="qlq-bench-") as folder:
         work = Path(folder)
         *_, baseline = run(EXAMPLE, work / "example-out.csv", 8)
@@ -110,14 +111,18 @@ def main() -> int:
             print(f"generated {rows:,} rows ({size:.0f} MB) in {time.perf_counter() - started:.1f} s")
             seconds, cpu, peak = run(source, work / f"out-{rows}.csv", rows)
             results[rows] = peak
-            print(f"{rows:>9,} rows: {seconds:6.1f} s wall, {rows / seconds:7,.0f} rows/s; {cpu:6.1f} s CPU, "
-                  f"{rows / cpu:7,.0f} rows per CPU-second; peak RSS {peak:6.1f} MB")
+            print(
+                f"{rows:>9,} rows: {seconds:6.1f} s wall, {rows / seconds:7,.0f} rows/s; {cpu:6.1f} s CPU, "
+                f"{rows / cpu:7,.0f} rows per CPU-second; peak RSS {peak:6.1f} MB"
+            )
             source.unlink()
             (work / f"out-{rows}.csv").unlink()
     growth = results[args.rows] - results[REFERENCE_ROWS]
     verdict = "PASS" if growth < GROWTH_LIMIT_MB else "FAIL"
-    print(f"{verdict}: constant memory: RSS growth {args.rows:,} vs {REFERENCE_ROWS:,} rows = {growth:.1f} MB "
-          f"(limit {GROWTH_LIMIT_MB:.0f} MB; the duplicate-id digests are the only part that grows)")
+    print(
+        f"{verdict}: constant memory: RSS growth {args.rows:,} vs {REFERENCE_ROWS:,} rows = {growth:.1f} MB "
+        f"(limit {GROWTH_LIMIT_MB:.0f} MB; the duplicate-id digests are the only part that grows)"
+    )
     return 0 if verdict == "PASS" else 1
 
 

@@ -85,10 +85,24 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
+
 def start_server(port: int, env: dict[str, str], *, workers: int) -> subprocess.Popen[bytes]:
     """``qlq-server serve`` on loopback, as IT would run it."""
-    return subprocess.Popen([sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", str(workers)], env=env)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sync_server.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+    )
 
 
 def wait_ready(process: subprocess.Popen[bytes], base: str, timeout: float = 60) -> bool:
@@ -101,7 +115,6 @@ def wait_ready(process: subprocess.Popen[bytes], base: str, timeout: float = 60)
         if process.poll() is not None or time.monotonic() > deadline:
             return False
         time.sleep(0.2)
-
 
 
 def enroll_devices(url: str, count: int) -> list[str]:
@@ -121,8 +134,11 @@ def templates(count: int) -> list[tuple[bytes, bytes]]:
     """(JSON body, its submission id as bytes) for a few distinct completed sessions, some with voice."""
     out = []
     for i in range(count):
-        sub = make_submission(voice_items=range(1, 1 + i % 6), confirmed_items=[1] if i % 3 == 0 else [],
-                              values={n: (n + i) % 4 + 1 if n <= 28 else (n + i) % 7 + 1 for n in range(1, 31)})
+        sub = make_submission(
+            voice_items=range(1, 1 + i % 6),
+            confirmed_items=[1] if i % 3 == 0 else [],
+            values={n: (n + i) % 4 + 1 if n <= 28 else (n + i) % 7 + 1 for n in range(1, 31)},
+        )
         out.append((json.dumps(payload(sub)).encode(), str(sub.submission_id).encode()))
     return out
 
@@ -138,8 +154,10 @@ class KioskConnection:
 
     def __init__(self, host: str, port: int, token: str) -> None:
         self.host, self.port = host, port
-        self.head = (f"POST /v1/submissions HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
-                     "Content-Type: application/json\r\nAccept: application/json\r\nContent-Length: ").encode()
+        self.head = (
+            f"POST /v1/submissions HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nAccept: application/json\r\nContent-Length: "
+        ).encode()
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -190,8 +208,16 @@ class Sample(NamedTuple):
     status: int
 
 
-async def run_clients(base: str, tokens: list[str], bodies: list[tuple[bytes, bytes]], *, clients: int,
-                      seconds: float, max_sessions: int, rate: float = 0.0) -> tuple[list[Sample], float]:
+async def run_clients(
+    base: str,
+    tokens: list[str],
+    bodies: list[tuple[bytes, bytes]],
+    *,
+    clients: int,
+    seconds: float,
+    max_sessions: int,
+    rate: float = 0.0,
+) -> tuple[list[Sample], float]:
     """Each client posts one session after another. With ``rate`` > 0 the clients together offer that many
     sessions per second (each waits for its next slot, as kiosks do between patients); with 0 they post back to
     back (a closed loop: mean latency is then clients / throughput by Little's law). Returns every request's
@@ -240,12 +266,21 @@ def steady_state(samples: list[Sample], started: float, *, seconds: float, ramp:
     return window, seconds - ramp
 
 
-def measure(base: str, tokens: list[str], bodies: list[tuple[bytes, bytes]], *, clients: int, seconds: float,
-            max_sessions: int, rate: float) -> dict[str, object]:
+def measure(
+    base: str,
+    tokens: list[str],
+    bodies: list[tuple[bytes, bytes]],
+    *,
+    clients: int,
+    seconds: float,
+    max_sessions: int,
+    rate: float,
+) -> dict[str, object]:
     """One run of the clients and its figures over the steady state."""
     cpu_before = time.process_time()
-    samples, started = asyncio.run(run_clients(base, tokens, bodies, clients=clients, seconds=seconds,
-                                               max_sessions=max_sessions, rate=rate))
+    samples, started = asyncio.run(
+        run_clients(base, tokens, bodies, clients=clients, seconds=seconds, max_sessions=max_sessions, rate=rate)
+    )
     elapsed = time.perf_counter() - started
     client_cpu = time.process_time() - cpu_before
     ramp = clients * STAGGER_S + 1.0
@@ -255,28 +290,45 @@ def measure(base: str, tokens: list[str], bodies: list[tuple[bytes, bytes]], *, 
     per_kiosk = collections.defaultdict(list)
     for sample in window:
         per_kiosk[sample.client].append(sample.latency)
-    return {"samples": samples, "elapsed": elapsed, "ramp": ramp, "length": length, "window": len(window),
-            "rate": sum(1 for s in window if s.status == 201) / length, "p50": quantiles[49] * 1000,
-            "p95": quantiles[94] * 1000, "p99": quantiles[98] * 1000, "client_cpu": client_cpu,
-            "means": sorted(statistics.fmean(v) * 1000 for v in per_kiosk.values())}
+    return {
+        "samples": samples,
+        "elapsed": elapsed,
+        "ramp": ramp,
+        "length": length,
+        "window": len(window),
+        "rate": sum(1 for s in window if s.status == 201) / length,
+        "p50": quantiles[49] * 1000,
+        "p95": quantiles[94] * 1000,
+        "p99": quantiles[98] * 1000,
+        "client_cpu": client_cpu,
+        "means": sorted(statistics.fmean(v) * 1000 for v in per_kiosk.values()),
+    }
 
 
 def report(title: str, run: dict[str, object]) -> None:
     samples = run["samples"]
     assert isinstance(samples, list)
     statuses = collections.Counter(s.status for s in samples)
-    print(f"{title}: steady state {run['length']:.1f} s after a {run['ramp']:.1f} s ramp-up, {run['window']} "
-          f"requests; responses by status {dict(sorted(statuses.items()))}")
-    print(f"  sessions/s: {run['rate']:.1f}   p50: {run['p50']:.1f} ms   p95: {run['p95']:.1f} ms   "
-          f"p99: {run['p99']:.1f} ms")
+    print(
+        f"{title}: steady state {run['length']:.1f} s after a {run['ramp']:.1f} s ramp-up, {run['window']} "
+        f"requests; responses by status {dict(sorted(statuses.items()))}"
+    )
+    print(
+        f"  sessions/s: {run['rate']:.1f}   p50: {run['p50']:.1f} ms   p95: {run['p95']:.1f} ms   "
+        f"p99: {run['p99']:.1f} ms"
+    )
     means = run["means"]
     assert isinstance(means, list)
     if means:
-        print(f"  mean latency per kiosk: lowest {means[0]:.1f} ms, median {statistics.median(means):.1f} ms, "
-              f"highest {means[-1]:.1f} ms (an even spread means no kiosk is starved)")
+        print(
+            f"  mean latency per kiosk: lowest {means[0]:.1f} ms, median {statistics.median(means):.1f} ms, "
+            f"highest {means[-1]:.1f} ms (an even spread means no kiosk is starved)"
+        )
     cpu, elapsed = float(run["client_cpu"]), float(run["elapsed"])  # type: ignore[arg-type]
-    print(f"  load generator CPU: {100 * cpu / elapsed:.0f}% of one core "
-          f"({1000 * cpu / max(1, len(samples)):.2f} ms per request)")
+    print(
+        f"  load generator CPU: {100 * cpu / elapsed:.0f}% of one core "
+        f"({1000 * cpu / max(1, len(samples)):.2f} ms per request)"
+    )
 
 
 def main() -> int:
@@ -284,8 +336,12 @@ def main() -> int:
     parser.add_argument("--server-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=100)
-    parser.add_argument("--rate", type=float, default=0.0,
-                        help="offered sessions/s of the latency run (default 0: half the measured capacity)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offered sessions/s of the latency run (default 0: half the measured capacity)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--devices", type=int, default=20)
     parser.add_argument("--max-sessions", type=int, default=200_000)
@@ -301,9 +357,14 @@ def main() -> int:
         tokens = enroll_devices(url, args.devices)
         bodies = templates(24)
         port = free_port()
-        env = {**os.environ, "QLQ_DATABASE_URL": url, "QLQ_TOKEN_SECRET": SECRET, "QLQ_LOG_LEVEL": "WARNING",
-               "QLQ_DB_POOL_SIZE": os.environ.get("BENCH_POOL", "20"),
-               "QLQ_DB_MAX_OVERFLOW": os.environ.get("BENCH_OVERFLOW", "10")}
+        env = {
+            **os.environ,
+            "QLQ_DATABASE_URL": url,
+            "QLQ_TOKEN_SECRET": SECRET,
+            "QLQ_LOG_LEVEL": "WARNING",
+            "QLQ_DB_POOL_SIZE": os.environ.get("BENCH_POOL", "20"),
+            "QLQ_DB_MAX_OVERFLOW": os.environ.get("BENCH_OVERFLOW", "10"),
+        }
         process = start_server(port, env, workers=args.workers)
         base = f"http://127.0.0.1:{port}"
         if not wait_ready(process, base):
@@ -311,15 +372,24 @@ def main() -> int:
             return 1
         # warm-up: every worker process imports lazily-loaded code and opens pool connections
         warm_up, _ = asyncio.run(run_clients(base, tokens, bodies, clients=10, seconds=2, max_sessions=200))
-        capacity = measure(base, tokens, bodies, clients=args.clients, seconds=args.seconds,
-                           max_sessions=args.max_sessions, rate=0.0)
+        capacity = measure(
+            base, tokens, bodies, clients=args.clients, seconds=args.seconds, max_sessions=args.max_sessions, rate=0.0
+        )
         offered = args.rate or float(capacity["rate"]) / 2  # type: ignore[arg-type]
-        half = measure(base, tokens, bodies, clients=args.clients, seconds=args.seconds,
-                       max_sessions=args.max_sessions, rate=offered)
+        half = measure(
+            base,
+            tokens,
+            bodies,
+            clients=args.clients,
+            seconds=args.seconds,
+            max_sessions=args.max_sessions,
+            rate=offered,
+        )
         with psycopg.connect(libpq(url)) as conn:  # what was acknowledged is what is stored, answers included
             stored, answers = conn.execute(
                 "SELECT (SELECT count(*) FROM submissions WHERE site_id = (SELECT id FROM sites "
-                "WHERE code = 'BENCH')), (SELECT count(*) FROM answers)").fetchone() or (0, 0)
+                "WHERE code = 'BENCH')), (SELECT count(*) FROM answers)"
+            ).fetchone() or (0, 0)
     finally:
         if process is not None:
             process.terminate()
@@ -327,8 +397,10 @@ def main() -> int:
         drop_database(args.server_url, name)
 
     print(f"clients={args.clients} workers={args.workers} cpus={os.cpu_count()} load1={os.getloadavg()[0]:.1f}")
-    print(f"floors: PostgreSQL alone {floor:,.0f} sessions/s (one client, one statement per session); "
-          f"canonical JSON + sha256 {micro:.0f} µs per submission")
+    print(
+        f"floors: PostgreSQL alone {floor:,.0f} sessions/s (one client, one statement per session); "
+        f"canonical JSON + sha256 {micro:.0f} µs per submission"
+    )
     report("capacity (back to back)", capacity)
     report(f"latency at {offered:.0f} sessions/s offered", half)
     runs = [capacity, half]
@@ -339,11 +411,15 @@ def main() -> int:
     ratio = float(capacity["rate"]) / floor  # type: ignore[arg-type]
     kept_up = float(half["rate"]) >= 0.98 * offered  # type: ignore[arg-type]
     complete = set(statuses) == {201} and stored == acknowledged and answers == 30 * acknowledged
-    print(f"capacity / floor: {ratio:.2f}   p95 at half capacity: {half['p95']:.1f} ms   "
-          f"stored afterwards: {stored} submissions, {answers} answers (acknowledged {acknowledged})")
+    print(
+        f"capacity / floor: {ratio:.2f}   p95 at half capacity: {half['p95']:.1f} ms   "
+        f"stored afterwards: {stored} submissions, {answers} answers (acknowledged {acknowledged})"
+    )
     passed = ratio >= TARGET_RATIO and float(half["p95"]) <= TARGET_P95_MS and kept_up and complete  # type: ignore[arg-type]
-    print(f"{'PASS' if passed else 'FAIL'} (target: capacity >= {TARGET_RATIO} x the PostgreSQL floor, "
-          f"p95 <= {TARGET_P95_MS:.0f} ms at half the capacity)")
+    print(
+        f"{'PASS' if passed else 'FAIL'} (target: capacity >= {TARGET_RATIO} x the PostgreSQL floor, "
+        f"p95 <= {TARGET_P95_MS:.0f} ms at half the capacity)"
+    )
     return 0 if passed else 1
 
 

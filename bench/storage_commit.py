@@ -37,8 +37,10 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def describe(label: str, seconds: list[float]) -> str:
     ms = [s * 1000 for s in seconds]
-    return (f"{label:<8} n={len(ms):<4} p50={percentile(ms, 0.50):6.2f} ms  p95={percentile(ms, 0.95):6.2f} ms  "
-            f"p99={percentile(ms, 0.99):6.2f} ms  max={max(ms):6.2f} ms  mean={statistics.fmean(ms):6.2f} ms")
+    return (
+        f"{label:<8} n={len(ms):<4} p50={percentile(ms, 0.50):6.2f} ms  p95={percentile(ms, 0.95):6.2f} ms  "
+        f"p99={percentile(ms, 0.99):6.2f} ms  max={max(ms):6.2f} ms  mean={statistics.fmean(ms):6.2f} ms"
+    )
 
 
 def filesystem_of(folder: Path) -> str:
@@ -65,10 +67,13 @@ def bench(folder: Path, answers: int) -> tuple[list[float], list[float]]:
         device = store.device_id()
         while len(saves) < answers:
             session = Session.start(
-                session_id=str(uuid.uuid4()), instrument=instrument,
+                session_id=str(uuid.uuid4()),
+                instrument=instrument,
                 patient=PatientDetails(initials="B K", birth_date=date(1955, 6, 1), session_date=now.date()),
                 config=SessionConfig(mode=Mode.TOUCH, audio_enabled=False, language="fr"),
-                consents=(Consent(kind=ConsentKind.ANSWERS, given=True, at=now),), now=now)
+                consents=(Consent(kind=ConsentKind.ANSWERS, given=True, at=now),),
+                now=now,
+            )
             session = session.begin_items(now=now)
             store.save(session)
             while not session.phase.is_final and len(saves) < answers:

@@ -62,9 +62,12 @@ def fresh_ids(path: Path) -> None:
         rows = conn.execute("SELECT submission_id FROM submissions").fetchall()
         for (old,) in rows:
             new = str(uuid.uuid4())
-            conn.execute("UPDATE submissions SET submission_id = ?, payload_json = replace(payload_json, ?, ?), "
-                         "status = 'pending', attempts = 0, sent_at = NULL, server_receipt = NULL, "
-                         "next_attempt_at = NULL WHERE submission_id = ?", (new, old, new, old))
+            conn.execute(
+                "UPDATE submissions SET submission_id = ?, payload_json = replace(payload_json, ?, ?), "
+                "status = 'pending', attempts = 0, sent_at = NULL, server_receipt = NULL, "
+                "next_attempt_at = NULL WHERE submission_id = ?",
+                (new, old, new, old),
+            )
         conn.commit()
     finally:
         conn.close()
@@ -77,8 +80,14 @@ def drain_once(db: Path, base: str, token: str, key: str | None) -> tuple[float,
     app = QCoreApplication.instance() or QCoreApplication([])
     store = SqliteSessionStore(db, key=key)
     secrets = MemorySecretStore({SecretName.DEVICE_TOKEN: token})
-    enrollment = Enrollment(server_url=base, site="BENCH", device_name="bench", server_device_id="",
-                            enrolled_at=datetime.now(UTC), allow_http=True)
+    enrollment = Enrollment(
+        server_url=base,
+        site="BENCH",
+        device_name="bench",
+        server_device_id="",
+        enrolled_at=datetime.now(UTC),
+        allow_http=True,
+    )
     done = threading.Event()
     sent = [0]
 
@@ -134,8 +143,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     parser.add_argument("--plain", action="store_true", help="an unencrypted kiosk database (for comparison)")
-    parser.add_argument("--server-url", default=os.environ.get(
-        "QLQ_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--server-url",
+        default=os.environ.get("QLQ_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+    )
     args = parser.parse_args()
 
     name, url = create_database(args.server_url)
@@ -171,15 +182,20 @@ def main() -> int:
                 return 1
             drains.append(seconds)
             stalls.append(stall_ms)
-            print(f"run {run + 1}: drained {sent} in {seconds:.2f} s, longest GUI stall {stall_ms:.1f} ms, "
-                  f"kiosk process CPU {kiosk_cpu:.2f} s (the rest of the time is the server's)", flush=True)
+            print(
+                f"run {run + 1}: drained {sent} in {seconds:.2f} s, longest GUI stall {stall_ms:.1f} ms, "
+                f"kiosk process CPU {kiosk_cpu:.2f} s (the rest of the time is the server's)",
+                flush=True,
+            )
         drain, stall = statistics.median(drains), statistics.median(stalls)
         load = os.getloadavg()
         verdict = "PASS" if drain <= TARGET_DRAIN_S and stall <= TARGET_STALL_MS else "FAIL"
-        print(f"median drain {drain:.2f} s (target <= {TARGET_DRAIN_S} s), {args.sessions / drain:.0f} sessions/s; "
-              f"median longest GUI stall {stall:.1f} ms (target <= {TARGET_STALL_MS:.0f} ms); "
-              f"{'plain SQLite' if args.plain else 'SQLCipher'} kiosk database; "
-              f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}: {verdict}")
+        print(
+            f"median drain {drain:.2f} s (target <= {TARGET_DRAIN_S} s), {args.sessions / drain:.0f} sessions/s; "
+            f"median longest GUI stall {stall:.1f} ms (target <= {TARGET_STALL_MS:.0f} ms); "
+            f"{'plain SQLite' if args.plain else 'SQLCipher'} kiosk database; "
+            f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}: {verdict}"
+        )
         return 0 if verdict == "PASS" else 1
     finally:
         if process is not None:

@@ -57,16 +57,31 @@ def accuracy(clips_dir: Path) -> None:
                 end_err.append(abs(r.end_ms - c.end_ms))
                 ok = start_err[-1] <= 250 and end_err[-1] <= 300
             right += ok
-        print(f"  {name:<8} right {right}/{len(clips)}  start error median/max ms {med(start_err)}  "
-              f"end error median/max ms {med(end_err)}")
+        print(
+            f"  {name:<8} right {right}/{len(clips)}  start error median/max ms {med(start_err)}  "
+            f"end error median/max ms {med(end_err)}"
+        )
 
 
 def frame_rates() -> None:
     print("frame level, 12 answers in pink noise at 10 dB SNR (speech frames caught / non-speech flagged):")
-    texts = ["pas du tout", "un peu", "assez", "beaucoup", "trois", "cinq", "sept", "je ne sais pas",
-             "répéter", "un petit peu", "très mauvais", "excellent"]
-    clips = [compose([(t, 0)], lead_s=1.0, tail_s=1.0, noise_kind="pink", snr_db=10.0, seed=i)
-             for i, t in enumerate(texts)]
+    texts = [
+        "pas du tout",
+        "un peu",
+        "assez",
+        "beaucoup",
+        "trois",
+        "cinq",
+        "sept",
+        "je ne sais pas",
+        "répéter",
+        "un petit peu",
+        "très mauvais",
+        "excellent",
+    ]
+    clips = [
+        compose([(t, 0)], lead_s=1.0, tail_s=1.0, noise_kind="pink", snr_db=10.0, seed=i) for i, t in enumerate(texts)
+    ]
     for name, make in DETECTORS.items():
         caught = speech = flagged = silence = 0
         for samples, start, end in clips:
@@ -84,8 +99,9 @@ def frame_rates() -> None:
 
 
 def cpu(seconds: int, repeats: int) -> None:
-    samples, _, _ = compose([("euh", 0.5), ("un peu", 0)], lead_s=2.0, tail_s=3.0, noise_kind="pink",
-                            snr_db=10.0, seed=7)
+    samples, _, _ = compose(
+        [("euh", 0.5), ("un peu", 0)], lead_s=2.0, tail_s=3.0, noise_kind="pink", snr_db=10.0, seed=7
+    )
     reps = int(np.ceil(seconds * RATE / len(samples)))
     pcm = float_to_pcm16(np.tile(samples, reps)[: seconds * RATE])
     results = []
@@ -101,10 +117,13 @@ def cpu(seconds: int, repeats: int) -> None:
         results.append((100 * cpu_s / seconds, 1e6 * cpu_s / (seconds * 1000 / FRAME_MS), wall_s))
     pct = statistics.median(r[0] for r in results)
     per_frame = statistics.median(r[1] for r in results)
-    print(f"CPU, Silero endpointing: CPU time per second of 16 kHz audio ({seconds} s fed in the capture's 100 ms "
-          f"chunks), median of {repeats}: "
-          f"{pct:.2f} % of one core ({per_frame:.0f} µs CPU per 32 ms frame; runs: "
-          + ", ".join(f"{r[0]:.2f} %" for r in results) + f")  target <= 5 %: {'OK' if pct <= 5 else 'FAIL'}")
+    print(
+        f"CPU, Silero endpointing: CPU time per second of 16 kHz audio ({seconds} s fed in the capture's 100 ms "
+        f"chunks), median of {repeats}: "
+        f"{pct:.2f} % of one core ({per_frame:.0f} µs CPU per 32 ms frame; runs: "
+        + ", ".join(f"{r[0]:.2f} %" for r in results)
+        + f")  target <= 5 %: {'OK' if pct <= 5 else 'FAIL'}"
+    )
 
 
 def main() -> int:

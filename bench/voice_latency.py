@@ -70,9 +70,11 @@ def main() -> int:
         samples += one_session()
     samples.sort()
     p95 = samples[max(0, round(0.95 * len(samples)) - 1)]
-    print(f"end of speech (endpointing decision) -> answer on screen, {len(samples)} answers in "
-          f"{args.sessions} voice sessions: median {statistics.median(samples):.1f} ms, p95 {p95:.1f} ms, "
-          f"max {samples[-1]:.1f} ms  target p95 <= 100 ms: {'OK' if p95 <= 100 else 'FAIL'}")
+    print(
+        f"end of speech (endpointing decision) -> answer on screen, {len(samples)} answers in "
+        f"{args.sessions} voice sessions: median {statistics.median(samples):.1f} ms, p95 {p95:.1f} ms, "
+        f"max {samples[-1]:.1f} ms  target p95 <= 100 ms: {'OK' if p95 <= 100 else 'FAIL'}"
+    )
     return 0
 
 

@@ -46,7 +46,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_sessions(  # noqa: PLR0915 - one benchmark's steps, in order
-        pack_dir: Path, sessions: int, items: int | None = None) -> tuple[list[float], list[float], int, list[float]]:
+    pack_dir: Path, sessions: int, items: int | None = None
+) -> tuple[list[float], list[float], int, list[float]]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -83,14 +84,30 @@ def run_sessions(  # noqa: PLR0915 - one benchmark's steps, in order
 
     hooked = False
     for n in range(sessions):
-        form = StartForm(initials="b m", birth_date="07/03/1952", session_date=now.date(), mode=Mode.TOUCH,
-                         audio_enabled=True, language="fr", consent_answers=True, consent_voice=False)
-        session, _ = build_session(form, instrument, session_id=f"00000000-0000-4000-8000-{n:012d}", now=now,
-                                today=now.date())
+        form = StartForm(
+            initials="b m",
+            birth_date="07/03/1952",
+            session_date=now.date(),
+            mode=Mode.TOUCH,
+            audio_enabled=True,
+            language="fr",
+            consent_answers=True,
+            consent_voice=False,
+        )
+        session, _ = build_session(
+            form, instrument, session_id=f"00000000-0000-4000-8000-{n:012d}", now=now, today=now.date()
+        )
         assert session is not None
         session = session.record_check(audio_ok=True, microphone_ok=None, now=now).begin_items(now=now)
-        vm = SessionViewModel(session, store=InMemorySessionStore(), tasks=tasks, audio=audio, clock=SystemClock(),
-                              settings=KioskSettings(answer_beat_ms=0), device_id="bench")
+        vm = SessionViewModel(
+            session,
+            store=InMemorySessionStore(),
+            tasks=tasks,
+            audio=audio,
+            clock=SystemClock(),
+            settings=KioskSettings(answer_beat_ms=0),
+            device_id="bench",
+        )
         prefs = theme.DisplayPrefs(0)
         view = SessionView(vm, prefs)
         view.resize(1280, 800)
@@ -171,17 +188,25 @@ def main() -> int:
         print(f"FAIL: no prompt was heard ({unavailable} unavailable): the sink did not play")
         return 1
     p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
-    print(f"item shown → clip playing on the sink (pack), n={len(latencies)}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-          f"max {max(latencies):.1f} ms; not heard: {unavailable}")
+    print(
+        f"item shown → clip playing on the sink (pack), n={len(latencies)}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+        f"max {max(latencies):.1f} ms; not heard: {unavailable}"
+    )
     if cold:
-        print(f"  first session only (each clip loaded for the first time), n={len(cold)}: "
-              f"p50 {statistics.median(cold):.1f} ms, p95 {percentile(cold, 0.95):.1f} ms")
+        print(
+            f"  first session only (each clip loaded for the first time), n={len(cold)}: "
+            f"p50 {statistics.median(cold):.1f} ms, p95 {percentile(cold, 0.95):.1f} ms"
+        )
     if ready:
-        print(f"  of which item shown → clip decoded (QSoundEffect Ready), n={len(ready)}: "
-              f"p50 {statistics.median(ready):.1f} ms, p95 {percentile(ready, 0.95):.1f} ms")
+        print(
+            f"  of which item shown → clip decoded (QSoundEffect Ready), n={len(ready)}: "
+            f"p50 {statistics.median(ready):.1f} ms, p95 {percentile(ready, 0.95):.1f} ms"
+        )
     if live:
-        print(f"info: no pack, espeak-ng live, n={len(live)}: p50 {statistics.median(live):.0f} ms, "
-              f"p95 {percentile(live, 0.95):.0f} ms; not heard: {live_unavailable}")
+        print(
+            f"info: no pack, espeak-ng live, n={len(live)}: p50 {statistics.median(live):.0f} ms, "
+            f"p95 {percentile(live, 0.95):.0f} ms; not heard: {live_unavailable}"
+        )
     ok = p95 <= TARGET_P95_MS and unavailable == 0
     print(f"{'PASS' if ok else 'FAIL'}: p95 {p95:.1f} ms (target ≤ {TARGET_P95_MS:.0f} ms)")
     return 0 if ok else 1

@@ -34,8 +34,20 @@ def installed() -> dict[str, str]:
 
 
 def locked_sbom(uv: str) -> dict[str, Any]:
-    command = [uv, "export", "--format", "cyclonedx1.5", "--frozen", "--extra", "kiosk", "--no-dev",
-               "--preview-features", "sbom-export", "--project", str(ROOT)]
+    command = [
+        uv,
+        "export",
+        "--format",
+        "cyclonedx1.5",
+        "--frozen",
+        "--extra",
+        "kiosk",
+        "--no-dev",
+        "--preview-features",
+        "sbom-export",
+        "--project",
+        str(ROOT),
+    ]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(out)  # type: ignore[no-any-return]
 
@@ -48,21 +60,33 @@ def bundle_sbom(sbom: dict[str, Any], archive: Path, present: dict[str, str]) ->
         else:
             dropped.add(component["bom-ref"])
     python = platform.python_version()
-    kept.append({"type": "application", "bom-ref": f"cpython@{python}", "name": "cpython", "version": python,
-                 "purl": f"pkg:generic/python@{python}", "description": "the Python runtime embedded by PyInstaller"})
+    kept.append(
+        {
+            "type": "application",
+            "bom-ref": f"cpython@{python}",
+            "name": "cpython",
+            "version": python,
+            "purl": f"pkg:generic/python@{python}",
+            "description": "the Python runtime embedded by PyInstaller",
+        }
+    )
     sbom["components"] = kept
     sbom["dependencies"] = [
         {**dep, "dependsOn": [ref for ref in dep.get("dependsOn", []) if ref not in dropped]}
-        for dep in sbom.get("dependencies", []) if dep.get("ref") not in dropped]
+        for dep in sbom.get("dependencies", [])
+        if dep.get("ref") not in dropped
+    ]
     root = sbom.setdefault("metadata", {}).setdefault("component", {})
     root["type"] = "application"
     root["description"] = f"Kiosque QLQ-C30 kiosk bundle {archive.name}"
     if archive.is_file():
         root["hashes"] = [{"alg": "SHA-256", "content": hashlib.sha256(archive.read_bytes()).hexdigest()}]
-    sbom["metadata"].setdefault("properties", []).extend([
-        {"name": "qlq:archive", "value": archive.name},
-        {"name": "qlq:build-platform", "value": f"{sys.platform}-{platform.machine()}"},
-    ])
+    sbom["metadata"].setdefault("properties", []).extend(
+        [
+            {"name": "qlq:archive", "value": archive.name},
+            {"name": "qlq:build-platform", "value": f"{sys.platform}-{platform.machine()}"},
+        ]
+    )
     return sbom
 
 

@@ -107,14 +107,20 @@ def _updates(sync: SyncViewModel, root: Path, gate: SessionLock, update_url: str
     from kiosk.viewmodels.update_vm import UpdateViewModel
 
     def open_updater(on_status: Callable[[UpdateStatus], None]) -> Updater:
-        return Updater(FollowingReleaseSource(lambda: _release_source(sync, update_url)), InstallLayout(root),
-                       current_version=__version__, gate=gate, on_status=on_status)
+        return Updater(
+            FollowingReleaseSource(lambda: _release_source(sync, update_url)),
+            InstallLayout(root),
+            current_version=__version__,
+            gate=gate,
+            on_status=on_status,
+        )
 
     return UpdateViewModel(open_updater, gate=gate, running_version=__version__)
 
 
-def connect_sync(vm: KioskViewModel, sync: SyncViewModel, provisioning: Provisioning | None, *,
-                 device_name: str) -> None:
+def connect_sync(
+    vm: KioskViewModel, sync: SyncViewModel, provisioning: Provisioning | None, *, device_name: str
+) -> None:
     """The kiosk's links to its sync: every finished session wakes the worker at once (it is sent without
     waiting for the next poll), and IT's provisioning file enrolls the tablet when it is not enrolled yet."""
     if provisioning is not None:
@@ -187,11 +193,19 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
         languages = tuple(sorted({lang for (_id, lang) in available_instruments()})) or ("fr",)
         provisioning = provisioning_file.load(languages=languages)
 
-    vm = KioskViewModel(open_store, tasks=tasks, audio=audio, clock=SystemClock(), settings=settings,
-                        # not under the autopilot (touch only) nor when the process exits at the first nurse screen
-                        # (the check's answer could never be shown)
-                        secrets=secrets, voice_check=None if autopilot or exit_when_ready else voice_check,
-                        provisioning=provisioning, gate=gate)
+    vm = KioskViewModel(
+        open_store,
+        tasks=tasks,
+        audio=audio,
+        clock=SystemClock(),
+        settings=settings,
+        # not under the autopilot (touch only) nor when the process exits at the first nurse screen
+        # (the check's answer could never be shown)
+        secrets=secrets,
+        voice_check=None if autopilot or exit_when_ready else voice_check,
+        provisioning=provisioning,
+        gate=gate,
+    )
     vm.open()  # results are delivered once the event loop runs, after the window is connected
     sync = None
     if not demo and not autopilot:  # demo and autopilot never contact a server: no sync at all (docs/sync.md)
@@ -206,8 +220,9 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
         connect_sync(vm, sync, provisioning, device_name=socket.gethostname())
         watch_network(sync.network_changed)
     update_url = provisioning.connection.get("update_url") if provisioning is not None else None
-    updates = (_updates(sync, root, gate, update_url) if sync is not None and root is not None and gate is not None
-               else None)
+    updates = (
+        _updates(sync, root, gate, update_url) if sync is not None and root is not None and gate is not None else None
+    )
     restart = False
 
     from kiosk.ui.main_window import MainWindow
@@ -216,6 +231,7 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
     if sync is not None:
         sync.start()  # after the screens are connected: the status reaches them
     if updates is not None:
+
         def restart_for_update() -> None:
             nonlocal restart
             restart = True
@@ -229,11 +245,13 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
 
         Autopilot(window, autopilot)
     if exit_when_ready:
+
         def ready(status: KioskStatus) -> None:
             if status.ready:
                 sys.stdout.write("READY\n")
                 sys.stdout.flush()
                 window.exit_kiosk()
+
         vm.status_changed.connect(ready)
     if windowed:
         window.resize(1280, 800)

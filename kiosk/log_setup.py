@@ -60,8 +60,9 @@ def configure(data_dir: Path | None, *, console_level: int = logging.WARNING) ->
         os.chmod(path.parent, 0o700)
         handler = _PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     except OSError as exc:
-        logging.getLogger(__name__).warning("no log file in %s (%s): logging to stderr only", path.parent,
-                                            exc.strerror or type(exc).__name__)
+        logging.getLogger(__name__).warning(
+            "no log file in %s (%s): logging to stderr only", path.parent, exc.strerror or type(exc).__name__
+        )
         return None
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter(FORMAT))

@@ -43,8 +43,9 @@ class TaskManager(QObject):
         self._deliver.connect(self._run_delivered, Qt.ConnectionType.QueuedConnection)
 
     # ------------------------------------------------------------------ public API
-    def run_in_background(self, fn: Callable[[], Any], on_done: DoneCallback | None = None,
-                          on_error: ErrorCallback | None = None) -> Future[Any]:
+    def run_in_background(
+        self, fn: Callable[[], Any], on_done: DoneCallback | None = None, on_error: ErrorCallback | None = None
+    ) -> Future[Any]:
         """Run ``fn()`` on the worker; then ``on_done(result)`` or ``on_error(exc)`` on the GUI thread.
 
         Without ``on_error``, an exception is logged (never swallowed silently).
@@ -92,6 +93,7 @@ class TaskManager(QObject):
             finally:
                 with self._lock:
                     self._pending -= 1
+
         self._deliver.emit(deliver)
 
     @staticmethod

@@ -17,6 +17,8 @@ export PYTHONDONTWRITEBYTECODE=1
 
 echo "== ruff (lint) =="
 "$UV" run --frozen ruff check .
+echo "== ruff (format: the code is as ruff format leaves it; run it to fix) =="
+"$UV" run --frozen ruff format --check .
 echo "== mypy (types, strict on kiosk and sync_server) =="
 "$UV" run --frozen mypy
 echo "== import-linter (layering contracts in pyproject.toml) =="

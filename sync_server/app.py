@@ -50,21 +50,37 @@ def create_app(settings: Settings) -> FastAPI:
             engine.dispose()
 
     # The API docs are served by routers/docs.py (local assets, access per QLQ_API_DOCS), never FastAPI's own.
-    app = FastAPI(title="Kiosque QLQ-C30 sync server", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state = ServerState(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine),
-                            instruments=InstrumentRegistry.bundled(), head_revision=head_revision(),
-                            auth_limiter=RateLimiter(engine, settings.auth_rate_limit_window_seconds))
+    app = FastAPI(
+        title="Kiosque QLQ-C30 sync server",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state = ServerState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine),
+        instruments=InstrumentRegistry.bundled(),
+        head_revision=head_revision(),
+        auth_limiter=RateLimiter(engine, settings.auth_rate_limit_window_seconds),
+    )
     install_error_handlers(app)
     for router in (health.router, auth.router, submissions.router, research.router, admin.router, releases.router):
         app.include_router(router)
     install_console(app)  # the web console under /console/ (sync_server/console)
     docs.install(app, settings.docs_access)
     if settings.cors_allow_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_allow_origins, allow_credentials=False,
-                           allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-                           expose_headers=["X-Request-ID"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+        )
     app.add_middleware(RequestContextMiddleware, settings=settings)
     return app
 

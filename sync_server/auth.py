@@ -106,15 +106,21 @@ async def _principal(request: Request, token: str, connection: AsyncConnection |
 
 def _needs_touch(device: DeviceIdentity | None) -> TypeGuard[DeviceIdentity]:
     """Whether ``last_seen_at`` is worth updating (at most every ``LAST_SEEN_RESOLUTION``, not every request)."""
-    return device is not None and (device.last_seen_at is None
-                                   or datetime.now(UTC) - device.last_seen_at > LAST_SEEN_RESOLUTION)
+    return device is not None and (
+        device.last_seen_at is None or datetime.now(UTC) - device.last_seen_at > LAST_SEEN_RESOLUTION
+    )
 
 
 def _device_principal(device: DeviceIdentity | None) -> Principal:
     if device is None:
         raise NotAuthenticated("unknown or revoked device token", code="invalid_token")
-    return Principal(role="device", name=device.device_name, device_id=device.device_id, site_id=device.site_id,
-                     site_code=device.site_code)
+    return Principal(
+        role="device",
+        name=device.device_name,
+        device_id=device.device_id,
+        site_id=device.site_id,
+        site_code=device.site_code,
+    )
 
 
 async def authenticate(request: Request, credentials: BearerCredentials) -> Principal:
@@ -122,8 +128,9 @@ async def authenticate(request: Request, credentials: BearerCredentials) -> Prin
     return await _principal(request, _bearer_token(credentials))
 
 
-async def authenticate_device(request: Request, credentials: BearerCredentials,
-                              connection: IngestConnection) -> Principal:
+async def authenticate_device(
+    request: Request, credentials: BearerCredentials, connection: IngestConnection
+) -> Principal:
     """The device calling, looked up on the request's ingest-pool connection (the one that then stores its
     submissions); 401 as :func:`authenticate`, 403 for a user token."""
     return ensure_role(await _principal(request, _bearer_token(credentials), connection), ("device",))

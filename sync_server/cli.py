@@ -97,11 +97,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _run_uvicorn(uvicorn: ModuleType, args: argparse.Namespace, settings: Settings, workers: int) -> None:
-    uvicorn.run("sync_server.app:app_from_env", factory=True, host=args.host or settings.host,
-                port=args.port or settings.port, workers=workers, log_config=None,
-                ssl_certfile=settings.tls_certfile, ssl_keyfile=settings.tls_keyfile,
-                proxy_headers=settings.behind_tls_proxy, forwarded_allow_ips=settings.forwarded_allow_ips,
-                server_header=False, access_log=False)
+    uvicorn.run(
+        "sync_server.app:app_from_env",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=workers,
+        log_config=None,
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
+        proxy_headers=settings.behind_tls_proxy,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,
+        access_log=False,
+    )
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -228,10 +237,15 @@ def cmd_import_legacy(args: argparse.Namespace) -> int:
     settings = _settings(args)
     try:
         with _session(settings) as session:
-            summary = import_legacy_db(session, args.path, site_code=args.site,
-                                       instrument=load_instrument(args.instrument, args.language),
-                                       instruments=InstrumentRegistry.bundled(), actor=_actor(),
-                                       report=lambda line: print(line, file=sys.stderr))
+            summary = import_legacy_db(
+                session,
+                args.path,
+                site_code=args.site,
+                instrument=load_instrument(args.instrument, args.language),
+                instruments=InstrumentRegistry.bundled(),
+                actor=_actor(),
+                report=lambda line: print(line, file=sys.stderr),
+            )
     except LegacyDatabaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -272,19 +286,25 @@ def cmd_publish_release(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.releases_dir:
         settings = settings.model_copy(update={"releases_dir": str(args.releases_dir)})
-    result = ReleaseService(settings).publish(args.archive, public_key=args.public_key,
-                                              require_sbom=not args.allow_missing_sbom)
+    result = ReleaseService(settings).publish(
+        args.archive, public_key=args.public_key, require_sbom=not args.allow_missing_sbom
+    )
     release = result.release
     state = "already published" if result.already_published else "published"
-    print(f"{state}: {release.archive.name} version {release.version} for {release.os}/{release.arch} "
-          f"(signature and manifest verified, {release.file_count} files) in {result.stored_at.parent}")
+    print(
+        f"{state}: {release.archive.name} version {release.version} for {release.os}/{release.arch} "
+        f"(signature and manifest verified, {release.file_count} files) in {result.stored_at.parent}"
+    )
     return 0
 
 
 # ---------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one command's steps, in order
-    parser = argparse.ArgumentParser(prog="qlq-server", description="Kiosque QLQ-C30 central sync server. "
-                                     "Settings come from QLQ_* environment variables (see docs/server.md).")
+    parser = argparse.ArgumentParser(
+        prog="qlq-server",
+        description="Kiosque QLQ-C30 central sync server. "
+        "Settings come from QLQ_* environment variables (see docs/server.md).",
+    )
     parser.add_argument("--version", action="version", version=f"qlq-server {__version__}")
     parser.add_argument("--database-url", help="overrides QLQ_DATABASE_URL (postgresql+psycopg://user@host:port/db)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -310,9 +330,11 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one command's 
     p = add("user", cmd_user, "Manage accounts: list, disable, enable, set-role, revoke-tokens.")
     user = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     user.add_parser("list", help="List accounts with role and state.")
-    for action, text in (("disable", "Disable an account and revoke its tokens (never the last admin)."),
-                         ("enable", "Re-enable a disabled account."),
-                         ("revoke-tokens", "Revoke every active token of an account (it stays enabled).")):
+    for action, text in (
+        ("disable", "Disable an account and revoke its tokens (never the last admin)."),
+        ("enable", "Re-enable a disabled account."),
+        ("revoke-tokens", "Revoke every active token of an account (it stays enabled)."),
+    ):
         user.add_parser(action, help=text, description=text).add_argument("username")
     u = user.add_parser("set-role", help="Change an account's role (never demoting the last admin).")
     u.add_argument("username")
@@ -339,24 +361,40 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one command's 
     p.add_argument("--site", required=True, help="site code to file the sessions under")
     p.add_argument("--instrument", default="qlq-c30")
     p.add_argument("--language", default="fr")
-    p = add("publish-release", cmd_publish_release, "Verify a signed kiosk release and copy it (archive, signature, "
-            "manifest, SBOM) into the releases folder kiosks update from (QLQ_RELEASES_DIR).")
-    p.add_argument("archive", type=Path, help="qlq-kiosk-VERSION-OS-ARCH.tar.gz, with its .sig, .manifest, "
-                   ".manifest.sig and .cdx.json beside it")
-    p.add_argument("--public-key", type=Path, help="Ed25519 public key (PEM) to verify with "
-                   "(default QLQ_RELEASE_PUBLIC_KEY, else the key built into the kiosk)")
+    p = add(
+        "publish-release",
+        cmd_publish_release,
+        "Verify a signed kiosk release and copy it (archive, signature, "
+        "manifest, SBOM) into the releases folder kiosks update from (QLQ_RELEASES_DIR).",
+    )
+    p.add_argument(
+        "archive",
+        type=Path,
+        help="qlq-kiosk-VERSION-OS-ARCH.tar.gz, with its .sig, .manifest, .manifest.sig and .cdx.json beside it",
+    )
+    p.add_argument(
+        "--public-key",
+        type=Path,
+        help="Ed25519 public key (PEM) to verify with "
+        "(default QLQ_RELEASE_PUBLIC_KEY, else the key built into the kiosk)",
+    )
     p.add_argument("--releases-dir", type=Path, help="overrides QLQ_RELEASES_DIR")
     p.add_argument("--allow-missing-sbom", action="store_true", help="publish even without the CycloneDX SBOM")
     p = add("gdpr", cmd_gdpr, "GDPR actions on stored sessions (audited): show, delete, anonymize, purge.")
     gdpr = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for action, text in (("show", "Print everything held about a session."),
-                         ("delete", "Delete a session and its answers."),
-                         ("anonymize", "Drop initials, birth date and exact age; keep an age band.")):
+    for action, text in (
+        ("show", "Print everything held about a session."),
+        ("delete", "Delete a session and its answers."),
+        ("anonymize", "Drop initials, birth date and exact age; keep an age band."),
+    ):
         g = gdpr.add_parser(action, help=text, description=text)
         g.add_argument("submission_id", type=uuid.UUID)
         g.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    g = gdpr.add_parser("purge", help="Delete sessions older than a retention period.",
-                        description="Delete every session whose session date is more than DAYS days ago.")
+    g = gdpr.add_parser(
+        "purge",
+        help="Delete sessions older than a retention period.",
+        description="Delete every session whose session date is more than DAYS days ago.",
+    )
     g.add_argument("--older-than", type=int, required=True, metavar="DAYS")
     g.add_argument("--dry-run", action="store_true", help="only count")
     g.add_argument("--yes", action="store_true", help="do not ask for confirmation")

@@ -23,8 +23,9 @@ def run_export(args: argparse.Namespace, settings: Any, session_scope: Callable[
     check_format(args.format)
     instrument = InstrumentRegistry.bundled().by_language(args.instrument, args.language)
     if instrument is None:
-        raise NotFound(f"no instrument {args.instrument}/{args.language}", field="instrument",
-                       code="instrument_not_found")
+        raise NotFound(
+            f"no instrument {args.instrument}/{args.language}", field="instrument", code="instrument_not_found"
+        )
     with session_scope(settings) as session:
         site_id = None
         if args.site:
@@ -32,13 +33,31 @@ def run_export(args: argparse.Namespace, settings: Any, session_scope: Callable[
             if site is None:
                 raise NotFound(f"no site {args.site!r}", field="site", code="unknown_site")
             site_id = site.id
-        where = SubmissionFilter(site_id=site_id, date_from=args.date_from, date_to=args.date_to,
-                                 instrument_id=args.instrument, instrument_language=args.language,
-                                 completed_only=args.completed_only)
-        filters = {"site": args.site, "from": str(args.date_from) if args.date_from else None,
-                   "to": str(args.date_to) if args.date_to else None, "completed_only": args.completed_only}
-        job = audit_export(session, ExportJob(fmt=args.format, instrument=instrument, where=where,
-                                              include_birth_date=args.include_birth_date, filters=filters), actor)
+        where = SubmissionFilter(
+            site_id=site_id,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            instrument_id=args.instrument,
+            instrument_language=args.language,
+            completed_only=args.completed_only,
+        )
+        filters = {
+            "site": args.site,
+            "from": str(args.date_from) if args.date_from else None,
+            "to": str(args.date_to) if args.date_to else None,
+            "completed_only": args.completed_only,
+        }
+        job = audit_export(
+            session,
+            ExportJob(
+                fmt=args.format,
+                instrument=instrument,
+                where=where,
+                include_birth_date=args.include_birth_date,
+                filters=filters,
+            ),
+            actor,
+        )
     every = settings.export_progress_every
 
     def progress(count: int) -> None:

@@ -36,10 +36,15 @@ from sync_server.state import server_state
 def make_engine(settings: Settings) -> Engine:
     # No pre-ping (it costs a round-trip per request): connections are recycled every 30 min, and after a
     # database restart SQLAlchemy invalidates the whole pool on the first disconnect error it sees.
-    return create_engine(settings.database_url, pool_size=settings.db_pool_size,
-                         max_overflow=settings.db_max_overflow, pool_pre_ping=False, pool_recycle=1800,
-                         pool_timeout=settings.db_pool_timeout_seconds,
-                         connect_args={"application_name": "qlq-server"})
+    return create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_args={"application_name": "qlq-server"},
+    )
 
 
 def libpq_conninfo(database_url: str) -> str:
@@ -60,8 +65,9 @@ class IngestPool(AsyncConnectionPool[AsyncConnection]):
     second between two failed checks: one 503 per dead connection)."""
 
     def __init__(self, conninfo: str, **kwargs: Any) -> None:
-        super().__init__(conninfo, check=self._check_alive, reconnect_timeout=INGEST_RECONNECT_TIMEOUT_SECONDS,
-                         **kwargs)
+        super().__init__(
+            conninfo, check=self._check_alive, reconnect_timeout=INGEST_RECONNECT_TIMEOUT_SECONDS, **kwargs
+        )
 
     async def _check_alive(self, connection: AsyncConnection) -> None:
         try:
@@ -78,9 +84,15 @@ def make_ingest_pool(settings: Settings) -> IngestPool:
     so a few connections serve hundreds of submissions per second. Waiting callers are served in arrival order;
     one that waits longer than ``QLQ_DB_POOL_TIMEOUT_SECONDS`` gets a 503 ``database_unavailable``."""
     size = settings.db_ingest_pool_size
-    return IngestPool(libpq_conninfo(settings.database_url), min_size=size, max_size=size, open=False,
-                      timeout=settings.db_pool_timeout_seconds, name="ingest",
-                      kwargs={"autocommit": True, "application_name": "qlq-server-ingest"})
+    return IngestPool(
+        libpq_conninfo(settings.database_url),
+        min_size=size,
+        max_size=size,
+        open=False,
+        timeout=settings.db_pool_timeout_seconds,
+        name="ingest",
+        kwargs={"autocommit": True, "application_name": "qlq-server-ingest"},
+    )
 
 
 @asynccontextmanager

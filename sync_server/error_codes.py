@@ -59,8 +59,12 @@ _ALL: Final = (
     ErrorCode("invalid_uuid", 422, "a console form field is not a session id (UUID)"),
     ErrorCode("confirm_mismatch", 422, "the console's deletion form: the id typed again differs"),
     ErrorCode("unexportable_session", 422, "a stored session this export format cannot represent (before any byte)"),
-    ErrorCode("invalid_release", 422, "publish-release: the release does not verify (the verifier's code first: "
-              "missing_signature, wrong_key, tampered_file, manifest_mismatch, …)"),
+    ErrorCode(
+        "invalid_release",
+        422,
+        "publish-release: the release does not verify (the verifier's code first: "
+        "missing_signature, wrong_key, tampered_file, manifest_mismatch, …)",
+    ),
     ErrorCode("missing_sbom", 422, "publish-release: no CycloneDX SBOM (ARCHIVE.cdx.json) beside the archive"),
     ErrorCode("releases_not_configured", 422, "publish-release: QLQ_RELEASES_DIR is not set"),
     ErrorCode("unknown_instrument", 422, "no bundled instrument has this id, language and content hash"),

@@ -20,9 +20,11 @@ from typing import Any
 request_id_var: ContextVar[str | None] = ContextVar("qlq_request_id", default=None)
 
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
-    "message", "asctime", "color_message"}  # uvicorn adds color_message: noise in JSON
-PATIENT_KEYS = frozenset({"initials", "birth_date", "patient", "payload", "patient_initials",
-                          "patient_birth_date"})
+    "message",
+    "asctime",
+    "color_message",
+}  # uvicorn adds color_message: noise in JSON
+PATIENT_KEYS = frozenset({"initials", "birth_date", "patient", "payload", "patient_initials", "patient_birth_date"})
 
 
 class PatientDataFilter(logging.Filter):
@@ -72,8 +74,9 @@ def configure_logging(level: str = "INFO", *, json_format: bool = True) -> None:
             root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler._qlq = True  # type: ignore[attr-defined]
-    handler.setFormatter(JsonFormatter() if json_format else TextFormatter("%(asctime)s %(levelname)s %(name)s: "
-                                                                           "%(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if json_format else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     handler.addFilter(PatientDataFilter())
     root.addHandler(handler)
     root.setLevel(level)

@@ -87,9 +87,9 @@ class RequestContextMiddleware:
         try:
             length = headers.get("content-length")
             if length is not None and length.isdigit() and int(length) > self.max_body:
-                response = JSONResponse(error_body("payload_too_large",
-                                                   f"request body larger than {self.max_body} bytes"),
-                                        status_code=413)
+                response = JSONResponse(
+                    error_body("payload_too_large", f"request body larger than {self.max_body} bytes"), status_code=413
+                )
                 await response(scope, receive, send_with_headers)
             elif path in _NO_DATABASE:
                 await self.app(scope, limited_receive, send_with_headers)
@@ -104,7 +104,17 @@ class RequestContextMiddleware:
             metrics.HTTP_REQUESTS.labels(method, template, str(status)).inc()
             metrics.HTTP_LATENCY.labels(method, template).observe(elapsed)
             if log.isEnabledFor(logging.INFO):  # skip building the record when access logging is off
-                log.info("%s %s %s", method, template, status,
-                         extra={"request_id": request_id, "method": method, "route": template, "status": status,
-                                "duration_ms": round(elapsed * 1000, 2)})
+                log.info(
+                    "%s %s %s",
+                    method,
+                    template,
+                    status,
+                    extra={
+                        "request_id": request_id,
+                        "method": method,
+                        "route": template,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
             request_id_var.reset(token)

@@ -119,8 +119,12 @@ class StoredSubmission(Base):
         CheckConstraint("outcome IN ('completed', 'abandoned')", name="outcome"),
         CheckConstraint("source IN ('kiosk', 'legacy-prototype')", name="source"),
         Index("ix_submissions_site_date", "site_id", "session_date"),
-        Index("ix_submissions_site_date_outcome", "site_id", "session_date",
-              postgresql_include=["outcome", "duration_seconds"]),  # migration 0003: stats and dashboard
+        Index(
+            "ix_submissions_site_date_outcome",
+            "site_id",
+            "session_date",
+            postgresql_include=["outcome", "duration_seconds"],
+        ),  # migration 0003: stats and dashboard
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     submission_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)
@@ -158,8 +162,7 @@ class StoredSubmission(Base):
 
 class Answer(Base):
     __tablename__ = "answers"
-    submission_pk: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"),
-                                               primary_key=True)
+    submission_pk: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
     item: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     value: Mapped[int | None] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(String(16))
@@ -177,8 +180,7 @@ class Answer(Base):
 
 class Score(Base):
     __tablename__ = "scores"
-    submission_pk: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"),
-                                               primary_key=True)
+    submission_pk: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     score: Mapped[float | None] = mapped_column(Float)
 

@@ -48,7 +48,7 @@ def normalise_enrollment_code(code: str) -> str:
     """Accept lower case, spaces and missing dashes: ``k7qm 9xrt zp4d`` → ``K7QM-9XRT-ZP4D``."""
     letters = "".join(c for c in code.upper() if c.isalnum())
     size = _CODE_GROUP_LEN
-    return "-".join(letters[i:i + size] for i in range(0, len(letters), size))
+    return "-".join(letters[i : i + size] for i in range(0, len(letters), size))
 
 
 def hash_password(password: str) -> str:

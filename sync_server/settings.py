@@ -48,38 +48,57 @@ class Settings(BaseSettings):
             raise SettingsError(describe_validation_error(exc)) from None
 
     environment: Literal["development", "production"] = "development"
-    database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False,
-                              description="SQLAlchemy URL, postgresql+psycopg://user@host:port/db")
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL, repr=False, description="SQLAlchemy URL, postgresql+psycopg://user@host:port/db"
+    )
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     db_ingest_pool_size: int = Field(
-        default=8, ge=1, le=200,
-        description="connections per worker of the asynchronous pool that serves POST /v1/submissions")
+        default=8,
+        ge=1,
+        le=200,
+        description="connections per worker of the asynchronous pool that serves POST /v1/submissions",
+    )
     db_pool_timeout_seconds: float = Field(
-        default=10.0, gt=0, le=300,
-        description="how long a request waits for a database connection before a 503 database_unavailable")
+        default=10.0,
+        gt=0,
+        le=300,
+        description="how long a request waits for a database connection before a 503 database_unavailable",
+    )
     token_secret: str = Field(default=DEV_SECRET, repr=False, description="HMAC pepper for token and code hashes")
     researcher_token_ttl_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
     enrollment_code_ttl_hours: int = Field(default=24, ge=1, le=24 * 7)
     auth_rate_limit_attempts: int = Field(
-        default=10, ge=1,
-        description="login/enrollment attempts per client address within the window (all accounts together)")
+        default=10,
+        ge=1,
+        description="login/enrollment attempts per client address within the window (all accounts together)",
+    )
     auth_rate_limit_account_attempts: int = Field(
-        default=10, ge=1, description="login attempts per account within the window (all addresses together)")
+        default=10, ge=1, description="login attempts per account within the window (all addresses together)"
+    )
     auth_rate_limit_window_seconds: int = Field(default=60, ge=1)
     clock_skew_seconds: int = Field(
-        default=900, ge=0, le=86_400,
-        description="how far in the future a submission's times may be (a kiosk clock slightly ahead)")
+        default=900,
+        ge=0,
+        le=86_400,
+        description="how far in the future a submission's times may be (a kiosk clock slightly ahead)",
+    )
     api_docs: Literal["public", "admin", "off"] | None = Field(
-        default=None, description="who sees /docs, /redoc and /openapi.json: public (development default), "
-        "admin (an admin bearer token; production may choose it) or off (production default)")
+        default=None,
+        description="who sees /docs, /redoc and /openapi.json: public (development default), "
+        "admin (an admin bearer token; production may choose it) or off (production default)",
+    )
     metrics_token: str | None = Field(
-        default=None, repr=False, description="a bearer token the Prometheus scraper sends to read /metrics")
+        default=None, repr=False, description="a bearer token the Prometheus scraper sends to read /metrics"
+    )
     metrics_allow_ips: list[str] = Field(
-        default_factory=list, description='JSON list of addresses/networks that may read /metrics without a '
-        'token, e.g. ["10.0.0.0/8"]. In production /metrics is closed when neither this nor the token is set')
-    cors_allow_origins: list[str] = Field(default_factory=list,
-                                          description='JSON list, e.g. ["https://stats.example.org"]')
+        default_factory=list,
+        description="JSON list of addresses/networks that may read /metrics without a "
+        'token, e.g. ["10.0.0.0/8"]. In production /metrics is closed when neither this nor the token is set',
+    )
+    cors_allow_origins: list[str] = Field(
+        default_factory=list, description='JSON list, e.g. ["https://stats.example.org"]'
+    )
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     batch_max_items: int = Field(default=100, ge=1, le=1000)
     tls_certfile: str | None = None
@@ -88,21 +107,27 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="comma-separated addresses/networks of the proxies whose X-Forwarded-For is trusted "
-        "(the ingress's range, e.g. 10.0.0.0/8); never * in production")
+        "(the ingress's range, e.g. 10.0.0.0/8); never * in production",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
-    console_idle_minutes: int = Field(default=30, ge=1, le=24 * 60,
-                                      description="web console: sign out after this long without a request")
+    console_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="web console: sign out after this long without a request"
+    )
     export_progress_every: int = Field(default=1000, ge=1)
     releases_dir: str | None = Field(
-        default=None, description="folder `qlq-server publish-release` fills and GET /v1/releases/latest serves "
-                                  "(unset: no kiosk update is offered)")
+        default=None,
+        description="folder `qlq-server publish-release` fills and GET /v1/releases/latest serves "
+        "(unset: no kiosk update is offered)",
+    )
     release_public_key: str | None = Field(
-        default=None, description="Ed25519 public key (PEM) releases must be signed with (default: the one built "
-                                  "into the kiosk, resources/keys/release-public-key.pem)")
+        default=None,
+        description="Ed25519 public key (PEM) releases must be signed with (default: the one built "
+        "into the kiosk, resources/keys/release-public-key.pem)",
+    )
 
     @property
     def is_production(self) -> bool:
@@ -151,19 +176,25 @@ def production_problems(settings: Settings) -> list[str]:
     elif secret == DEV_SECRET or any(marker in secret.lower() for marker in _PLACEHOLDER_MARKERS):
         problems.append(f"QLQ_TOKEN_SECRET looks like a placeholder; {generate}")
     elif secret_strength(secret) < MIN_SECRET_GUESSES_LOG10:
-        problems.append(f"QLQ_TOKEN_SECRET is too predictable (repeats, sequences, words or few distinct "
-                        f"characters: about 10^{secret_strength(secret):.0f} guesses, 10^"
-                        f"{MIN_SECRET_GUESSES_LOG10:.0f} needed); {generate}")
+        problems.append(
+            f"QLQ_TOKEN_SECRET is too predictable (repeats, sequences, words or few distinct "
+            f"characters: about 10^{secret_strength(secret):.0f} guesses, 10^"
+            f"{MIN_SECRET_GUESSES_LOG10:.0f} needed); {generate}"
+        )
     if settings.metrics_token is not None and secret_strength(settings.metrics_token) < MIN_SECRET_GUESSES_LOG10:
         problems.append(f"QLQ_METRICS_TOKEN is too predictable; {generate}")
     if any(part.strip() == "*" for part in settings.forwarded_allow_ips.split(",")):
-        problems.append("QLQ_FORWARDED_ALLOW_IPS must not be '*' (anyone could forge X-Forwarded-For and dodge "
-                        "the rate limits): give the proxies' addresses or network, e.g. 10.0.0.0/8")
+        problems.append(
+            "QLQ_FORWARDED_ALLOW_IPS must not be '*' (anyone could forge X-Forwarded-For and dodge "
+            "the rate limits): give the proxies' addresses or network, e.g. 10.0.0.0/8"
+        )
     if bool(settings.tls_certfile) != bool(settings.tls_keyfile):
         problems.append("QLQ_TLS_CERTFILE and QLQ_TLS_KEYFILE go together")
     if not settings.tls_enabled:
-        problems.append("TLS is required: set QLQ_TLS_CERTFILE and QLQ_TLS_KEYFILE, "
-                        "or QLQ_BEHIND_TLS_PROXY=true when a TLS proxy terminates connections")
+        problems.append(
+            "TLS is required: set QLQ_TLS_CERTFILE and QLQ_TLS_KEYFILE, "
+            "or QLQ_BEHIND_TLS_PROXY=true when a TLS proxy terminates connections"
+        )
     if "*" in settings.cors_allow_origins:
         problems.append("QLQ_CORS_ALLOW_ORIGINS must not contain '*'")
     return problems

@@ -33,9 +33,11 @@ import pytest
 from sqlalchemy.engine import make_url
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-HOW_TO = ("No PostgreSQL server for the tests. Either run one on 127.0.0.1:5432 with trust auth for user postgres, "
-          "set QLQ_TEST_DATABASE_URL=postgresql+psycopg://user:password@host:port/postgres, or install the "
-          "server binaries (Debian: apt-get install postgresql) so a throwaway cluster can be started.")
+HOW_TO = (
+    "No PostgreSQL server for the tests. Either run one on 127.0.0.1:5432 with trust auth for user postgres, "
+    "set QLQ_TEST_DATABASE_URL=postgresql+psycopg://user:password@host:port/postgres, or install the "
+    "server binaries (Debian: apt-get install postgresql) so a throwaway cluster can be started."
+)
 START_ATTEMPTS = 3  # a free port can be taken by someone else between choosing it and the server binding it
 LOG_TAIL_LINES = 20
 
@@ -97,37 +99,57 @@ def _start_throwaway_cluster(bindir: Path) -> tuple[str, Callable[[], None]]:
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            raise ClusterStartError("running as root and there is no `postgres` user to run the cluster as "
-                                    "(Debian's postgresql package creates it)") from None
+            raise ClusterStartError(
+                "running as root and there is no `postgres` user to run the cluster as "
+                "(Debian's postgresql package creates it)"
+            ) from None
         as_postgres = ["runuser", "-u", "postgres", "--"]
     datadir = Path(tempfile.mkdtemp(prefix="qlq-pg-"))
     try:
         if as_postgres:
             shutil.chown(datadir, "postgres", "postgres")
-        _run([*as_postgres, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "--auth=trust",
-              "-E", "UTF8"])
+        _run([*as_postgres, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
         logfile = datadir / "log"
         for attempt in range(1, START_ATTEMPTS + 1):
             port = _free_port()
             options = f"-p {port} -k {datadir} -c fsync=off -c listen_addresses=127.0.0.1"
             try:
-                _run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-w", "-l",
-                      str(logfile), "start"], logfile)
+                _run(
+                    [
+                        *as_postgres,
+                        str(bindir / "pg_ctl"),
+                        "-D",
+                        str(datadir),
+                        "-o",
+                        options,
+                        "-w",
+                        "-l",
+                        str(logfile),
+                        "start",
+                    ],
+                    logfile,
+                )
                 break
             except ClusterStartError:
                 if attempt == START_ATTEMPTS:
                     raise
     except BaseException:
         # pg_ctl may give up waiting on a server that still starts: stop it before removing its folder.
-        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
-                       check=False, capture_output=True)
+        subprocess.run(
+            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(datadir, ignore_errors=True)
         raise
 
     def stop() -> None:
         try:
-            subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
-                           check=False, capture_output=True)
+            subprocess.run(
+                [*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
+                check=False,
+                capture_output=True,
+            )
         finally:
             shutil.rmtree(datadir, ignore_errors=True)
 
@@ -152,8 +174,11 @@ def pg_server_url() -> Iterator[str]:
     try:
         url, stop = _start_throwaway_cluster(Path(binaries[-1]).parent)
     except (OSError, ClusterStartError) as exc:
-        pytest.fail(f"Nothing answers on 127.0.0.1:5432 and starting a throwaway PostgreSQL cluster with "
-                    f"{Path(binaries[-1]).parent} failed: {exc}", pytrace=False)
+        pytest.fail(
+            f"Nothing answers on 127.0.0.1:5432 and starting a throwaway PostgreSQL cluster with "
+            f"{Path(binaries[-1]).parent} failed: {exc}",
+            pytrace=False,
+        )
     try:
         yield url
     finally:
@@ -200,4 +225,3 @@ def truncate_all(url: str) -> None:
         conn.execute("SET LOCAL session_replication_role = replica")
         for table in table_names():
             conn.execute(f'DELETE FROM "{table}"')
-

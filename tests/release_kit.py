@@ -29,25 +29,36 @@ def make_keypair(folder: Path, name: str = "release") -> KeyPair:
     folder.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     private_pem = folder / f"{name}-key.pem"
-    private_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()))
+    private_pem.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     private_pem.chmod(0o600)
     public_pem = folder / f"{name}-key.pub.pem"
-    public_pem.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+    public_pem.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     return KeyPair(private_pem, public_pem, key)
 
 
 def self_test_script(exit_code: int = 0, marker: str = "") -> str:
     """The bundle's executable: ``qlq-kiosk --self-test`` exits with ``exit_code``; ``--version`` prints marker."""
-    return ("#!/bin/sh\n"
-            f'if [ "$1" = "--self-test" ]; then echo "self-test {marker}"; exit {exit_code}; fi\n'
-            f'echo "qlq-kiosk {marker}"\n')
+    return (
+        "#!/bin/sh\n"
+        f'if [ "$1" = "--self-test" ]; then echo "self-test {marker}"; exit {exit_code}; fi\n'
+        f'echo "qlq-kiosk {marker}"\n'
+    )
 
 
-def make_archive(folder: Path, version: str = "1.2.0", os_name: str = "linux", arch: str = "x86_64", *,
-                 self_test_exit: int = 0, extra: dict[str, bytes] | None = None,
-                 raw_members: list[tuple[tarfile.TarInfo, bytes | None]] | None = None) -> Path:
+def make_archive(
+    folder: Path,
+    version: str = "1.2.0",
+    os_name: str = "linux",
+    arch: str = "x86_64",
+    *,
+    self_test_exit: int = 0,
+    extra: dict[str, bytes] | None = None,
+    raw_members: list[tuple[tarfile.TarInfo, bytes | None]] | None = None,
+) -> Path:
     """A small ``qlq-kiosk-VERSION-OS-ARCH.tar.gz`` laid out like the real bundle (top folder ``qlq-kiosk/``)."""
     folder.mkdir(parents=True, exist_ok=True)
     archive = folder / f"qlq-kiosk-{version}-{os_name}-{arch}.tar.gz"
@@ -79,8 +90,9 @@ def sign_with_script(archive: Path, keys: KeyPair) -> subprocess.CompletedProces
 
 
 def verify_with_script(archive: Path, public_pem: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", str(SIGN_SH), "--verify", str(archive), str(public_pem)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        ["bash", str(SIGN_SH), "--verify", str(archive), str(public_pem)], capture_output=True, text=True
+    )
 
 
 def sign_in_python(archive: Path, keys: KeyPair, *, listing: dict[str, str] | None = None) -> None:
@@ -96,11 +108,18 @@ def sign_in_python(archive: Path, keys: KeyPair, *, listing: dict[str, str] | No
     data = archive.read_bytes()
     name = archive.name.removesuffix(".tar.gz")
     _, version, os_name, arch = name.rsplit("-", 3)
-    public = keys.private.public_key().public_bytes(serialization.Encoding.DER,
-                                                    serialization.PublicFormat.SubjectPublicKeyInfo)
-    lines = ["# qlq-kiosk release manifest v1", f"# archive: {archive.name}",
-             f"# archive-sha256: {hashlib.sha256(data).hexdigest()}", f"# version: {version}", f"# os: {os_name}",
-             f"# arch: {arch}", f"# key-sha256: {hashlib.sha256(public).hexdigest()}"]
+    public = keys.private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    lines = [
+        "# qlq-kiosk release manifest v1",
+        f"# archive: {archive.name}",
+        f"# archive-sha256: {hashlib.sha256(data).hexdigest()}",
+        f"# version: {version}",
+        f"# os: {os_name}",
+        f"# arch: {arch}",
+        f"# key-sha256: {hashlib.sha256(public).hexdigest()}",
+    ]
     lines += [f"{digest}  {path}" for path, digest in sorted(listing.items())]
     manifest = ("\n".join(lines) + "\n").encode()
     Path(f"{archive}.manifest").write_bytes(manifest)

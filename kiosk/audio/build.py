@@ -40,8 +40,7 @@ def _key(prompt_id: str, rate: float) -> str:
 
 
 def _usable(pack: AudioPack, clip: Clip | None, *, digest: str, language: str, engine: str, voice: str) -> bool:
-    if clip is None or (clip.text_sha256, clip.language, clip.engine, clip.voice) != (digest, language, engine,
-                                                                                      voice):
+    if clip is None or (clip.text_sha256, clip.language, clip.engine, clip.voice) != (digest, language, engine, voice):
         return False
     try:
         return wav_info(pack.path_of(clip)).frames > 0
@@ -49,9 +48,17 @@ def _usable(pack: AudioPack, clip: Clip | None, *, digest: str, language: str, e
         return False
 
 
-def build_pack(catalogue: Mapping[str, str], out_dir: Path, synthesizer: Synthesizer, *, language: str,
-               voice: str | None = None, rates: Sequence[float] = (1.0,), progress: Progress | None = None,
-               meta: Mapping[str, Any] | None = None) -> BuildReport:
+def build_pack(
+    catalogue: Mapping[str, str],
+    out_dir: Path,
+    synthesizer: Synthesizer,
+    *,
+    language: str,
+    voice: str | None = None,
+    rates: Sequence[float] = (1.0,),
+    progress: Progress | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> BuildReport:
     """Bring the pack in ``out_dir`` up to date with ``catalogue`` (prompt id → text) for every rate."""
     out_dir.mkdir(parents=True, exist_ok=True)
     pack = AudioPack.load(out_dir, language)
@@ -66,8 +73,7 @@ def build_pack(catalogue: Mapping[str, str], out_dir: Path, synthesizer: Synthes
             done += 1
             digest = text_sha256(text)
             existing = pack.get(prompt_id, rate)
-            if _usable(pack, existing, digest=digest, language=language, engine=synthesizer.engine,
-                       voice=voice_name):
+            if _usable(pack, existing, digest=digest, language=language, engine=synthesizer.engine, voice=voice_name):
                 report.kept.append(_key(prompt_id, rate))
                 if progress:
                     progress(done, total, prompt_id, "kept")
@@ -83,9 +89,20 @@ def build_pack(catalogue: Mapping[str, str], out_dir: Path, synthesizer: Synthes
                 if progress:
                     progress(done, total, prompt_id, f"failed: {exc}")
                 continue
-            pack.put(Clip(prompt_id=prompt_id, file=name, text_sha256=digest, language=language, voice=voice_name,
-                          rate=rate, engine=synthesizer.engine, sample_rate=info.sample_rate,
-                          duration_ms=info.duration_ms, created_at=datetime.now(UTC).isoformat(timespec="seconds")))
+            pack.put(
+                Clip(
+                    prompt_id=prompt_id,
+                    file=name,
+                    text_sha256=digest,
+                    language=language,
+                    voice=voice_name,
+                    rate=rate,
+                    engine=synthesizer.engine,
+                    sample_rate=info.sample_rate,
+                    duration_ms=info.duration_ms,
+                    created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                )
+            )
             pack.save(**extra)
             report.synthesised.append(_key(prompt_id, rate))
             if progress:

@@ -83,8 +83,9 @@ def _silence_alsa() -> None:
         return
     with contextlib.suppress(OSError, AttributeError):
         lib = ctypes.CDLL(name)
-        handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
-                                        ctypes.c_char_p)
+        handler_type = ctypes.CFUNCTYPE(
+            None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
+        )
         _ALSA_HANDLER = handler_type(lambda *_: None)
         lib.snd_lib_error_set_handler(_ALSA_HANDLER)
 
@@ -103,8 +104,11 @@ def input_devices() -> list[str]:
     pyaudio = _pyaudio()
     pa = pyaudio.PyAudio()
     try:
-        return [str(pa.get_device_info_by_index(i)["name"]) for i in range(pa.get_device_count())
-                if int(pa.get_device_info_by_index(i)["maxInputChannels"]) > 0]
+        return [
+            str(pa.get_device_info_by_index(i)["name"])
+            for i in range(pa.get_device_count())
+            if int(pa.get_device_info_by_index(i)["maxInputChannels"]) > 0
+        ]
     finally:
         pa.terminate()
 
@@ -113,8 +117,11 @@ def _find_device(pa: Any, name: str) -> int | None:
     """Index of the input device whose name contains ``name`` (exact match first); None for the default."""
     if not name:
         return None
-    inputs = [(i, str(pa.get_device_info_by_index(i)["name"])) for i in range(pa.get_device_count())
-              if int(pa.get_device_info_by_index(i)["maxInputChannels"]) > 0]
+    inputs = [
+        (i, str(pa.get_device_info_by_index(i)["name"]))
+        for i in range(pa.get_device_count())
+        if int(pa.get_device_info_by_index(i)["maxInputChannels"]) > 0
+    ]
     for index, device in inputs:
         if device.casefold() == name.casefold():
             return index
@@ -152,8 +159,15 @@ class MicrophoneCapture:
                             log.exception("audio chunk handler failed")
                     return None, pyaudio.paContinue
 
-                stream = pa.open(format=pyaudio.paInt16, channels=CHANNELS, rate=SAMPLE_RATE, input=True,
-                                 input_device_index=index, frames_per_buffer=CHUNK_FRAMES, stream_callback=callback)
+                stream = pa.open(
+                    format=pyaudio.paInt16,
+                    channels=CHANNELS,
+                    rate=SAMPLE_RATE,
+                    input=True,
+                    input_device_index=index,
+                    frames_per_buffer=CHUNK_FRAMES,
+                    stream_callback=callback,
+                )
             except CaptureUnavailable:
                 pa.terminate()
                 raise
@@ -194,8 +208,9 @@ class PcmCapture:
     like the ALSA file device. ``fail`` makes ``start`` raise :class:`CaptureUnavailable` with that reason.
     """
 
-    def __init__(self, pcm: bytes = b"", *, realtime: bool = False, fail: str | None = None,
-                 silence_after_s: float = 30.0) -> None:
+    def __init__(
+        self, pcm: bytes = b"", *, realtime: bool = False, fail: str | None = None, silence_after_s: float = 30.0
+    ) -> None:
         self.pcm = pcm
         self._realtime = realtime
         self._fail = fail

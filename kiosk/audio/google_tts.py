@@ -51,14 +51,17 @@ def credentials_from_store(store: SecretStore | None) -> Any | None:
     try:
         info = json.loads(text)
         return service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-            info, scopes=["https://www.googleapis.com/auth/cloud-platform"])
+            info, scopes=["https://www.googleapis.com/auth/cloud-platform"]
+        )
     except (ValueError, KeyError) as exc:
-        raise SynthesisError(f"the Google credentials in the secret store are not a service-account key: {exc}") \
-            from None
+        raise SynthesisError(
+            f"the Google credentials in the secret store are not a service-account key: {exc}"
+        ) from None
 
 
-def make_client(*, endpoint: str | None = None, plaintext: bool = False,
-                store: SecretStore | None = None) -> TextToSpeechClient:
+def make_client(
+    *, endpoint: str | None = None, plaintext: bool = False, store: SecretStore | None = None
+) -> TextToSpeechClient:
     """A Text-to-Speech client on the given endpoint (default Google's global one)."""
     from google.cloud import texttospeech_v1 as tts
 
@@ -88,8 +91,15 @@ class GoogleSynthesizer:
 
     engine = "google"
 
-    def __init__(self, client: TextToSpeechClient, *, timeout: float = 20.0, attempts: int = 3,
-                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        client: TextToSpeechClient,
+        *,
+        timeout: float = 20.0,
+        attempts: int = 3,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.client = client
         self.timeout = timeout
         self.attempts = max(1, attempts)
@@ -110,8 +120,10 @@ class GoogleSynthesizer:
         request = tts.SynthesizeSpeechRequest(
             input=tts.SynthesisInput(text=text),
             voice=tts.VoiceSelectionParams(language_code=google_language(language), name=voice or ""),
-            audio_config=tts.AudioConfig(audio_encoding=tts.AudioEncoding.LINEAR16, speaking_rate=rate,
-                                         sample_rate_hertz=SAMPLE_RATE))
+            audio_config=tts.AudioConfig(
+                audio_encoding=tts.AudioEncoding.LINEAR16, speaking_rate=rate, sample_rate_hertz=SAMPLE_RATE
+            ),
+        )
         retryable = _retryable()
         last: BaseException | None = None
         for attempt in range(self.attempts):

@@ -93,8 +93,17 @@ class Lookup:
         return self.status is LookupStatus.OK
 
 
-_FIELDS = {f: t for f, t in (("prompt_id", str), ("file", str), ("text_sha256", str), ("language", str),
-                             ("voice", str), ("engine", str))}
+_FIELDS = {
+    f: t
+    for f, t in (
+        ("prompt_id", str),
+        ("file", str),
+        ("text_sha256", str),
+        ("language", str),
+        ("voice", str),
+        ("engine", str),
+    )
+}
 
 
 def _clip_from_json(raw: Any, where: str) -> Clip:
@@ -112,10 +121,18 @@ def _clip_from_json(raw: Any, where: str) -> Clip:
     name = raw["file"]
     if "/" in name or "\\" in name or name.startswith(".") or not name.endswith(".wav"):
         raise PackError(f"{where}, field 'file': must be a .wav file name inside the pack folder")
-    return Clip(prompt_id=raw["prompt_id"], file=name, text_sha256=digest, language=raw["language"],
-                voice=raw["voice"], rate=float(rate), engine=raw["engine"],
-                sample_rate=int(raw.get("sample_rate") or 0), duration_ms=int(raw.get("duration_ms") or 0),
-                created_at=str(raw.get("created_at") or ""))
+    return Clip(
+        prompt_id=raw["prompt_id"],
+        file=name,
+        text_sha256=digest,
+        language=raw["language"],
+        voice=raw["voice"],
+        rate=float(rate),
+        engine=raw["engine"],
+        sample_rate=int(raw.get("sample_rate") or 0),
+        duration_ms=int(raw.get("duration_ms") or 0),
+        created_at=str(raw.get("created_at") or ""),
+    )
 
 
 @dataclass
@@ -139,8 +156,10 @@ class AudioPack:
         if not isinstance(raw, dict) or raw.get("format") != FORMAT:
             raise PackError(f"{path}: not an audio pack manifest (field 'format' must be {FORMAT!r})")
         if raw.get("format_version") != FORMAT_VERSION:
-            raise PackError(f"{path}: field 'format_version': {raw.get('format_version')!r} is not supported "
-                            f"(this kiosk reads version {FORMAT_VERSION})")
+            raise PackError(
+                f"{path}: field 'format_version': {raw.get('format_version')!r} is not supported "
+                f"(this kiosk reads version {FORMAT_VERSION})"
+            )
         lang = str(raw.get("language") or lang)
         entries = raw.get("clips")
         if not isinstance(entries, list):
@@ -172,8 +191,11 @@ class AudioPack:
         candidates = [c for (pid, _r), c in self.clips.items() if pid == prompt_id]
         if not candidates:
             return Lookup(LookupStatus.MISSING)
-        fresh = [c for c in candidates
-                 if c.text_sha256 == digest and c.language == self.language and self.path_of(c).is_file()]
+        fresh = [
+            c
+            for c in candidates
+            if c.text_sha256 == digest and c.language == self.language and self.path_of(c).is_file()
+        ]
         if not fresh:
             stale = any(c.text_sha256 != digest or c.language != self.language for c in candidates)
             return Lookup(LookupStatus.STALE if stale else LookupStatus.MISSING)
@@ -198,8 +220,7 @@ class AudioPack:
         data: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION, "language": self.language}
         data.update(meta)
         data["clips"] = [c.to_json() for c in self]
-        atomic_write(self.directory / MANIFEST,
-                     (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        atomic_write(self.directory / MANIFEST, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -212,8 +233,9 @@ class PackProblem:
     status: LookupStatus
 
 
-def check_complete(pack: AudioPack, catalogue: Mapping[str, str], *,
-                   rates: Iterable[float] = RATES) -> list[PackProblem]:
+def check_complete(
+    pack: AudioPack, catalogue: Mapping[str, str], *, rates: Iterable[float] = RATES
+) -> list[PackProblem]:
     """Every prompt of ``catalogue`` at every rate the kiosk offers, as :meth:`AudioPack.lookup` would find it
     (same hash rule): the problems, in prompt order. Empty when the pack speaks the whole catalogue."""
     problems = []

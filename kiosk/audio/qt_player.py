@@ -64,8 +64,14 @@ class QtAudioService(AudioService):
 
     _live_done = Signal(int, str, str)  # generation, wav path ("" on failure), error
 
-    def __init__(self, pack_dir: Path, *, rate: float = DEFAULT_RATE, live: EspeakSynthesizer | bool | None = True,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        pack_dir: Path,
+        *,
+        rate: float = DEFAULT_RATE,
+        live: EspeakSynthesizer | bool | None = True,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._pack_dir = pack_dir
         self._pack: AudioPack | None = None
@@ -159,8 +165,9 @@ class QtAudioService(AudioService):
     def _speak_live(self, text: str) -> None:
         assert self._live is not None
         live = self._live
-        key = hashlib.sha256(f"{self.language}|{self._rate}|{live.voice_for(self.language, None)}|{text}"
-                             .encode()).hexdigest()[:32]
+        key = hashlib.sha256(
+            f"{self.language}|{self._rate}|{live.voice_for(self.language, None)}|{text}".encode()
+        ).hexdigest()[:32]
         path = self._files.directory() / f"{key}.wav"
         generation = self._generation
         if path.is_file():

@@ -65,8 +65,16 @@ class EspeakSynthesizer:
             return out.read_bytes()
 
     def synthesize_to(self, out: Path, text: str, *, language: str, voice: str | None, rate: float) -> None:
-        command = [self.binary, "-v", self.voice_for(language, voice), "-s", str(espeak_wpm(rate)),
-                   "--stdin", "-w", str(out)]
+        command = [
+            self.binary,
+            "-v",
+            self.voice_for(language, voice),
+            "-s",
+            str(espeak_wpm(rate)),
+            "--stdin",
+            "-w",
+            str(out),
+        ]
         try:
             result = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, timeout=self.timeout)
         except subprocess.TimeoutExpired:

@@ -22,18 +22,25 @@ from typing import Any
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qlq-kiosk configure",
-                                     description="Write and validate the kiosk's provisioning file (TOML).")
+    parser = argparse.ArgumentParser(
+        prog="qlq-kiosk configure", description="Write and validate the kiosk's provisioning file (TOML)."
+    )
     parser.add_argument("--file", type=Path, help="the provisioning file (default: where the kiosk reads it)")
     parser.add_argument("--server", help="the centre's server, https://…")
     parser.add_argument("--site", help="the site code at the centre")
     parser.add_argument("--code", help="a one-time enrollment code (qlq-server enroll); erased once used")
     parser.add_argument("--language", help="the language the start form proposes (fr, en)")
     parser.add_argument("--ca-bundle", help="PEM file of the hospital's certificate authorities")
-    parser.add_argument("--update-url",
-                        help="where to ask for signed updates, https://… (default: the centre's server)")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a kiosk setting, e.g. speech_rate_percent=80, default_mode=touch (repeatable)")
+    parser.add_argument(
+        "--update-url", help="where to ask for signed updates, https://… (default: the centre's server)"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a kiosk setting, e.g. speech_rate_percent=80, default_mode=touch (repeatable)",
+    )
     parser.add_argument("--unset", action="append", default=[], metavar="NAME", help="remove a field (repeatable)")
     parser.add_argument("--show", action="store_true", help="only read and check the file")
     return parser
@@ -67,9 +74,14 @@ def run(argv: list[str]) -> int:
         _print(found)
         return 2 if found.problems else 0
     values: dict[str, Any] = {}
-    for name, given in (("server_url", args.server), ("site", args.site), ("enrollment_code", args.code),
-                        ("language", args.language), ("ca_bundle", args.ca_bundle),
-                        ("update_url", args.update_url)):
+    for name, given in (
+        ("server_url", args.server),
+        ("site", args.site),
+        ("enrollment_code", args.code),
+        ("language", args.language),
+        ("ca_bundle", args.ca_bundle),
+        ("update_url", args.update_url),
+    ):
         if given is not None:
             values[name] = given
     for item in args.set:

@@ -18,13 +18,23 @@ from kiosk.speech.endpointing import EndpointConfig, WavError, detect_speech, re
 def build_parser() -> argparse.ArgumentParser:
     defaults = EndpointConfig()
     parser = argparse.ArgumentParser(
-        prog="qlq-kiosk detect-speech", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("wav", type=Path, metavar="FILE.wav",
-                        help="PCM WAV, 8-32 bit, any common rate (8-192 kHz), mono or stereo")
-    parser.add_argument("--trailing-silence-ms", type=int, default=defaults.trailing_silence_ms,
-                        help=f"silence that ends the turn (default {defaults.trailing_silence_ms}, as the kiosk)")
-    parser.add_argument("--start-timeout-ms", type=int, default=defaults.start_timeout_ms,
-                        help=f"no speech before this: no turn (default {defaults.start_timeout_ms}, as the kiosk)")
+        prog="qlq-kiosk detect-speech", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "wav", type=Path, metavar="FILE.wav", help="PCM WAV, 8-32 bit, any common rate (8-192 kHz), mono or stereo"
+    )
+    parser.add_argument(
+        "--trailing-silence-ms",
+        type=int,
+        default=defaults.trailing_silence_ms,
+        help=f"silence that ends the turn (default {defaults.trailing_silence_ms}, as the kiosk)",
+    )
+    parser.add_argument(
+        "--start-timeout-ms",
+        type=int,
+        default=defaults.start_timeout_ms,
+        help=f"no speech before this: no turn (default {defaults.start_timeout_ms}, as the kiosk)",
+    )
     return parser
 
 
@@ -35,8 +45,9 @@ def run(argv: list[str]) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        config = EndpointConfig(trailing_silence_ms=args.trailing_silence_ms,
-                                start_timeout_ms=args.start_timeout_ms).checked()
+        config = EndpointConfig(
+            trailing_silence_ms=args.trailing_silence_ms, start_timeout_ms=args.start_timeout_ms
+        ).checked()
     except ValueError as exc:
         print(f"qlq-kiosk detect-speech: {exc}", file=sys.stderr)
         return 2

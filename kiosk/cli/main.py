@@ -48,10 +48,16 @@ def _verify_release(argv: list[str]) -> int:
 def _submission_schema(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="qlq-kiosk submission-schema",
-        description="Print (or write) the JSON Schema of the submission payload the kiosk sends to the server.")
+        description="Print (or write) the JSON Schema of the submission payload the kiosk sends to the server.",
+    )
     parser.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
-    parser.add_argument("--schema-version", type=int, choices=(1, 2), default=2,
-                        help="payload version: 2 (sent by this kiosk, with voice details; default) or 1 (older kiosks)")
+    parser.add_argument(
+        "--schema-version",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="payload version: 2 (sent by this kiosk, with voice details; default) or 1 (older kiosks)",
+    )
     args = parser.parse_args(argv)
     from kiosk.domain.submission import submission_json_schema
 
@@ -66,7 +72,8 @@ def _submission_schema(argv: list[str]) -> int:
 def _check_instrument(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="qlq-kiosk check-instrument",
-        description="Validate instrument files (TOML) and print their id, language, item count and content hash.")
+        description="Validate instrument files (TOML) and print their id, language, item count and content hash.",
+    )
     parser.add_argument("paths", nargs="*", type=Path, help="files to check (default: every bundled instrument)")
     args = parser.parse_args(argv)
     from kiosk.domain.instrument import InstrumentError, available_instruments, load_instrument_file
@@ -80,8 +87,10 @@ def _check_instrument(argv: list[str]) -> int:
             print(str(exc), file=sys.stderr)
             status = 1
             continue
-        print(f"{path}: {inst.id} {inst.version} [{inst.language}] {inst.item_count} items, "
-              f"sha256 {inst.content_sha256} ({inst.info.verification})")
+        print(
+            f"{path}: {inst.id} {inst.version} [{inst.language}] {inst.item_count} items, "
+            f"sha256 {inst.content_sha256} ({inst.info.verification})"
+        )
     return status
 
 
@@ -121,17 +130,25 @@ def _run_kiosk(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="qlq-kiosk",
         description="Kiosque QLQ-C30: the EORTC QLQ-C30 questionnaire kiosk. Without a sub-command, starts the "
-                    "kiosk on its embedded default (local SQLite, no server, no cloud credentials).",
-        epilog="sub-commands:\n" + "\n".join(f"  {name:<20} {text}" for name, (_, text) in SUBCOMMANDS.items())
-               + "\n\nRun 'qlq-kiosk SUB-COMMAND --help' for each one's options.",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "kiosk on its embedded default (local SQLite, no server, no cloud credentials).",
+        epilog="sub-commands:\n"
+        + "\n".join(f"  {name:<20} {text}" for name, (_, text) in SUBCOMMANDS.items())
+        + "\n\nRun 'qlq-kiosk SUB-COMMAND --help' for each one's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"qlq-kiosk {__version__}")
-    parser.add_argument("--demo", action="store_true",
-                        help="demo mode: no setup, fixed demo PIN shown on screen, touch mode, data in a temp folder")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="demo mode: no setup, fixed demo PIN shown on screen, touch mode, data in a temp folder",
+    )
     parser.add_argument("--windowed", action="store_true", help="run in a window instead of full screen")
     parser.add_argument("--data-dir", type=Path, help="where the kiosk keeps its database (default: app-data folder)")
-    parser.add_argument("--self-test", action="store_true",
-                        help="check this installation offscreen, in a temporary folder, and exit (0: no check failed)")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation offscreen, in a temporary folder, and exit (0: no check failed)",
+    )
     parser.add_argument("--json", action="store_true", help="with --self-test: print the results as JSON")
     args = parser.parse_args(argv)
     if args.self_test:

@@ -45,14 +45,33 @@ def _unit_interval(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="qlq-kiosk parse-answer", description=_DESCRIPTION, epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=int, required=True, choices=SCALES,
-                        help="4 for items 1-28 (pas du tout .. beaucoup), 7 for items 29-30 (1-7)")
-    parser.add_argument("--min-confidence", type=_unit_interval, default=0.6, metavar="X",
-                        help="below this recogniser confidence an answer must be confirmed (default: 0.6)")
-    parser.add_argument("--confidence", type=_unit_interval, action="append", default=[], metavar="X",
-                        help="confidence (0..1) of the TEXT at the same position; repeat once per TEXT")
+        prog="qlq-kiosk parse-answer",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        required=True,
+        choices=SCALES,
+        help="4 for items 1-28 (pas du tout .. beaucoup), 7 for items 29-30 (1-7)",
+    )
+    parser.add_argument(
+        "--min-confidence",
+        type=_unit_interval,
+        default=0.6,
+        metavar="X",
+        help="below this recogniser confidence an answer must be confirmed (default: 0.6)",
+    )
+    parser.add_argument(
+        "--confidence",
+        type=_unit_interval,
+        action="append",
+        default=[],
+        metavar="X",
+        help="confidence (0..1) of the TEXT at the same position; repeat once per TEXT",
+    )
     parser.add_argument("texts", nargs="+", metavar="TEXT", help="what the recogniser heard, best first")
     return parser
 

@@ -25,13 +25,23 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qlq-kiosk parse-confirmation", description=_DESCRIPTION,
-                                     epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="qlq-kiosk parse-confirmation",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--scale", type=int, required=True, choices=SCALES, help="4 for items 1-28, 7 for 29-30")
     parser.add_argument("--language", default="fr", choices=sorted(LEXICONS), help="lexicon (default: fr)")
     parser.add_argument("--proposed", type=int, metavar="N", help="the answer being confirmed, if known")
-    parser.add_argument("--confidence", type=_unit_interval, action="append", default=[], metavar="X",
-                        help="confidence (0..1) of the TEXT at the same position; repeat once per TEXT")
+    parser.add_argument(
+        "--confidence",
+        type=_unit_interval,
+        action="append",
+        default=[],
+        metavar="X",
+        help="confidence (0..1) of the TEXT at the same position; repeat once per TEXT",
+    )
     parser.add_argument("texts", nargs="+", metavar="TEXT", help="what the recogniser heard, best first")
     return parser
 

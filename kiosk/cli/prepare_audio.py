@@ -39,19 +39,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qlq-kiosk prepare-audio",
         description="Build or update an audio pack: every prompt of the instrument read aloud, as WAV clips bound "
-                    "to the exact text they speak. Only missing or changed prompts are synthesised.")
+        "to the exact text they speak. Only missing or changed prompts are synthesised.",
+    )
     parser.add_argument("--language", required=True, help="instrument language, e.g. fr or en")
     parser.add_argument("--instrument", default="qlq-c30", help="instrument id (default qlq-c30)")
-    parser.add_argument("--engine", choices=("google", "espeak"), default="google",
-                        help="google: Google Cloud Text-to-Speech (credentials needed); espeak: espeak-ng, offline")
+    parser.add_argument(
+        "--engine",
+        choices=("google", "espeak"),
+        default="google",
+        help="google: Google Cloud Text-to-Speech (credentials needed); espeak: espeak-ng, offline",
+    )
     parser.add_argument("--voice", help="voice name (Google: e.g. fr-FR-Neural2-A; espeak-ng: e.g. fr-fr)")
-    parser.add_argument("--rate", type=_rate, action="append", dest="rates",
-                        help="speaking rate, 1.0 = normal; repeat for several rates (default: every rate the nurse "
-                             f"can choose: {', '.join(f'{r:g}' for r in RATES)})")
+    parser.add_argument(
+        "--rate",
+        type=_rate,
+        action="append",
+        dest="rates",
+        help="speaking rate, 1.0 = normal; repeat for several rates (default: every rate the nurse "
+        f"can choose: {', '.join(f'{r:g}' for r in RATES)})",
+    )
     parser.add_argument("--out", type=Path, help="pack folder (default: <audio packs>/<language>)")
     parser.add_argument("--endpoint", help="Google endpoint, e.g. eu-texttospeech.googleapis.com (default global)")
-    parser.add_argument("--plaintext", action="store_true",
-                        help="insecure gRPC to a local test server on 127.0.0.1 (tests only)")
+    parser.add_argument(
+        "--plaintext", action="store_true", help="insecure gRPC to a local test server on 127.0.0.1 (tests only)"
+    )
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per Google call (default 20)")
     parser.add_argument("--attempts", type=int, default=3, help="Google calls per prompt at most (default 3)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -91,13 +102,27 @@ def run(argv: list[str], *, synthesizer: Any | None = None, secret_store: Any | 
             print(f"[{done}/{total}] {prompt_id}: {outcome}", file=sys.stderr, flush=True)
 
     catalogue = prompt_catalogue(instrument)
-    report = build_pack(catalogue, out, synthesizer, language=args.language, voice=args.voice, rates=rates,
-                        progress=progress,
-                        meta={"instrument": {"id": instrument.id, "version": instrument.version,
-                                             "content_sha256": instrument.content_sha256}})
-    print(f"prepare-audio: {out}: {len(report.synthesised)} synthesised, {len(report.kept)} up to date, "
-          f"{len(report.failed)} failed, {len(report.removed)} removed ({args.engine}, rates "
-          f"{', '.join(f'{r:g}' for r in rates)})")
+    report = build_pack(
+        catalogue,
+        out,
+        synthesizer,
+        language=args.language,
+        voice=args.voice,
+        rates=rates,
+        progress=progress,
+        meta={
+            "instrument": {
+                "id": instrument.id,
+                "version": instrument.version,
+                "content_sha256": instrument.content_sha256,
+            }
+        },
+    )
+    print(
+        f"prepare-audio: {out}: {len(report.synthesised)} synthesised, {len(report.kept)} up to date, "
+        f"{len(report.failed)} failed, {len(report.removed)} removed ({args.engine}, rates "
+        f"{', '.join(f'{r:g}' for r in rates)})"
+    )
     for key, reason in report.failed.items():
         print(f"prepare-audio: FAILED {key}: {reason}", file=sys.stderr)
     return 0 if report.ok else 1

@@ -119,11 +119,11 @@ class SeenIds:
             seen = lines[slot]
             if not seen:
                 break
-            if digests[16 * slot:16 * slot + 16] == digest:
+            if digests[16 * slot : 16 * slot + 16] == digest:
                 return seen
             slot = (slot + 1) & mask
         lines[slot] = line
-        digests[16 * slot:16 * slot + 16] = digest
+        digests[16 * slot : 16 * slot + 16] = digest
         self._count += 1
         return None
 
@@ -132,7 +132,7 @@ class SeenIds:
         self._allocate(2 * (self._mask + 1))
         for slot, line in enumerate(old_lines):
             if line:
-                self._insert(bytes(old_digests[16 * slot:16 * slot + 16]), line)
+                self._insert(bytes(old_digests[16 * slot : 16 * slot + 16]), line)
 
 
 def _fast_cells(values: range) -> dict[str, int | None]:
@@ -157,10 +157,15 @@ def _parse_cell(cell: str, values: range, line: int, column: str) -> int | None:
 
 def _wrong_width(line: int, fields: int, names: list[str]) -> BadInput:
     if fields < len(names):
-        return BadInput(line, names[fields], f"{fields} fields where the header has {len(names)}: "
-                                             f"the row ends before this column")
-    return BadInput(line, None, f"{fields} fields where the header has {len(names)}: "
-                                f"field {len(names) + 1} has no column (after '{names[-1]}')")
+        return BadInput(
+            line, names[fields], f"{fields} fields where the header has {len(names)}: the row ends before this column"
+        )
+    return BadInput(
+        line,
+        None,
+        f"{fields} fields where the header has {len(names)}: "
+        f"field {len(names) + 1} has no column (after '{names[-1]}')",
+    )
 
 
 class CsvReader(Protocol):
@@ -251,8 +256,9 @@ def score_csv(reader: CsvReader, out: TextIO, instrument: Instrument, scorer: Sc
         try:  # the common case: every cell is exactly "1".."4" (or "1".."7") or empty
             answers = {number: fast[record[index]] for index, _, number, _, fast in cells}
         except KeyError:  # spaces, "3.0", or a bad cell: parse each; the leftmost bad one is reported
-            answers = {number: _parse_cell(record[index], values, start, column)
-                       for index, column, number, values, _ in cells}
+            answers = {
+                number: _parse_cell(record[index], values, start, column) for index, column, number, values, _ in cells
+            }
         output = [record[id_index]]
         output += [record[i] for i in carried]
         for score in scorer.scores(answers):
@@ -281,13 +287,22 @@ def _load_instrument(spec: str) -> Instrument:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qlq-score", description=_DESCRIPTION, epilog=_EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="qlq-score", description=_DESCRIPTION, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("input", metavar="IN.csv", help="answers file, or '-' for standard input")
-    parser.add_argument("-o", "--output", metavar="OUT.csv",
-                        help="write here (atomically: complete, or not at all); default: standard output")
-    parser.add_argument("--instrument", default="qlq-c30", metavar="ID|FILE.toml",
-                        help="instrument whose [scoring] applies (default: %(default)s)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.csv",
+        help="write here (atomically: complete, or not at all); default: standard output",
+    )
+    parser.add_argument(
+        "--instrument",
+        default="qlq-c30",
+        metavar="ID|FILE.toml",
+        help="instrument whose [scoring] applies (default: %(default)s)",
+    )
     return parser
 
 
@@ -327,12 +342,15 @@ def _run(args: argparse.Namespace) -> int:  # noqa: PLR0912 - one command's step
     if args.input == "-":
         source: TextIO = sys.stdin
         if hasattr(sys.stdin, "buffer"):
-            source = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="surrogateescape",
-                                      newline="")
+            source = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="surrogateescape", newline="")
     else:
         try:
-            source = open(args.input, encoding="utf-8-sig", errors="surrogateescape",  # noqa: SIM115
-                          newline="")
+            source = open(  # noqa: SIM115
+                args.input,
+                encoding="utf-8-sig",
+                errors="surrogateescape",
+                newline="",
+            )
         except OSError as exc:
             raise UsageError(f"cannot read {args.input!r}: {exc.strerror or exc}") from None
     reader = csv.reader(source, strict=True)
@@ -342,8 +360,11 @@ def _run(args: argparse.Namespace) -> int:  # noqa: PLR0912 - one command's step
                 count = score_csv(reader, out, instrument, scorer)
             print(f"qlq-score: {count} rows scored into {args.output}", file=sys.stderr)
         else:
-            out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="") \
-                if hasattr(sys.stdout, "buffer") else sys.stdout
+            out = (
+                io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+                if hasattr(sys.stdout, "buffer")
+                else sys.stdout
+            )
             try:
                 score_csv(reader, out, instrument, scorer)
             finally:

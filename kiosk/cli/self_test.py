@@ -87,9 +87,10 @@ class Result:
     seconds: float
 
     def line(self) -> str:
-        word_fr, word_en = {"passed": ("OK", "OK"), "failed": ("ÉCHEC", "FAILED"),
-                            "skipped": ("IGNORÉ", "SKIPPED")}[self.status]
-        return (f"{word_fr} {self.title_fr} : {self.fr} / {word_en} {self.title_en}: {self.en}")
+        word_fr, word_en = {"passed": ("OK", "OK"), "failed": ("ÉCHEC", "FAILED"), "skipped": ("IGNORÉ", "SKIPPED")}[
+            self.status
+        ]
+        return f"{word_fr} {self.title_fr} : {self.fr} / {word_en} {self.title_en}: {self.en}"
 
 
 # ----------------------------------------------------------------------------------------------- instruments
@@ -122,18 +123,21 @@ def check_instruments(ctx: Context) -> Outcome:
             problems_en.append(f"{path} does not load ({detail})")
             continue
         if instrument.content_sha256 != expected:
-            problems_fr.append(f"{path} a été modifié (empreinte {instrument.content_sha256[:12]}…, "
-                               f"attendue {expected[:12]}…)")
-            problems_en.append(f"{path} was modified (sha256 {instrument.content_sha256[:12]}…, "
-                               f"expected {expected[:12]}…)")
+            problems_fr.append(
+                f"{path} a été modifié (empreinte {instrument.content_sha256[:12]}…, attendue {expected[:12]}…)"
+            )
+            problems_en.append(
+                f"{path} was modified (sha256 {instrument.content_sha256[:12]}…, expected {expected[:12]}…)"
+            )
     for name in sorted(set(present) - set(INSTRUMENT_SHA256)):
         problems_fr.append(f"{folder / name} ne fait pas partie de cette version")
         problems_en.append(f"{folder / name} is not part of this build")
     if problems_fr:
         return failed("; ".join(problems_fr), "; ".join(problems_en))
     count = len(INSTRUMENT_SHA256)
-    return passed(f"{count} questionnaires chargés, empreintes conformes",
-                  f"{count} instruments load, hashes match the build")
+    return passed(
+        f"{count} questionnaires chargés, empreintes conformes", f"{count} instruments load, hashes match the build"
+    )
 
 
 # ----------------------------------------------------------------------------------------------- audio pack
@@ -164,9 +168,10 @@ def check_audio_pack(ctx: Context) -> Outcome:
             continue
         if len(pack) == 0:
             if not getattr(sys, "frozen", False):
-                return skipped(f"pas de pack audio dans {root} (version source : qlq-kiosk prepare-audio le "
-                               "construit)", f"no audio pack in {root} (source checkout: qlq-kiosk prepare-audio "
-                               "builds it)")
+                return skipped(
+                    f"pas de pack audio dans {root} (version source : qlq-kiosk prepare-audio le construit)",
+                    f"no audio pack in {root} (source checkout: qlq-kiosk prepare-audio builds it)",
+                )
             problems_fr.append(f"pack {language} absent de {folder}")
             problems_en.append(f"pack {language} missing from {folder}")
             continue
@@ -180,8 +185,10 @@ def check_audio_pack(ctx: Context) -> Outcome:
         counts.append(f"{language} ({len(catalogue)} messages × {len(RATES)} débits)")
     if problems_fr:
         return failed("; ".join(problems_fr), "; ".join(problems_en))
-    return passed(f"packs complets : {', '.join(counts)}",
-                  f"packs complete: {', '.join(counts).replace('messages', 'prompts').replace('débits', 'rates')}")
+    return passed(
+        f"packs complets : {', '.join(counts)}",
+        f"packs complete: {', '.join(counts).replace('messages', 'prompts').replace('débits', 'rates')}",
+    )
 
 
 # ----------------------------------------------------------------------------------------------- database
@@ -203,13 +210,17 @@ def check_database(ctx: Context) -> Outcome:
         with store._transaction("self-test") as conn:
             revision = database.current_revision(conn)
     if revision != database.HEAD_REVISION:
-        return failed(f"schéma {revision} après migration, attendu {database.HEAD_REVISION}",
-                      f"schema {revision} after migrating, expected {database.HEAD_REVISION}")
+        return failed(
+            f"schéma {revision} après migration, attendu {database.HEAD_REVISION}",
+            f"schema {revision} after migrating, expected {database.HEAD_REVISION}",
+        )
     if value != "written" or device_again != device:
-        return failed("la base rouverte n'a pas gardé ce qui y a été écrit",
-                      "the reopened database lost what was written to it")
-    return passed(f"créée, migrée (schéma {revision}) et rouverte",
-                  f"created, migrated (schema {revision}) and reopened")
+        return failed(
+            "la base rouverte n'a pas gardé ce qui y a été écrit", "the reopened database lost what was written to it"
+        )
+    return passed(
+        f"créée, migrée (schéma {revision}) et rouverte", f"created, migrated (schema {revision}) and reopened"
+    )
 
 
 SELF_TEST_MARKER = "QLQ-SELF-TEST-7f3a9c"  # written, then searched for in the raw bytes
@@ -232,14 +243,17 @@ def check_database_encryption(ctx: Context) -> Outcome:
     finally:
         probe.close()
     if not version or not version[0]:
-        return failed(f"SQLite sans SQLCipher ({sqlcipher.sqlite_version})",
-                      f"SQLite without SQLCipher ({sqlcipher.sqlite_version})")
+        return failed(
+            f"SQLite sans SQLCipher ({sqlcipher.sqlite_version})",
+            f"SQLite without SQLCipher ({sqlcipher.sqlite_version})",
+        )
     path = ctx.folder("encryption") / DATABASE_FILE
     key = new_key()
     with SqliteSessionStore(path, key=key) as store:
         store.set_setting("self-test", SELF_TEST_MARKER)
-        readable = [p.name for p in path.parent.iterdir()
-                    if p.is_file() and SELF_TEST_MARKER.encode() in p.read_bytes()]
+        readable = [
+            p.name for p in path.parent.iterdir() if p.is_file() and SELF_TEST_MARKER.encode() in p.read_bytes()
+        ]
     if readable or database.is_plaintext(path):
         where = ", ".join(readable) or path.name
         return failed(f"données lisibles en clair dans {where}", f"data readable in plaintext in {where}")
@@ -248,10 +262,14 @@ def check_database_encryption(ctx: Context) -> Outcome:
         return failed("une autre clé ouvre la base", "another key opens the database")
     with SqliteSessionStore(path, key=key) as store:
         if store.get_setting("self-test") != SELF_TEST_MARKER:
-            return failed("la base chiffrée rouverte n'a pas gardé ce qui y a été écrit",
-                          "the reopened encrypted database lost what was written to it")
-    return passed(f"SQLCipher {version[0]} : fichier et journal illisibles sans la clé",
-                  f"SQLCipher {version[0]}: file and journal unreadable without the key")
+            return failed(
+                "la base chiffrée rouverte n'a pas gardé ce qui y a été écrit",
+                "the reopened encrypted database lost what was written to it",
+            )
+    return passed(
+        f"SQLCipher {version[0]} : fichier et journal illisibles sans la clé",
+        f"SQLCipher {version[0]}: file and journal unreadable without the key",
+    )
 
 
 # ----------------------------------------------------------------------------------------------- secret store
@@ -277,20 +295,26 @@ def check_secret_store(ctx: Context) -> Outcome:
     try:
         backend = keyring.get_keyring()
     except Exception as exc:  # e.g. PYTHON_KEYRING_BACKEND names a backend that cannot start here
-        return failed(f"le trousseau de clés ne s'ouvre pas ({type(exc).__name__}: {exc})",
-                      f"the keyring does not open ({type(exc).__name__}: {exc})")
+        return failed(
+            f"le trousseau de clés ne s'ouvre pas ({type(exc).__name__}: {exc})",
+            f"the keyring does not open ({type(exc).__name__}: {exc})",
+        )
     name = keyring_store.backend_name(backend)
     try:
         keyring_store.check_backend(backend, trusted=keyring_store.TRUSTED_BACKENDS)
     except SecretStoreError as exc:
-        return failed(f"trousseau refusé ({name}) : {exc.nurse_message}",
-                      f"keyring refused ({name}): {exc}; configure the system keyring (Secret Service, Windows "
-                      "Credential Manager, macOS Keychain)")
+        return failed(
+            f"trousseau refusé ({name}) : {exc.nurse_message}",
+            f"keyring refused ({name}): {exc}; configure the system keyring (Secret Service, Windows "
+            "Credential Manager, macOS Keychain)",
+        )
     try:  # a backend's priority says whether it can work here (e.g. Secret Service: D-Bus and the daemon answer)
         _ = backend.priority
     except Exception as exc:
-        return failed(f"le trousseau {name} ne répond pas ({type(exc).__name__}: {exc})",
-                      f"keyring {name} is not reachable ({type(exc).__name__}: {exc})")
+        return failed(
+            f"le trousseau {name} ne répond pas ({type(exc).__name__}: {exc})",
+            f"keyring {name} is not reachable ({type(exc).__name__}: {exc})",
+        )
     return passed(f"trousseau {name}", f"keyring {name}")
 
 
@@ -308,8 +332,10 @@ def _check_sealed_store(credential: bytes) -> Outcome:
     except SecretStoreError as exc:
         return failed(f"fichier des secrets illisible : {exc.nurse_message}", f"sealed secret file: {exc}")
     exists = path.exists()
-    return passed(f"secrets scellés par l'identifiant systemd ({SEALED_FILE} {'présent' if exists else 'à venir'})",
-                  f"secrets sealed by the systemd credential ({SEALED_FILE} {'present' if exists else 'not yet made'})")
+    return passed(
+        f"secrets scellés par l'identifiant systemd ({SEALED_FILE} {'présent' if exists else 'à venir'})",
+        f"secrets sealed by the systemd credential ({SEALED_FILE} {'present' if exists else 'not yet made'})",
+    )
 
 
 # ----------------------------------------------------------------------------------------------- speech, TTS
@@ -328,24 +354,45 @@ class _LoopbackGoogle:
         def recognize(requests: Iterator[Any], context: Any) -> Iterator[Any]:
             for _ in requests:  # the config, then the audio until the client half-closes
                 pass
-            yield speech_v1.StreamingRecognizeResponse(results=[speech_v1.StreamingRecognitionResult(
-                alternatives=[speech_v1.SpeechRecognitionAlternative(transcript=self.TRANSCRIPT, confidence=0.9)],
-                is_final=True)])
+            yield speech_v1.StreamingRecognizeResponse(
+                results=[
+                    speech_v1.StreamingRecognitionResult(
+                        alternatives=[
+                            speech_v1.SpeechRecognitionAlternative(transcript=self.TRANSCRIPT, confidence=0.9)
+                        ],
+                        is_final=True,
+                    )
+                ]
+            )
 
         def synthesize(request: Any, context: Any) -> Any:
             return texttospeech_v1.SynthesizeSpeechResponse(audio_content=request.input.text.encode("utf-8"))
 
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-        self.server.add_generic_rpc_handlers((
-            grpc.method_handlers_generic_handler("google.cloud.speech.v1.Speech", {
-                "StreamingRecognize": grpc.stream_stream_rpc_method_handler(
-                    recognize, request_deserializer=speech_v1.StreamingRecognizeRequest.deserialize,
-                    response_serializer=speech_v1.StreamingRecognizeResponse.serialize)}),
-            grpc.method_handlers_generic_handler("google.cloud.texttospeech.v1.TextToSpeech", {
-                "SynthesizeSpeech": grpc.unary_unary_rpc_method_handler(
-                    synthesize, request_deserializer=texttospeech_v1.SynthesizeSpeechRequest.deserialize,
-                    response_serializer=texttospeech_v1.SynthesizeSpeechResponse.serialize)}),
-        ))
+        self.server.add_generic_rpc_handlers(
+            (
+                grpc.method_handlers_generic_handler(
+                    "google.cloud.speech.v1.Speech",
+                    {
+                        "StreamingRecognize": grpc.stream_stream_rpc_method_handler(
+                            recognize,
+                            request_deserializer=speech_v1.StreamingRecognizeRequest.deserialize,
+                            response_serializer=speech_v1.StreamingRecognizeResponse.serialize,
+                        )
+                    },
+                ),
+                grpc.method_handlers_generic_handler(
+                    "google.cloud.texttospeech.v1.TextToSpeech",
+                    {
+                        "SynthesizeSpeech": grpc.unary_unary_rpc_method_handler(
+                            synthesize,
+                            request_deserializer=texttospeech_v1.SynthesizeSpeechRequest.deserialize,
+                            response_serializer=texttospeech_v1.SynthesizeSpeechResponse.serialize,
+                        )
+                    },
+                ),
+            )
+        )
         self.address = f"127.0.0.1:{self.server.add_insecure_port('127.0.0.1:0')}"
         self.server.start()
 
@@ -365,14 +412,17 @@ def check_speech_client(ctx: Context) -> Outcome:
     from kiosk.speech.recognizer import RecognitionRequest
 
     with _LoopbackGoogle() as fake, grpc.insecure_channel(fake.address) as channel:
-        recognizer = GoogleSpeechRecognizer(GoogleSpeechSettings(timeout_s=RPC_TIMEOUT_S, retries=0),
-                                            transport=SpeechGrpcTransport(channel=channel))
+        recognizer = GoogleSpeechRecognizer(
+            GoogleSpeechSettings(timeout_s=RPC_TIMEOUT_S, retries=0), transport=SpeechGrpcTransport(channel=channel)
+        )
         result = recognizer.recognize(iter([bytes(3200)]), RecognitionRequest(language="fr-FR"))
     heard = result.alternatives[0].transcript if result.alternatives else None
     if heard != fake.TRANSCRIPT:
         return failed(f"réponse inattendue du faux service : {heard!r}", f"unexpected reply from the fake: {heard!r}")
-    return passed("client Google Speech-to-Text construit, un appel réussi vers un faux service local",
-                  "Google Speech-to-Text client built, one call to a local fake succeeded")
+    return passed(
+        "client Google Speech-to-Text construit, un appel réussi vers un faux service local",
+        "Google Speech-to-Text client built, one call to a local fake succeeded",
+    )
 
 
 def check_tts_client(ctx: Context) -> Outcome:
@@ -387,11 +437,15 @@ def check_tts_client(ctx: Context) -> Outcome:
             input=texttospeech_v1.SynthesisInput(text="Bonjour"),
             voice=texttospeech_v1.VoiceSelectionParams(language_code="fr-FR"),
             audio_config=texttospeech_v1.AudioConfig(audio_encoding=texttospeech_v1.AudioEncoding.LINEAR16),
-            retry=None, timeout=RPC_TIMEOUT_S)
+            retry=None,
+            timeout=RPC_TIMEOUT_S,
+        )
     if reply.audio_content != b"Bonjour":
         return failed("réponse inattendue du faux service", "unexpected reply from the fake")
-    return passed("client Google Text-to-Speech construit, un appel réussi vers un faux service local",
-                  "Google Text-to-Speech client built, one call to a local fake succeeded")
+    return passed(
+        "client Google Text-to-Speech construit, un appel réussi vers un faux service local",
+        "Google Text-to-Speech client built, one call to a local fake succeeded",
+    )
 
 
 # ----------------------------------------------------------------------------------------------- Qt
@@ -441,8 +495,9 @@ def check_main_window(ctx: Context) -> Outcome:
     db_path = ctx.folder("window") / DATABASE_FILE
     tasks = TaskManager()
     secrets = MemorySecretStore()
-    vm = KioskViewModel(lambda: open_encrypted_store(db_path, secrets), tasks=tasks, audio=SilentAudioService(),
-                        clock=SystemClock())
+    vm = KioskViewModel(
+        lambda: open_encrypted_store(db_path, secrets), tasks=tasks, audio=SilentAudioService(), clock=SystemClock()
+    )
     seen: list[KioskStatus] = []
     loop = QEventLoop()
 
@@ -471,15 +526,20 @@ def check_main_window(ctx: Context) -> Outcome:
         shiboken6.delete(tasks)
         app.processEvents()
     if not seen:
-        return failed(f"la fenêtre n'a pas atteint l'écran infirmier en {WINDOW_TIMEOUT_S:.0f} s",
-                      f"the window did not reach the nurse screen within {WINDOW_TIMEOUT_S:.0f} s")
+        return failed(
+            f"la fenêtre n'a pas atteint l'écran infirmier en {WINDOW_TIMEOUT_S:.0f} s",
+            f"the window did not reach the nurse screen within {WINDOW_TIMEOUT_S:.0f} s",
+        )
     if seen[0].corrupt_message:
-        return failed(f"la fenêtre signale : {seen[0].corrupt_message}",
-                      "the window reports an unusable database (French message above)")
+        return failed(
+            f"la fenêtre signale : {seen[0].corrupt_message}",
+            "the window reports an unusable database (French message above)",
+        )
     if not visible:
         return failed("la fenêtre ne s'est pas affichée", "the window was not shown")
-    return passed("fenêtre principale affichée (écran infirmier) puis fermée",
-                  "main window shown (nurse screen) and closed")
+    return passed(
+        "fenêtre principale affichée (écran infirmier) puis fermée", "main window shown (nurse screen) and closed"
+    )
 
 
 CHECKS: list[Check] = [
@@ -521,8 +581,17 @@ def _run_each(checks: list[Check], results: list[Result]) -> None:
                 where = traceback.extract_tb(exc.__traceback__)[-1]
                 detail = f"{type(exc).__name__}: {exc} ({Path(where.filename).name}:{where.lineno})"
                 outcome = failed(f"erreur inattendue {detail}", f"unexpected error {detail}")
-            results.append(Result(check.id, check.title_fr, check.title_en, outcome.status, outcome.fr,
-                                  outcome.en, round(time.perf_counter() - start, 3)))
+            results.append(
+                Result(
+                    check.id,
+                    check.title_fr,
+                    check.title_en,
+                    outcome.status,
+                    outcome.fr,
+                    outcome.en,
+                    round(time.perf_counter() - start, 3),
+                )
+            )
 
 
 def run(as_json: bool = False) -> int:
@@ -532,8 +601,14 @@ def run(as_json: bool = False) -> int:
     if as_json:
         from kiosk import __version__
 
-        sys.stdout.write(json.dumps({"version": __version__, "passed": not failures,
-                                     "checks": [asdict(r) for r in results]}, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {"version": __version__, "passed": not failures, "checks": [asdict(r) for r in results]},
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
     else:
         for result in results:
             print(result.line(), file=sys.stderr if result.status == "failed" else sys.stdout)

@@ -41,16 +41,26 @@ def open_secrets(data_dir: Path | None) -> SecretStore:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qlq-kiosk sync",
-                                     description="Send the kiosk's queued sessions to the central server now.")
+    parser = argparse.ArgumentParser(
+        prog="qlq-kiosk sync", description="Send the kiosk's queued sessions to the central server now."
+    )
     parser.add_argument("--once", action="store_true", help="a single pass, even if some are left waiting")
-    parser.add_argument("--timeout", type=float, default=300.0,
-                        help="give up waiting for the server after this many seconds (default 300)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="give up waiting for the server after this many seconds (default 300)",
+    )
     parser.add_argument("--data-dir", type=Path, help="the kiosk's data folder (default: the app-data folder)")
-    parser.add_argument("--http-timeout", type=float, default=15.0,
-                        help="seconds to wait for each server reply (default 15)")
-    parser.add_argument("--max-backoff", type=float, default=300.0,
-                        help="longest wait between retries after failures, in seconds (default 300)")
+    parser.add_argument(
+        "--http-timeout", type=float, default=15.0, help="seconds to wait for each server reply (default 15)"
+    )
+    parser.add_argument(
+        "--max-backoff",
+        type=float,
+        default=300.0,
+        help="longest wait between retries after failures, in seconds (default 300)",
+    )
     return parser
 
 
@@ -85,8 +95,9 @@ def _sync(args: argparse.Namespace, store: SqliteSessionStore, secrets: SecretSt
     if load_enrollment(store) is None:
         print(f"qlq-kiosk sync: {messages.NOT_ENROLLED}", file=sys.stderr)
         return 2
-    worker = build_worker(store, secrets, data_dir, timeout=args.http_timeout,
-                          policy=BackoffPolicy(cap=max(args.max_backoff, 0.1)))
+    worker = build_worker(
+        store, secrets, data_dir, timeout=args.http_timeout, policy=BackoffPolicy(cap=max(args.max_backoff, 0.1))
+    )
     total = PassReport()
     deadline = time.monotonic() + max(args.timeout, 0.0)
     locked_out = False
@@ -105,12 +116,21 @@ def _sync(args: argparse.Namespace, store: SqliteSessionStore, secrets: SecretSt
             break
         time.sleep(max(pause, 0.0))
     status = worker.engine.refresh_counts()
-    print(json.dumps({
-        "sent": total.sent, "already_received": total.already_received, "rejected": total.rejected,
-        "waiting": status.counts.pending, "parked": status.counts.rejected,
-        "last_error": status.last_error, "last_error_code": status.last_error_code,
-        "clock_warning": status.clock_warning,
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "sent": total.sent,
+                "already_received": total.already_received,
+                "rejected": total.rejected,
+                "waiting": status.counts.pending,
+                "parked": status.counts.rejected,
+                "last_error": status.last_error,
+                "last_error_code": status.last_error_code,
+                "clock_warning": status.clock_warning,
+            },
+            ensure_ascii=False,
+        )
+    )
     if locked_out:
         return 4
     if status.needs_enrollment:

@@ -27,20 +27,26 @@ def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="qlq-kiosk verify-release",
         description="Verify a release archive against its Ed25519 signature (ARCHIVE.sig) and its signed SHA-256 "
-                    "manifest (ARCHIVE.manifest + .manifest.sig), as installer/sign.sh writes them.",
+        "manifest (ARCHIVE.manifest + .manifest.sig), as installer/sign.sh writes them.",
         epilog="exit codes: 0 genuine, 2 bad key or no archive, 3 missing signature, 4 missing manifest, "
-               "5 wrong key, 6 tampered file, 7 manifest mismatch, 8 unreadable or unsafe archive")
+        "5 wrong key, 6 tampered file, 7 manifest mismatch, 8 unreadable or unsafe archive",
+    )
     parser.add_argument("archive", type=Path, help="qlq-kiosk-VERSION-OS-ARCH.tar.gz")
-    parser.add_argument("--public-key", type=Path,
-                        help=f"Ed25519 public key (PEM) to trust instead of the built-in one ({PUBLIC_KEY_HINT})")
+    parser.add_argument(
+        "--public-key",
+        type=Path,
+        help=f"Ed25519 public key (PEM) to trust instead of the built-in one ({PUBLIC_KEY_HINT})",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     try:
         key = load_public_key(args.public_key)
         if is_placeholder_key(key):
-            print(f"qlq-kiosk verify-release: warning: {builtin_public_key_path()} is the placeholder key shipped "
-                  "with the sources; no release verifies against it (see resources/keys/README.md)",
-                  file=sys.stderr)
+            print(
+                f"qlq-kiosk verify-release: warning: {builtin_public_key_path()} is the placeholder key shipped "
+                "with the sources; no release verifies against it (see resources/keys/README.md)",
+                file=sys.stderr,
+            )
         release = verify_release(args.archive, key)
     except ReleaseError as exc:
         if args.json:
@@ -50,8 +56,10 @@ def run(argv: list[str]) -> int:
     if args.json:
         print(json.dumps({"ok": True, **{k: str(v) for k, v in asdict(release).items()}}, ensure_ascii=False))
     else:
-        print(f"OK: {release.archive.name} is genuine: version {release.version} ({release.os}/{release.arch}), "
-              f"{release.file_count} files, sha256 {release.sha256}, key {release.key_id[:16]}…")
+        print(
+            f"OK: {release.archive.name} is genuine: version {release.version} ({release.os}/{release.arch}), "
+            f"{release.file_count} files, sha256 {release.sha256}, key {release.key_id[:16]}…"
+        )
     return 0
 
 

@@ -55,8 +55,7 @@ class AnonymisedSubmission(BaseModel):
 
 def anonymise(sub: Submission, age_band: str) -> AnonymisedSubmission:
     """The submission with its patient replaced by the anonymised block."""
-    return AnonymisedSubmission.model_validate(
-        {**dict(sub), "patient": AnonymisedPatient(age_band=age_band)})
+    return AnonymisedSubmission.model_validate({**dict(sub), "patient": AnonymisedPatient(age_band=age_band)})
 
 
 def anonymised_patient_block(age_band: str) -> dict[str, object]:

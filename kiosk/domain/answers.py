@@ -51,8 +51,17 @@ Command = Literal["repeat", "back", "dont_know", "skip"]
 COMMANDS: tuple[Command, ...] = ("repeat", "back", "dont_know", "skip")
 Family = Literal["likert", "label7", "number"]
 _EntryKind = Literal[
-    "answer", "command", "weak_command", "filler", "introducer", "neutral", "negation", "hedge", "between",
-    "legacy", "denominator",
+    "answer",
+    "command",
+    "weak_command",
+    "filler",
+    "introducer",
+    "neutral",
+    "negation",
+    "hedge",
+    "between",
+    "legacy",
+    "denominator",
 ]
 SCALES: tuple[int, ...] = (4, 7)
 #: The answer lexicons, by language code: the vocabulary is data (one module per language), the rules are here.
@@ -80,8 +89,12 @@ class ParsedAnswer:
 
     def to_json_dict(self) -> dict[str, str | int | bool | None]:
         return {
-            "kind": self.kind, "value": self.value, "needs_confirmation": self.needs_confirmation,
-            "command": self.command, "reason": self.reason, "matched": self.matched,
+            "kind": self.kind,
+            "value": self.value,
+            "needs_confirmation": self.needs_confirmation,
+            "command": self.command,
+            "reason": self.reason,
+            "matched": self.matched,
         }
 
 
@@ -135,23 +148,40 @@ def _build_table(lex: Lexicon) -> dict[tuple[str, ...], _Entry]:
     """Every phrase of the lexicon; a phrase listed in several categories keeps the first one below."""
     one = "one-syllable '{p}' (often misheard, or a truncated 'un peu')"
     answers: list[tuple[Mapping[str, int], Family, str]] = [
-        (lex.LIKERT, "likert", ""), (lex.LABELS_7, "label7", ""), (lex.NUMBERS, "number", ""),
+        (lex.LIKERT, "likert", ""),
+        (lex.LABELS_7, "label7", ""),
+        (lex.NUMBERS, "number", ""),
         (lex.LIKERT_VARIANTS, "likert", "recogniser variant '{p}' for {v}"),
         (lex.LABELS_7_VARIANTS, "label7", "recogniser variant '{p}' for {v}"),
         (lex.ORDINALS, "number", "ordinal '{p}' for {v}"),
     ]
     plain: list[tuple[_EntryKind, frozenset[str]]] = [
-        ("negation", lex.NEGATIONS), ("between", lex.BETWEEN), ("hedge", lex.HEDGES),
-        ("introducer", lex.INTRODUCERS), ("filler", lex.FILLERS), ("neutral", lex.NEUTRAL),
+        ("negation", lex.NEGATIONS),
+        ("between", lex.BETWEEN),
+        ("hedge", lex.HEDGES),
+        ("introducer", lex.INTRODUCERS),
+        ("filler", lex.FILLERS),
+        ("neutral", lex.NEUTRAL),
     ]
     entries = [(p, _Entry("command", command=_as_command(c))) for p, c in lex.COMMANDS.items()]
     entries += [(p, _Entry("answer", v, "likert", note=n)) for p, (v, n) in lex.LIKERT_WEAK.items()]
     for words, family, note in answers:
-        entries += [(p, _Entry("answer", v, family, note=(one if family == "number" and v == 1 and not note
-                                                          else note).format(p=p, v=v)))
-                    for p, v in words.items()]
-    entries += [(p, _Entry("answer", v, "number", note=f"homophone '{p}' for {v}", homophone=True))
-                for p, v in lex.NUMBER_HOMOPHONES.items()]
+        entries += [
+            (
+                p,
+                _Entry(
+                    "answer",
+                    v,
+                    family,
+                    note=(one if family == "number" and v == 1 and not note else note).format(p=p, v=v),
+                ),
+            )
+            for p, v in words.items()
+        ]
+    entries += [
+        (p, _Entry("answer", v, "number", note=f"homophone '{p}' for {v}", homophone=True))
+        for p, v in lex.NUMBER_HOMOPHONES.items()
+    ]
     if lex.LEGACY_PLUTOT:
         entries.append((lex.LEGACY_PLUTOT, _Entry("legacy")))
     entries += [(p, _Entry("weak_command", command=_as_command(c))) for p, c in lex.WEAK_COMMANDS.items()]
@@ -160,8 +190,6 @@ def _build_table(lex: Lexicon) -> dict[tuple[str, ...], _Entry]:
     for phrase, entry in entries:
         table.setdefault(tuple(phrase.split()), entry)
     return table
-
-
 
 
 class _Grammar:
@@ -194,6 +222,7 @@ def _grammar(language: str) -> _Grammar:
     if lex.LANGUAGE not in _GRAMMARS:
         _GRAMMARS[lex.LANGUAGE] = _Grammar(lex)
     return _GRAMMARS[lex.LANGUAGE]
+
 
 def _lookup(g: _Grammar, tokens: Sequence[str]) -> _Entry | None:
     if len(tokens) == 1 and _DIGITS.fullmatch(tokens[0]):
@@ -236,16 +265,18 @@ def _fuzzy_at(g: _Grammar, tokens: list[str], i: int, shorter_than: int) -> tupl
             allowed = fuzzy_threshold(len(target_key))
             if length > len(target) + 1 or len(key) < 3 or abs(len(key) - len(target_key)) > allowed:
                 continue
-            if not all(_is_unknown(g, t) or _is_weak_answer(g, t) or (t in target and not _strong_answer(g, t))
-                       for t in window):
+            if not all(
+                _is_unknown(g, t) or _is_weak_answer(g, t) or (t in target and not _strong_answer(g, t)) for t in window
+            ):
                 continue
             distance = levenshtein(key, target_key)
             if distance <= allowed and (best is None or distance < best[0]):
                 best = (distance, " ".join(target), entry)
         if best is not None:
             heard = " ".join(window)
-            return length, _Entry("answer", best[2].value, best[2].family,
-                                  note=f"fuzzy match '{heard}' for '{best[1]}'")
+            return length, _Entry(
+                "answer", best[2].value, best[2].family, note=f"fuzzy match '{heard}' for '{best[1]}'"
+            )
     return None
 
 
@@ -262,8 +293,11 @@ def _overrun(g: _Grammar, tokens: list[str], i: int, length: int, *, fuzzy: bool
     fuzzy window gives way to any exact phrase it cuts ("tres mauvais [s] il vous plait")."""
     for k in range(i + 1, i + length):
         overlap, entry = _longest_exact(g, tokens, k, g.max_phrase)
-        if overlap > i + length - k and entry is not None and (
-                fuzzy or entry.kind not in ("filler", "neutral", "introducer")):
+        if (
+            overlap > i + length - k
+            and entry is not None
+            and (fuzzy or entry.kind not in ("filler", "neutral", "introducer"))
+        ):
             return k
     return None
 
@@ -278,8 +312,11 @@ def _segment(g: _Grammar, tokens: list[str]) -> list[_Seg]:
         fuzzy = _fuzzy_at(g, tokens, i, length)
         if fuzzy is not None:
             length, entry = fuzzy
-        if entry is not None and entry.note and (
-                k := _overrun(g, tokens, i, length, fuzzy=fuzzy is not None)) is not None:
+        if (
+            entry is not None
+            and entry.note
+            and (k := _overrun(g, tokens, i, length, fuzzy=fuzzy is not None)) is not None
+        ):
             length, entry = _longest_exact(g, tokens, i, k - i)
         if entry is None:
             segs.append(_Seg(None, len(segs), tokens[i]))
@@ -308,12 +345,18 @@ def _apply_context(g: _Grammar, segs: list[_Seg]) -> list[_Seg]:
             continue
         if k >= 2 and prev is not None and prev.text == g.lex.DENOMINATOR_WORD and _number(segs[k - 2]):
             e = _Entry("denominator", e.value)  # "six sur sept": the 7 is the scale, not a second answer
-        elif seg.text in g.lex.INDEFINITE_ARTICLES and _number(nxt) and nxt is not None and (
-            nxt.text not in g.lex.ARTICLE_LIKE
+        elif (
+            seg.text in g.lex.INDEFINITE_ARTICLES
+            and _number(nxt)
+            and nxt is not None
+            and (nxt.text not in g.lex.ARTICLE_LIKE)
         ):
             e = _Entry("neutral")  # "c'est un six", "je dirais un cinq": an article, not the answer 1
-        elif seg.text in g.lex.ARTICLE_LIKE and nxt is not None and nxt.text not in g.lex.NUMBER_FOLLOWERS and (
-            nxt.entry is None or nxt.entry.kind not in ("answer", "legacy", "between", "command", "weak_command")
+        elif (
+            seg.text in g.lex.ARTICLE_LIKE
+            and nxt is not None
+            and nxt.text not in g.lex.NUMBER_FOLLOWERS
+            and (nxt.entry is None or nxt.entry.kind not in ("answer", "legacy", "between", "command", "weak_command"))
         ):
             e = _Entry("neutral")  # "un mal de tete", "de plus", "cette semaine", "si je..."
         elif seg.text in g.lex.ONE_WORDS and (
@@ -470,8 +513,14 @@ def _explain_no_answer(g: _Grammar, r: _Reading, tokens: list[str], scale: int) 
     return _unclear(f"only filler words ('{_quote(tokens)}')")
 
 
-def _decide(g: _Grammar, valid: list[_Cand], invalid: list[_Cand], negated: list[_Cand], r: _Reading,  # noqa: PLR0917,PLR0912
-            scale: int) -> ParsedAnswer:
+def _decide(  # noqa: PLR0917,PLR0912
+    g: _Grammar,
+    valid: list[_Cand],
+    invalid: list[_Cand],
+    negated: list[_Cand],
+    r: _Reading,
+    scale: int,
+) -> ParsedAnswer:
     """At least one in-scale answer was heard: accept it, ask for confirmation, or give up."""
     core = [c for c in valid if not c.homophone] or valid
     values = list(dict.fromkeys(c.value for c in core))
@@ -481,8 +530,10 @@ def _decide(g: _Grammar, valid: list[_Cand], invalid: list[_Cand], negated: list
         prev = next(c for c in reversed(core) if c.value != last.value)
         marker = next((m for i, m in r.markers if prev.index < i < last.index), "")
         if not marker or r.betweens:
-            return _unclear(f"two different answers: {prev.value} ('{prev.text}') and {last.value} ('{last.text}')",
-                            f"{prev.text} / {last.text}")
+            return _unclear(
+                f"two different answers: {prev.value} ('{prev.text}') and {last.value} ('{last.text}')",
+                f"{prev.text} / {last.text}",
+            )
         reasons.append(f"self-correction from {prev.value} ('{prev.text}') to {last.value} ('{last.text}')")
     if invalid:
         return _unclear(f"answer '{last.text}' mixed with: {_out_of_scale_reason(invalid[0], scale)}", last.text)
@@ -557,7 +608,10 @@ def parse_answer(
         return top
     for k, (other, _) in enumerate(results[1:], 2):
         if other.kind == "answer":  # the best transcript is unclear: never trust a lower one blindly
-            return _confirm(other, f"best transcript unclear ({top.reason}); alternative "
-                                   f"#{k} '{_quote(normalise(alternatives[k - 1].transcript).split())}' gives "
-                                   f"{other.value}")
+            return _confirm(
+                other,
+                f"best transcript unclear ({top.reason}); alternative "
+                f"#{k} '{_quote(normalise(alternatives[k - 1].transcript).split())}' gives "
+                f"{other.value}",
+            )
     return top

@@ -49,8 +49,11 @@ def _cover(tokens: list[str], lex: Lexicon) -> list[tuple[_Word | None, str]]:
     """Longest-first cover by the confirmation phrases; None for a word none of them has."""
     phrases: dict[tuple[str, ...], _Word] = {}
     groups: tuple[tuple[_Word, frozenset[str]], ...] = (
-        ("doubt", lex.CONFIRM_DOUBT), ("no", lex.CONFIRM_NO), ("yes", lex.CONFIRM_YES),
-        ("polite", lex.CONFIRM_POLITE))
+        ("doubt", lex.CONFIRM_DOUBT),
+        ("no", lex.CONFIRM_NO),
+        ("yes", lex.CONFIRM_YES),
+        ("polite", lex.CONFIRM_POLITE),
+    )
     for word_kind, group in groups:
         for p in sorted(group):
             phrases.setdefault(tuple(p.split()), word_kind)
@@ -90,8 +93,14 @@ def _one(text: str, scale: int, lex: Lexicon, proposed: int | None) -> Confirmat
         return ConfirmationReply("unclear", reason="no yes or no in the reply")
     parsed = parse_answer(text, scale, language=lex.LANGUAGE)
     if parsed.kind == "answer" and parsed.value is not None:
-        if (proposed is not None and parsed.value == proposed and has_yes and not has_no and not doubts
-                and not parsed.needs_confirmation):
+        if (
+            proposed is not None
+            and parsed.value == proposed
+            and has_yes
+            and not has_no
+            and not doubts
+            and not parsed.needs_confirmation
+        ):
             return ConfirmationReply("yes", reason=f"yes, restating the answer ('{parsed.matched}')")
         return ConfirmationReply("answer", value=parsed.value, reason=f"new answer: {parsed.reason}")
     if parsed.kind == "command" and parsed.command in CONFIRMATION_COMMANDS and not has_yes:
@@ -101,8 +110,14 @@ def _one(text: str, scale: int, lex: Lexicon, proposed: int | None) -> Confirmat
     return ConfirmationReply("unclear", reason=f"not a clear yes or no ({parsed.reason})")
 
 
-def parse_confirmation(heard: Sequence[Alternative | str] | str, scale: int, *, language: str = "fr",
-                       proposed: int | None = None, min_confidence: float = 0.6) -> ConfirmationReply:
+def parse_confirmation(
+    heard: Sequence[Alternative | str] | str,
+    scale: int,
+    *,
+    language: str = "fr",
+    proposed: int | None = None,
+    min_confidence: float = 0.6,
+) -> ConfirmationReply:
     """Understand a reply to the confirmation question for an item on the 4- or 7-point scale.
 
     ``heard`` is one transcript or the recogniser's n-best list (best first); ``proposed`` is the answer being

@@ -264,8 +264,10 @@ def _cross_check(data: _InstrumentFile) -> list[str]:  # noqa: PLR0912 - one rul
     problems: list[str] = []
     scales = {s.id for s in data.response_scales}
     sections = {s.id for s in data.sections}
-    for kind, ids in (("response_scales", [s.id for s in data.response_scales]),
-                      ("sections", [s.id for s in data.sections])):
+    for kind, ids in (
+        ("response_scales", [s.id for s in data.response_scales]),
+        ("sections", [s.id for s in data.sections]),
+    ):
         if len(ids) != len(set(ids)):
             problems.append(f"[{kind}], field 'id': duplicated id")
     numbers = [item.number for item in data.items]
@@ -285,8 +287,11 @@ def _cross_check(data: _InstrumentFile) -> list[str]:  # noqa: PLR0912 - one rul
         for n in scored.items:
             if n not in by_number:
                 problems.append(f"scoring scale '{scored.code}', field 'items': unknown item {n}")
-        ranges = {scale_by_id[by_number[n].scale].range for n in scored.items
-                  if n in by_number and by_number[n].scale in scale_by_id}
+        ranges = {
+            scale_by_id[by_number[n].scale].range
+            for n in scored.items
+            if n in by_number and by_number[n].scale in scale_by_id
+        }
         if len(ranges) > 1:
             problems.append(f"scoring scale '{scored.code}', field 'items': items use different answer ranges")
         if scored.min_answered is not None and not 1 <= scored.min_answered <= len(scored.items):
@@ -304,10 +309,7 @@ def parse_instrument(raw: Mapping[str, Any], source_name: str) -> Instrument:
     try:
         data = _InstrumentFile.model_validate(raw)
     except ValidationError as exc:
-        lines = [
-            f"{source_name}: {_describe_location(raw, tuple(err['loc']))}: {err['msg']}"
-            for err in exc.errors()
-        ]
+        lines = [f"{source_name}: {_describe_location(raw, tuple(err['loc']))}: {err['msg']}" for err in exc.errors()]
         raise InstrumentError("invalid instrument file\n" + "\n".join(lines)) from None
     problems = _cross_check(data)
     if problems:
@@ -350,8 +352,7 @@ def available_instruments(directory: Path | None = None) -> dict[tuple[str, str]
     return found
 
 
-def load_instrument(instrument_id: str = "qlq-c30", language: str = "fr",
-                    directory: Path | None = None) -> Instrument:
+def load_instrument(instrument_id: str = "qlq-c30", language: str = "fr", directory: Path | None = None) -> Instrument:
     """Load a bundled instrument by id and language (``resources/instruments/<id>.<language>.toml``)."""
     files = available_instruments(directory)
     path = files.get((instrument_id, language))

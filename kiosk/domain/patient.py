@@ -59,8 +59,13 @@ def normalise_initials(raw: str) -> str:
 def initials_are_valid(text: str) -> bool:
     """Whether ``text`` is initials exactly as :func:`validate_patient` stores them: normalised, 1 to
     ``MAX_INITIAL_LETTERS`` letters with the allowed separators (the sync server applies the same rule)."""
-    return (bool(text) and normalise_initials(text) == text and all(c.isalpha() or c in " .'-" for c in text)
-            and sum(1 for c in text if c.isalpha()) <= MAX_INITIAL_LETTERS and bool(_INITIALS_RE.match(text)))
+    return (
+        bool(text)
+        and normalise_initials(text) == text
+        and all(c.isalpha() or c in " .'-" for c in text)
+        and sum(1 for c in text if c.isalpha()) <= MAX_INITIAL_LETTERS
+        and bool(_INITIALS_RE.match(text))
+    )
 
 
 def _parse_date(value: date | str, field: str, errors: dict[str, str]) -> date | None:
@@ -81,8 +86,7 @@ def _parse_date(value: date | str, field: str, errors: dict[str, str]) -> date |
     return None
 
 
-def validate_patient(initials: str, birth_date: date | str, session_date: date | str, *,
-                     today: date) -> PatientDetails:
+def validate_patient(initials: str, birth_date: date | str, session_date: date | str, *, today: date) -> PatientDetails:
     """Check the nurse's entries; raise :class:`PatientValidationError` listing every problem at once.
 
     ``today`` is the kiosk's current date, passed in so that this stays a pure function.

@@ -157,8 +157,12 @@ class _Sound:
 
     def moment(self, value: datetime) -> bool:
         offset = value.utcoffset()
-        return (offset is not None and abs(offset) <= MAX_UTC_OFFSET and not offset % timedelta(minutes=1)
-                and DATETIME_FLOOR <= value <= self.latest)
+        return (
+            offset is not None
+            and abs(offset) <= MAX_UTC_OFFSET
+            and not offset % timedelta(minutes=1)
+            and DATETIME_FLOOR <= value <= self.latest
+        )
 
     def value(self, value: Any, date_floor: date = DATE_FLOOR) -> bool:
         if value is None or isinstance(value, int):

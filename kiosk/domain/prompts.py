@@ -96,8 +96,12 @@ def item_prompt(instrument: Instrument, number: int) -> Prompt:
     """The item read aloud: header, section instruction, the item's spoken text, then its answer options."""
     section = instrument.section_of(number)
     scale = instrument.scale_of(number)
-    parts = [section.header_spoken or section.header, section.instruction_spoken,
-             instrument.item(number).spoken_text, scale.instruction_spoken]
+    parts = [
+        section.header_spoken or section.header,
+        section.instruction_spoken,
+        instrument.item(number).spoken_text,
+        scale.instruction_spoken,
+    ]
     return Prompt(item_prompt_id(number), " ".join(p for p in parts if p))
 
 
@@ -141,25 +145,31 @@ def no_speech_prompt(instrument: Instrument) -> Prompt:
 
 
 def touch_fallback_prompt(instrument: Instrument) -> Prompt:
-    return Prompt("touch-fallback", _tr(instrument)(
-        "Je n'arrive pas à vous comprendre. Touchez votre réponse sur l'écran."))
+    return Prompt(
+        "touch-fallback", _tr(instrument)("Je n'arrive pas à vous comprendre. Touchez votre réponse sur l'écran.")
+    )
 
 
 def recognizer_error_prompt(instrument: Instrument) -> Prompt:
-    return Prompt("recognizer-error", _tr(instrument)(
-        "La reconnaissance de la voix ne répond pas. Touchez votre réponse sur l'écran."))
+    return Prompt(
+        "recognizer-error",
+        _tr(instrument)("La reconnaissance de la voix ne répond pas. Touchez votre réponse sur l'écran."),
+    )
 
 
 def voice_off_prompt(instrument: Instrument) -> Prompt:
-    return Prompt("voice-off", _tr(instrument)(
-        "La voix ne fonctionne pas. Pour la suite, touchez vos réponses sur l'écran."))
+    return Prompt(
+        "voice-off", _tr(instrument)("La voix ne fonctionne pas. Pour la suite, touchez vos réponses sur l'écran.")
+    )
 
 
 def review_text(instrument: Instrument, unanswered: int) -> str:
     """The review question, shown and spoken ("Vous n'avez pas répondu à 2 questions…")."""
-    return _tr(instrument).n("Vous n'avez pas répondu à {count} question. Voulez-vous y revenir\u00a0?",
-                             "Vous n'avez pas répondu à {count} questions. Voulez-vous y revenir\u00a0?",
-                             unanswered)
+    return _tr(instrument).n(
+        "Vous n'avez pas répondu à {count} question. Voulez-vous y revenir\u00a0?",
+        "Vous n'avez pas répondu à {count} questions. Voulez-vous y revenir\u00a0?",
+        unanswered,
+    )
 
 
 def review_prompt(instrument: Instrument, unanswered: int) -> Prompt:
@@ -169,24 +179,32 @@ def review_prompt(instrument: Instrument, unanswered: int) -> Prompt:
 def end_prompt(instrument: Instrument, *, abandoned: bool = False) -> Prompt:
     tr = _tr(instrument)
     if abandoned:
-        return Prompt("end-abandoned", tr(
-            "La séance a été interrompue. Veuillez rendre la tablette à l'équipe soignante."))
+        return Prompt(
+            "end-abandoned", tr("La séance a été interrompue. Veuillez rendre la tablette à l'équipe soignante.")
+        )
     return Prompt("end", tr("Merci. Le questionnaire est terminé. Veuillez rendre la tablette à l'équipe soignante."))
 
 
 # ---------------------------------------------------------------------------------------------- catalogue
 def prompt_catalogue(instrument: Instrument) -> dict[str, str]:
     """Every prompt of the instrument, in speaking order: id → exact text. What an audio pack must hold."""
-    prompts: list[Prompt] = [check_audio_prompt(instrument), check_microphone_prompt(instrument),
-                             introduction_prompt(instrument)]
+    prompts: list[Prompt] = [
+        check_audio_prompt(instrument),
+        check_microphone_prompt(instrument),
+        introduction_prompt(instrument),
+    ]
     prompts += [item_prompt(instrument, item.number) for item in instrument.items]
     for scale_id, scale in instrument.response_scales.items():
         prompts += [confirmation_prompt(instrument, scale_id, value) for value in scale.values]
     prompts.append(confirm_unclear_prompt(instrument))
     prompts.append(reprompt(instrument))
     prompts += [reprompt(instrument, scale_id) for scale_id in instrument.response_scales]
-    prompts += [no_speech_prompt(instrument), touch_fallback_prompt(instrument),
-                recognizer_error_prompt(instrument), voice_off_prompt(instrument)]
+    prompts += [
+        no_speech_prompt(instrument),
+        touch_fallback_prompt(instrument),
+        recognizer_error_prompt(instrument),
+        voice_off_prompt(instrument),
+    ]
     prompts += [review_prompt(instrument, n) for n in range(1, instrument.item_count + 1)]
     prompts += [end_prompt(instrument), end_prompt(instrument, abandoned=True)]
     catalogue: dict[str, str] = {}

@@ -43,8 +43,10 @@ MANIFEST_MAGIC = "# qlq-kiosk release manifest v1"
 SIGNATURE_SUFFIX = ".sig"
 MANIFEST_SUFFIX = ".manifest"
 SBOM_SUFFIX = ".cdx.json"
-ARCHIVE_NAME = re.compile(r"^qlq-kiosk-(?P<version>[0-9][0-9A-Za-z.+!]*)-(?P<os>[a-z0-9]+)-(?P<arch>[A-Za-z0-9_]+)"
-                          r"\.tar\.gz$")
+ARCHIVE_NAME = re.compile(
+    r"^qlq-kiosk-(?P<version>[0-9][0-9A-Za-z.+!]*)-(?P<os>[a-z0-9]+)-(?P<arch>[A-Za-z0-9_]+)"
+    r"\.tar\.gz$"
+)
 PUBLIC_KEY_RESOURCE = "keys/release-public-key.pem"
 # Key ids (see key_id) of public keys shipped as placeholders, whose private key was destroyed: nothing verifies
 # against them. resources/keys/README.md says how to put the organisation's real release key in their place.
@@ -142,6 +144,7 @@ class VerifiedRelease:
 
 # --- keys ---------------------------------------------------------------------------------------------------------
 
+
 def builtin_public_key_path() -> Path:
     return resources_dir() / PUBLIC_KEY_RESOURCE
 
@@ -174,6 +177,7 @@ def is_placeholder_key(key: Ed25519PublicKey) -> bool:
 
 # --- manifest -----------------------------------------------------------------------------------------------------
 
+
 def parse_manifest(text: str, *, where: str = "manifest") -> Manifest:
     """Parse a manifest; :class:`ManifestMismatch` naming the line for anything malformed."""
     lines = text.split("\n")
@@ -204,9 +208,15 @@ def parse_manifest(text: str, *, where: str = "manifest") -> Manifest:
             raise ManifestMismatch(f"{where}: {name} is not a SHA-256 in hex")
     if not files:
         raise ManifestMismatch(f"{where}: lists no file")
-    return Manifest(archive_name=header["archive"], archive_sha256=header["archive-sha256"],
-                    version=header["version"], os=header["os"], arch=header["arch"],
-                    key_sha256=header["key-sha256"], files=files)
+    return Manifest(
+        archive_name=header["archive"],
+        archive_sha256=header["archive-sha256"],
+        version=header["version"],
+        os=header["os"],
+        arch=header["arch"],
+        key_sha256=header["key-sha256"],
+        files=files,
+    )
 
 
 def _unverified_key_id(text: str) -> str | None:
@@ -215,6 +225,7 @@ def _unverified_key_id(text: str) -> str | None:
 
 
 # --- verification -------------------------------------------------------------------------------------------------
+
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -313,8 +324,11 @@ def _compare_contents(manifest: Manifest, contents: dict[str, str], where: str) 
     extra = sorted(set(contents) - set(manifest.files))
     changed = sorted(p for p in set(manifest.files) & set(contents) if manifest.files[p] != contents[p])
     problems = []
-    for label, paths in (("listed but not in the archive", missing), ("in the archive but not listed", extra),
-                         ("different SHA-256", changed)):
+    for label, paths in (
+        ("listed but not in the archive", missing),
+        ("in the archive but not listed", extra),
+        ("different SHA-256", changed),
+    ):
         if paths:
             more = f" (+{len(paths) - 3} more)" if len(paths) > 3 else ""
             problems.append(f"{label}: {', '.join(paths[:3])}{more}")
@@ -345,27 +359,46 @@ def verify_release(archive: Path, public_key: Ed25519PublicKey | None = None) ->
     if not _signature_ok(key, files.manifest_signature.read_bytes(), manifest_bytes):
         claimed = _unverified_key_id(manifest_text)
         if claimed is not None and claimed != trusted:
-            raise WrongKey(f"{archive.name} was signed with key {claimed[:16]}…, this kiosk trusts "
-                           f"{trusted[:16]}… (wrong key: use the release key's public key, or --public-key)")
+            raise WrongKey(
+                f"{archive.name} was signed with key {claimed[:16]}…, this kiosk trusts "
+                f"{trusted[:16]}… (wrong key: use the release key's public key, or --public-key)"
+            )
         if claimed is None and not _signature_ok(key, archive_signature, data):
-            raise WrongKey(f"neither {files.signature.name} nor {files.manifest_signature.name} verifies with key "
-                           f"{trusted[:16]}… (wrong key, or both files altered)")
-        raise ManifestMismatch(f"{files.manifest.name} was altered after signing: its signature "
-                               f"{files.manifest_signature.name} does not verify")
+            raise WrongKey(
+                f"neither {files.signature.name} nor {files.manifest_signature.name} verifies with key "
+                f"{trusted[:16]}… (wrong key, or both files altered)"
+            )
+        raise ManifestMismatch(
+            f"{files.manifest.name} was altered after signing: its signature "
+            f"{files.manifest_signature.name} does not verify"
+        )
 
     manifest = parse_manifest(manifest_text, where=files.manifest.name)
     if manifest.key_sha256 != trusted:
-        raise ManifestMismatch(f"{files.manifest.name} names signing key {manifest.key_sha256[:16]}…, but it was "
-                               f"signed with {trusted[:16]}…")
+        raise ManifestMismatch(
+            f"{files.manifest.name} names signing key {manifest.key_sha256[:16]}…, but it was "
+            f"signed with {trusted[:16]}…"
+        )
     if manifest.archive_name != archive.name:
         raise ManifestMismatch(f"{files.manifest.name} is the manifest of {manifest.archive_name}, not {archive.name}")
     actual = hashlib.sha256(data).hexdigest()
     if actual != manifest.archive_sha256:
-        raise TamperedFile(f"{archive.name} was altered: its SHA-256 is {actual[:16]}…, the signed manifest says "
-                           f"{manifest.archive_sha256[:16]}…")
+        raise TamperedFile(
+            f"{archive.name} was altered: its SHA-256 is {actual[:16]}…, the signed manifest says "
+            f"{manifest.archive_sha256[:16]}…"
+        )
     if not _signature_ok(key, archive_signature, data):
-        raise TamperedFile(f"{files.signature.name} does not verify although {archive.name} matches the signed "
-                           "manifest: the signature file was altered or made with another key")
+        raise TamperedFile(
+            f"{files.signature.name} does not verify although {archive.name} matches the signed "
+            "manifest: the signature file was altered or made with another key"
+        )
     _compare_contents(manifest, archive_contents(data, archive.name), files.manifest.name)
-    return VerifiedRelease(archive=archive, sha256=actual, version=manifest.version, os=manifest.os,
-                           arch=manifest.arch, key_id=trusted, file_count=len(manifest.files))
+    return VerifiedRelease(
+        archive=archive,
+        sha256=actual,
+        version=manifest.version,
+        os=manifest.os,
+        arch=manifest.arch,
+        key_id=trusted,
+        file_count=len(manifest.files),
+    )

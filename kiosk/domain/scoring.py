@@ -115,17 +115,27 @@ class Scorer:
                 )
             shapes.append((lows.pop(), spans.pop()))
         # An exact score is 100*k / (count*span). Over one common denominator the summary is exact too.
-        denominators = [count * span for scored, (_, span) in zip(definition.scales, shapes, strict=True)
-                        for count in range(1, len(scored.items) + 1)]
+        denominators = [
+            count * span
+            for scored, (_, span) in zip(definition.scales, shapes, strict=True)
+            for count in range(1, len(scored.items) + 1)
+        ]
         self._common = math.lcm(*denominators)
         plans: list[_ScalePlan] = []
         for scored, (low, span) in zip(definition.scales, shapes, strict=True):
             counts = range(1, len(scored.items) + 1)
-            plans.append(_ScalePlan(
-                code=scored.code, name=scored.name, kind=scored.kind, items=scored.items,
-                required=scored.required_answers, low=low, span=span,
-                to_common=(0, *(self._common // (count * span) for count in counts)),
-            ))
+            plans.append(
+                _ScalePlan(
+                    code=scored.code,
+                    name=scored.name,
+                    kind=scored.kind,
+                    items=scored.items,
+                    required=scored.required_answers,
+                    low=low,
+                    span=span,
+                    to_common=(0, *(self._common // (count * span) for count in counts)),
+                )
+            )
         self._plans = tuple(plans)
         # Per scale: its items, the results already computed for a tuple of their answers (a scale has few
         # possible answer tuples: 5**5 for PF2, None included), and the scale.
@@ -161,14 +171,30 @@ class Scorer:
         self.validate(answers)
         results = self._compute(answers)
         scales = [
-            ScaleScore(code=plan.code, name=plan.name, kind=plan.kind, score=result[0], answered=result[2],
-                       required=plan.required, total=len(plan.items))
+            ScaleScore(
+                code=plan.code,
+                name=plan.name,
+                kind=plan.kind,
+                score=result[0],
+                answered=result[2],
+                required=plan.required,
+                total=len(plan.items),
+            )
             for plan, result in zip(self._plans, results, strict=False)
         ]
         if self._summary_code is not None:
             count = len(self._summary_indices)
-            scales.append(ScaleScore(code=self._summary_code, name=self._summary_name, kind="summary",
-                                     score=results[-1][0], answered=results[-1][2], required=count, total=count))
+            scales.append(
+                ScaleScore(
+                    code=self._summary_code,
+                    name=self._summary_name,
+                    kind="summary",
+                    score=results[-1][0],
+                    answered=results[-1][2],
+                    required=count,
+                    total=count,
+                )
+            )
         return ScoreReport(tuple(scales))
 
     def scores(self, answers: Mapping[int, int | None]) -> tuple[float | None, ...]:

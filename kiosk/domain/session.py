@@ -195,8 +195,11 @@ def _records_by_item(value: Any) -> Any:
         return value  # a mapping already, or refused by the mapping's own validation
     by_item: dict[Any, Any] = {}
     for position, record in enumerate(value):
-        number = record.item if isinstance(record, ItemRecord) else (
-            record.get("item") if isinstance(record, Mapping) else None)
+        number = (
+            record.item
+            if isinstance(record, ItemRecord)
+            else (record.get("item") if isinstance(record, Mapping) else None)
+        )
         if number is None:
             raise ValueError(f"record {position} has no item number")
         if number in by_item:
@@ -241,22 +244,46 @@ class Session:
 
     # ----------------------------------------------------------------- creation
     @classmethod
-    def start(cls, *, session_id: str, instrument: Instrument, patient: PatientDetails, config: SessionConfig,
-              consents: tuple[Consent, ...] | list[Consent], now: datetime) -> Session:
+    def start(
+        cls,
+        *,
+        session_id: str,
+        instrument: Instrument,
+        patient: PatientDetails,
+        config: SessionConfig,
+        consents: tuple[Consent, ...] | list[Consent],
+        now: datetime,
+    ) -> Session:
         _require_aware(now)
         consents = tuple(consents)
         if config.language != instrument.language:
             raise InvalidTransition(
-                f"session language {config.language!r} does not match the instrument's {instrument.language!r}")
+                f"session language {config.language!r} does not match the instrument's {instrument.language!r}"
+            )
         if not _consented(consents, ConsentKind.ANSWERS):
             raise InvalidTransition("the patient's consent to the processing of their answers is required")
         if config.mode.is_voice and not _consented(consents, ConsentKind.CLOUD_VOICE):
             raise InvalidTransition("voice modes need the patient's consent to cloud voice processing")
         needs_check = config.audio_enabled or config.mode.is_voice
-        return cls(id=session_id, instrument=instrument, patient=patient, config=config, consents=consents,
-                   started_at=now, ended_at=None, abandon_reason=None,
-                   phase=Phase.CHECK if needs_check else Phase.INTRODUCTION, current_item=None, reviewing=False,
-                   review_offered=False, review_queue=(), check=None, records={}, mode_changes=(), pauses=())
+        return cls(
+            id=session_id,
+            instrument=instrument,
+            patient=patient,
+            config=config,
+            consents=consents,
+            started_at=now,
+            ended_at=None,
+            abandon_reason=None,
+            phase=Phase.CHECK if needs_check else Phase.INTRODUCTION,
+            current_item=None,
+            reviewing=False,
+            review_offered=False,
+            review_queue=(),
+            check=None,
+            records={},
+            mode_changes=(),
+            pauses=(),
+        )
 
     # ----------------------------------------------------------------- queries
     @property
@@ -325,8 +352,9 @@ class Session:
             raise InvalidTransition("audio is on: the audio check result is required")
         if self.config.mode.is_voice and microphone_ok is None:
             raise InvalidTransition("voice mode: the microphone check result is required")
-        return replace(self, check=CheckResult(audio_ok=audio_ok, microphone_ok=microphone_ok, at=now),
-                       phase=Phase.INTRODUCTION)
+        return replace(
+            self, check=CheckResult(audio_ok=audio_ok, microphone_ok=microphone_ok, at=now), phase=Phase.INTRODUCTION
+        )
 
     def switch_mode(self, mode: Mode, *, now: datetime, reason: str, audio_enabled: bool | None = None) -> Session:
         """Change mode mid-session (e.g. to touch only after a failed microphone check)."""
@@ -358,37 +386,70 @@ class Session:
         record = self.records[self.current_item]
         return replace(self, records={**self.records, record.item: replace(record, events=(*record.events, event))})
 
-    def answer(self, value: int, *, now: datetime, method: Method = Method.TOUCH, transcript: str | None = None,
-               confidence: float | None = None, confirmed: bool = False, voice: VoiceDetail | None = None) -> Session:
+    def answer(
+        self,
+        value: int,
+        *,
+        now: datetime,
+        method: Method = Method.TOUCH,
+        transcript: str | None = None,
+        confidence: float | None = None,
+        confirmed: bool = False,
+        voice: VoiceDetail | None = None,
+    ) -> Session:
         """Record an answer to the current item, then move on."""
         self._require_active(now)
         self._require(Phase.ITEMS)
         assert self.current_item is not None
         scale = self.instrument.scale_of(self.current_item)
         if isinstance(value, bool) or not isinstance(value, int) or value not in scale.values:
-            raise InvalidTransition(
-                f"item {self.current_item}: answer {value!r} is outside {scale.min}..{scale.max}")
+            raise InvalidTransition(f"item {self.current_item}: answer {value!r} is outside {scale.min}..{scale.max}")
         if method is Method.VOICE and not self.config.mode.is_voice:
             raise InvalidTransition("a voice answer was given while the session is in touch mode")
         if confidence is not None and not 0.0 <= confidence <= 1.0:
             raise InvalidTransition(f"confidence {confidence!r} is outside 0..1")
         if method is Method.TOUCH and (transcript is not None or confidence is not None):
             raise InvalidTransition("a touch answer has no transcript or confidence")
-        return self._with_event(AnswerEvent(
-            status=ItemStatus.ANSWERED, value=value, method=method, at=now,
-            transcript=transcript, confidence=confidence, confirmed=confirmed, voice=voice))._advanced(now)
+        return self._with_event(
+            AnswerEvent(
+                status=ItemStatus.ANSWERED,
+                value=value,
+                method=method,
+                at=now,
+                transcript=transcript,
+                confidence=confidence,
+                confirmed=confirmed,
+                voice=voice,
+            )
+        )._advanced(now)
 
-    def skip(self, *, now: datetime, status: ItemStatus = ItemStatus.SKIPPED, method: Method = Method.TOUCH,
-             transcript: str | None = None, confidence: float | None = None,
-             voice: VoiceDetail | None = None) -> Session:
+    def skip(
+        self,
+        *,
+        now: datetime,
+        status: ItemStatus = ItemStatus.SKIPPED,
+        method: Method = Method.TOUCH,
+        transcript: str | None = None,
+        confidence: float | None = None,
+        voice: VoiceDetail | None = None,
+    ) -> Session:
         """Leave the current item missing ("Passer" or "je ne sais pas"), then move on."""
         self._require_active(now)
         self._require(Phase.ITEMS)
         if status is ItemStatus.ANSWERED:
             raise InvalidTransition("skip() records a skipped or don't-know item, not an answer")
-        return self._with_event(AnswerEvent(
-            status=status, value=None, method=method, at=now, transcript=transcript,
-            confidence=confidence, confirmed=False, voice=voice))._advanced(now)
+        return self._with_event(
+            AnswerEvent(
+                status=status,
+                value=None,
+                method=method,
+                at=now,
+                transcript=transcript,
+                confidence=confidence,
+                confirmed=False,
+                voice=voice,
+            )
+        )._advanced(now)
 
     def _navigation_order(self) -> tuple[int, ...]:
         return self.review_queue if self.reviewing else self.item_numbers
@@ -462,8 +523,10 @@ class Session:
         try:
             return _snapshot().validate_python(data, context={"instrument": instrument})
         except ValidationError as exc:  # where and what, never the stored value: it may be patient data
-            problems = "; ".join(f"{'.'.join(map(str, error['loc'])) or 'snapshot'}: {error['msg']}"
-                                 for error in exc.errors(include_input=False, include_url=False))
+            problems = "; ".join(
+                f"{'.'.join(map(str, error['loc'])) or 'snapshot'}: {error['msg']}"
+                for error in exc.errors(include_input=False, include_url=False)
+            )
             raise ValueError(f"invalid session snapshot: {problems}") from None
 
 

@@ -38,8 +38,14 @@ from kiosk.domain.scoring import score_answers
 from kiosk.domain.session import AnswerEvent, ItemStatus, Method, Mode, Phase, Session
 from kiosk.domain.voice_record import Confirmation, Fallback, VoiceDetail
 
-__all__ = ["ImplausibleSubmission", "Submission", "SubmissionProblem", "build_submission",
-           "check_against_instrument", "submission_json_schema"]
+__all__ = [
+    "ImplausibleSubmission",
+    "Submission",
+    "SubmissionProblem",
+    "build_submission",
+    "check_against_instrument",
+    "submission_json_schema",
+]
 
 SCHEMA_VERSION: Final = "2.0"
 SCHEMA_VERSION_1: Final = "1.0"
@@ -56,8 +62,9 @@ class InstrumentRef(_Model):
     id: str = Field(min_length=1, max_length=64, description="Instrument id, e.g. 'qlq-c30'")
     version: str = Field(min_length=1, max_length=32)
     language: str = Field(min_length=2, max_length=8)
-    content_sha256: str = Field(pattern=r"^[0-9a-f]{64}$",
-                                description="sha256 of the canonical instrument file that was administered")
+    content_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="sha256 of the canonical instrument file that was administered"
+    )
 
 
 class DeviceRef(_Model):
@@ -150,7 +157,8 @@ class SubmissionV1(_Model):
     patient: PatientBlock
     session: SessionBlock
     consents: tuple[ConsentRecord, ...] = Field(
-        description="Consents recorded at the start; a kiosk submission needs answers-processing given")
+        description="Consents recorded at the start; a kiosk submission needs answers-processing given"
+    )
     answers: tuple[AnswerRecord, ...] = Field(description="One record per item that was shown, by item number")
     scores: dict[str, float | None] = Field(description="Every scale of the instrument, null when not computable")
 
@@ -187,7 +195,8 @@ class VoiceBlock(_Model):
     """How a voice answer was heard (or, with ``fallback``, why it was finally touched). Never any audio."""
 
     alternatives: tuple[HeardAlternativeRecord, ...] = Field(
-        max_length=10, description="The recogniser's n-best list for the answer, best first")
+        max_length=10, description="The recogniser's n-best list for the answer, best first"
+    )
     attempts: int = Field(ge=0, le=50, description="Listening turns on this item that led to this answer")
     confirmation: Confirmation = Field(description="'none': accepted as heard; 'voice'/'touch': how confirmed")
     confirmation_transcript: str | None = Field(default=None, max_length=1000)
@@ -211,16 +220,17 @@ class Submission(SubmissionV1):
     # Default 1.0: code that builds a payload without voice details (the legacy import) keeps producing exactly
     # the v1 payload, hash included; build_submission() sets 2.0.
     schema_version: Literal["1.0", "2.0"] = SCHEMA_VERSION_1  # type: ignore[assignment]
-    answers: tuple[AnswerRecordV2, ...] = Field(
-        description="One record per item that was shown, by item number")
+    answers: tuple[AnswerRecordV2, ...] = Field(description="One record per item that was shown, by item number")
 
     @field_validator("answers", mode="before")
     @classmethod
     def _accept_v1_records(cls, value: Any) -> Any:
         """v1 ``AnswerRecord`` objects (the legacy import builds them) are taken as they are."""
         if isinstance(value, (tuple, list)):
-            return tuple(a.model_dump() if isinstance(a, AnswerRecord) and not isinstance(a, AnswerRecordV2)
-                         else a for a in value)
+            return tuple(
+                a.model_dump() if isinstance(a, AnswerRecord) and not isinstance(a, AnswerRecordV2) else a
+                for a in value
+            )
         return value
 
     @model_validator(mode="after")
@@ -233,8 +243,9 @@ class Submission(SubmissionV1):
 
     def canonical_json(self) -> dict[str, Any]:
         if self.schema_version == SCHEMA_VERSION_1:  # exactly the v1 JSON: same hash as before v2 existed
-            return self.model_dump(mode="json", exclude={
-                "answers": {"__all__": {"voice": True, "previous": {"__all__": {"voice"}}}}})
+            return self.model_dump(
+                mode="json", exclude={"answers": {"__all__": {"voice": True, "previous": {"__all__": {"voice"}}}}}
+            )
         return self.model_dump(mode="json")
 
 
@@ -257,19 +268,35 @@ def voice_block(detail: VoiceDetail | None) -> VoiceBlock | None:
     if detail is None:
         return None
     return VoiceBlock(
-        alternatives=tuple(HeardAlternativeRecord(transcript=a.transcript[:1000], confidence=a.confidence)
-                           for a in detail.alternatives[:10]),
-        attempts=detail.attempts, confirmation=detail.confirmation,
+        alternatives=tuple(
+            HeardAlternativeRecord(transcript=a.transcript[:1000], confidence=a.confidence)
+            for a in detail.alternatives[:10]
+        ),
+        attempts=detail.attempts,
+        confirmation=detail.confirmation,
         confirmation_transcript=detail.confirmation_transcript,
         recogniser=RecogniserRef(engine=detail.engine, model=detail.model, language=detail.language),
-        times=VoiceTimes(prompt_end_at=detail.prompt_end_at, speech_start_at=detail.speech_start_at,
-                         speech_end_at=detail.speech_end_at, result_at=detail.result_at),
-        fallback=detail.fallback)
+        times=VoiceTimes(
+            prompt_end_at=detail.prompt_end_at,
+            speech_start_at=detail.speech_start_at,
+            speech_end_at=detail.speech_end_at,
+            result_at=detail.result_at,
+        ),
+        fallback=detail.fallback,
+    )
 
 
 def _previous(e: AnswerEvent) -> PreviousAnswerV2:
-    return PreviousAnswerV2(status=e.status, value=e.value, method=e.method, at=e.at, transcript=e.transcript,
-                            confidence=e.confidence, confirmed=e.confirmed, voice=voice_block(e.voice))
+    return PreviousAnswerV2(
+        status=e.status,
+        value=e.value,
+        method=e.method,
+        at=e.at,
+        transcript=e.transcript,
+        confidence=e.confidence,
+        confirmed=e.confirmed,
+        voice=voice_block(e.voice),
+    )
 
 
 def build_submission(session: Session, *, device_id: str, app_version: str, frozen_at: datetime) -> Submission:
@@ -286,11 +313,22 @@ def build_submission(session: Session, *, device_id: str, app_version: str, froz
         if record is None or record.current is None:
             continue
         current = record.current
-        answers.append(AnswerRecordV2(
-            item=number, status=current.status, value=current.value, method=current.method,
-            transcript=current.transcript, confidence=current.confidence, confirmed=current.confirmed,
-            first_shown_at=record.first_shown_at, answered_at=current.at, times_shown=record.times_shown,
-            previous=tuple(_previous(e) for e in record.events[:-1]), voice=voice_block(current.voice)))
+        answers.append(
+            AnswerRecordV2(
+                item=number,
+                status=current.status,
+                value=current.value,
+                method=current.method,
+                transcript=current.transcript,
+                confidence=current.confidence,
+                confirmed=current.confirmed,
+                first_shown_at=record.first_shown_at,
+                answered_at=current.at,
+                times_shown=record.times_shown,
+                previous=tuple(_previous(e) for e in record.events[:-1]),
+                voice=voice_block(current.voice),
+            )
+        )
     scores = score_answers(instrument, session.answers()).as_dict()
     initial_mode = session.mode_changes[0].from_mode if session.mode_changes else session.config.mode
     check = session.check
@@ -300,21 +338,36 @@ def build_submission(session: Session, *, device_id: str, app_version: str, froz
         outcome="completed" if session.phase is Phase.COMPLETED else "abandoned",
         abandon_reason=session.abandon_reason,
         frozen_at=frozen_at,
-        instrument=InstrumentRef(id=instrument.id, version=instrument.version, language=instrument.language,
-                                 content_sha256=instrument.content_sha256),
+        instrument=InstrumentRef(
+            id=instrument.id,
+            version=instrument.version,
+            language=instrument.language,
+            content_sha256=instrument.content_sha256,
+        ),
         device=DeviceRef(device_id=device_id, app_version=app_version),
-        patient=PatientBlock(initials=session.patient.initials, birth_date=session.patient.birth_date,
-                             age_at_session=session.patient.age_at_session),
+        patient=PatientBlock(
+            initials=session.patient.initials,
+            birth_date=session.patient.birth_date,
+            age_at_session=session.patient.age_at_session,
+        ),
         session=SessionBlock(
-            session_date=session.patient.session_date, mode=session.config.mode, initial_mode=initial_mode,
-            audio_enabled=session.config.audio_enabled, started_at=session.started_at, ended_at=session.ended_at,
+            session_date=session.patient.session_date,
+            mode=session.config.mode,
+            initial_mode=initial_mode,
+            audio_enabled=session.config.audio_enabled,
+            started_at=session.started_at,
+            ended_at=session.ended_at,
             duration_seconds=(session.ended_at - session.started_at).total_seconds(),
             paused_seconds=session.paused_duration(session.ended_at).total_seconds(),
-            check=None if check is None else CheckBlock(audio_ok=check.audio_ok, microphone_ok=check.microphone_ok,
-                                                        at=check.at),
-            mode_changes=tuple(ModeChangeRecord(at=m.at, from_mode=m.from_mode, to_mode=m.to_mode, reason=m.reason)
-                               for m in session.mode_changes),
-            pauses=tuple(PauseRecord(started_at=p.started_at, ended_at=p.ended_at) for p in session.pauses)),
+            check=None
+            if check is None
+            else CheckBlock(audio_ok=check.audio_ok, microphone_ok=check.microphone_ok, at=check.at),
+            mode_changes=tuple(
+                ModeChangeRecord(at=m.at, from_mode=m.from_mode, to_mode=m.to_mode, reason=m.reason)
+                for m in session.mode_changes
+            ),
+            pauses=tuple(PauseRecord(started_at=p.started_at, ended_at=p.ended_at) for p in session.pauses),
+        ),
         consents=tuple(ConsentRecord(kind=c.kind.value, given=c.given, at=c.at) for c in session.consents),
         answers=tuple(answers),
         scores=scores,
@@ -325,9 +378,15 @@ def build_submission(session: Session, *, device_id: str, app_version: str, froz
     return submission
 
 
-def check_against_instrument(sub: Submission, instrument: Instrument, *, today: date,  # noqa: PLR0912 - one rule per branch, in the order they apply
-                             require_consent: bool = True, now: datetime | None = None,
-                             clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> list[SubmissionProblem]:
+def check_against_instrument(  # noqa: PLR0912 - one rule per branch, in the order they apply
+    sub: Submission,
+    instrument: Instrument,
+    *,
+    today: date,
+    require_consent: bool = True,
+    now: datetime | None = None,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+) -> list[SubmissionProblem]:
     """Everything a server must verify beyond the schema: the plausibility rules the kiosk applies too
     (:func:`~kiosk.domain.plausibility.plausibility_problems`), answers fit the items, scores recompute, dates
     hold, the patient consented. ``require_consent=False`` is for imported legacy data that never recorded
@@ -342,18 +401,24 @@ def check_against_instrument(sub: Submission, instrument: Instrument, *, today: 
     if problems:
         return problems
     if require_consent and not any(c.kind == "answers-processing" and c.given for c in sub.consents):
-        problems.append(SubmissionProblem("consent_missing", "consents",
-                                          "no consent to the processing of answers was recorded"))
+        problems.append(
+            SubmissionProblem("consent_missing", "consents", "no consent to the processing of answers was recorded")
+        )
     voice_used = any(a.method is Method.VOICE for a in sub.answers)
-    if require_consent and voice_used and not any(c.kind == "cloud-voice-processing" and c.given
-                                                  for c in sub.consents):
-        problems.append(SubmissionProblem("consent_missing", "consents",
-                                          "voice answers without consent to cloud voice processing"))
+    if require_consent and voice_used and not any(c.kind == "cloud-voice-processing" and c.given for c in sub.consents):
+        problems.append(
+            SubmissionProblem("consent_missing", "consents", "voice answers without consent to cloud voice processing")
+        )
     ref = sub.instrument
     if (ref.id, ref.version, ref.language, ref.content_sha256) != (
-            instrument.id, instrument.version, instrument.language, instrument.content_sha256):
-        problems.append(SubmissionProblem("instrument_mismatch", "instrument",
-                                          "the submission names another instrument file"))
+        instrument.id,
+        instrument.version,
+        instrument.language,
+        instrument.content_sha256,
+    ):
+        problems.append(
+            SubmissionProblem("instrument_mismatch", "instrument", "the submission names another instrument file")
+        )
         return problems
     seen: set[int] = set()
     for index, answer in enumerate(sub.answers):
@@ -362,37 +427,57 @@ def check_against_instrument(sub: Submission, instrument: Instrument, *, today: 
             problems.append(SubmissionProblem("duplicate_item", f"{where}.item", f"item {answer.item} appears twice"))
         seen.add(answer.item)
         if answer.item not in instrument.item_numbers:
-            problems.append(SubmissionProblem("unknown_item", f"{where}.item",
-                                              f"item {answer.item} is not in {instrument.id}"))
+            problems.append(
+                SubmissionProblem("unknown_item", f"{where}.item", f"item {answer.item} is not in {instrument.id}")
+            )
             continue
         scale = instrument.scale_of(answer.item)
         for label, status, value in [("value", answer.status, answer.value)] + [
-                (f"previous[{i}].value", p.status, p.value) for i, p in enumerate(answer.previous)]:
+            (f"previous[{i}].value", p.status, p.value) for i, p in enumerate(answer.previous)
+        ]:
             if status is ItemStatus.ANSWERED and (value is None or value not in scale.values):
-                problems.append(SubmissionProblem(
-                    "answer_out_of_range", f"{where}.{label}",
-                    f"item {answer.item}: {value!r} is outside {scale.min}..{scale.max}"))
+                problems.append(
+                    SubmissionProblem(
+                        "answer_out_of_range",
+                        f"{where}.{label}",
+                        f"item {answer.item}: {value!r} is outside {scale.min}..{scale.max}",
+                    )
+                )
             if status is not ItemStatus.ANSWERED and value is not None:
-                problems.append(SubmissionProblem("answer_inconsistent", f"{where}.{label}",
-                                                  f"item {answer.item}: a {status.value} item has no value"))
+                problems.append(
+                    SubmissionProblem(
+                        "answer_inconsistent",
+                        f"{where}.{label}",
+                        f"item {answer.item}: a {status.value} item has no value",
+                    )
+                )
         if answer.answered_at < answer.first_shown_at:
-            problems.append(SubmissionProblem("implausible_date", f"{where}.answered_at",
-                                              "answered before it was shown"))
+            problems.append(
+                SubmissionProblem("implausible_date", f"{where}.answered_at", "answered before it was shown")
+            )
     problems += check_voice_details(sub)
     if problems:
         return problems
     expected = score_answers(instrument, sub.answer_values()).as_dict()
     if set(expected) != set(sub.scores):
-        problems.append(SubmissionProblem("scores_mismatch", "scores",
-                                          f"expected the scales {sorted(expected)}, got {sorted(sub.scores)}"))
+        problems.append(
+            SubmissionProblem(
+                "scores_mismatch", "scores", f"expected the scales {sorted(expected)}, got {sorted(sub.scores)}"
+            )
+        )
     else:
         for code, recomputed in expected.items():
             given = sub.scores[code]
             if (recomputed is None) != (given is None) or (
-                    recomputed is not None and given is not None and not math.isclose(
-                        recomputed, given, rel_tol=0, abs_tol=SCORE_TOLERANCE)):
-                problems.append(SubmissionProblem("scores_mismatch", f"scores.{code}",
-                                                  f"recomputed {recomputed!r}, submitted {given!r}"))
+                recomputed is not None
+                and given is not None
+                and not math.isclose(recomputed, given, rel_tol=0, abs_tol=SCORE_TOLERANCE)
+            ):
+                problems.append(
+                    SubmissionProblem(
+                        "scores_mismatch", f"scores.{code}", f"recomputed {recomputed!r}, submitted {given!r}"
+                    )
+                )
     problems += _check_dates(sub, today)
     return problems
 
@@ -407,15 +492,31 @@ def check_voice_details(sub: Submission) -> list[SubmissionProblem]:
             continue
         where = f"answers[{index}].voice"
         if answer.method is Method.VOICE and answer.status is ItemStatus.ANSWERED and not v.alternatives:
-            problems.append(SubmissionProblem("voice_inconsistent", f"{where}.alternatives",
-                                              "a voice answer without any recognised alternative"))
+            problems.append(
+                SubmissionProblem(
+                    "voice_inconsistent", f"{where}.alternatives", "a voice answer without any recognised alternative"
+                )
+            )
         if answer.method is Method.VOICE and answer.confirmed != (v.confirmation != "none"):
-            problems.append(SubmissionProblem("voice_inconsistent", f"{where}.confirmation",
-                                              f"confirmed={answer.confirmed} but confirmation={v.confirmation!r}"))
+            problems.append(
+                SubmissionProblem(
+                    "voice_inconsistent",
+                    f"{where}.confirmation",
+                    f"confirmed={answer.confirmed} but confirmation={v.confirmation!r}",
+                )
+            )
         t = v.times
-        order = [(n, x) for n, x in (("prompt_end_at", t.prompt_end_at), ("speech_start_at", t.speech_start_at),
-                                     ("speech_end_at", t.speech_end_at), ("result_at", t.result_at),
-                                     ("answered_at", answer.answered_at)) if x is not None]
+        order = [
+            (n, x)
+            for n, x in (
+                ("prompt_end_at", t.prompt_end_at),
+                ("speech_start_at", t.speech_start_at),
+                ("speech_end_at", t.speech_end_at),
+                ("result_at", t.result_at),
+                ("answered_at", answer.answered_at),
+            )
+            if x is not None
+        ]
         for (n1, t1), (n2, t2) in itertools.pairwise(order):
             if t2 < t1 - timedelta(seconds=1):  # clocks of two threads: a second of slack
                 problems.append(SubmissionProblem("implausible_date", f"{where}.times.{n2}", f"before {n1}"))
@@ -433,9 +534,17 @@ def _check_dates(sub: Submission, today: date) -> list[SubmissionProblem]:
     else:
         age = age_on(sub.patient.birth_date, s.session_date)
         if not MIN_AGE <= age <= MAX_AGE:
-            problems.append(SubmissionProblem("implausible_date", "patient.birth_date",
-                                              f"age {age} is outside {MIN_AGE}..{MAX_AGE}"))
+            problems.append(
+                SubmissionProblem(
+                    "implausible_date", "patient.birth_date", f"age {age} is outside {MIN_AGE}..{MAX_AGE}"
+                )
+            )
         if age != sub.patient.age_at_session:
-            problems.append(SubmissionProblem("implausible_date", "patient.age_at_session",
-                                              f"is {sub.patient.age_at_session}, the dates give {age}"))
+            problems.append(
+                SubmissionProblem(
+                    "implausible_date",
+                    "patient.age_at_session",
+                    f"is {sub.patient.age_at_session}, the dates give {age}",
+                )
+            )
     return problems

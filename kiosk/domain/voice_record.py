@@ -58,11 +58,17 @@ class VoiceDetail:
 
         return {
             "alternatives": [{"transcript": a.transcript, "confidence": a.confidence} for a in self.alternatives],
-            "attempts": self.attempts, "confirmation": self.confirmation,
+            "attempts": self.attempts,
+            "confirmation": self.confirmation,
             "confirmation_transcript": self.confirmation_transcript,
-            "engine": self.engine, "model": self.model, "language": self.language,
-            "prompt_end_at": iso(self.prompt_end_at), "speech_start_at": iso(self.speech_start_at),
-            "speech_end_at": iso(self.speech_end_at), "result_at": iso(self.result_at), "fallback": self.fallback,
+            "engine": self.engine,
+            "model": self.model,
+            "language": self.language,
+            "prompt_end_at": iso(self.prompt_end_at),
+            "speech_start_at": iso(self.speech_start_at),
+            "speech_end_at": iso(self.speech_end_at),
+            "result_at": iso(self.result_at),
+            "fallback": self.fallback,
         }
 
     @classmethod
@@ -72,8 +78,15 @@ class VoiceDetail:
 
         return cls(
             alternatives=tuple(HeardAlternative(a["transcript"], a["confidence"]) for a in d["alternatives"]),
-            attempts=int(d["attempts"]), confirmation=d["confirmation"],
-            confirmation_transcript=d.get("confirmation_transcript"), engine=d["engine"], model=d["model"],
-            language=d["language"], prompt_end_at=parse(d["prompt_end_at"]),
-            speech_start_at=parse(d["speech_start_at"]), speech_end_at=parse(d["speech_end_at"]),
-            result_at=parse(d["result_at"]), fallback=d.get("fallback", ""))
+            attempts=int(d["attempts"]),
+            confirmation=d["confirmation"],
+            confirmation_transcript=d.get("confirmation_transcript"),
+            engine=d["engine"],
+            model=d["model"],
+            language=d["language"],
+            prompt_end_at=parse(d["prompt_end_at"]),
+            speech_start_at=parse(d["speech_start_at"]),
+            speech_end_at=parse(d["speech_end_at"]),
+            result_at=parse(d["result_at"]),
+            fallback=d.get("fallback", ""),
+        )

@@ -38,14 +38,16 @@ log = logging.getLogger(__name__)
 SERVICE: Final = "kiosque-qlq-c30"
 
 # module.ClassName of the backends that keep secrets encrypted by the operating system.
-TRUSTED_BACKENDS: Final = frozenset({
-    "keyring.backends.SecretService.Keyring",  # Linux: GNOME Keyring, KeePassXC, KWallet's Secret Service
-    "keyring.backends.libsecret.Keyring",  # Linux: the same service through libsecret (GObject introspection)
-    "keyring.backends.kwallet.DBusKeyring",  # Linux: KDE Wallet (KF5)
-    "keyring.backends.kwallet.DBusKeyringKWallet4",  # Linux: KDE Wallet (KDE 4)
-    "keyring.backends.Windows.WinVaultKeyring",  # Windows Credential Manager
-    "keyring.backends.macOS.Keyring",  # macOS Keychain
-})
+TRUSTED_BACKENDS: Final = frozenset(
+    {
+        "keyring.backends.SecretService.Keyring",  # Linux: GNOME Keyring, KeePassXC, KWallet's Secret Service
+        "keyring.backends.libsecret.Keyring",  # Linux: the same service through libsecret (GObject introspection)
+        "keyring.backends.kwallet.DBusKeyring",  # Linux: KDE Wallet (KF5)
+        "keyring.backends.kwallet.DBusKeyringKWallet4",  # Linux: KDE Wallet (KDE 4)
+        "keyring.backends.Windows.WinVaultKeyring",  # Windows Credential Manager
+        "keyring.backends.macOS.Keyring",  # macOS Keychain
+    }
+)
 _NO_KEYRING: Final = frozenset({"keyring.backends.fail.Keyring", "keyring.backends.null.Keyring"})
 _CHAINER: Final = "keyring.backends.chainer.ChainerBackend"
 
@@ -53,13 +55,16 @@ NO_KEYRING_MESSAGE: Final = (
     "Aucun trousseau de clés sécurisé n'est disponible sur cette tablette : la borne ne peut pas garder ses "
     "secrets (jeton de l'appareil, clé de la base de données). Prévenez le service informatique : sous Linux il "
     "faut un service « Secret Service » déverrouillé (GNOME Keyring ou KWallet) dans la session ; sous Windows, "
-    "le Gestionnaire d'identification ; sous macOS, le Trousseau.")
+    "le Gestionnaire d'identification ; sous macOS, le Trousseau."
+)
 LOCKED_MESSAGE: Final = (
     "Le trousseau de clés de la tablette est verrouillé : la borne ne peut pas lire ses secrets. Ouvrez la "
-    "session de l'utilisateur de la borne (ce qui déverrouille le trousseau) ou prévenez le service informatique.")
+    "session de l'utilisateur de la borne (ce qui déverrouille le trousseau) ou prévenez le service informatique."
+)
 ACCESS_FAILED_MESSAGE: Final = (
     "Le trousseau de clés de la tablette ne répond pas correctement : la borne ne peut pas lire ou enregistrer "
-    "ses secrets. Redémarrez la tablette ; si cela recommence, prévenez le service informatique.")
+    "ses secrets. Redémarrez la tablette ; si cela recommence, prévenez le service informatique."
+)
 
 
 def backend_name(backend: KeyringBackend) -> str:
@@ -70,11 +75,13 @@ def backend_name(backend: KeyringBackend) -> str:
 def _unsafe_message(name: str) -> str:
     if name in _NO_KEYRING:
         return NO_KEYRING_MESSAGE
-    return (f"Le trousseau de clés configuré sur cette tablette (« {name} ») n'est pas un trousseau sécurisé du "
-            "système : il pourrait enregistrer les secrets de la borne en clair dans un fichier. La borne refuse "
-            "de l'utiliser. Prévenez le service informatique : retirez ce module (par exemple keyrings.alt) ou "
-            "configurez le trousseau du système (Secret Service sous Linux, Gestionnaire d'identification sous "
-            "Windows, Trousseau sous macOS).")
+    return (
+        f"Le trousseau de clés configuré sur cette tablette (« {name} ») n'est pas un trousseau sécurisé du "
+        "système : il pourrait enregistrer les secrets de la borne en clair dans un fichier. La borne refuse "
+        "de l'utiliser. Prévenez le service informatique : retirez ce module (par exemple keyrings.alt) ou "
+        "configurez le trousseau du système (Secret Service sous Linux, Gestionnaire d'identification sous "
+        "Windows, Trousseau sous macOS)."
+    )
 
 
 def check_backend(backend: KeyringBackend, *, trusted: Collection[str] = TRUSTED_BACKENDS) -> None:
@@ -84,15 +91,18 @@ def check_backend(backend: KeyringBackend, *, trusted: Collection[str] = TRUSTED
         chained: list[KeyringBackend] = list(getattr(backend, "backends", []))
         if not chained:
             log.error("refusing the keyring: a chainer with no backend")
-            raise SecretStoreError("no keyring backend is available (the chainer chains nothing)",
-                                   nurse_message=NO_KEYRING_MESSAGE)
+            raise SecretStoreError(
+                "no keyring backend is available (the chainer chains nothing)", nurse_message=NO_KEYRING_MESSAGE
+            )
         for inner in chained:
             check_backend(inner, trusted=trusted)
         return
     if name not in trusted:
         log.error("refusing the keyring backend %s: not an OS-encrypted keyring", name)
-        raise SecretStoreError(f"refusing the keyring backend {name}: it is not an operating-system keyring",
-                               nurse_message=_unsafe_message(name))
+        raise SecretStoreError(
+            f"refusing the keyring backend {name}: it is not an operating-system keyring",
+            nurse_message=_unsafe_message(name),
+        )
 
 
 class KeyringSecretStore:
@@ -103,8 +113,13 @@ class KeyringSecretStore:
     pass the name of their in-memory backend).
     """
 
-    def __init__(self, backend: KeyringBackend | None = None, *, service: str = SERVICE,
-                 trusted: Collection[str] = TRUSTED_BACKENDS) -> None:
+    def __init__(
+        self,
+        backend: KeyringBackend | None = None,
+        *,
+        service: str = SERVICE,
+        trusted: Collection[str] = TRUSTED_BACKENDS,
+    ) -> None:
         self._backend = backend if backend is not None else keyring.get_keyring()
         check_backend(self._backend, trusted=trusted)
         self._service = service
@@ -142,8 +157,11 @@ class KeyringSecretStore:
         # The exception text never holds the secret's value (only service and key name are passed around).
         log.error("keyring %s of %s failed: %s", action, SecretName(name).value, type(exc).__name__)
         locked = isinstance(exc, keyring.errors.KeyringLocked)
-        nurse = LOCKED_MESSAGE if locked else (
-            NO_KEYRING_MESSAGE if isinstance(exc, keyring.errors.NoKeyringError) else ACCESS_FAILED_MESSAGE)
+        nurse = (
+            LOCKED_MESSAGE
+            if locked
+            else (NO_KEYRING_MESSAGE if isinstance(exc, keyring.errors.NoKeyringError) else ACCESS_FAILED_MESSAGE)
+        )
         return SecretStoreError(f"keyring {action} of {SecretName(name).value} failed: {exc}", nurse_message=nurse)
 
 

@@ -38,10 +38,12 @@ _NONCE_BYTES: Final = 12
 UNREADABLE_MESSAGE: Final = (
     "Le fichier des secrets de la borne ne peut pas être déchiffré (modifié, ou venu d'une autre tablette) : la "
     "borne ne l'écrase pas. Prévenez le service informatique : s'il faut repartir de zéro, supprimez ce fichier "
-    "puis enregistrez de nouveau la tablette auprès du serveur du centre.")
+    "puis enregistrez de nouveau la tablette auprès du serveur du centre."
+)
 WRITE_FAILED_MESSAGE: Final = (
     "Le fichier des secrets de la borne ne peut pas être enregistré (disque plein ou protégé en écriture). "
-    "Prévenez le service informatique.")
+    "Prévenez le service informatique."
+)
 
 
 def derive_key(credential: bytes) -> bytes:
@@ -64,20 +66,22 @@ class SealedFileSecretStore:
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise SecretStoreError(f"{self.path}: unreadable ({type(exc).__name__})",
-                                   nurse_message=UNREADABLE_MESSAGE) from None
+            raise SecretStoreError(
+                f"{self.path}: unreadable ({type(exc).__name__})", nurse_message=UNREADABLE_MESSAGE
+            ) from None
         try:
             if not blob.startswith(MAGIC):
                 raise ValueError("not a sealed secret file")
-            nonce = blob[len(MAGIC):len(MAGIC) + _NONCE_BYTES]
-            plain = self._aead.decrypt(nonce, blob[len(MAGIC) + _NONCE_BYTES:], MAGIC)
+            nonce = blob[len(MAGIC) : len(MAGIC) + _NONCE_BYTES]
+            plain = self._aead.decrypt(nonce, blob[len(MAGIC) + _NONCE_BYTES :], MAGIC)
             data = json.loads(plain)
             if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
                 raise ValueError("unexpected content")
         except (InvalidTag, ValueError) as exc:
             log.error("the sealed secret file %s does not decrypt (%s)", self.path, type(exc).__name__)
-            raise SecretStoreError(f"{self.path}: does not decrypt with this machine's credential",
-                                   nurse_message=UNREADABLE_MESSAGE) from None
+            raise SecretStoreError(
+                f"{self.path}: does not decrypt with this machine's credential", nurse_message=UNREADABLE_MESSAGE
+            ) from None
         return data
 
     def _save(self, data: dict[str, str]) -> None:
@@ -99,8 +103,9 @@ class SealedFileSecretStore:
                 os.close(directory)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise SecretStoreError(f"{self.path}: cannot be written ({type(exc).__name__})",
-                                   nurse_message=WRITE_FAILED_MESSAGE) from None
+            raise SecretStoreError(
+                f"{self.path}: cannot be written ({type(exc).__name__})", nurse_message=WRITE_FAILED_MESSAGE
+            ) from None
 
     def get(self, name: SecretName) -> str | None:
         return self._load().get(name.value)

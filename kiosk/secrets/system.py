@@ -68,6 +68,7 @@ def open_system_store(*, demo: bool = False, data_dir: Path | None = None) -> Se
         log.info("no keyring secret store in this build: Google credentials from the standard environment")
         return None
     except Exception as exc:  # no usable store: voice shows unavailable unless the Google environment is set
-        log.warning("the secret store cannot be opened (%s): Google credentials from the environment",
-                    type(exc).__name__)
+        log.warning(
+            "the secret store cannot be opened (%s): Google credentials from the environment", type(exc).__name__
+        )
         return None

@@ -87,8 +87,11 @@ class WebRtcDetector:
 
     def probability(self, frame: FloatFrame) -> float:
         pcm = (np.clip(frame, -1.0, 1.0) * 32767).astype("<i2").tobytes()
-        votes: list[bool] = [self._vad.is_speech(pcm[i : i + 960], SAMPLE_RATE) for i in range(0, 960 * 2 + 1, 320)
-                 if i + 960 <= len(pcm)]  # 30 ms windows inside the 32 ms frame
+        votes: list[bool] = [
+            self._vad.is_speech(pcm[i : i + 960], SAMPLE_RATE)
+            for i in range(0, 960 * 2 + 1, 320)
+            if i + 960 <= len(pcm)
+        ]  # 30 ms windows inside the 32 ms frame
         return sum(votes) / len(votes)
 
     def reset(self) -> None:
@@ -118,7 +121,9 @@ class EnergyDetector:
 
 
 DETECTORS: dict[str, Callable[[], SpeechDetector]] = {
-    "silero": SileroDetector, "webrtc": WebRtcDetector, "energy": EnergyDetector,
+    "silero": SileroDetector,
+    "webrtc": WebRtcDetector,
+    "energy": EnergyDetector,
 }
 
 
@@ -302,8 +307,9 @@ def chunks(pcm: bytes, size: int = 3200) -> Iterator[bytes]:
         yield pcm[i : i + size]
 
 
-def detect_speech(pcm: bytes, *, detector: SpeechDetector | None = None,
-                  config: EndpointConfig | None = None) -> Detection:
+def detect_speech(
+    pcm: bytes, *, detector: SpeechDetector | None = None, config: EndpointConfig | None = None
+) -> Detection:
     """Run the kiosk's endpointing over a whole 16 kHz mono recording, in the capture's 100 ms chunks."""
     endpointer = Endpointer(detector or SileroDetector(), config or EndpointConfig())
     events: list[EndpointEvent] = []

@@ -59,8 +59,9 @@ class FakeRecognizer:
         with self._lock:
             return len(self._script)
 
-    def recognize(self, audio: Iterable[bytes], request: RecognitionRequest,
-                  on_interim: InterimHandler | None = None) -> RecognitionResult:
+    def recognize(
+        self, audio: Iterable[bytes], request: RecognitionRequest, on_interim: InterimHandler | None = None
+    ) -> RecognitionResult:
         total = 0
         if self._consume:
             for chunk in audio:
@@ -76,5 +77,9 @@ class FakeRecognizer:
                 on_interim(text)
         if entry.delay_s:
             time.sleep(entry.delay_s)
-        return RecognitionResult(tuple(RecognizedAlternative(t, c) for t, c in entry.alternatives),
-                                 engine=self.engine, model=self.model, language=request.language)
+        return RecognitionResult(
+            tuple(RecognizedAlternative(t, c) for t, c in entry.alternatives),
+            engine=self.engine,
+            model=self.model,
+            language=request.language,
+        )

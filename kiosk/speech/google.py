@@ -58,11 +58,21 @@ class GoogleSpeechSettings:
 
 
 _CODE_KIND: dict[str, ErrorKind] = {
-    "UNAVAILABLE": "unavailable", "DEADLINE_EXCEEDED": "timeout", "ABORTED": "stream_cut",
-    "INTERNAL": "stream_cut", "CANCELLED": "stream_cut", "UNKNOWN": "stream_cut", "DATA_LOSS": "stream_cut",
-    "UNAUTHENTICATED": "refused", "PERMISSION_DENIED": "refused", "INVALID_ARGUMENT": "refused",
-    "RESOURCE_EXHAUSTED": "refused", "FAILED_PRECONDITION": "refused", "NOT_FOUND": "refused",
-    "OUT_OF_RANGE": "refused", "UNIMPLEMENTED": "refused",
+    "UNAVAILABLE": "unavailable",
+    "DEADLINE_EXCEEDED": "timeout",
+    "ABORTED": "stream_cut",
+    "INTERNAL": "stream_cut",
+    "CANCELLED": "stream_cut",
+    "UNKNOWN": "stream_cut",
+    "DATA_LOSS": "stream_cut",
+    "UNAUTHENTICATED": "refused",
+    "PERMISSION_DENIED": "refused",
+    "INVALID_ARGUMENT": "refused",
+    "RESOURCE_EXHAUSTED": "refused",
+    "FAILED_PRECONDITION": "refused",
+    "NOT_FOUND": "refused",
+    "OUT_OF_RANGE": "refused",
+    "UNIMPLEMENTED": "refused",
 }
 RETRYABLE: frozenset[ErrorKind] = frozenset({"unavailable", "stream_cut"})
 
@@ -82,8 +92,9 @@ class GoogleSpeechRecognizer:
 
     engine = "google-speech-v1"
 
-    def __init__(self, settings: GoogleSpeechSettings | None = None, *, credentials: Any = None,
-                 transport: Any = None) -> None:
+    def __init__(
+        self, settings: GoogleSpeechSettings | None = None, *, credentials: Any = None, transport: Any = None
+    ) -> None:
         from google.cloud.speech_v1.services.speech import SpeechClient
 
         self.settings = settings or GoogleSpeechSettings()
@@ -91,32 +102,43 @@ class GoogleSpeechRecognizer:
         if transport is not None:  # tests: a SpeechGrpcTransport over an insecure channel to the local fake
             self._client = SpeechClient(transport=transport)
         else:
-            self._client = SpeechClient(credentials=credentials,
-                                        client_options={"api_endpoint": self.settings.endpoint})
+            self._client = SpeechClient(
+                credentials=credentials, client_options={"api_endpoint": self.settings.endpoint}
+            )
 
     def _requests(self, audio: Iterator[bytes], request: RecognitionRequest) -> Iterator[Any]:
         from google.cloud import speech_v1
 
         config = speech_v1.RecognitionConfig(
-            encoding=speech_v1.RecognitionConfig.AudioEncoding.LINEAR16, sample_rate_hertz=16_000,
-            audio_channel_count=1, language_code=request.language, model=self.settings.model,
-            use_enhanced=self.settings.use_enhanced, max_alternatives=request.max_alternatives,
-            profanity_filter=False, enable_automatic_punctuation=False,
+            encoding=speech_v1.RecognitionConfig.AudioEncoding.LINEAR16,
+            sample_rate_hertz=16_000,
+            audio_channel_count=1,
+            language_code=request.language,
+            model=self.settings.model,
+            use_enhanced=self.settings.use_enhanced,
+            max_alternatives=request.max_alternatives,
+            profanity_filter=False,
+            enable_automatic_punctuation=False,
             speech_contexts=[speech_v1.SpeechContext(phrases=list(request.phrase_hints), boost=request.boost)]
-            if request.phrase_hints else [])
+            if request.phrase_hints
+            else [],
+        )
         yield speech_v1.StreamingRecognizeRequest(
-            streaming_config=speech_v1.StreamingRecognitionConfig(config=config, interim_results=True))
+            streaming_config=speech_v1.StreamingRecognitionConfig(config=config, interim_results=True)
+        )
         for chunk in audio:
             for i in range(0, len(chunk), 16_000):  # <= 25 KB per message
                 yield speech_v1.StreamingRecognizeRequest(audio_content=chunk[i : i + 16_000])
 
-    def _attempt(self, audio: Iterator[bytes], request: RecognitionRequest,
-                 on_interim: InterimHandler | None) -> list[list[RecognizedAlternative]]:
+    def _attempt(
+        self, audio: Iterator[bytes], request: RecognitionRequest, on_interim: InterimHandler | None
+    ) -> list[list[RecognizedAlternative]]:
         finals: list[list[RecognizedAlternative]] = []
         responses = 0
         try:
-            stream = self._client.streaming_recognize(requests=self._requests(audio, request), retry=None,
-                                                      timeout=self.settings.timeout_s)
+            stream = self._client.streaming_recognize(
+                requests=self._requests(audio, request), retry=None, timeout=self.settings.timeout_s
+            )
             for response in stream:
                 responses += 1
                 if response.error and response.error.code:
@@ -126,9 +148,14 @@ class GoogleSpeechRecognizer:
                     if not result.alternatives:
                         continue
                     if result.is_final:
-                        finals.append([RecognizedAlternative(a.transcript.strip(), float(a.confidence)
-                                                             if a.confidence else None)
-                                       for a in result.alternatives])
+                        finals.append(
+                            [
+                                RecognizedAlternative(
+                                    a.transcript.strip(), float(a.confidence) if a.confidence else None
+                                )
+                                for a in result.alternatives
+                            ]
+                        )
                     else:
                         interim.append(result.alternatives[0].transcript.strip())
                 if interim and on_interim is not None:
@@ -143,8 +170,9 @@ class GoogleSpeechRecognizer:
             raise RecognitionError(kind, f"{name} after {responses} responses") from exc
         return finals
 
-    def recognize(self, audio: Iterable[bytes], request: RecognitionRequest,
-                  on_interim: InterimHandler | None = None) -> RecognitionResult:
+    def recognize(
+        self, audio: Iterable[bytes], request: RecognitionRequest, on_interim: InterimHandler | None = None
+    ) -> RecognitionResult:
         replay = ReplayableAudio(iter(audio))
         attempt = 0
         while True:
@@ -157,8 +185,9 @@ class GoogleSpeechRecognizer:
                     raise
                 log.info("speech stream failed (%s), retrying with a fresh stream", exc.kind)
                 time.sleep(self.settings.retry_backoff_s)
-        return RecognitionResult(_merge(finals), engine=self.engine, model=self.settings.model,
-                                 language=request.language, attempts=attempt)
+        return RecognitionResult(
+            _merge(finals), engine=self.engine, model=self.settings.model, language=request.language, attempts=attempt
+        )
 
 
 def _merge(finals: list[list[RecognizedAlternative]]) -> tuple[RecognizedAlternative, ...]:
@@ -173,8 +202,12 @@ def _merge(finals: list[list[RecognizedAlternative]]) -> tuple[RecognizedAlterna
     for k in range(width):
         parts = [f[k] if k < len(f) else f[0] for f in finals]
         confidences = [p.confidence for p in parts if p.confidence is not None]
-        merged.append(RecognizedAlternative(" ".join(p.transcript for p in parts if p.transcript),
-                                            min(confidences) if len(confidences) == len(parts) else None))
+        merged.append(
+            RecognizedAlternative(
+                " ".join(p.transcript for p in parts if p.transcript),
+                min(confidences) if len(confidences) == len(parts) else None,
+            )
+        )
     return tuple(a for a in merged if a.transcript)
 
 
@@ -192,14 +225,16 @@ def recognizer_from_secrets(store: SecretStore, settings: GoogleSpeechSettings |
 
         info = json.loads(text)
         credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-            info, scopes=list(SCOPES))
+            info, scopes=list(SCOPES)
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise RecognitionError("no_credentials", f"not a service-account key: {type(exc).__name__}") from None
     return GoogleSpeechRecognizer(settings, credentials=credentials)
 
 
-def recognizer_from_environment(store: SecretStore | None,
-                                settings: GoogleSpeechSettings | None = None) -> GoogleSpeechRecognizer:
+def recognizer_from_environment(
+    store: SecretStore | None, settings: GoogleSpeechSettings | None = None
+) -> GoogleSpeechRecognizer:
     """The secret store's key first; else the standard Google environment (``GOOGLE_APPLICATION_CREDENTIALS``
     naming a service-account key file, e.g. provisioned by IT outside the app folder); else ``no_credentials``."""
     if store is not None:

@@ -66,9 +66,17 @@ class ListeningTurn:
     """Listen once. ``start`` returns at once; exactly one of on_result/on_no_speech/on_error follows, unless
     :meth:`cancel` was called first (then nothing follows)."""
 
-    def __init__(self, capture: AudioCapture, recognizer: Recognizer, request: RecognitionRequest,
-                 callbacks: TurnCallbacks, *, config: EndpointConfig | None = None,
-                 detector: SpeechDetector | None = None, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        capture: AudioCapture,
+        recognizer: Recognizer,
+        request: RecognitionRequest,
+        callbacks: TurnCallbacks,
+        *,
+        config: EndpointConfig | None = None,
+        detector: SpeechDetector | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._capture = capture
         self._recognizer = recognizer
         self._request = request
@@ -159,8 +167,9 @@ class ListeningTurn:
 
         start = at(e.speech_start_ms, self._start_seen_at)
         end = at(e.speech_end_ms, self._end_seen_at)
-        return TurnTiming(self._started_at, start, end, result_at, self._decision_perf, e.speech_start_ms,
-                          e.speech_end_ms)
+        return TurnTiming(
+            self._started_at, start, end, result_at, self._decision_perf, e.speech_start_ms, e.speech_end_ms
+        )
 
     def _run(self) -> None:
         try:
@@ -182,8 +191,7 @@ class ListeningTurn:
         if event == "dead":
             self._stopped.set()
             self._capture.stop()
-            self._cb.on_error(CaptureUnavailable(NO_AUDIO, "no audio chunks"),
-                              self._timing())
+            self._cb.on_error(CaptureUnavailable(NO_AUDIO, "no audio chunks"), self._timing())
             return
         assert isinstance(event, EndpointEvent)
         if event.kind == "no_speech":

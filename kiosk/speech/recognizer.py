@@ -66,8 +66,9 @@ class Recognizer(Protocol):
     engine: str
     model: str
 
-    def recognize(self, audio: Iterable[bytes], request: RecognitionRequest,
-                  on_interim: InterimHandler | None = None) -> RecognitionResult:
+    def recognize(
+        self, audio: Iterable[bytes], request: RecognitionRequest, on_interim: InterimHandler | None = None
+    ) -> RecognitionResult:
         """Consume ``audio`` (16 kHz mono s16le chunks; the iterable ends when the turn ends) and return the
         final result. Blocks: call it off the GUI thread. Raises :class:`RecognitionError`."""
         ...

@@ -130,8 +130,11 @@ def probe(path: Path, key: str | None = None) -> str | None:  # noqa: PLR0912 - 
         if key is None:
             raise _refuse(path, messages.REASON_NOT_SQLITE, "no SQLite header")
         if size % CIPHER_PAGE_SIZE:
-            raise _refuse(path, messages.REASON_TRUNCATED,
-                          f"{size} bytes, not a whole number of {CIPHER_PAGE_SIZE}-byte encrypted pages")
+            raise _refuse(
+                path,
+                messages.REASON_TRUNCATED,
+                f"{size} bytes, not a whole number of {CIPHER_PAGE_SIZE}-byte encrypted pages",
+            )
         return _probe_sqlite(path, wal_mode=True, wal_exists=wal_exists, key=key)
     if len(header) < SQLITE_HEADER_SIZE:
         raise _refuse(path, messages.REASON_TRUNCATED, f"truncated to {size} bytes")
@@ -187,10 +190,15 @@ def _probe_sqlite(path: Path, *, wal_mode: bool, wal_exists: bool, key: str | No
 def _sqlite_refusal(path: Path, exc: Exception, *, encrypted: bool = False) -> CorruptDatabaseError:
     code = getattr(exc, "sqlite_errorname", "") or type(exc).__name__
     not_a_db = messages.REASON_WRONG_KEY if encrypted else messages.REASON_NOT_SQLITE
-    reasons = {"SQLITE_NOTADB": not_a_db, "SQLITE_CORRUPT": messages.REASON_DAMAGED,
-               "SQLITE_PERM": messages.REASON_PERMISSION, "SQLITE_CANTOPEN": messages.REASON_PERMISSION}
-    reason = next((text for prefix, text in reasons.items() if code.startswith(prefix)),
-                  messages.reason_sqlite_error(code))
+    reasons = {
+        "SQLITE_NOTADB": not_a_db,
+        "SQLITE_CORRUPT": messages.REASON_DAMAGED,
+        "SQLITE_PERM": messages.REASON_PERMISSION,
+        "SQLITE_CANTOPEN": messages.REASON_PERMISSION,
+    }
+    reason = next(
+        (text for prefix, text in reasons.items() if code.startswith(prefix)), messages.reason_sqlite_error(code)
+    )
     return _refuse(path, reason, f"{code}: {exc}")
 
 
@@ -206,10 +214,11 @@ def check_revision(path: Path, revision: str | None) -> None:
     """Refuse a database written by a newer kiosk: migrating it down could lose answers."""
     if revision is None or revision == HEAD_REVISION or revision in known_revisions():
         return
-    log.error("the database file %s is at revision %s, unknown to this build (head %s)",
-              path, revision, HEAD_REVISION)
-    raise DatabaseTooNewError(f"{path}: schema revision {revision!r} is newer than this build ({HEAD_REVISION})",
-                              nurse_message=messages.too_new(path, revision))
+    log.error("the database file %s is at revision %s, unknown to this build (head %s)", path, revision, HEAD_REVISION)
+    raise DatabaseTooNewError(
+        f"{path}: schema revision {revision!r} is newer than this build ({HEAD_REVISION})",
+        nurse_message=messages.too_new(path, revision),
+    )
 
 
 def create_kiosk_engine(path: Path, key: str | None = None) -> Engine:
@@ -249,19 +258,30 @@ def _set_pragmas(path: Path, dbapi_connection: Any) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA fullfsync = ON")  # macOS: a real flush to the disk; ignored elsewhere
         cursor.execute("PRAGMA secure_delete = ON")  # freed bytes are zeroed: a purge leaves no copy behind
-        found = {name: cursor.execute(f"PRAGMA {name}").fetchone()[0]
-                 for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "secure_delete")}
+        found = {
+            name: cursor.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "secure_delete")
+        }
     finally:
         cursor.close()
-    expected = {"journal_mode": "wal", "synchronous": _SYNCHRONOUS_FULL, "foreign_keys": 1,
-                "busy_timeout": BUSY_TIMEOUT_MS, "secure_delete": 1}
-    wrong = {name: value for name, value in found.items()
-             if (str(value).lower() if name == "journal_mode" else value) != expected[name]}
+    expected = {
+        "journal_mode": "wal",
+        "synchronous": _SYNCHRONOUS_FULL,
+        "foreign_keys": 1,
+        "busy_timeout": BUSY_TIMEOUT_MS,
+        "secure_delete": 1,
+    }
+    wrong = {
+        name: value
+        for name, value in found.items()
+        if (str(value).lower() if name == "journal_mode" else value) != expected[name]
+    }
     if wrong:
         detail = ", ".join(f"{name}={value}" for name, value in wrong.items())
         log.error("the database %s did not take its pragmas: %s", path, detail)
-        raise StorageError(f"{path}: pragmas not in effect: {detail}",
-                           nurse_message=messages.unsafe_settings(path, detail))
+        raise StorageError(
+            f"{path}: pragmas not in effect: {detail}", nurse_message=messages.unsafe_settings(path, detail)
+        )
 
 
 def upgrade(connection: Connection, target: str = "head") -> None:
@@ -290,5 +310,6 @@ def create_private_file(path: Path) -> None:
     except OSError as exc:
         detail = exc.strerror or str(exc)
         log.error("cannot create the database file %s: %s", path, detail)
-        raise StorageError(f"{path}: cannot create: {detail}",
-                           nurse_message=messages.cannot_create(path, detail)) from None
+        raise StorageError(
+            f"{path}: cannot create: {detail}", nurse_message=messages.cannot_create(path, detail)
+        ) from None

@@ -64,8 +64,9 @@ def _checked(key: str, where: str) -> str:
     try:
         database.key_pragma(value)
     except ValueError:
-        raise DatabaseKeyError(f"{where}: not a database key (64 hexadecimal digits expected)",
-                               nurse_message=messages.key_malformed(where)) from None
+        raise DatabaseKeyError(
+            f"{where}: not a database key (64 hexadecimal digits expected)", nurse_message=messages.key_malformed(where)
+        ) from None
     return value
 
 
@@ -78,9 +79,10 @@ def _systemd_credential() -> str | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DatabaseKeyError(f"systemd credential {CREDENTIAL_NAME}: unreadable ({type(exc).__name__})",
-                               nurse_message=messages.key_malformed(f"l'identifiant systemd {CREDENTIAL_NAME}")
-                               ) from None
+        raise DatabaseKeyError(
+            f"systemd credential {CREDENTIAL_NAME}: unreadable ({type(exc).__name__})",
+            nurse_message=messages.key_malformed(f"l'identifiant systemd {CREDENTIAL_NAME}"),
+        ) from None
 
 
 def database_key(path: Path, secrets: SecretStore | None) -> str:
@@ -94,8 +96,7 @@ def database_key(path: Path, secrets: SecretStore | None) -> str:
     if credential is not None:
         return _checked(credential, f"l'identifiant systemd {CREDENTIAL_NAME}")
     if secrets is None:
-        raise DatabaseKeyError("no secret store to keep the database key in",
-                               nurse_message=messages.KEY_NO_KEYRING)
+        raise DatabaseKeyError("no secret store to keep the database key in", nurse_message=messages.KEY_NO_KEYRING)
     try:
         stored = secrets.get(SecretName.DATABASE_KEY)
     except SecretStoreError as exc:
@@ -104,8 +105,9 @@ def database_key(path: Path, secrets: SecretStore | None) -> str:
         return _checked(stored, "le trousseau de clés de la tablette")
     if database.is_encrypted(path):
         log.error("the database %s is encrypted but the keyring holds no key for it", path)
-        raise DatabaseKeyError(f"{path}: encrypted, and the keyring holds no database key",
-                               nurse_message=messages.key_lost(path))
+        raise DatabaseKeyError(
+            f"{path}: encrypted, and the keyring holds no database key", nurse_message=messages.key_lost(path)
+        )
     key = new_key()
     try:
         secrets.set(SecretName.DATABASE_KEY, key)
@@ -118,8 +120,7 @@ def database_key(path: Path, secrets: SecretStore | None) -> str:
     return key
 
 
-def open_encrypted_store(path: Path, secrets: SecretStore | None, *, clock: Clock = SYSTEM_CLOCK
-                         ) -> SqliteSessionStore:
+def open_encrypted_store(path: Path, secrets: SecretStore | None, *, clock: Clock = SYSTEM_CLOCK) -> SqliteSessionStore:
     """The kiosk's store on ``path``, encrypted with its key (made, or a plaintext file encrypted, if need be).
 
     The one way the application, the sync and the command-line tools open the real database."""
@@ -133,15 +134,20 @@ def open_encrypted_store(path: Path, secrets: SecretStore | None, *, clock: Cloc
             key = database_key(path, secrets)
             return SqliteSessionStore(path, key=key, clock=clock)
     except Timeout:
-        raise StorageError(f"{path}: another program holds the open lock", nurse_message=messages.write_failed(
-            messages.DETAIL_BUSY)) from None
+        raise StorageError(
+            f"{path}: another program holds the open lock", nurse_message=messages.write_failed(messages.DETAIL_BUSY)
+        ) from None
 
 
 # ------------------------------------------------------------------------------------------------ migration
 def _table_digests(conn: sqlcipher.Connection) -> dict[str, tuple[int, str]]:
     """Each table's row count and a digest of its rows in rowid order (the content, compared across files)."""
-    tables = [row[0] for row in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    tables = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
     found = {}
     for table in tables:
         digest = hashlib.sha256()
@@ -174,7 +180,7 @@ def wipe(path: Path) -> None:
         with path.open("r+b") as handle:
             zeros = bytes(_WIPE_CHUNK)
             for start in range(0, size, _WIPE_CHUNK):
-                handle.write(zeros[:min(_WIPE_CHUNK, size - start)])
+                handle.write(zeros[: min(_WIPE_CHUNK, size - start)])
             handle.flush()
             os.fsync(handle.fileno())
         path.unlink()
@@ -223,8 +229,10 @@ def encrypt_in_place(path: Path, key: str) -> None:
         plain.isolation_level = None
         busy = plain.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         if busy:
-            raise StorageError(f"{path}: in use by another program, cannot be encrypted now",
-                               nurse_message=messages.write_failed(messages.DETAIL_BUSY))
+            raise StorageError(
+                f"{path}: in use by another program, cannot be encrypted now",
+                nurse_message=messages.write_failed(messages.DETAIL_BUSY),
+            )
         before = _table_digests(plain)
         application_id = plain.execute("PRAGMA main.application_id").fetchone()[0]
         user_version = plain.execute("PRAGMA main.user_version").fetchone()[0]
@@ -236,8 +244,7 @@ def encrypt_in_place(path: Path, key: str) -> None:
     except sqlcipher.Error as exc:
         wipe(target)
         log.error("encrypting the database %s failed: %s", path, getattr(exc, "sqlite_errorname", type(exc).__name__))
-        raise StorageError(f"{path}: encryption failed: {exc}",
-                           nurse_message=messages.encryption_failed(path)) from exc
+        raise StorageError(f"{path}: encryption failed: {exc}", nurse_message=messages.encryption_failed(path)) from exc
     finally:
         plain.close()
     _verify_copy(path, target, key, before)
@@ -271,7 +278,12 @@ def _verify_copy(path: Path, target: Path, key: str, before: dict[str, tuple[int
     if problems != ["ok"] or after != before or application_id != database.APPLICATION_ID:
         wipe(target)
         differing = sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
-        log.error("the encrypted copy of %s did not match (integrity %s, tables differing %s): plaintext kept",
-                  path, problems[:1], differing)
-        raise StorageError(f"{path}: the encrypted copy did not match the original",
-                           nurse_message=messages.encryption_failed(path))
+        log.error(
+            "the encrypted copy of %s did not match (integrity %s, tables differing %s): plaintext kept",
+            path,
+            problems[:1],
+            differing,
+        )
+        raise StorageError(
+            f"{path}: the encrypted copy did not match the original", nurse_message=messages.encryption_failed(path)
+        )

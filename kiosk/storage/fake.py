@@ -50,7 +50,8 @@ class InMemorySessionStore:
         if not callable(getattr(self, method, None)):
             raise AttributeError(f"InMemorySessionStore has no method {method!r}")
         self._failures[method] = error or StorageError(
-            f"{method}: injected failure", nurse_message=messages.write_failed(messages.DETAIL_DISK_FULL))
+            f"{method}: injected failure", nurse_message=messages.write_failed(messages.DETAIL_DISK_FULL)
+        )
 
     def _enter(self, method: str) -> None:
         if self._closed:
@@ -78,8 +79,7 @@ class InMemorySessionStore:
         self._enter("finish")
         stored = self._submissions.get(row["submission_id"])
         if stored is not None:
-            records.refuse_conflicting_submission(stored["content_sha256"], row["content_sha256"],
-                                                  row["submission_id"])
+            records.refuse_conflicting_submission(stored["content_sha256"], row["content_sha256"], row["submission_id"])
             return
         # Everything is computed and checked above: from here on, nothing can fail half-way.
         self._sessions[session.id] = session_row
@@ -116,8 +116,11 @@ class InMemorySessionStore:
         records.check_limit(limit)
         self._enter("due")
         stamp = records.to_iso(now)
-        rows = [row for row in self._submissions.values() if row["status"] == "pending"
-                and (row["next_attempt_at"] is None or row["next_attempt_at"] <= stamp)]
+        rows = [
+            row
+            for row in self._submissions.values()
+            if row["status"] == "pending" and (row["next_attempt_at"] is None or row["next_attempt_at"] <= stamp)
+        ]
         rows.sort(key=lambda row: (row["created_at"], row["_order"]))
         return [records.queued_from_row(row) for row in rows[:limit]]
 
@@ -129,16 +132,19 @@ class InMemorySessionStore:
     def queue_counts(self) -> QueueCounts:
         self._enter("queue_counts")
         rows = list(self._submissions.values())
-        return QueueCounts(pending=sum(r["status"] == "pending" for r in rows),
-                           sent=sum(r["status"] == "sent" for r in rows),
-                           rejected=sum(r["status"] == "rejected" for r in rows),
-                           purged=sum(r["purged_at"] is not None for r in rows))
+        return QueueCounts(
+            pending=sum(r["status"] == "pending" for r in rows),
+            sent=sum(r["status"] == "sent" for r in rows),
+            rejected=sum(r["status"] == "rejected" for r in rows),
+            purged=sum(r["purged_at"] is not None for r in rows),
+        )
 
     def mark_sent(self, submission_id: str, *, receipt: str | None) -> None:
         self._record_send_result(submission_id, "sent", receipt=receipt)
 
-    def mark_send_failed(self, submission_id: str, *, error: str, code: str | None = None,
-                         next_attempt_at: datetime | None = None) -> None:
+    def mark_send_failed(
+        self, submission_id: str, *, error: str, code: str | None = None, next_attempt_at: datetime | None = None
+    ) -> None:
         self._record_send_result(submission_id, "failed", error=error, code=code, next_attempt_at=next_attempt_at)
 
     def mark_rejected(self, submission_id: str, *, error: str, code: str | None = None) -> None:
@@ -166,9 +172,14 @@ class InMemorySessionStore:
             end = session["ended_at"] or session["started_at"]
             return any(start > end for start in starts)
 
-        rows = [row for row in self._submissions.values() if row["status"] == "sent"
-                and row["purged_at"] is None and row["sent_at"] <= stamp
-                and (not superseded_only or superseded(row["session_id"]))]
+        rows = [
+            row
+            for row in self._submissions.values()
+            if row["status"] == "sent"
+            and row["purged_at"] is None
+            and row["sent_at"] <= stamp
+            and (not superseded_only or superseded(row["session_id"]))
+        ]
         for row in rows:
             row.update(records.purge_update(now=self._clock.now()))
             self._sessions[row["session_id"]].update(records.PURGED_SESSION)

@@ -127,8 +127,9 @@ class SessionStore(Protocol):
     def mark_sent(self, submission_id: str, *, receipt: str | None) -> None:
         """The server accepted the submission: status "sent", ``receipt`` kept as the proof."""
 
-    def mark_send_failed(self, submission_id: str, *, error: str, code: str | None = None,
-                         next_attempt_at: datetime | None = None) -> None:
+    def mark_send_failed(
+        self, submission_id: str, *, error: str, code: str | None = None, next_attempt_at: datetime | None = None
+    ) -> None:
         """A send attempt failed (network, server down): counted, the error kept; still "pending", due again at
         ``next_attempt_at`` (None: at once)."""
 

@@ -18,8 +18,9 @@ REASON_PERMISSION = "l'accès au fichier est refusé (droits insuffisants)"
 REASON_READ_ONLY = "le fichier est en lecture seule : le kiosque ne pourrait pas y enregistrer les réponses"
 REASON_NOT_A_FILE = "ce chemin désigne un dossier ou un objet qui n'est pas un fichier"
 REASON_EMPTY_WITH_JOURNAL = "le fichier est vide alors que son journal d'écriture (-wal) contient des données"
-REASON_WRONG_KEY = ("la base chiffrée ne s'ouvre pas avec la clé de cette tablette (clé du trousseau remplacée, "
-                    "ou fichier endommagé)")
+REASON_WRONG_KEY = (
+    "la base chiffrée ne s'ouvre pas avec la clé de cette tablette (clé du trousseau remplacée, ou fichier endommagé)"
+)
 
 
 def reason_os_error(detail: str) -> str:
@@ -75,10 +76,12 @@ KEY_NO_KEYRING = (
     "La base de données locale est chiffrée et sa clé doit être gardée dans le trousseau de clés du système, "
     "mais aucun trousseau sécurisé n'est disponible sur cette tablette. Le kiosque ne peut pas recueillir de "
     "questionnaire en attendant. Prévenez le service informatique (trousseau « Secret Service » sous Linux, "
-    "Gestionnaire d'identification sous Windows).")
+    "Gestionnaire d'identification sous Windows)."
+)
 KEY_NOT_KEPT = (
     "Le trousseau de clés de la tablette n'a pas gardé la clé de chiffrement de la base de données locale. "
-    "Aucune réponse n'a été enregistrée ni effacée. Prévenez le service informatique.")
+    "Aucune réponse n'a été enregistrée ni effacée. Prévenez le service informatique."
+)
 
 
 def key_lost(path: Path) -> str:

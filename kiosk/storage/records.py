@@ -68,26 +68,33 @@ def session_row(session: Session, *, now: datetime) -> dict[str, Any]:
 def check_saveable(session: Session) -> None:
     """``save`` takes sessions in progress only; a finished one goes through ``finish`` with its submission."""
     if session.phase.is_final:
-        raise ValueError(f"session {session.id} is {session.phase.value}: write it with finish(), together "
-                         "with its submission, not with save()")
+        raise ValueError(
+            f"session {session.id} is {session.phase.value}: write it with finish(), together "
+            "with its submission, not with save()"
+        )
 
 
 def refuse_if_finished(stored_phase: str | None) -> None:
     """A stale snapshot must never overwrite a finished session (its submission is already queued)."""
     if stored_phase in FINAL_PHASES:
-        raise StorageError("the session is already finished; it can no longer be saved",
-                           nurse_message=messages.SESSION_ALREADY_FINISHED)
+        raise StorageError(
+            "the session is already finished; it can no longer be saved",
+            nurse_message=messages.SESSION_ALREADY_FINISHED,
+        )
 
 
 def restore_session(snapshot_json: str, stored_instrument_sha: str, instrument: Instrument) -> Session:
     if stored_instrument_sha != instrument.content_sha256:
-        raise StorageError("the session was started with another version of the instrument file",
-                           nurse_message=messages.INSTRUMENT_MISMATCH)
+        raise StorageError(
+            "the session was started with another version of the instrument file",
+            nurse_message=messages.INSTRUMENT_MISMATCH,
+        )
     try:
         return Session.from_dict(json.loads(snapshot_json), instrument)
     except (ValueError, KeyError, TypeError) as exc:
-        raise StorageError(f"the stored session snapshot cannot be restored: {exc}",
-                           nurse_message=messages.SESSION_UNREADABLE) from exc
+        raise StorageError(
+            f"the stored session snapshot cannot be restored: {exc}", nurse_message=messages.SESSION_UNREADABLE
+        ) from exc
 
 
 def submission_row(session: Session, submission: Submission, *, now: datetime) -> dict[str, Any]:
@@ -121,13 +128,23 @@ def submission_row(session: Session, submission: Submission, *, now: datetime) -
 def refuse_conflicting_submission(stored_sha: str, new_sha: str, submission_id: str) -> None:
     """Same id and same bytes: a retry, nothing to do. Same id, other bytes: a frozen payload never changes."""
     if stored_sha != new_sha:
-        raise StorageError(f"submission {submission_id} is already queued with other content",
-                           nurse_message=messages.SUBMISSION_CONFLICT)
+        raise StorageError(
+            f"submission {submission_id} is already queued with other content",
+            nurse_message=messages.SUBMISSION_CONFLICT,
+        )
 
 
-def send_result_update(submission_id: str, stored: Mapping[Any, Any] | None, outcome: str, *, now: datetime,
-                       error: str | None = None, receipt: str | None = None, code: str | None = None,
-                       next_attempt_at: datetime | None = None) -> dict[str, Any]:
+def send_result_update(
+    submission_id: str,
+    stored: Mapping[Any, Any] | None,
+    outcome: str,
+    *,
+    now: datetime,
+    error: str | None = None,
+    receipt: str | None = None,
+    code: str | None = None,
+    next_attempt_at: datetime | None = None,
+) -> dict[str, Any]:
     """The columns a send attempt changes, given the stored row (its ``status`` and ``attempts``).
 
     Only a pending submission takes a result: a sent or rejected one never changes again.
@@ -141,11 +158,18 @@ def send_result_update(submission_id: str, stored: Mapping[Any, Any] | None, out
     if outcome == "sent":
         update |= {"status": "sent", "sent_at": stamp, "server_receipt": receipt, "next_attempt_at": None}
     elif outcome == "failed":
-        update |= {"last_error": (error or "")[:MAX_ERROR_LENGTH], "last_error_code": _code(code),
-                   "next_attempt_at": to_iso(next_attempt_at) if next_attempt_at is not None else None}
+        update |= {
+            "last_error": (error or "")[:MAX_ERROR_LENGTH],
+            "last_error_code": _code(code),
+            "next_attempt_at": to_iso(next_attempt_at) if next_attempt_at is not None else None,
+        }
     elif outcome == "rejected":
-        update |= {"status": "rejected", "last_error": (error or "")[:MAX_ERROR_LENGTH],
-                   "last_error_code": _code(code), "next_attempt_at": None}
+        update |= {
+            "status": "rejected",
+            "last_error": (error or "")[:MAX_ERROR_LENGTH],
+            "last_error_code": _code(code),
+            "next_attempt_at": None,
+        }
     else:
         raise ValueError(f"unknown send outcome {outcome!r}")
     return update
@@ -153,8 +177,16 @@ def send_result_update(submission_id: str, stored: Mapping[Any, Any] | None, out
 
 def result_update(result: SendResult, stored: Mapping[Any, Any], *, now: datetime) -> dict[str, Any]:
     """:func:`send_result_update` for a :class:`~kiosk.storage.interface.SendResult`."""
-    return send_result_update(result.submission_id, stored, result.outcome, now=now, error=result.error,
-                              receipt=result.receipt, code=result.code, next_attempt_at=result.next_attempt_at)
+    return send_result_update(
+        result.submission_id,
+        stored,
+        result.outcome,
+        now=now,
+        error=result.error,
+        receipt=result.receipt,
+        code=result.code,
+        next_attempt_at=result.next_attempt_at,
+    )
 
 
 def _code(code: str | None) -> str | None:
@@ -196,9 +228,14 @@ def check_setting(key: str, value: str | None = None) -> None:
 
 def unfinished_from_row(row: Mapping[Any, Any]) -> UnfinishedSession:
     return UnfinishedSession(
-        session_id=row["id"], initials=row["initials"], next_item=row["next_item"], item_count=row["item_count"],
-        started_at=parse_iso(row["started_at"]), instrument_id=row["instrument_id"],
-        language=row["instrument_language"])
+        session_id=row["id"],
+        initials=row["initials"],
+        next_item=row["next_item"],
+        item_count=row["item_count"],
+        started_at=parse_iso(row["started_at"]),
+        instrument_id=row["instrument_id"],
+        language=row["instrument_language"],
+    )
 
 
 def _maybe_time(value: str | None) -> datetime | None:
@@ -207,8 +244,15 @@ def _maybe_time(value: str | None) -> datetime | None:
 
 def queued_from_row(row: Mapping[Any, Any]) -> QueuedSubmission:
     return QueuedSubmission(
-        submission_id=row["submission_id"], status=row["status"], created_at=parse_iso(row["created_at"]),
-        attempts=row["attempts"], last_error=row["last_error"], payload_json=row["payload_json"],
-        last_error_code=row["last_error_code"], next_attempt_at=_maybe_time(row["next_attempt_at"]),
-        sent_at=_maybe_time(row["sent_at"]), server_receipt=row["server_receipt"],
-        purged_at=_maybe_time(row["purged_at"]))
+        submission_id=row["submission_id"],
+        status=row["status"],
+        created_at=parse_iso(row["created_at"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        payload_json=row["payload_json"],
+        last_error_code=row["last_error_code"],
+        next_attempt_at=_maybe_time(row["next_attempt_at"]),
+        sent_at=_maybe_time(row["sent_at"]),
+        server_receipt=row["server_receipt"],
+        purged_at=_maybe_time(row["purged_at"]),
+    )

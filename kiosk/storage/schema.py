@@ -25,7 +25,8 @@ metadata = MetaData()
 # The whole session as a JSON snapshot (Session.to_dict: every answer with its history), plus the columns the
 # nurse's start screen queries. Revision 0003 dropped the per-item ``answers`` copy, which nothing read.
 sessions = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("phase", String(32), nullable=False, index=True),
     Column("started_at", String(40), nullable=False, index=True),
@@ -42,7 +43,8 @@ sessions = Table(
 
 # The offline queue: one frozen payload per finished session, sent oldest first.
 submissions = Table(
-    "submissions", metadata,
+    "submissions",
+    metadata,
     Column("submission_id", String(64), primary_key=True),
     Column("session_id", String(64), ForeignKey("sessions.id"), nullable=False, unique=True),
     Column("status", String(16), nullable=False),
@@ -65,7 +67,8 @@ Index("ix_submissions_status_next_attempt_at", submissions.c.status, submissions
 
 # Revision 0002: key/value settings (nurse PIN hash, timeouts, default mode, text size, device id).
 settings = Table(
-    "settings", metadata,
+    "settings",
+    metadata,
     Column("key", String(128), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", String(40), nullable=False),

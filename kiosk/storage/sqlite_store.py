@@ -98,6 +98,7 @@ class SqliteSessionStore:
 
     def _upgrade(self, revision: str | None) -> None:
         """Migrate to the head revision in ONE transaction: on any failure the file keeps its previous schema."""
+
         def nurse_message(detail: str) -> str:
             return messages.upgrade_failed(self.path, detail)
 
@@ -108,15 +109,19 @@ class SqliteSessionStore:
                 raise
             except Exception as exc:
                 log.error("upgrading %s from revision %s failed: %s", self.path, revision, type(exc).__name__)
-                raise StorageError(f"{self.path}: upgrade from revision {revision} failed: {exc}",
-                                   nurse_message=nurse_message(messages.DETAIL_OTHER)) from exc
-            log.info("database %s upgraded from revision %s to %s", self.path, revision,
-                     database.current_revision(conn))
+                raise StorageError(
+                    f"{self.path}: upgrade from revision {revision} failed: {exc}",
+                    nurse_message=nurse_message(messages.DETAIL_OTHER),
+                ) from exc
+            log.info(
+                "database %s upgraded from revision %s to %s", self.path, revision, database.current_revision(conn)
+            )
 
     # ----------------------------------------------------------------- plumbing
     @contextmanager
-    def _transaction(self, action: str,
-                     nurse_message: Callable[[str], str] = messages.write_failed) -> Iterator[Connection]:
+    def _transaction(
+        self, action: str, nurse_message: Callable[[str], str] = messages.write_failed
+    ) -> Iterator[Connection]:
         """One committed transaction; database errors become :class:`StorageError` with a nurse message."""
         if self._engine is None:
             raise StorageError("the store is closed", nurse_message=messages.STORE_CLOSED)
@@ -128,10 +133,12 @@ class SqliteSessionStore:
             log.error("%s failed on %s: %s", action, self.path, code or type(exc.orig).__name__)
             if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
                 raise CorruptDatabaseError(
-                    f"{action}: {exc.orig}",
-                    nurse_message=messages.unreadable(self.path, messages.REASON_DAMAGED)) from exc
-            detail = next((wording for prefix, wording in _ERROR_DETAILS.items() if code.startswith(prefix)),
-                          messages.DETAIL_OTHER)
+                    f"{action}: {exc.orig}", nurse_message=messages.unreadable(self.path, messages.REASON_DAMAGED)
+                ) from exc
+            detail = next(
+                (wording for prefix, wording in _ERROR_DETAILS.items() if code.startswith(prefix)),
+                messages.DETAIL_OTHER,
+            )
             raise StorageError(f"{action}: {exc.orig}", nurse_message=nurse_message(detail)) from exc
         except SQLAlchemyError as exc:
             log.error("%s failed on %s: %s", action, self.path, type(exc).__name__)
@@ -140,8 +147,9 @@ class SqliteSessionStore:
     def __enter__(self) -> SqliteSessionStore:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -158,16 +166,16 @@ class SqliteSessionStore:
             stored_phase = conn.execute(_SELECT_PHASE, {"session_id": session.id}).scalar_one_or_none()
             records.refuse_if_finished(stored_phase)
             conn.execute(_UPSERT_SESSION, row)
-        log.debug("saved session %s (phase %s, %d items shown)", session.id, session.phase.value,
-                  len(session.records))
+        log.debug("saved session %s (phase %s, %d items shown)", session.id, session.phase.value, len(session.records))
 
     def finish(self, session: Session, submission: Submission) -> None:
         now = self._clock.now()
         row = records.submission_row(session, submission, now=now)
         session_row = records.session_row(session, now=now)
         with self._transaction("finish") as conn:
-            stored_sha = conn.execute(select(submissions.c.content_sha256).where(
-                submissions.c.submission_id == row["submission_id"])).scalar_one_or_none()
+            stored_sha = conn.execute(
+                select(submissions.c.content_sha256).where(submissions.c.submission_id == row["submission_id"])
+            ).scalar_one_or_none()
             if stored_sha is not None:
                 records.refuse_conflicting_submission(stored_sha, row["content_sha256"], row["submission_id"])
                 log.info("session %s was already finished with the same submission: nothing to do", session.id)
@@ -178,15 +186,22 @@ class SqliteSessionStore:
 
     def unfinished(self) -> list[UnfinishedSession]:
         with self._transaction("unfinished") as conn:
-            rows = conn.execute(
-                select(sessions).where(sessions.c.phase.not_in(records.FINAL_PHASES))
-                .order_by(sessions.c.started_at.desc(), sessions.c.id)).mappings().all()
+            rows = (
+                conn.execute(
+                    select(sessions)
+                    .where(sessions.c.phase.not_in(records.FINAL_PHASES))
+                    .order_by(sessions.c.started_at.desc(), sessions.c.id)
+                )
+                .mappings()
+                .all()
+            )
         return [records.unfinished_from_row(row) for row in rows]
 
     def load(self, session_id: str, instrument: Instrument) -> Session:
         with self._transaction("load") as conn:
-            row = conn.execute(select(sessions.c.snapshot_json, sessions.c.instrument_sha256)
-                               .where(sessions.c.id == session_id)).first()
+            row = conn.execute(
+                select(sessions.c.snapshot_json, sessions.c.instrument_sha256).where(sessions.c.id == session_id)
+            ).first()
         if row is None:
             raise SessionNotFoundError(f"no session {session_id}", nurse_message=messages.SESSION_NOT_FOUND)
         return records.restore_session(row.snapshot_json, row.instrument_sha256, instrument)
@@ -194,8 +209,11 @@ class SqliteSessionStore:
     # ----------------------------------------------------------------- submission queue
     def pending_count(self) -> int:
         with self._transaction("pending_count") as conn:
-            return int(conn.execute(select(func.count()).select_from(submissions)
-                                    .where(submissions.c.status == "pending")).scalar_one())
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(submissions).where(submissions.c.status == "pending")
+                ).scalar_one()
+            )
 
     def queued(self, status: str | None = None, limit: int = 100) -> list[QueuedSubmission]:
         records.check_status(status)
@@ -210,34 +228,49 @@ class SqliteSessionStore:
     def due(self, now: datetime, limit: int = 100) -> list[QueuedSubmission]:
         records.check_limit(limit)
         stamp = records.to_iso(now)
-        query = (select(submissions).where(submissions.c.status == "pending",
-                                           or_(submissions.c.next_attempt_at.is_(None),
-                                               submissions.c.next_attempt_at <= stamp))
-                 .order_by(submissions.c.created_at, literal_column("submissions.rowid")).limit(limit))
+        query = (
+            select(submissions)
+            .where(
+                submissions.c.status == "pending",
+                or_(submissions.c.next_attempt_at.is_(None), submissions.c.next_attempt_at <= stamp),
+            )
+            .order_by(submissions.c.created_at, literal_column("submissions.rowid"))
+            .limit(limit)
+        )
         with self._transaction("due") as conn:
             rows = conn.execute(query).mappings().all()
         return [records.queued_from_row(row) for row in rows]
 
     def next_due_at(self) -> datetime | None:
         with self._transaction("next_due_at") as conn:
-            value = conn.execute(select(func.min(func.coalesce(submissions.c.next_attempt_at,
-                                                               submissions.c.created_at)))
-                                 .where(submissions.c.status == "pending")).scalar_one_or_none()
+            value = conn.execute(
+                select(func.min(func.coalesce(submissions.c.next_attempt_at, submissions.c.created_at))).where(
+                    submissions.c.status == "pending"
+                )
+            ).scalar_one_or_none()
         return None if value is None else records.parse_iso(str(value))
 
     def queue_counts(self) -> QueueCounts:
         with self._transaction("queue_counts") as conn:
-            rows = conn.execute(select(submissions.c.status, func.count(), func.count(submissions.c.purged_at))
-                                .group_by(submissions.c.status)).all()
+            rows = conn.execute(
+                select(submissions.c.status, func.count(), func.count(submissions.c.purged_at)).group_by(
+                    submissions.c.status
+                )
+            ).all()
         counts = {status: (int(n), int(purged)) for status, n, purged in rows}
-        return QueueCounts(pending=counts.get("pending", (0, 0))[0], sent=counts.get("sent", (0, 0))[0],
-                           rejected=counts.get("rejected", (0, 0))[0], purged=sum(p for _, p in counts.values()))
+        return QueueCounts(
+            pending=counts.get("pending", (0, 0))[0],
+            sent=counts.get("sent", (0, 0))[0],
+            rejected=counts.get("rejected", (0, 0))[0],
+            purged=sum(p for _, p in counts.values()),
+        )
 
     def mark_sent(self, submission_id: str, *, receipt: str | None) -> None:
         self._record_send_result(submission_id, "sent", receipt=receipt)
 
-    def mark_send_failed(self, submission_id: str, *, error: str, code: str | None = None,
-                         next_attempt_at: datetime | None = None) -> None:
+    def mark_send_failed(
+        self, submission_id: str, *, error: str, code: str | None = None, next_attempt_at: datetime | None = None
+    ) -> None:
         self._record_send_result(submission_id, "failed", error=error, code=code, next_attempt_at=next_attempt_at)
 
     def mark_rejected(self, submission_id: str, *, error: str, code: str | None = None) -> None:
@@ -250,39 +283,57 @@ class SqliteSessionStore:
         applied = 0
         with self._transaction("record results") as conn:
             ids = [r.submission_id for r in results]
-            stored = {str(row["submission_id"]): row for row in conn.execute(
-                select(submissions.c.submission_id, submissions.c.status, submissions.c.attempts)
-                .where(submissions.c.submission_id.in_(ids))).mappings()}
+            stored = {
+                str(row["submission_id"]): row
+                for row in conn.execute(
+                    select(submissions.c.submission_id, submissions.c.status, submissions.c.attempts).where(
+                        submissions.c.submission_id.in_(ids)
+                    )
+                ).mappings()
+            }
             for result in results:
                 row = stored.get(result.submission_id)
                 if row is None or row["status"] != "pending":
-                    log.warning("submission %s is %s: send result %s ignored", result.submission_id,
-                                row["status"] if row else "unknown", result.outcome)
+                    log.warning(
+                        "submission %s is %s: send result %s ignored",
+                        result.submission_id,
+                        row["status"] if row else "unknown",
+                        result.outcome,
+                    )
                     continue
                 values = records.result_update(result, row, now=now)
-                conn.execute(update(submissions).where(submissions.c.submission_id == result.submission_id)
-                             .values(values))
+                conn.execute(
+                    update(submissions).where(submissions.c.submission_id == result.submission_id).values(values)
+                )
                 applied += 1
         log.info("recorded %d send results", applied)
         return applied
 
     def purge_acknowledged(self, *, sent_before: datetime, superseded_only: bool = False) -> int:
         stamp = records.to_iso(sent_before)
-        query = (select(submissions.c.session_id).join(sessions, sessions.c.id == submissions.c.session_id)
-                 .where(submissions.c.status == "sent", submissions.c.purged_at.is_(None),
-                        submissions.c.sent_at <= stamp))
+        query = (
+            select(submissions.c.session_id)
+            .join(sessions, sessions.c.id == submissions.c.session_id)
+            .where(submissions.c.status == "sent", submissions.c.purged_at.is_(None), submissions.c.sent_at <= stamp)
+        )
         if superseded_only:
             newer = sessions.alias("newer")
-            query = query.where(select(newer.c.id).where(
-                newer.c.started_at > func.coalesce(sessions.c.ended_at, sessions.c.started_at)).exists())
+            query = query.where(
+                select(newer.c.id)
+                .where(newer.c.started_at > func.coalesce(sessions.c.ended_at, sessions.c.started_at))
+                .exists()
+            )
         with self._transaction("purge") as conn:
             # Every connection has secure_delete on (database._set_pragmas): what the purge frees (old cells,
             # overflow pages of the snapshots) is zeroed, so the file keeps no copy.
             ids = [str(row[0]) for row in conn.execute(query)]
             for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                conn.execute(update(submissions).where(submissions.c.session_id.in_(chunk))
-                             .values(records.purge_update(now=self._clock.now())))
+                chunk = ids[start : start + 500]
+                conn.execute(
+                    update(submissions)
+                    .where(submissions.c.session_id.in_(chunk))
+                    .values(records.purge_update(now=self._clock.now()))
+                )
                 conn.execute(update(sessions).where(sessions.c.id.in_(chunk)).values(records.PURGED_SESSION))
         if ids:
             self._checkpoint()  # the old page versions in the -wal file go too
@@ -305,8 +356,15 @@ class SqliteSessionStore:
 
     def _record_send_result(self, submission_id: str, outcome: str, **details: Any) -> None:
         with self._transaction(f"mark {outcome}") as conn:
-            stored = conn.execute(select(submissions.c.status, submissions.c.attempts)
-                                  .where(submissions.c.submission_id == submission_id)).mappings().first()
+            stored = (
+                conn.execute(
+                    select(submissions.c.status, submissions.c.attempts).where(
+                        submissions.c.submission_id == submission_id
+                    )
+                )
+                .mappings()
+                .first()
+            )
             values = records.send_result_update(submission_id, stored, outcome, now=self._clock.now(), **details)
             conn.execute(update(submissions).where(submissions.c.submission_id == submission_id).values(values))
         log.info("submission %s: send %s (attempt %d)", submission_id, outcome, values["attempts"])
@@ -315,11 +373,18 @@ class SqliteSessionStore:
     def device_id(self) -> str:
         if self._device_id is None:
             with self._transaction("device_id") as conn:
-                conn.execute(sqlite_insert(settings).values(
-                    key=records.DEVICE_ID_KEY, value=str(uuid4()), updated_at=records.to_iso(self._clock.now()),
-                ).on_conflict_do_nothing(index_elements=[settings.c.key]))
-                self._device_id = str(conn.execute(
-                    select(settings.c.value).where(settings.c.key == records.DEVICE_ID_KEY)).scalar_one())
+                conn.execute(
+                    sqlite_insert(settings)
+                    .values(
+                        key=records.DEVICE_ID_KEY,
+                        value=str(uuid4()),
+                        updated_at=records.to_iso(self._clock.now()),
+                    )
+                    .on_conflict_do_nothing(index_elements=[settings.c.key])
+                )
+                self._device_id = str(
+                    conn.execute(select(settings.c.value).where(settings.c.key == records.DEVICE_ID_KEY)).scalar_one()
+                )
         return self._device_id
 
     def get_setting(self, key: str) -> str | None:
@@ -332,8 +397,9 @@ class SqliteSessionStore:
         records.check_setting(key, value)
         stamp = records.to_iso(self._clock.now())
         statement = sqlite_insert(settings).values(key=key, value=value, updated_at=stamp)
-        statement = statement.on_conflict_do_update(index_elements=[settings.c.key],
-                                                    set_={"value": value, "updated_at": stamp})
+        statement = statement.on_conflict_do_update(
+            index_elements=[settings.c.key], set_={"value": value, "updated_at": stamp}
+        )
         with self._transaction("set_setting") as conn:
             conn.execute(statement)
 
@@ -347,9 +413,11 @@ def _upsert(table: Table) -> TextClause:
     columns = [c.name for c in table.columns]
     keys = [c.name for c in table.primary_key.columns]
     updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in keys)
-    return text(f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - names from our own schema
-                f"VALUES ({', '.join(':' + name for name in columns)}) "
-                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
+    return text(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - names from our own schema
+        f"VALUES ({', '.join(':' + name for name in columns)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
 
 
 _UPSERT_SESSION = _upsert(sessions)

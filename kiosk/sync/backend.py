@@ -48,8 +48,13 @@ def open_sync_store(database: Path, secrets: SecretStore) -> SqliteSessionStore:
     return open_encrypted_store(Path(database), secrets)
 
 
-def open_app_sync(database: Path, *, secrets: SecretStore | None = None, transport: Transport | None = None,
-                  poll_interval: float = 180.0) -> SyncBackend:
+def open_app_sync(
+    database: Path,
+    *,
+    secrets: SecretStore | None = None,
+    transport: Transport | None = None,
+    poll_interval: float = 180.0,
+) -> SyncBackend:
     """The kiosk application's sync on ``database`` (blocking: call off the GUI thread).
 
     ``secrets`` defaults to the kiosk's secret store (kiosk.secrets.system: the OS keyring, or the sealed file of
@@ -69,12 +74,18 @@ def open_app_sync(database: Path, *, secrets: SecretStore | None = None, transpo
     data_dir = Path(database).parent
 
     def worker_factory(on_status: Callable[[SyncStatus], None]) -> SyncWorker:
-        return build_worker(store, token_store, data_dir, transport=transport, poll_interval=poll_interval,
-                            on_status=on_status)
+        return build_worker(
+            store, token_store, data_dir, transport=transport, poll_interval=poll_interval, on_status=on_status
+        )
 
     def transport_for(url: str, ca_bundle: Path | None) -> Transport:
         return transport if transport is not None else HttpxTransport(url, ca_bundle=ca_bundle)
 
     log.info("sync store and secret store opened")
-    return SyncBackend(settings=store, secrets=token_store, worker_factory=worker_factory,
-                       transport_for=transport_for, close=store.close)
+    return SyncBackend(
+        settings=store,
+        secrets=token_store,
+        worker_factory=worker_factory,
+        transport_for=transport_for,
+        close=store.close,
+    )

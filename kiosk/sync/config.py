@@ -50,8 +50,9 @@ def check_server_url(url: str, *, allow_http: bool = False) -> str:
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ServerUrlError(f"{text!r}: expected https://host[:port][/path]", nurse_message=_bad_url(text))
     if parts.scheme == "http" and not allow_http:
-        raise ServerUrlError(f"{text!r}: plain http is refused outside development",
-                             nurse_message=messages.HTTP_REFUSED)
+        raise ServerUrlError(
+            f"{text!r}: plain http is refused outside development", nurse_message=messages.HTTP_REFUSED
+        )
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ServerUrlError(f"{text!r}: no user, password, query or fragment allowed", nurse_message=_bad_url(text))
     del port
@@ -59,8 +60,10 @@ def check_server_url(url: str, *, allow_http: bool = False) -> str:
 
 
 def _bad_url(text: str) -> str:
-    return (f"L'adresse du serveur « {text} » n'est pas valable : elle doit être de la forme "
-            "https://serveur.hopital.fr (donnée par le service informatique).")
+    return (
+        f"L'adresse du serveur « {text} » n'est pas valable : elle doit être de la forme "
+        "https://serveur.hopital.fr (donnée par le service informatique)."
+    )
 
 
 def allow_http_from_env(environ: Mapping[str, str] | None = None) -> bool:
@@ -87,18 +90,30 @@ def check_ca_bundle(path: str | Path) -> Path:
     """
     given = Path(str(path).strip()).expanduser()
     if not given.is_file():
-        raise CaBundleError(f"CA bundle {given}: no such file", nurse_message=(
-            f"Le fichier de l'autorité de certification « {given} » est introuvable. Indiquez le chemin complet "
-            "du fichier .pem donné par le service informatique."))
+        raise CaBundleError(
+            f"CA bundle {given}: no such file",
+            nurse_message=(
+                f"Le fichier de l'autorité de certification « {given} » est introuvable. Indiquez le chemin complet "
+                "du fichier .pem donné par le service informatique."
+            ),
+        )
     try:
         data = given.read_bytes()
     except OSError as exc:
-        raise CaBundleError(f"CA bundle {given}: {type(exc).__name__}", nurse_message=(
-            f"Le fichier de l'autorité de certification « {given} » ne peut pas être lu (droits d'accès ?). "
-            "Prévenez le service informatique.")) from None
-    not_pem = CaBundleError(f"CA bundle {given}: not a PEM file of certificates", nurse_message=(
-        f"Le fichier « {given} » n'est pas un certificat d'autorité au format PEM (il doit contenir "
-        "« -----BEGIN CERTIFICATE----- »). Demandez le bon fichier au service informatique."))
+        raise CaBundleError(
+            f"CA bundle {given}: {type(exc).__name__}",
+            nurse_message=(
+                f"Le fichier de l'autorité de certification « {given} » ne peut pas être lu (droits d'accès ?). "
+                "Prévenez le service informatique."
+            ),
+        ) from None
+    not_pem = CaBundleError(
+        f"CA bundle {given}: not a PEM file of certificates",
+        nurse_message=(
+            f"Le fichier « {given} » n'est pas un certificat d'autorité au format PEM (il doit contenir "
+            "« -----BEGIN CERTIFICATE----- »). Demandez le bon fichier au service informatique."
+        ),
+    )
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise not_pem
     try:
@@ -127,9 +142,15 @@ class Enrollment:
     @classmethod
     def from_json(cls, text: str) -> Enrollment:
         data = json.loads(text)
-        return cls(server_url=data["server_url"], site=data["site"], device_name=data["device_name"],
-                   server_device_id=data["server_device_id"], enrolled_at=datetime.fromisoformat(data["enrolled_at"]),
-                   allow_http=bool(data.get("allow_http", False)), ca_bundle=data.get("ca_bundle"))
+        return cls(
+            server_url=data["server_url"],
+            site=data["site"],
+            device_name=data["device_name"],
+            server_device_id=data["server_device_id"],
+            enrolled_at=datetime.fromisoformat(data["enrolled_at"]),
+            allow_http=bool(data.get("allow_http", False)),
+            ca_bundle=data.get("ca_bundle"),
+        )
 
     def ca_bundle_path(self, environ: Mapping[str, str] | None = None) -> Path | None:
         return Path(self.ca_bundle) if self.ca_bundle else ca_bundle_from_env(environ)

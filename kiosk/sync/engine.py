@@ -129,10 +129,18 @@ def _error_of(body: Any) -> tuple[str | None, str]:
 
 
 class SyncEngine:
-    def __init__(self, store: SessionStore, transport: Transport, token: Callable[[], str | None], *,
-                 clock: Clock = SYSTEM_CLOCK, rng: random.Random | None = None,
-                 policy: BackoffPolicy | None = None, batch_size: int = 100,
-                 skew_warning: timedelta = timedelta(minutes=5)) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        transport: Transport,
+        token: Callable[[], str | None],
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        rng: random.Random | None = None,
+        policy: BackoffPolicy | None = None,
+        batch_size: int = 100,
+        skew_warning: timedelta = timedelta(minutes=5),
+    ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self._store = store
@@ -160,8 +168,12 @@ class SyncEngine:
             return report
         token = self._token()
         if not token:
-            self._set(counts=self._store.queue_counts(), needs_enrollment=True, last_error=messages.NOT_ENROLLED,
-                      last_error_code="not_enrolled")
+            self._set(
+                counts=self._store.queue_counts(),
+                needs_enrollment=True,
+                last_error=messages.NOT_ENROLLED,
+                last_error_code="not_enrolled",
+            )
             report.stopped = "not_enrolled"
             return report
         pending = self._store.queue_counts().pending
@@ -181,8 +193,14 @@ class SyncEngine:
                 report.stopped, report.retry_at = outcome.stopped, outcome.retry_at
                 break
         self._set(counts=self._store.queue_counts())
-        log.info("sync pass: %d sent, %d already received, %d rejected, %d to retry (%s)", report.sent,
-                 report.already_received, report.rejected, report.failed, report.stopped or "done")
+        log.info(
+            "sync pass: %d sent, %d already received, %d rejected, %d to retry (%s)",
+            report.sent,
+            report.already_received,
+            report.rejected,
+            report.failed,
+            report.stopped or "done",
+        )
         return report
 
     @property
@@ -232,8 +250,10 @@ class SyncEngine:
         if answer.status in (409, 413, 422):
             code, message = _error_of(answer.body)
             return self._record([self._rejected(row, code or f"http_{answer.status}", message)], answer)
-        return self._defer([row], _Transient("unexpected_reply", messages.UNEXPECTED_REPLY,
-                                             f"HTTP {answer.status} {str(answer.body)[:200]}"))
+        return self._defer(
+            [row],
+            _Transient("unexpected_reply", messages.UNEXPECTED_REPLY, f"HTTP {answer.status} {str(answer.body)[:200]}"),
+        )
 
     def _batch(self, rows: Sequence[QueuedSubmission], token: str) -> PassReport:  # noqa: PLR0912 - one reply's outcomes, one branch each
         content = ("[" + ",".join(r.payload_json or "" for r in rows) + "]").encode("utf-8")
@@ -259,8 +279,12 @@ class SyncEngine:
                         report.stopped, report.retry_at = one.stopped, one.retry_at
                         break
                 return report
-            return self._defer(rows, _Transient("unexpected_reply", messages.UNEXPECTED_REPLY,
-                                                f"HTTP {answer.status} {str(answer.body)[:200]}"))
+            return self._defer(
+                rows,
+                _Transient(
+                    "unexpected_reply", messages.UNEXPECTED_REPLY, f"HTTP {answer.status} {str(answer.body)[:200]}"
+                ),
+            )
         by_index = {item.get("index"): item for item in results if isinstance(item, dict)}
         done: list[SendResult] = []
         leftover: list[QueuedSubmission] = []
@@ -278,8 +302,12 @@ class SyncEngine:
                 leftover.append(row)
         report = self._record(done, answer) if done else PassReport(exchanges=1)
         if leftover:
-            deferred = self._defer(leftover, _Transient("unexpected_reply", messages.UNEXPECTED_REPLY,
-                                                        "batch reply without a usable result for this item"))
+            deferred = self._defer(
+                leftover,
+                _Transient(
+                    "unexpected_reply", messages.UNEXPECTED_REPLY, "batch reply without a usable result for this item"
+                ),
+            )
             deferred.exchanges = 0
             report.add(deferred)
             report.stopped, report.retry_at = deferred.stopped, deferred.retry_at
@@ -291,8 +319,12 @@ class SyncEngine:
         if reply.status in (401, 403):
             return _Auth(detail)
         if reply.status in (429, 503):
-            return _Transient(code or ("rate_limited" if reply.status == 429 else "server_busy"),
-                              messages.SERVER_BUSY, detail, _retry_after(reply, self._clock.now()))
+            return _Transient(
+                code or ("rate_limited" if reply.status == 429 else "server_busy"),
+                messages.SERVER_BUSY,
+                detail,
+                _retry_after(reply, self._clock.now()),
+            )
         if reply.status >= 500:
             return _Transient("server_error", messages.SERVER_ERROR, detail, _retry_after(reply, self._clock.now()))
         if reply.status in (200, 201, 409, 413, 422):
@@ -301,9 +333,16 @@ class SyncEngine:
 
     # ------------------------------------------------------------------ outcomes
     def _sent(self, row: QueuedSubmission, status: str, reply: Reply, http_status: int | None = None) -> SendResult:
-        receipt = json.dumps({"status": status, "http_status": http_status or reply.status,
-                              "request_id": reply.header("x-request-id"), "server_date": reply.header("date"),
-                              "acknowledged_at": self._clock.now().isoformat()}, sort_keys=True)
+        receipt = json.dumps(
+            {
+                "status": status,
+                "http_status": http_status or reply.status,
+                "request_id": reply.header("x-request-id"),
+                "server_date": reply.header("date"),
+                "acknowledged_at": self._clock.now().isoformat(),
+            },
+            sort_keys=True,
+        )
         return SendResult(row.submission_id, "sent", receipt=receipt, code=status)
 
     def _rejected(self, row: QueuedSubmission, code: str, message: str) -> SendResult:
@@ -323,9 +362,12 @@ class SyncEngine:
         self._failures = 0
         self._hold_until = None
         rejected = [r for r in results if r.outcome == "rejected"]
-        self._set(last_success_at=self._clock.now(), needs_enrollment=False,
-                  last_error=messages.rejected(rejected[-1].code) if rejected else None,
-                  last_error_code=rejected[-1].code if rejected else None)
+        self._set(
+            last_success_at=self._clock.now(),
+            needs_enrollment=False,
+            last_error=messages.rejected(rejected[-1].code) if rejected else None,
+            last_error_code=rejected[-1].code if rejected else None,
+        )
         del reply
         return report
 
@@ -333,8 +375,12 @@ class SyncEngine:
         self._failures += 1
         delay = self._policy.delay(self._failures, self._rng, failure.retry_after)
         retry_at = self._clock.now() + timedelta(seconds=delay)
-        self._store.record_results([SendResult(r.submission_id, "failed", error=failure.detail, code=failure.code,
-                                               next_attempt_at=retry_at) for r in rows])
+        self._store.record_results(
+            [
+                SendResult(r.submission_id, "failed", error=failure.detail, code=failure.code, next_attempt_at=retry_at)
+                for r in rows
+            ]
+        )
         self._hold_until = retry_at
         log.warning("sync: %s; %d submissions retried in %.1f s", failure.code, len(rows), delay)
         self._set(last_error=failure.message, last_error_code=failure.code)

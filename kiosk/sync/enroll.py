@@ -48,14 +48,22 @@ def parse_enrollment_text(text: str, server_url: str | None = None) -> EnrollInp
     """A typed code, or the QR text ``qlq-enroll:URL#CODE`` (its URL wins over none typed; both must agree)."""
     value = (text or "").strip()
     if value.lower().startswith(QR_PREFIX):
-        url, sep, code = value[len(QR_PREFIX):].rpartition("#")
+        url, sep, code = value[len(QR_PREFIX) :].rpartition("#")
         if not sep or not url or not code:
-            raise EnrollmentError(f"malformed enrollment QR text {value!r}", nurse_message=(
-                "Le texte du QR code n'est pas reconnu : il doit être de la forme "
-                "« qlq-enroll:https://serveur#CODE ». Saisissez l'adresse et le code séparément."))
+            raise EnrollmentError(
+                f"malformed enrollment QR text {value!r}",
+                nurse_message=(
+                    "Le texte du QR code n'est pas reconnu : il doit être de la forme "
+                    "« qlq-enroll:https://serveur#CODE ». Saisissez l'adresse et le code séparément."
+                ),
+            )
         if server_url and server_url.strip().rstrip("/") != url.rstrip("/"):
-            raise EnrollmentError("the QR code names another server than the one typed", nurse_message=(
-                f"Le QR code désigne le serveur « {url} », différent de l'adresse saisie. Vérifiez l'adresse."))
+            raise EnrollmentError(
+                "the QR code names another server than the one typed",
+                nurse_message=(
+                    f"Le QR code désigne le serveur « {url} », différent de l'adresse saisie. Vérifiez l'adresse."
+                ),
+            )
         return EnrollInput(server_url=url, code=code.strip())
     if not value:
         raise EnrollmentError("no enrollment code", nurse_message="Saisissez le code d'enregistrement.")
@@ -63,16 +71,27 @@ def parse_enrollment_text(text: str, server_url: str | None = None) -> EnrollInp
 
 
 _ENROLL_ERRORS = {
-    401: ("Le code d'enregistrement est refusé (inconnu, déjà utilisé ou expiré). Demandez un nouveau code au "
-          "service informatique (qlq-server enroll)."),
+    401: (
+        "Le code d'enregistrement est refusé (inconnu, déjà utilisé ou expiré). Demandez un nouveau code au "
+        "service informatique (qlq-server enroll)."
+    ),
     422: "Le code d'enregistrement ou le nom de la tablette n'est pas valable. Vérifiez-les.",
     429: "Trop de tentatives d'enregistrement : attendez une minute avant de réessayer.",
 }
 
 
-def enroll(*, server_url: str, code: str, device_name: str, settings: SettingsStore, secrets: SecretStore,
-           transport_for: Callable[[str], Transport], allow_http: bool = False, ca_bundle: str | None = None,
-           clock: Clock = SYSTEM_CLOCK) -> Enrollment:
+def enroll(
+    *,
+    server_url: str,
+    code: str,
+    device_name: str,
+    settings: SettingsStore,
+    secrets: SecretStore,
+    transport_for: Callable[[str], Transport],
+    allow_http: bool = False,
+    ca_bundle: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Enrollment:
     """Trade ``code`` for a device token; store the token in ``secrets`` and the enrollment in ``settings``.
 
     On any failure nothing is stored and a previous enrollment (re-enroll) stays as it was.
@@ -95,9 +114,15 @@ def enroll(*, server_url: str, code: str, device_name: str, settings: SettingsSt
         code_text = (data.get("error") or {}).get("code") if isinstance(data.get("error"), dict) else None
         nurse = _ENROLL_ERRORS.get(reply.status, messages.UNEXPECTED_REPLY)
         raise EnrollmentError(f"enroll at {url}: HTTP {reply.status} {code_text or ''}".strip(), nurse_message=nurse)
-    enrollment = Enrollment(server_url=url, site=str(data.get("site", "")), device_name=name,
-                            server_device_id=str(data.get("device_id", "")), enrolled_at=clock.now(),
-                            allow_http=allow_http, ca_bundle=ca_bundle)
+    enrollment = Enrollment(
+        server_url=url,
+        site=str(data.get("site", "")),
+        device_name=name,
+        server_device_id=str(data.get("device_id", "")),
+        enrolled_at=clock.now(),
+        allow_http=allow_http,
+        ca_bundle=ca_bundle,
+    )
     secrets.set(SecretName.DEVICE_TOKEN, str(data["device_token"]))
     save_enrollment(settings, enrollment)
     log.info("enrolled with %s as site %s, device %s", url, enrollment.site, enrollment.server_device_id)
@@ -105,7 +130,7 @@ def enroll(*, server_url: str, code: str, device_name: str, settings: SettingsSt
 
 
 def forget(*, settings: SettingsStore, secrets: SecretStore) -> None:
-    """"Oublier ce serveur": drop the token and the enrollment. Queued sessions stay queued (and are sent after
+    """ "Oublier ce serveur": drop the token and the enrollment. Queued sessions stay queued (and are sent after
     the next enrollment)."""
     secrets.delete(SecretName.DEVICE_TOKEN)
     forget_enrollment(settings)

@@ -32,10 +32,16 @@ class Fault:
 
 
 class FakeCentre:
-    def __init__(self, *, tokens: set[str] | None = None, clock: Clock = SYSTEM_CLOCK,
-                 kiosk_clock: Clock | None = None, batch_max: int = 100,
-                 reject: Callable[[dict[str, Any]], tuple[int, str, str] | None] | None = None,
-                 enrollment_codes: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tokens: set[str] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        kiosk_clock: Clock | None = None,
+        batch_max: int = 100,
+        reject: Callable[[dict[str, Any]], tuple[int, str, str] | None] | None = None,
+        enrollment_codes: dict[str, str] | None = None,
+    ) -> None:
         self.tokens = tokens if tokens is not None else {"qlqd_test"}
         #: one-time enrollment codes -> the site they enroll into (``/v1/devices/enroll``); a code works once
         self.enrollment_codes = dict(enrollment_codes or {})
@@ -62,8 +68,9 @@ class FakeCentre:
                     self._ingest(item)
             raise TransportFailure(fault.kind, f"injected {fault.kind}")  # type: ignore[arg-type]
         if fault is not None:
-            return self._reply(fault.status, {"error": {"code": fault.code, "message": "injected"}}, sent_at,
-                               fault.headers)
+            return self._reply(
+                fault.status, {"error": {"code": fault.code, "message": "injected"}}, sent_at, fault.headers
+            )
         if path == "/v1/devices/enroll":
             return self._enroll(body, sent_at)
         if token not in self.tokens:
@@ -74,8 +81,9 @@ class FakeCentre:
             results = []
             for index, item in enumerate(body):
                 status, result = self._ingest(item)
-                results.append({"index": index, "submission_id": item.get("submission_id"), "http_status": status,
-                                **result})
+                results.append(
+                    {"index": index, "submission_id": item.get("submission_id"), "http_status": status, **result}
+                )
             return self._reply(200, {"results": results}, sent_at)
         status, result = self._ingest(body)
         if status >= 400:
@@ -89,21 +97,23 @@ class FakeCentre:
     def _enroll(self, body: dict[str, Any], sent_at: datetime) -> Reply:
         site = self.enrollment_codes.pop(str(body.get("code", "")), None)
         if site is None:
-            return self._reply(401, {"error": {"code": "invalid_enrollment_code", "message": "unknown code"}},
-                               sent_at)
+            return self._reply(401, {"error": {"code": "invalid_enrollment_code", "message": "unknown code"}}, sent_at)
         self.enrolled.append(str(body.get("device_name", "")))
         token = f"qlqd_fake{len(self.enrolled)}"
         self.tokens.add(token)
-        return self._reply(201, {"device_id": f"device-{len(self.enrolled)}", "device_token": token, "site": site},
-                           sent_at)
+        return self._reply(
+            201, {"device_id": f"device-{len(self.enrolled)}", "device_token": token, "site": site}, sent_at
+        )
 
     def _ingest(self, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         sid = str(payload["submission_id"])
         sha = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         if sid in self.stored:
             if self.stored[sid] != sha:
-                return 409, {"status": "rejected", "error": {"code": "submission_conflict",
-                                                             "message": "other content", "field": None}}
+                return 409, {
+                    "status": "rejected",
+                    "error": {"code": "submission_conflict", "message": "other content", "field": None},
+                }
             return 200, {"status": "already_received", "error": None}
         refusal = self._reject(payload) if self._reject else None
         if refusal is not None:
@@ -115,6 +125,10 @@ class FakeCentre:
 
     def _reply(self, status: int, body: Any, sent_at: datetime, headers: dict[str, str] | None = None) -> Reply:
         date = email.utils.format_datetime(self._clock.now(), usegmt=True)
-        return Reply(status=status, body=body, headers={"date": date, **{k.lower(): v for k, v in
-                                                                          (headers or {}).items()}},
-                     sent_at=sent_at, received_at=self._kiosk_clock.now())
+        return Reply(
+            status=status,
+            body=body,
+            headers={"date": date, **{k.lower(): v for k, v in (headers or {}).items()}},
+            sent_at=sent_at,
+            received_at=self._kiosk_clock.now(),
+        )

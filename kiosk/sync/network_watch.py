@@ -23,8 +23,11 @@ def watch_network(on_change: Callable[[], None]) -> bool:
 
     def changed(reachability: QNetworkInformation.Reachability) -> None:
         log.info("network reachability changed: %s", reachability.name)
-        if reachability in (QNetworkInformation.Reachability.Online, QNetworkInformation.Reachability.Site,
-                            QNetworkInformation.Reachability.Local):
+        if reachability in (
+            QNetworkInformation.Reachability.Online,
+            QNetworkInformation.Reachability.Site,
+            QNetworkInformation.Reachability.Local,
+        ):
             on_change()
 
     info.reachabilityChanged.connect(changed)

@@ -35,7 +35,7 @@ class RetentionPolicy:
         if not value or value == NEXT_SESSION:
             return cls()
         if value.startswith("after:"):
-            minutes = value[len("after:"):]
+            minutes = value[len("after:") :]
             if minutes.isdigit():
                 return cls(delay=timedelta(minutes=int(minutes)))
         raise ValueError(f"retention setting {value!r}: expected {NEXT_SESSION!r} or 'after:MINUTES'")

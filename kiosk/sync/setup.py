@@ -32,8 +32,9 @@ class _NoServer:
         return None
 
 
-def token_reader(secrets: SecretStore, on_error: Callable[[SecretStoreError], None] | None = None
-                 ) -> Callable[[], str | None]:
+def token_reader(
+    secrets: SecretStore, on_error: Callable[[SecretStoreError], None] | None = None
+) -> Callable[[], str | None]:
     def read() -> str | None:
         try:
             return secrets.get(SecretName.DEVICE_TOKEN)
@@ -41,16 +42,26 @@ def token_reader(secrets: SecretStore, on_error: Callable[[SecretStoreError], No
             if on_error is not None:
                 on_error(exc)
             return None
+
     return read
 
 
-def build_worker(store: SessionStore, secrets: SecretStore, data_dir: Path, *,
-                 enrollment: Enrollment | None = None, transport: Transport | None = None,
-                 clock: Clock = SYSTEM_CLOCK, poll_interval: float = 180.0,
-                 timeout: float = 15.0, batch_size: int = 100, skew_warning: timedelta = timedelta(minutes=5),
-                 policy: BackoffPolicy | None = None,
-                 on_status: Callable[[SyncStatus], None] | None = None,
-                 on_pass: Callable[[PassReport], None] | None = None) -> SyncWorker:
+def build_worker(
+    store: SessionStore,
+    secrets: SecretStore,
+    data_dir: Path,
+    *,
+    enrollment: Enrollment | None = None,
+    transport: Transport | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+    poll_interval: float = 180.0,
+    timeout: float = 15.0,
+    batch_size: int = 100,
+    skew_warning: timedelta = timedelta(minutes=5),
+    policy: BackoffPolicy | None = None,
+    on_status: Callable[[SyncStatus], None] | None = None,
+    on_pass: Callable[[PassReport], None] | None = None,
+) -> SyncWorker:
     """A worker on ``store`` for the enrollment stored there (or given); not started."""
     enrollment = enrollment if enrollment is not None else load_enrollment(store)
     if transport is None:
@@ -58,8 +69,7 @@ def build_worker(store: SessionStore, secrets: SecretStore, data_dir: Path, *,
             transport = _NoServer()  # type: ignore[assignment]
         else:
             url = check_server_url(enrollment.server_url, allow_http=enrollment.allow_http or allow_http_from_env())
-            transport = HttpxTransport(url, ca_bundle=enrollment.ca_bundle_path(),
-                                       timeout=timeout, clock=clock)
+            transport = HttpxTransport(url, ca_bundle=enrollment.ca_bundle_path(), timeout=timeout, clock=clock)
     assert transport is not None
     engine_holder: list[SyncEngine] = []
 
@@ -68,8 +78,21 @@ def build_worker(store: SessionStore, secrets: SecretStore, data_dir: Path, *,
         if engine_holder:
             engine_holder[0]._set(last_error=messages.KEYRING, last_error_code="keyring")
 
-    engine = SyncEngine(store, transport, token_reader(secrets, keyring_failed), clock=clock,
-                        batch_size=batch_size, skew_warning=skew_warning, policy=policy)
+    engine = SyncEngine(
+        store,
+        transport,
+        token_reader(secrets, keyring_failed),
+        clock=clock,
+        batch_size=batch_size,
+        skew_warning=skew_warning,
+        policy=policy,
+    )
     engine_holder.append(engine)
-    return SyncWorker(engine, lock_path=Path(data_dir) / LOCK_FILE, poll_interval=poll_interval,
-                      on_status=on_status, on_pass=on_pass, clock=clock)
+    return SyncWorker(
+        engine,
+        lock_path=Path(data_dir) / LOCK_FILE,
+        poll_interval=poll_interval,
+        on_status=on_status,
+        on_pass=on_pass,
+        clock=clock,
+    )

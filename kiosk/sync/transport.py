@@ -70,9 +70,16 @@ class HttpxTransport:
     """:class:`Transport` on an ``httpx.Client`` (connection reuse; TLS verified against ``ca_bundle`` when given,
     else the bundled public roots)."""
 
-    def __init__(self, base_url: str, *, ca_bundle: Path | None = None, timeout: float = 15.0,
-                 connect_timeout: float = 5.0, clock: Clock = SYSTEM_CLOCK,
-                 user_agent: str = "qlq-kiosk") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        ca_bundle: Path | None = None,
+        timeout: float = 15.0,
+        connect_timeout: float = 5.0,
+        clock: Clock = SYSTEM_CLOCK,
+        user_agent: str = "qlq-kiosk",
+    ) -> None:
         verify: ssl.SSLContext | bool = True
         if ca_bundle is not None:
             if not ca_bundle.is_file():
@@ -80,9 +87,12 @@ class HttpxTransport:
             verify = ssl.create_default_context(cafile=str(ca_bundle))
         self._clock = clock
         self._client = httpx.Client(
-            base_url=base_url, verify=verify, follow_redirects=False,
+            base_url=base_url,
+            verify=verify,
+            follow_redirects=False,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            headers={"user-agent": user_agent, "accept": "application/json"})
+            headers={"user-agent": user_agent, "accept": "application/json"},
+        )
 
     def post(self, path: str, content: bytes, *, token: str | None) -> Reply:
         headers = {"content-type": "application/json"}
@@ -101,9 +111,13 @@ class HttpxTransport:
             body = response.json() if response.content else None
         except (json.JSONDecodeError, UnicodeDecodeError):
             body = None
-        return Reply(status=response.status_code, body=body,
-                     headers={k.lower(): v for k, v in response.headers.items()},
-                     sent_at=sent_at, received_at=received_at)
+        return Reply(
+            status=response.status_code,
+            body=body,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            sent_at=sent_at,
+            received_at=received_at,
+        )
 
     def close(self) -> None:
         self._client.close()

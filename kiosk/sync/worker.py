@@ -30,10 +30,16 @@ LOCK_FILE = "sync.lock"
 
 
 class SyncWorker:
-    def __init__(self, engine: SyncEngine, *, lock_path: Path | None = None, poll_interval: float = 180.0,
-                 on_status: Callable[[SyncStatus], None] | None = None,
-                 on_pass: Callable[[PassReport], None] | None = None,
-                 clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        engine: SyncEngine,
+        *,
+        lock_path: Path | None = None,
+        poll_interval: float = 180.0,
+        on_status: Callable[[SyncStatus], None] | None = None,
+        on_pass: Callable[[PassReport], None] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self._engine = engine
         self._lock = FileLock(str(lock_path), timeout=0) if lock_path is not None else None
         self._poll = poll_interval
@@ -68,7 +74,7 @@ class SyncWorker:
         self._wake.set()
 
     def sync_now(self) -> None:
-        """"Synchroniser maintenant": a pass at once, trying every pending submission despite the backoff."""
+        """ "Synchroniser maintenant": a pass at once, trying every pending submission despite the backoff."""
         self._force = True
         self._wake.set()
 

@@ -24,8 +24,16 @@ from kiosk.viewmodels.screens import ScreenKind, ScreenState
 from kiosk.viewmodels.session_vm import SessionViewModel
 from kiosk.viewmodels.start_form import StartForm
 
-DEMO_PATIENT = StartForm(initials="A P", birth_date=date(1950, 5, 17), session_date="", mode=Mode.TOUCH,
-                         audio_enabled=False, language="fr", consent_answers=True, consent_voice=False)
+DEMO_PATIENT = StartForm(
+    initials="A P",
+    birth_date=date(1950, 5, 17),
+    session_date="",
+    mode=Mode.TOUCH,
+    audio_enabled=False,
+    language="fr",
+    consent_answers=True,
+    consent_voice=False,
+)
 
 
 def parse_spec(spec: str) -> tuple[int, int]:
@@ -84,8 +92,11 @@ class Autopilot(QObject):
         if view is None or view.vm.screen is not state or view.vm.busy:
             return
         if state.kind is ScreenKind.CHECK:
-            view.vm.record_check(audio_ok=True if view.vm.needs_audio_check else None,
-                                 microphone_ok=None, switch_to_touch=view.vm.needs_microphone_check)
+            view.vm.record_check(
+                audio_ok=True if view.vm.needs_audio_check else None,
+                microphone_ok=None,
+                switch_to_touch=view.vm.needs_microphone_check,
+            )
         elif state.kind is ScreenKind.INTRODUCTION:
             view.intro_start.click()
         elif state.kind is ScreenKind.REVIEW:

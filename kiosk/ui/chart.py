@@ -15,8 +15,11 @@ from kiosk.ui import theme
 from kiosk.viewmodels.summary import GROUP_ORDER, ClinicianSummary
 
 GROUP_COLOURS = {"global": "neutral", "functional": "good", "symptom": "bad", "summary": "neutral"}
-LEGEND = (("neutral", "Santé globale, score résumé : plus haut = mieux"),
-          ("good", "Échelles fonctionnelles : plus haut = mieux"), ("bad", "Symptômes : plus haut = pire"))
+LEGEND = (
+    ("neutral", "Santé globale, score résumé : plus haut = mieux"),
+    ("good", "Échelles fonctionnelles : plus haut = mieux"),
+    ("bad", "Symptômes : plus haut = pire"),
+)
 
 
 class ScoreChart(QWidget):
@@ -56,8 +59,11 @@ class ScoreChart(QWidget):
                 bar = QRectF(track.x(), track.y(), bar_w * max(min(row.score, 100.0), 0.0) / 100, track.height())
                 painter.fillRect(bar, c[GROUP_COLOURS[group]])
             painter.setPen(c["fg"])
-            painter.drawText(QRectF(bar_x + bar_w + 6, y, value_w, line_h),
-                             int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight), row.display)
+            painter.drawText(
+                QRectF(bar_x + bar_w + 6, y, value_w, line_h),
+                int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight),
+                row.display,
+            )
             y += line_h
         # scale ticks at 0, 50, 100
         painter.setPen(QPen(c["muted"], 1, Qt.PenStyle.DashLine))

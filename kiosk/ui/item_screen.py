@@ -59,8 +59,14 @@ class PatientToolbar(QWidget):
     """Progress on the left; the audio notice, A−, A+ and high contrast on the right (room kept for the nurse
     corner)."""
 
-    def __init__(self, prefs: theme.DisplayPrefs, parent: QWidget | None = None, *,
-                 audio: AudioService | None = None, tr: Translator | None = None) -> None:
+    def __init__(
+        self,
+        prefs: theme.DisplayPrefs,
+        parent: QWidget | None = None,
+        *,
+        audio: AudioService | None = None,
+        tr: Translator | None = None,
+    ) -> None:
         super().__init__(parent)
         tr = tr or translator("fr")
         layout = QHBoxLayout(self)

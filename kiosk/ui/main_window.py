@@ -63,9 +63,17 @@ class KioskGuard(QObject):
 class MainWindow(QWidget):
     exited = Signal()
 
-    def __init__(self, vm: KioskViewModel, *, demo: bool = False, tick_ms: int = 1000,  # noqa: PLR0915 - the screen's widgets laid out top to bottom, in one place
-                 sync: SyncViewModel | None = None, updates: UpdateViewModel | None = None,
-                 restart_idle_ms: int = UPDATE_RESTART_IDLE_MS, parent: QWidget | None = None) -> None:
+    def __init__(  # noqa: PLR0915 - the screen's widgets laid out top to bottom, in one place
+        self,
+        vm: KioskViewModel,
+        *,
+        demo: bool = False,
+        tick_ms: int = 1000,
+        sync: SyncViewModel | None = None,
+        updates: UpdateViewModel | None = None,
+        restart_idle_ms: int = UPDATE_RESTART_IDLE_MS,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("kioskRoot")
         self.setWindowTitle("Kiosque QLQ-C30")
@@ -162,8 +170,9 @@ class MainWindow(QWidget):
         if updates is None:
             return
         restart = updates.restart_pending and not self.vm.session_in_progress
-        self.admin.show_update(updates.line(), can_check=updates.enabled and not updates.restart_pending,
-                               can_restart=restart)
+        self.admin.show_update(
+            updates.line(), can_check=updates.enabled and not updates.restart_pending, can_restart=restart
+        )
         if updates.restart_pending:
             self._restart_countdown()
 
@@ -196,17 +205,30 @@ class MainWindow(QWidget):
         if page is Page.SUMMARY:
             self._build_summary()
         widgets: dict[Page, QWidget | None] = {
-            Page.LOADING: self.loading, Page.PIN_SETUP: self.pin_setup, Page.NURSE: self.nurse, Page.PIN: self.pin,
-            Page.ADMIN: self.admin, Page.SERVER: self.server, Page.SESSION: self.session_view,
-            Page.SUMMARY: self.summary}
+            Page.LOADING: self.loading,
+            Page.PIN_SETUP: self.pin_setup,
+            Page.NURSE: self.nurse,
+            Page.PIN: self.pin,
+            Page.ADMIN: self.admin,
+            Page.SERVER: self.server,
+            Page.SESSION: self.session_view,
+            Page.SUMMARY: self.summary,
+        }
         widget = widgets[page]
         assert widget is not None, f"no widget for the page {page}"
         self.stack.setCurrentWidget(widget)
 
     def _open_admin(self, state: AdminState) -> None:
-        self.admin.show_settings(state.settings, pending_text(state.pending), state.session_running,
-                                 state.microphones, state.voice_reason, version=state.version,
-                                 provisioning=state.provisioning, provisioning_problems=state.provisioning_problems)
+        self.admin.show_settings(
+            state.settings,
+            pending_text(state.pending),
+            state.session_running,
+            state.microphones,
+            state.voice_reason,
+            version=state.version,
+            provisioning=state.provisioning,
+            provisioning_problems=state.provisioning_problems,
+        )
 
     def request_pin(self, purpose: PinPurpose | str) -> None:
         """Ask for the nurse PIN from any screen; ``purpose`` is "admin" or "summary"."""
@@ -243,8 +265,14 @@ class MainWindow(QWidget):
         from kiosk.viewmodels.voice_setup import build_voice
 
         assert self.session_view is not None
-        self.voice = build_voice(vm, audio=self.vm.audio, clock=self.vm.clock, secrets=self.vm.secrets,
-                                 kiosk_settings=self.vm.settings, recognizer=self.vm.recognizer)
+        self.voice = build_voice(
+            vm,
+            audio=self.vm.audio,
+            clock=self.vm.clock,
+            secrets=self.vm.secrets,
+            kiosk_settings=self.vm.settings,
+            recognizer=self.vm.recognizer,
+        )
         attach_voice(self.session_view.items, self.voice)
         self.voice.start()
 

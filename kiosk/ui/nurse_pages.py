@@ -260,9 +260,18 @@ class AdminPage(QWidget):
         self.update_check.setVisible(can_check)
         self.update_restart.setVisible(can_restart)
 
-    def show_settings(self, settings: KioskSettings, pending_text: str, session_running: bool,
-                      microphones: tuple[str, ...] = (), voice_reason: str | None = None, *, version: str = "",
-                      provisioning: str = "", provisioning_problems: tuple[str, ...] = ()) -> None:
+    def show_settings(
+        self,
+        settings: KioskSettings,
+        pending_text: str,
+        session_running: bool,
+        microphones: tuple[str, ...] = (),
+        voice_reason: str | None = None,
+        *,
+        version: str = "",
+        provisioning: str = "",
+        provisioning_problems: tuple[str, ...] = (),
+    ) -> None:
         self._settings = settings
         self.version.setText(version)
         self.about.setText(provisioning)
@@ -296,10 +305,16 @@ class AdminPage(QWidget):
         self.voice_reason.setVisible(bool(reason))
 
     def _save(self) -> None:
-        self.saved.emit(self._settings.with_changes(
-            inactivity_seconds=self.inactivity.value() * 60, abandon_seconds=self.abandon.value() * 60,
-            default_mode=self.mode.currentData(), default_text_size=self.text_size.currentData(),
-            speech_rate_percent=self.speech_rate.currentData(), volume_percent=self.volume.value(),
-            microphone=self.microphone.currentData() or "",
-            voice_trailing_silence_ms=round(self.trailing_silence.value() * 1000),
-            voice_start_timeout_ms=self.start_timeout.value() * 1000))
+        self.saved.emit(
+            self._settings.with_changes(
+                inactivity_seconds=self.inactivity.value() * 60,
+                abandon_seconds=self.abandon.value() * 60,
+                default_mode=self.mode.currentData(),
+                default_text_size=self.text_size.currentData(),
+                speech_rate_percent=self.speech_rate.currentData(),
+                volume_percent=self.volume.value(),
+                microphone=self.microphone.currentData() or "",
+                voice_trailing_silence_ms=round(self.trailing_silence.value() * 1000),
+                voice_start_timeout_ms=self.start_timeout.value() * 1000,
+            )
+        )

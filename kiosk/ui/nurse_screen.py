@@ -53,8 +53,15 @@ def pending_text(count: int) -> str:
 class NurseScreen(QWidget):
     settings_requested = Signal()
 
-    def __init__(self, vm: KioskViewModel, clock: Clock, *, demo_pin: str | None = None,  # noqa: PLR0915 - the screen's widgets laid out top to bottom, in one place
-                 sync: SyncViewModel | None = None, parent: QWidget | None = None) -> None:
+    def __init__(  # noqa: PLR0915 - the screen's widgets laid out top to bottom, in one place
+        self,
+        vm: KioskViewModel,
+        clock: Clock,
+        *,
+        demo_pin: str | None = None,
+        sync: SyncViewModel | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setProperty("screen", True)
         self._vm = vm
@@ -118,17 +125,20 @@ class NurseScreen(QWidget):
         self.session_date = DatePicker(first_year=year - 1, last_year=year, allow_empty=False)
         self.consent_answers = QCheckBox("Le patient accepte le traitement\nde ses réponses au questionnaire")
         self.consent_voice = QCheckBox(
-            "Le patient accepte l'envoi de sa voix à la\nreconnaissance vocale en ligne (modes vocaux)")
+            "Le patient accepte l'envoi de sa voix à la\nreconnaissance vocale en ligne (modes vocaux)"
+        )
         for cb in (self.consent_answers, self.consent_voice):
             cb.setMinimumHeight(52)
         left.setVerticalSpacing(6)
         left.setHorizontalSpacing(16)
         row = 0
-        for title, widget, key in (("Initiales", self.initials, "initials"),
-                                   ("Naissance", self.birth, "birth_date"),
-                                   ("Séance", self.session_date, "session_date"),
-                                   ("", self.consent_answers, "consent_answers"),
-                                   ("", self.consent_voice, "consent_voice")):
+        for title, widget, key in (
+            ("Initiales", self.initials, "initials"),
+            ("Naissance", self.birth, "birth_date"),
+            ("Séance", self.session_date, "session_date"),
+            ("", self.consent_answers, "consent_answers"),
+            ("", self.consent_voice, "consent_voice"),
+        ):
             if title:
                 left.addWidget(label(title, wrap=False), row, 0)
                 left.addWidget(widget, row, 1)
@@ -183,8 +193,7 @@ class NurseScreen(QWidget):
         self.consent_voice.toggled.connect(self._update_voice_modes)
         self.start.clicked.connect(self.submit)
         self.resume.clicked.connect(lambda: self._unfinished_id and vm.resume(self._unfinished_id))
-        self.close_unfinished.clicked.connect(
-            lambda: self._unfinished_id and vm.close_unfinished(self._unfinished_id))
+        self.close_unfinished.clicked.connect(lambda: self._unfinished_id and vm.close_unfinished(self._unfinished_id))
         vm.status_changed.connect(self.show_status)
         vm.form_errors.connect(self.show_errors)
         vm.message.connect(self._show_message)
@@ -209,8 +218,12 @@ class NurseScreen(QWidget):
 
     def is_blank(self) -> bool:
         """Nothing of a patient typed in yet (what :meth:`reset` leaves): the kiosk may restart for an update."""
-        return (not self.initials.text().strip() and self.birth.parts() == (None, None, None)
-                and not self.consent_answers.isChecked() and not self.consent_voice.isChecked())
+        return (
+            not self.initials.text().strip()
+            and self.birth.parts() == (None, None, None)
+            and not self.consent_answers.isChecked()
+            and not self.consent_voice.isChecked()
+        )
 
     def _update_voice_modes(self) -> None:
         """Voice modes need a working microphone and recogniser (else shown unavailable, with the reason) and
@@ -231,10 +244,15 @@ class NurseScreen(QWidget):
 
     def form(self) -> StartForm:
         return StartForm(
-            initials=self.initials.text(), birth_date=date_text(*self.birth.parts()),
-            session_date=date_text(*self.session_date.parts()), mode=self.selected_mode(),
-            audio_enabled=self.audio.isChecked(), language=self.language.currentData() or "fr",
-            consent_answers=self.consent_answers.isChecked(), consent_voice=self.consent_voice.isChecked())
+            initials=self.initials.text(),
+            birth_date=date_text(*self.birth.parts()),
+            session_date=date_text(*self.session_date.parts()),
+            mode=self.selected_mode(),
+            audio_enabled=self.audio.isChecked(),
+            language=self.language.currentData() or "fr",
+            consent_answers=self.consent_answers.isChecked(),
+            consent_voice=self.consent_voice.isChecked(),
+        )
 
     def submit(self) -> None:
         self.message.hide()
@@ -253,8 +271,9 @@ class NurseScreen(QWidget):
     # ------------------------------------------------------------------ status
     def show_status(self, status: KioskStatus) -> None:
         self._voice_reason = status.voice_reason
-        self.voice_unavailable.setText(f"Modes vocaux indisponibles : {status.voice_reason}"
-                                       if status.voice_reason else "")
+        self.voice_unavailable.setText(
+            f"Modes vocaux indisponibles : {status.voice_reason}" if status.voice_reason else ""
+        )
         self.voice_unavailable.setVisible(status.voice_reason is not None)
         self._update_voice_modes()
         self.corrupt.setText(status.corrupt_message or "")
@@ -272,8 +291,9 @@ class NurseScreen(QWidget):
         self._unfinished_id = entry.session_id if entry else None
         self.resume_box.setVisible(entry is not None)
         if entry is not None:
-            where = (f"question {entry.next_item} sur {entry.item_count}" if entry.next_item
-                     else "toutes les questions vues")
+            where = (
+                f"question {entry.next_item} sur {entry.item_count}" if entry.next_item else "toutes les questions vues"
+            )
             self.resume_text.setText(f"Reprendre la session {entry.initials} — {where}")
         self.start.setEnabled(self._vm.can_start and entry is None)
         self.start.setToolTip("Reprenez ou clôturez d'abord la session interrompue." if entry else "")

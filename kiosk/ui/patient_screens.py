@@ -134,8 +134,11 @@ class CheckView(QWidget):
         self._audio_ok = ok
         if not ok:
             self._failed_audio = True
-            self.failed_text.setText(self._tr("Le son ne fonctionne pas. Vous pouvez réessayer, ou continuer en "
-                                              "touchant l'écran, sans le son."))
+            self.failed_text.setText(
+                self._tr(
+                    "Le son ne fonctionne pas. Vous pouvez réessayer, ou continuer en touchant l'écran, sans le son."
+                )
+            )
             self.steps.setCurrentWidget(self._failed_page)
         elif self._vm.needs_microphone_check:
             self._show_mic()
@@ -146,8 +149,9 @@ class CheckView(QWidget):
         if ok:
             self._vm.record_check(audio_ok=self._audio_ok, microphone_ok=True)
             return
-        self.failed_text.setText(self._tr("Le microphone ne vous entend pas. Vous pouvez réessayer, ou continuer "
-                                          "en touchant l'écran."))
+        self.failed_text.setText(
+            self._tr("Le microphone ne vous entend pas. Vous pouvez réessayer, ou continuer en touchant l'écran.")
+        )
         self.steps.setCurrentWidget(self._failed_page)
 
     def _continue_touch_only(self) -> None:
@@ -215,9 +219,14 @@ class SessionView(QStackedWidget):
         self.end_nurse.clicked.connect(self.nurse_requested)
         e.addWidget(self.end_nurse, 0, Qt.AlignmentFlag.AlignRight)
 
-        self._pages = {ScreenKind.CHECK: self.check, ScreenKind.INTRODUCTION: self.intro,
-                       ScreenKind.ITEM: self.items, ScreenKind.REVIEW: self.review, ScreenKind.PAUSED: self.pause,
-                       ScreenKind.END: self.end}
+        self._pages = {
+            ScreenKind.CHECK: self.check,
+            ScreenKind.INTRODUCTION: self.intro,
+            ScreenKind.ITEM: self.items,
+            ScreenKind.REVIEW: self.review,
+            ScreenKind.PAUSED: self.pause,
+            ScreenKind.END: self.end,
+        }
         for page in self._pages.values():
             self.addWidget(page)
         vm.screen_changed.connect(self.show_state)

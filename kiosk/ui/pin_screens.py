@@ -110,8 +110,13 @@ class PinSetupPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         left, self.step, self.error, self.pad = _pin_layout(self, "Première mise en service")
-        left.addWidget(label("Le code protège la sortie du kiosque, les réglages et le résumé clinique. "
-                             "Il est conservé chiffré (jamais en clair).", "caption"))
+        left.addWidget(
+            label(
+                "Le code protège la sortie du kiosque, les réglages et le résumé clinique. "
+                "Il est conservé chiffré (jamais en clair).",
+                "caption",
+            )
+        )
         left.addStretch(1)
         self.pad.submitted.connect(self._entered)
         self._first: str | None = None

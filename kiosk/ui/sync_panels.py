@@ -92,15 +92,21 @@ class EnrollmentPage(QWidget):
         self.name.setPlaceholderText("Tablette salle d'attente 1")
         self.ca_bundle = QLineEdit()
         self.ca_bundle.setPlaceholderText("facultatif : chemin du fichier .pem")
-        for field, name in ((self.server, "Adresse du serveur"), (self.code, "Code d'enregistrement"),
-                            (self.name, "Nom de cette tablette"), (self.ca_bundle, "Certificat de l'hôpital")):
+        for field, name in (
+            (self.server, "Adresse du serveur"),
+            (self.code, "Code d'enregistrement"),
+            (self.name, "Nom de cette tablette"),
+            (self.ca_bundle, "Certificat de l'hôpital"),
+        ):
             field.setAccessibleName(name)
             form.addRow(label(name, wrap=False), field)
         root.addWidget(self.form_box)
-        self.hint = label("Le service informatique donne l'adresse et un code valable 24 h. Le texte du QR code "
-                          "peut être collé dans le champ du code : il contient l'adresse. Le certificat de "
-                          "l'hôpital (fichier PEM) n'est utile que si le service informatique le demande.",
-                          "caption")
+        self.hint = label(
+            "Le service informatique donne l'adresse et un code valable 24 h. Le texte du QR code "
+            "peut être collé dans le champ du code : il contient l'adresse. Le certificat de "
+            "l'hôpital (fichier PEM) n'est utile que si le service informatique le demande.",
+            "caption",
+        )
         root.addWidget(self.hint)
         # Enrolled: what the link is.
         self.details_box = QWidget()
@@ -166,7 +172,7 @@ class EnrollmentPage(QWidget):
         self.reenroll.setVisible(enrolled and not form)
 
     def _show_form(self) -> None:
-        """"Réenregistrer": the form, filled with the current link (a new code is needed)."""
+        """ "Réenregistrer": the form, filled with the current link (a new code is needed)."""
         self.error.setVisible(False)
         self._show_parts(form=True, details=False)
 
@@ -179,17 +185,19 @@ class EnrollmentPage(QWidget):
         self.error.setVisible(True)
 
     def _busy(self, busy: bool) -> None:
-        for widget in (self.server, self.code, self.name, self.ca_bundle, self.forget, self.reenroll,
-                       self.back_button):
+        for widget in (self.server, self.code, self.name, self.ca_bundle, self.forget, self.reenroll, self.back_button):
             widget.setEnabled(not busy)
         self.submit.setEnabled(not busy)
         self.submit.setText("Enregistrement…" if busy else "Enregistrer la tablette")
 
     def _confirm_forget(self) -> None:
         answer = QMessageBox.question(
-            self, "Oublier ce serveur",
+            self,
+            "Oublier ce serveur",
             "La tablette ne sera plus reliée au serveur du centre. Les questionnaires en attente restent sur la "
             "tablette et seront envoyés après un nouvel enregistrement. Continuer ?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self._vm.forget_server()

@@ -120,8 +120,10 @@ class VoicePanel(QFrame):
         self.meter.setVisible(state is VoiceState.LISTENING)
         if state is not VoiceState.LISTENING:
             self.meter.set_level(0.0)
-        self.mic.setVisible(self._vm.on_demand and state in (VoiceState.IDLE, VoiceState.LISTENING,
-                                                             VoiceState.CONFIRMING, VoiceState.TOUCH))
+        self.mic.setVisible(
+            self._vm.on_demand
+            and state in (VoiceState.IDLE, VoiceState.LISTENING, VoiceState.CONFIRMING, VoiceState.TOUCH)
+        )
         self.mic.setEnabled(state is not VoiceState.LISTENING)
         if state in (VoiceState.LISTENING, VoiceState.WAITING, VoiceState.IDLE):
             self.notice.clear()  # a notice stays until voice goes on (after a switch to touch: for good)

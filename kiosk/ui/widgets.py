@@ -16,8 +16,20 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QHBoxLayout, QLabel, Q
 from kiosk.ui import theme
 
 MIN_ANSWER_HEIGHT = 100  # >= 15 mm at up to ~170 dpi
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 def label(text: str = "", name: str = "", *, wrap: bool = True) -> QLabel:
@@ -59,9 +71,11 @@ class AnswerButton(QAbstractButton):
         return QSize(60, MIN_ANSWER_HEIGHT)
 
     def heightForWidth(self, width: int) -> int:
-        rect = QFontMetrics(self.font()).boundingRect(QRect(0, 0, max(width - 28, 10), 10_000),
-                                                      int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignCenter),
-                                                      self.text())
+        rect = QFontMetrics(self.font()).boundingRect(
+            QRect(0, 0, max(width - 28, 10), 10_000),
+            int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignCenter),
+            self.text(),
+        )
         return max(MIN_ANSWER_HEIGHT, rect.height() + 32)
 
     def hasHeightForWidth(self) -> bool:
@@ -81,8 +95,9 @@ class AnswerButton(QAbstractButton):
         text_rect = self.rect().adjusted(14, 10, -14, -10)
         painter.drawText(text_rect, int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignCenter), self.text())
         if self.isChecked():
-            painter.drawText(self.rect().adjusted(10, 6, -12, -6),
-                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop), "✓")
+            painter.drawText(
+                self.rect().adjusted(10, 6, -12, -6), int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop), "✓"
+            )
         painter.end()
 
 
@@ -91,8 +106,9 @@ class DatePicker(QWidget):
 
     changed = Signal()
 
-    def __init__(self, *, first_year: int, last_year: int, allow_empty: bool = True,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, *, first_year: int, last_year: int, allow_empty: bool = True, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -149,8 +165,7 @@ class LevelMeter(QWidget):
         width = (self.width() - gap * (bars - 1)) / bars
         lit = round(self._level * bars)
         for i in range(bars):
-            painter.fillRect(QRectF(i * (width + gap), 0, width, self.height()),
-                             c["listen"] if i < lit else c["faint"])
+            painter.fillRect(QRectF(i * (width + gap), 0, width, self.height()), c["listen"] if i < lit else c["faint"])
         painter.end()
 
 

@@ -35,9 +35,15 @@ class FolderReleaseSource:
         assert match is not None
         files = ReleaseFiles(archive)
         names = [p.name for p in (files.archive, files.signature, files.manifest, files.manifest_signature)]
-        return ReleaseOffer(version=match["version"], os=os_name, arch=arch, sha256=file_sha256(archive),
-                            size=archive.stat().st_size, archive_name=archive.name,
-                            urls={name: str(self.folder / name) for name in names})
+        return ReleaseOffer(
+            version=match["version"],
+            os=os_name,
+            arch=arch,
+            sha256=file_sha256(archive),
+            size=archive.stat().st_size,
+            archive_name=archive.name,
+            urls={name: str(self.folder / name) for name in names},
+        )
 
     def download(self, offer: ReleaseOffer, folder: Path) -> Path:
         self.downloads += 1

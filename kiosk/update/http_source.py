@@ -19,12 +19,23 @@ MAX_SIDE_FILE_BYTES = 64 << 20  # manifest (a few hundred KB), signatures (64 B)
 
 
 class HttpReleaseSource:
-    def __init__(self, base_url: str, token: Callable[[], str | None] | None, *,
-                 verify: ssl.SSLContext | bool = True,
-                 timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: Callable[[], str | None] | None,
+        *,
+        verify: ssl.SSLContext | bool = True,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self._token = token
-        self._client = httpx.Client(base_url=base_url.rstrip("/"), verify=verify, transport=transport,
-                                    timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=False)
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            verify=verify,
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            follow_redirects=False,
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -36,8 +47,9 @@ class HttpReleaseSource:
             return {}
         token = self._token()
         if not token:
-            raise UpdateSourceError("this kiosk is not enrolled: no device token to ask for updates",
-                                    code="not_enrolled")
+            raise UpdateSourceError(
+                "this kiosk is not enrolled: no device token to ask for updates", code="not_enrolled"
+            )
         return {"Authorization": f"Bearer {token}"}
 
     @staticmethod
@@ -51,8 +63,9 @@ class HttpReleaseSource:
 
     def latest(self, os_name: str, arch: str) -> ReleaseOffer | None:
         try:
-            response = self._client.get("/v1/releases/latest", params={"os": os_name, "arch": arch},
-                                        headers=self._headers())
+            response = self._client.get(
+                "/v1/releases/latest", params={"os": os_name, "arch": arch}, headers=self._headers()
+            )
         except httpx.HTTPError as exc:
             raise UpdateSourceError(f"cannot reach the update server: {type(exc).__name__}") from exc
         if response.status_code == 404 and _code(response) == "no_release":
@@ -62,17 +75,21 @@ class HttpReleaseSource:
         try:
             body: dict[str, Any] = response.json()
             files = [body[k] for k in ("archive", "signature", "manifest", "manifest_signature")]
-            offer = ReleaseOffer(version=str(body["version"]), os=str(body["os"]), arch=str(body["arch"]),
-                                sha256=str(body["sha256"]), size=int(body["size"]),
-                                archive_name=str(body["archive"]["name"]),
-                                urls={str(f["name"]): str(f["url"]) for f in files})
+            offer = ReleaseOffer(
+                version=str(body["version"]),
+                os=str(body["os"]),
+                arch=str(body["arch"]),
+                sha256=str(body["sha256"]),
+                size=int(body["size"]),
+                archive_name=str(body["archive"]["name"]),
+                urls={str(f["name"]): str(f["url"]) for f in files},
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise UpdateSourceError(f"unexpected answer from the update server: {exc}", code="bad_offer") from exc
         for url in offer.urls.values():
             # files come from this server only: the device token is never sent to another host
             if not url.startswith("/") or url.startswith("//"):
-                raise UpdateSourceError(f"the offer points outside the update server: {url[:80]!r}",
-                                        code="bad_offer")
+                raise UpdateSourceError(f"the offer points outside the update server: {url[:80]!r}", code="bad_offer")
         return offer
 
     def download(self, offer: ReleaseOffer, folder: Path) -> Path:
@@ -93,8 +110,9 @@ class HttpReleaseSource:
                     for chunk in response.iter_bytes(1 << 16):
                         written += len(chunk)
                         if written > limit:
-                            raise UpdateSourceError(f"{target.name} is larger than announced ({limit} bytes)",
-                                                    code="download_too_large")
+                            raise UpdateSourceError(
+                                f"{target.name} is larger than announced ({limit} bytes)", code="download_too_large"
+                            )
                         out.write(chunk)
                     out.flush()
                     os.fsync(out.fileno())

@@ -43,14 +43,20 @@ class ReleaseOffer:
     def __post_init__(self) -> None:
         match = ARCHIVE_NAME.match(self.archive_name)
         if match is None:
-            raise UpdateSourceError(f"offered archive name {self.archive_name[:80]!r} is not "
-                                    "qlq-kiosk-VERSION-OS-ARCH.tar.gz", code="bad_offer")
+            raise UpdateSourceError(
+                f"offered archive name {self.archive_name[:80]!r} is not qlq-kiosk-VERSION-OS-ARCH.tar.gz",
+                code="bad_offer",
+            )
         if (match["version"], match["os"], match["arch"]) != (self.version, self.os, self.arch):
-            raise UpdateSourceError(f"offered archive {self.archive_name} does not match version {self.version} "
-                                    f"for {self.os}/{self.arch}", code="bad_offer")
+            raise UpdateSourceError(
+                f"offered archive {self.archive_name} does not match version {self.version} for {self.os}/{self.arch}",
+                code="bad_offer",
+            )
         if set(self.urls) != set(self.file_names):
-            raise UpdateSourceError("the offer must name exactly the archive, its signature, manifest and "
-                                    "manifest signature", code="bad_offer")
+            raise UpdateSourceError(
+                "the offer must name exactly the archive, its signature, manifest and manifest signature",
+                code="bad_offer",
+            )
 
     @property
     def file_names(self) -> tuple[str, ...]:
@@ -70,8 +76,9 @@ class ReleaseSource(Protocol):
 
 def current_platform() -> tuple[str, str]:
     """``("linux", "x86_64")``, ``("windows", "x86_64")``, ``("macos", "arm64")``: the names releases use."""
-    os_name = {"win32": "windows", "darwin": "macos"}.get(sys.platform, "linux" if sys.platform.startswith(
-        "linux") else sys.platform)
+    os_name = {"win32": "windows", "darwin": "macos"}.get(
+        sys.platform, "linux" if sys.platform.startswith("linux") else sys.platform
+    )
     machine = platform.machine().lower()
     arch = {"amd64": "x86_64", "x64": "x86_64", "aarch64": "arm64"}.get(machine, machine)
     return os_name, arch

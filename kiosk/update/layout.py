@@ -136,8 +136,11 @@ class InstallLayout:
     def load_state(self) -> UpdateState:
         try:
             data = json.loads(self.state_file.read_text("utf-8"))
-            return UpdateState(pending=data.get("pending"), previous=data.get("previous"),
-                               failed=[str(v) for v in data.get("failed", [])])
+            return UpdateState(
+                pending=data.get("pending"),
+                previous=data.get("previous"),
+                failed=[str(v) for v in data.get("failed", [])],
+            )
         except (OSError, ValueError, AttributeError):
             return UpdateState()
 

@@ -37,8 +37,19 @@ from kiosk.update.layout import InstallLayout
 
 log = logging.getLogger(__name__)
 
-Stage = Literal["idle", "checking", "up_to_date", "available", "downloading", "ready", "deferred", "installing",
-                "installed", "rolled_back", "failed"]
+Stage = Literal[
+    "idle",
+    "checking",
+    "up_to_date",
+    "available",
+    "downloading",
+    "ready",
+    "deferred",
+    "installing",
+    "installed",
+    "rolled_back",
+    "failed",
+]
 DEFAULT_SELF_TEST = ("{bundle}/qlq-kiosk.exe" if sys.platform == "win32" else "{bundle}/qlq-kiosk", "--self-test")
 
 
@@ -102,10 +113,19 @@ def _version(text: str) -> Version | None:
 
 
 class Updater:
-    def __init__(self, source: ReleaseSource, layout: InstallLayout, *, current_version: str, gate: SessionGate,
-                 public_key: Ed25519PublicKey | None = None, self_test_command: Sequence[str] = DEFAULT_SELF_TEST,
-                 self_test_timeout: float = 300.0, platform: tuple[str, str] | None = None,
-                 on_status: Callable[[UpdateStatus], None] | None = None) -> None:
+    def __init__(
+        self,
+        source: ReleaseSource,
+        layout: InstallLayout,
+        *,
+        current_version: str,
+        gate: SessionGate,
+        public_key: Ed25519PublicKey | None = None,
+        self_test_command: Sequence[str] = DEFAULT_SELF_TEST,
+        self_test_timeout: float = 300.0,
+        platform: tuple[str, str] | None = None,
+        on_status: Callable[[UpdateStatus], None] | None = None,
+    ) -> None:
         """``on_status`` is called on whichever thread made the change (the background one too): a Qt caller
         forwards it to the GUI thread with a queued signal."""
         self.source = source
@@ -134,8 +154,13 @@ class Updater:
 
     def _set(self, stage: Stage, **changes: object) -> UpdateStatus:
         with self._lock:
-            fields = {"offered_version": self._status.offered_version, "code": None, "message": "",
-                      "restart_required": False, **changes}
+            fields = {
+                "offered_version": self._status.offered_version,
+                "code": None,
+                "message": "",
+                "restart_required": False,
+                **changes,
+            }
             self._status = replace(self._status, stage=stage, **fields)  # type: ignore[arg-type]
             status = self._status
         log.info("update %s %s %s", status.stage, status.offered_version or "", status.code or "")
@@ -154,8 +179,7 @@ class Updater:
         current = _version(self.status.current_version)
         failed = set(self.layout.load_state().failed)
         offered = _version(offer.version) if offer else None
-        if offer is None or offered is None or (current is not None and offered <= current) \
-                or offer.version in failed:
+        if offer is None or offered is None or (current is not None and offered <= current) or offer.version in failed:
             self._set("up_to_date", offered_version=None)
             return None
         self._set("available", offered_version=offer.version, message=f"version {offer.version} is available")
@@ -187,12 +211,18 @@ class Updater:
 
     def _check_matches(self, verified: VerifiedRelease) -> None:
         if (verified.os, verified.arch) != self.platform:
-            raise UpdateError(f"the release is for {verified.os}/{verified.arch}, this kiosk is "
-                              f"{self.platform[0]}/{self.platform[1]}", code="wrong_platform")
+            raise UpdateError(
+                f"the release is for {verified.os}/{verified.arch}, this kiosk is "
+                f"{self.platform[0]}/{self.platform[1]}",
+                code="wrong_platform",
+            )
         new, current = _version(verified.version), _version(self.status.current_version)
         if new is None or (current is not None and new <= current):
-            raise UpdateError(f"the signed release is version {verified.version}, not newer than "
-                              f"{self.status.current_version} (downgrades are refused)", code="not_newer")
+            raise UpdateError(
+                f"the signed release is version {verified.version}, not newer than "
+                f"{self.status.current_version} (downgrades are refused)",
+                code="not_newer",
+            )
 
     def install(self, release: VerifiedRelease) -> UpdateStatus:
         """Install between sessions only; ``deferred`` (nothing touched) while a session is in progress."""
@@ -200,8 +230,11 @@ class Updater:
             raise TypeError("only a VerifiedRelease can be installed")
         with self.gate.idle() as idle:
             if not idle:
-                return self._set("deferred", offered_version=release.version,
-                                 message="a session is in progress: the update waits until it ends")
+                return self._set(
+                    "deferred",
+                    offered_version=release.version,
+                    message="a session is in progress: the update waits until it ends",
+                )
             return self._install_now(release)
 
     def install_pending(self) -> UpdateStatus:
@@ -233,17 +266,25 @@ class Updater:
             layout.save_state(state)
             layout.remove(release.version)
             self._discard_download(release)
-            return self._set("rolled_back", offered_version=release.version, code="self_test_failed",
-                             message=f"version {release.version} failed its self-test and was removed; back to "
-                                     f"{previous or 'the previous installation'}: {detail}")
+            return self._set(
+                "rolled_back",
+                offered_version=release.version,
+                code="self_test_failed",
+                message=f"version {release.version} failed its self-test and was removed; back to "
+                f"{previous or 'the previous installation'}: {detail}",
+            )
         state.pending = None
         layout.save_state(state)
         self._discard_download(release)
         for old in _installed_versions(layout):
             if old not in (release.version, previous):
                 layout.remove(old)
-        return self._set("installed", offered_version=release.version, restart_required=True,
-                         message=f"version {release.version} installed; it starts at the next restart")
+        return self._set(
+            "installed",
+            offered_version=release.version,
+            restart_required=True,
+            message=f"version {release.version} installed; it starts at the next restart",
+        )
 
     def _finish_failed(self, release: VerifiedRelease, code: str, message: str) -> UpdateStatus:
         self._discard_download(release)
@@ -259,8 +300,15 @@ class Updater:
         command = [part.format(bundle=os.fspath(bundle)) for part in self.self_test_command]
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=self.self_test_timeout,
-                                    env=env, cwd=bundle, check=False)
+            result = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=self.self_test_timeout,
+                env=env,
+                cwd=bundle,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return False, f"the self-test could not run: {exc}"
         if result.returncode != 0:
@@ -281,9 +329,13 @@ class Updater:
         state.pending = None
         self.layout.save_state(state)
         self.layout.remove(failed)
-        return self._set("rolled_back", offered_version=failed, code="self_test_interrupted",
-                         message=f"the update to {failed} was interrupted before its self-test passed; "
-                                 f"back to {state.previous or 'the previous installation'}")
+        return self._set(
+            "rolled_back",
+            offered_version=failed,
+            code="self_test_interrupted",
+            message=f"the update to {failed} was interrupted before its self-test passed; "
+            f"back to {state.previous or 'the previous installation'}",
+        )
 
     def check_and_fetch(self) -> VerifiedRelease | None:
         offer = self.check()

@@ -37,8 +37,9 @@ class FollowingReleaseSource:
             close()
         self._current = self._make()
         if self._current is None:
-            raise UpdateSourceError("this kiosk is not enrolled with a centre: no server to ask for updates",
-                                    code="not_enrolled")
+            raise UpdateSourceError(
+                "this kiosk is not enrolled with a centre: no server to ask for updates", code="not_enrolled"
+            )
         return self._current
 
     def latest(self, os_name: str, arch: str) -> ReleaseOffer | None:

@@ -42,8 +42,9 @@ VoiceCheck = Callable[[KioskSettings, "SecretStore | None"], "VoiceAvailability"
 
 INSTRUMENT_ID = "qlq-c30"
 GENERIC_STORAGE_ERROR = "Erreur d'enregistrement : réessayez. Si le problème continue, contactez le support."
-UPDATE_INSTALLING = ("Une mise à jour du kiosque s'installe (une minute au plus) : réessayez dans un instant. "
-                     "Rien n'est perdu.")
+UPDATE_INSTALLING = (
+    "Une mise à jour du kiosque s'installe (une minute au plus) : réessayez dans un instant. Rien n'est perdu."
+)
 
 
 @dataclass
@@ -77,10 +78,20 @@ class KioskViewModel(QObject):
     session_finished = Signal()  # a session was frozen and queued for sending (completed, abandoned or closed)
     between_sessions = Signal()  # the session on screen ended (finished, or its screen left): updates may install
 
-    def __init__(self, store_factory: Callable[[], SessionStore], *, tasks: TaskManager, audio: AudioService,
-                 clock: Clock, settings: KioskSettings | None = None, secrets: SecretStore | None = None,
-                 voice_check: VoiceCheck | None = None, provisioning: Provisioning | None = None,
-                 gate: SessionLock | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        store_factory: Callable[[], SessionStore],
+        *,
+        tasks: TaskManager,
+        audio: AudioService,
+        clock: Clock,
+        settings: KioskSettings | None = None,
+        secrets: SecretStore | None = None,
+        voice_check: VoiceCheck | None = None,
+        provisioning: Provisioning | None = None,
+        gate: SessionLock | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         #: Held from a session's start (or resumption) until its screen ends, so that an update never installs
         #: during a session; a session cannot start while an update installs (None: no updates, tests).
@@ -110,6 +121,7 @@ class KioskViewModel(QObject):
     # ------------------------------------------------------------------ opening and status
     def open(self) -> None:
         """Open the store on the worker, then load settings, PIN, instruments and the status."""
+
         def work() -> tuple[LoadedSettings, str | None, str]:
             self._store = self._store_factory()
             languages = sorted(lang for (iid, lang) in available_instruments() if iid == INSTRUMENT_ID)
@@ -203,8 +215,9 @@ class KioskViewModel(QObject):
         if instrument is None:
             self.form_errors.emit({"language": "Aucun questionnaire dans cette langue."})
             return False
-        session, errors = build_session(form, instrument, session_id=str(uuid.uuid4()), now=self.clock.now(),
-                                        today=self.clock.today())
+        session, errors = build_session(
+            form, instrument, session_id=str(uuid.uuid4()), now=self.clock.now(), today=self.clock.today()
+        )
         if errors or session is None:
             self.form_errors.emit(errors)
             return False
@@ -213,8 +226,11 @@ class KioskViewModel(QObject):
             return False
         store = self._store
         assert store is not None
-        self.tasks.run_in_background(lambda: store.save(session), lambda _: self._started(session),
-                                     lambda exc: self._start_failed(session.id, exc))
+        self.tasks.run_in_background(
+            lambda: store.save(session),
+            lambda _: self._started(session),
+            lambda exc: self._start_failed(session.id, exc),
+        )
         return True
 
     def resume(self, session_id: str) -> None:
@@ -277,8 +293,7 @@ class KioskViewModel(QObject):
 
         def work() -> None:
             session = store.load(session_id, instrument).abandon(now=now, reason=reason)
-            store.finish(session, build_submission(session, device_id=device_id, app_version=_version(),
-                                                   frozen_at=now))
+            store.finish(session, build_submission(session, device_id=device_id, app_version=_version(), frozen_at=now))
 
         def done(_result: None) -> None:
             self.session_finished.emit()
@@ -297,8 +312,15 @@ class KioskViewModel(QObject):
     def _started(self, session: Session) -> None:
         assert self._store is not None
         self._apply_audio_settings(self.settings)
-        vm = SessionViewModel(session, store=self._store, tasks=self.tasks, audio=self.audio, clock=self.clock,
-                              settings=self.settings, device_id=self.status.device_id)
+        vm = SessionViewModel(
+            session,
+            store=self._store,
+            tasks=self.tasks,
+            audio=self.audio,
+            clock=self.clock,
+            settings=self.settings,
+            device_id=self.status.device_id,
+        )
         vm.finished.connect(lambda _outcome: self.session_finished.emit())  # after store.finish returned
         vm.finished.connect(lambda _outcome: self.session_ended(session.id))
         self.session_started.emit(vm)
@@ -312,8 +334,11 @@ class KioskViewModel(QObject):
         if stored is None:
             self.pin_checked.emit(False)
             return
-        self.tasks.run_in_background(lambda: verify_pin(stored, pin), lambda ok: self.pin_checked.emit(bool(ok)),
-                                     lambda _exc: self.pin_checked.emit(False))
+        self.tasks.run_in_background(
+            lambda: verify_pin(stored, pin),
+            lambda ok: self.pin_checked.emit(bool(ok)),
+            lambda _exc: self.pin_checked.emit(False),
+        )
 
     def set_pin(self, pin: str) -> None:
         """Store the nurse PIN, hashed (argon2); never in plain text."""
@@ -342,8 +367,9 @@ class KioskViewModel(QObject):
         previous, self.settings = self.settings, settings
         self.settings_changed.emit(settings)
         if store is not None:
-            self.tasks.run_in_background(lambda: save_settings(settings, store), None,
-                                         lambda exc: self.message.emit(_nurse_message(exc)))
+            self.tasks.run_in_background(
+                lambda: save_settings(settings, store), None, lambda exc: self.message.emit(_nurse_message(exc))
+            )
         if settings.microphone != previous.microphone:
             self.check_voice()
 
@@ -358,4 +384,3 @@ def _version() -> str:
     from kiosk import __version__
 
     return __version__
-

@@ -42,8 +42,10 @@ class PinPurpose(StrEnum):
     SUMMARY = "summary"
 
 
-PIN_PROMPTS = {PinPurpose.ADMIN: "Saisissez le code pour ouvrir les réglages.",
-               PinPurpose.SUMMARY: "Saisissez le code pour voir le résumé clinique."}
+PIN_PROMPTS = {
+    PinPurpose.ADMIN: "Saisissez le code pour ouvrir les réglages.",
+    PinPurpose.SUMMARY: "Saisissez le code pour voir le résumé clinique.",
+}
 _NO_PIN_FROM = (Page.PIN, Page.ADMIN, Page.SERVER, Page.LOADING, Page.PIN_SETUP)
 
 
@@ -53,8 +55,9 @@ def provisioning_summary(provisioning: Provisioning | None) -> str:
     if not provisioning.exists:
         return f"Aucun fichier de configuration du service informatique ({provisioning.path})."
     # The names as IT writes them in the file (the code itself is never shown).
-    names = sorted("language" if n == "default_language" else n
-                   for n in (*provisioning.connection, *provisioning.settings))
+    names = sorted(
+        "language" if n == "default_language" else n for n in (*provisioning.connection, *provisioning.settings)
+    )
     fields = ", ".join(names) if names else "aucun champ valable"
     return f"Configuration du service informatique : {provisioning.path} ({fields})."
 
@@ -124,7 +127,7 @@ class NurseFlowViewModel(QObject):
         return True
 
     def leave_pin(self) -> None:
-        """"Annuler" on the PIN page, "Retour" on the settings: back where the PIN was asked."""
+        """ "Annuler" on the PIN page, "Retour" on the settings: back where the PIN was asked."""
         target = self.return_to if self.return_to is not None else Page.NURSE
         self.return_to = None
         self._go(target)
@@ -141,10 +144,18 @@ class NurseFlowViewModel(QObject):
         running = self.session is not None and not self.session.phase.is_final
         status = self.kiosk.status
         prov = self.kiosk.provisioning
-        self.admin_opened.emit(AdminState(
-            self.kiosk.settings, status.pending, running, status.microphones, status.voice_reason,
-            version=version_label(), provisioning=provisioning_summary(prov),
-            provisioning_problems=tuple(p.french() for p in prov.problems) if prov is not None else ()))
+        self.admin_opened.emit(
+            AdminState(
+                self.kiosk.settings,
+                status.pending,
+                running,
+                status.microphones,
+                status.voice_reason,
+                version=version_label(),
+                provisioning=provisioning_summary(prov),
+                provisioning_problems=tuple(p.french() for p in prov.problems) if prov is not None else (),
+            )
+        )
         self._go(Page.ADMIN)
         self.kiosk.check_voice()  # a microphone plugged in since: the list follows (status_changed)
 
@@ -154,12 +165,12 @@ class NurseFlowViewModel(QObject):
         self.leave_pin()
 
     def open_server(self) -> None:
-        """"Serveur du centre" on the settings page (already behind the PIN)."""
+        """ "Serveur du centre" on the settings page (already behind the PIN)."""
         if self.page is Page.ADMIN:
             self._go(Page.SERVER)
 
     def leave_server(self) -> None:
-        """"Retour" on the server page: back to the settings."""
+        """ "Retour" on the server page: back to the settings."""
         if self.page is Page.SERVER:
             self._go(Page.ADMIN)
 

@@ -75,11 +75,19 @@ class KioskSettings:
         volume = min(max(int(self.volume_percent), 0), 100)
         silence = min(max(int(self.voice_trailing_silence_ms), TRAILING_SILENCE_MS[0]), TRAILING_SILENCE_MS[1])
         start = min(max(int(self.voice_start_timeout_ms), START_TIMEOUT_MS[0]), START_TIMEOUT_MS[1])
-        return replace(self, inactivity_seconds=inactivity, abandon_seconds=abandon, default_text_size=size,
-                       answer_beat_ms=beat, speech_rate_percent=rate, volume_percent=volume,
-                       microphone=str(self.microphone).strip(), voice_trailing_silence_ms=silence,
-                       voice_start_timeout_ms=start,
-                       default_language=str(self.default_language).strip().lower() or "fr")
+        return replace(
+            self,
+            inactivity_seconds=inactivity,
+            abandon_seconds=abandon,
+            default_text_size=size,
+            answer_beat_ms=beat,
+            speech_rate_percent=rate,
+            volume_percent=volume,
+            microphone=str(self.microphone).strip(),
+            voice_trailing_silence_ms=silence,
+            voice_start_timeout_ms=start,
+            default_language=str(self.default_language).strip().lower() or "fr",
+        )
 
 
 # What the nurse reads when a stored value is unusable: the admin screen's name for each setting.
@@ -113,14 +121,18 @@ class SettingProblem:
     reason: str
 
     def log_text(self) -> str:
-        return (f"setting {_key(self.name)}={self.stored!r} is invalid ({self.reason}); "
-                f"using the default {setting_text(self.default)!r}")
+        return (
+            f"setting {_key(self.name)}={self.stored!r} is invalid ({self.reason}); "
+            f"using the default {setting_text(self.default)!r}"
+        )
 
     def french(self) -> str:
         label = SETTING_LABELS.get(self.name, self.name)
         default = MODE_LABELS[self.default] if isinstance(self.default, Mode) else self.default
-        return (f"Réglage « {label} » : la valeur enregistrée « {self.stored} » n'est pas valable ; "
-                f"la valeur par défaut ({default}) est utilisée. Corrigez-la dans les réglages.")
+        return (
+            f"Réglage « {label} » : la valeur enregistrée « {self.stored} » n'est pas valable ; "
+            f"la valeur par défaut ({default}) est utilisée. Corrigez-la dans les réglages."
+        )
 
 
 @dataclass(frozen=True)

@@ -91,8 +91,9 @@ def upgrade_settings(store: SettingsStore, steps: Mapping[int, Step] = UPGRADES)
     newest = max(steps)
     version = stored_version(store, newest=newest)
     if version > newest:
-        log.warning("settings version %d is newer than this kiosk's %d: read as they are, never downgraded",
-                    version, newest)
+        log.warning(
+            "settings version %d is newer than this kiosk's %d: read as they are, never downgraded", version, newest
+        )
         return None
     if version == newest:
         return None

@@ -83,8 +83,10 @@ class ProvisioningProblem:
         if not self.field:
             return f"Fichier de configuration {self.path} : {self.reason}. Il n'est pas appliqué."
         label = FIELD_LABELS.get(self.field, self.field)
-        return (f"Fichier de configuration {self.path}, champ « {self.field} » ({label}) : {self.reason} "
-                f"(valeur « {self.value} ») ; ce champ est ignoré, la valeur par défaut ou actuelle reste.")
+        return (
+            f"Fichier de configuration {self.path}, champ « {self.field} » ({label}) : {self.reason} "
+            f"(valeur « {self.value} ») ; ce champ est ignoré, la valeur par défaut ou actuelle reste."
+        )
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,15 @@ def parse(text: str, path: Path, *, languages: tuple[str, ...] = LANGUAGES) -> P
     try:
         document = tomlkit.parse(text)
     except ParseError as exc:
-        return Provisioning(path, True, problems=(ProvisioningProblem(
-            path, "", "", f"ce n'est pas un fichier TOML valable (ligne {exc.line}, colonne {exc.col})"),))
+        return Provisioning(
+            path,
+            True,
+            problems=(
+                ProvisioningProblem(
+                    path, "", "", f"ce n'est pas un fichier TOML valable (ligne {exc.line}, colonne {exc.col})"
+                ),
+            ),
+        )
     data = document.unwrap()
     problems: list[ProvisioningProblem] = []
     connection: dict[str, str] = {}
@@ -223,8 +232,10 @@ def write(path: Path, values: Mapping[str, Any], *, languages: tuple[str, ...] =
     try:
         document = tomlkit.parse(path.read_text(encoding="utf-8-sig")) if path.exists() else tomlkit.document()
     except ParseError as exc:
-        raise ValueError(f"{path} : ce n'est pas un fichier TOML valable (ligne {exc.line}, colonne {exc.col}) ; "
-                         "corrigez-le ou supprimez-le d'abord") from None
+        raise ValueError(
+            f"{path} : ce n'est pas un fichier TOML valable (ligne {exc.line}, colonne {exc.col}) ; "
+            "corrigez-le ou supprimez-le d'abord"
+        ) from None
     if "format" not in document:
         if not document.body:
             document.add(tomlkit.comment("Kiosque QLQ-C30 provisioning (format: installer/README.md)"))

@@ -72,11 +72,17 @@ def item_screen(session: Session, number: int) -> ItemScreen:
     current = record.current if record else None
     order = list(session.item_numbers)
     return ItemScreen(
-        number=number, header=section.header, instruction=section.instruction, text=item.text,
-        options=tuple(options), numeric=numeric,
+        number=number,
+        header=section.header,
+        instruction=section.instruction,
+        text=item.text,
+        options=tuple(options),
+        numeric=numeric,
         current_value=current.value if current else None,
         skipped=current is not None and current.status is not ItemStatus.ANSWERED,
-        progress=inst.progress_text(number), can_go_back=order.index(number) > 0 or session.reviewing)
+        progress=inst.progress_text(number),
+        can_go_back=order.index(number) > 0 or session.reviewing,
+    )
 
 
 def screen_of(session: Session) -> ScreenState:
@@ -109,5 +115,5 @@ def prompt_for(state: ScreenState, instrument: Instrument) -> Prompt | None:
 
 
 END_TEXT = "Merci ! Le questionnaire est terminé.\nVeuillez rendre la tablette à l'équipe soignante."
-ABANDONED_TEXT = ("La séance a été interrompue.\nVeuillez rendre la tablette à l'équipe soignante.")
+ABANDONED_TEXT = "La séance a été interrompue.\nVeuillez rendre la tablette à l'équipe soignante."
 PAUSED_TEXT = "Pause\n\nTouchez l'écran pour continuer."

@@ -32,8 +32,10 @@ from kiosk.viewmodels.screens import ScreenKind, ScreenState, prompt_for, screen
 
 log = logging.getLogger(__name__)
 
-SAVE_FAILED = ("La réponse n'a pas pu être enregistrée. Touchez-la de nouveau ; "
-               "si le problème continue, appelez l'équipe soignante.")
+SAVE_FAILED = (
+    "La réponse n'a pas pu être enregistrée. Touchez-la de nouveau ; "
+    "si le problème continue, appelez l'équipe soignante."
+)
 
 
 class SessionViewModel(QObject):
@@ -51,8 +53,18 @@ class SessionViewModel(QObject):
     mic_level = Signal(float)  # 0..1, fed by the voice service (microphone check meter)
     listening_changed = Signal(str)  # "off" | "listening" | "processing" (voice indicator)
 
-    def __init__(self, session: Session, *, store: SessionStore, tasks: TaskManager, audio: AudioService,
-                 clock: Clock, settings: KioskSettings, device_id: str, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        store: SessionStore,
+        tasks: TaskManager,
+        audio: AudioService,
+        clock: Clock,
+        settings: KioskSettings,
+        device_id: str,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.session = session
         self._unsaved: Session | None = None  # the newest state handed to the worker, until it is written
@@ -96,8 +108,16 @@ class SessionViewModel(QObject):
         return self.session.mode.is_voice
 
     # ------------------------------------------------------------------ patient actions
-    def answer(self, value: int, *, method: Method = Method.TOUCH, transcript: str | None = None,
-               confidence: float | None = None, confirmed: bool = False, voice: VoiceDetail | None = None) -> bool:
+    def answer(
+        self,
+        value: int,
+        *,
+        method: Method = Method.TOUCH,
+        transcript: str | None = None,
+        confidence: float | None = None,
+        confirmed: bool = False,
+        voice: VoiceDetail | None = None,
+    ) -> bool:
         """Record an answer to the item on screen; the next screen shows once the save returned."""
         if self._busy or self.screen.kind is not ScreenKind.ITEM or self.screen.item is None:
             return False
@@ -106,17 +126,36 @@ class SessionViewModel(QObject):
             voice = self.touch_voice_detail()
         self.pending_answer.emit(value)
         return self._commit(
-            lambda s, now: s.answer(value, now=now, method=method, transcript=transcript,
-                                    confidence=confidence, confirmed=confirmed, voice=voice),
-            beat_ms=self.settings.answer_beat_ms, saved=lambda: self.answer_saved.emit(number, value))
+            lambda s, now: s.answer(
+                value,
+                now=now,
+                method=method,
+                transcript=transcript,
+                confidence=confidence,
+                confirmed=confirmed,
+                voice=voice,
+            ),
+            beat_ms=self.settings.answer_beat_ms,
+            saved=lambda: self.answer_saved.emit(number, value),
+        )
 
-    def skip(self, *, status: ItemStatus = ItemStatus.SKIPPED, method: Method = Method.TOUCH,
-             transcript: str | None = None, confidence: float | None = None, voice: VoiceDetail | None = None) -> bool:
+    def skip(
+        self,
+        *,
+        status: ItemStatus = ItemStatus.SKIPPED,
+        method: Method = Method.TOUCH,
+        transcript: str | None = None,
+        confidence: float | None = None,
+        voice: VoiceDetail | None = None,
+    ) -> bool:
         """Leave the item missing: "Passer" (touch or voice) or "je ne sais pas" (voice, ``DONT_KNOW``)."""
         if self.screen.kind is not ScreenKind.ITEM:
             return False
-        return self._commit(lambda s, now: s.skip(now=now, status=status, method=method,
-                                                  transcript=transcript, confidence=confidence, voice=voice))
+        return self._commit(
+            lambda s, now: s.skip(
+                now=now, status=status, method=method, transcript=transcript, confidence=confidence, voice=voice
+            )
+        )
 
     def switch_to_touch(self, reason: str) -> bool:
         """Voice gave up (microphone lost, recogniser failing): the session continues in touch, recorded."""
@@ -136,15 +175,20 @@ class SessionViewModel(QObject):
     def begin_items(self) -> bool:
         return self._commit(lambda s, now: s.begin_items(now=now))
 
-    def record_check(self, *, audio_ok: bool | None, microphone_ok: bool | None,
-                     switch_to_touch: bool = False) -> bool:
+    def record_check(self, *, audio_ok: bool | None, microphone_ok: bool | None, switch_to_touch: bool = False) -> bool:
         """Item 0's result; ``switch_to_touch`` after a failed check continues in touch-only mode."""
+
         def apply(session: Session, now: datetime) -> Session:
             if switch_to_touch:  # first, so that the checks a touch session does not need are not required
                 reason = "échec du contrôle du son" if audio_ok is False else "échec du contrôle du microphone"
-                session = session.switch_mode(Mode.TOUCH, now=now, reason=reason,
-                                              audio_enabled=session.config.audio_enabled and audio_ok is not False)
+                session = session.switch_mode(
+                    Mode.TOUCH,
+                    now=now,
+                    reason=reason,
+                    audio_enabled=session.config.audio_enabled and audio_ok is not False,
+                )
             return session.record_check(audio_ok=audio_ok, microphone_ok=microphone_ok, now=now)
+
         return self._commit(apply)
 
     def note_activity(self) -> None:
@@ -198,8 +242,14 @@ class SessionViewModel(QObject):
         return self._audio.volume()
 
     # ------------------------------------------------------------------ the one path to the store
-    def _commit(self, transition: Callable[[Session, datetime], Session], *, beat_ms: int = 0,
-                saved: Callable[[], None] | None = None, force: bool = False) -> bool:
+    def _commit(
+        self,
+        transition: Callable[[Session, datetime], Session],
+        *,
+        beat_ms: int = 0,
+        saved: Callable[[], None] | None = None,
+        force: bool = False,
+    ) -> bool:
         if self._busy and not force:
             return False
         if self.session.phase.is_final:

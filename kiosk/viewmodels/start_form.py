@@ -16,8 +16,10 @@ from kiosk.domain.patient import PatientValidationError, validate_patient
 from kiosk.domain.session import Consent, ConsentKind, InvalidTransition, Mode, Session, SessionConfig
 
 CONSENT_ANSWERS_MISSING = "Le patient doit avoir accepté le traitement de ses réponses pour commencer."
-CONSENT_VOICE_MISSING = ("Les modes vocaux demandent l'accord du patient pour l'envoi de sa voix au service de "
-                         "reconnaissance en ligne. Sans cet accord, choisissez « Tactile seulement ».")
+CONSENT_VOICE_MISSING = (
+    "Les modes vocaux demandent l'accord du patient pour l'envoi de sa voix au service de "
+    "reconnaissance en ligne. Sans cet accord, choisissez « Tactile seulement »."
+)
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,9 @@ def date_text(day: int | None, month: int | None, year: int | None) -> str:
     return f"{day:02d}/{month:02d}/{year:04d}"
 
 
-def build_session(form: StartForm, instrument: Instrument, *, session_id: str, now: datetime,
-                  today: date) -> tuple[Session | None, dict[str, str]]:
+def build_session(
+    form: StartForm, instrument: Instrument, *, session_id: str, now: datetime, today: date
+) -> tuple[Session | None, dict[str, str]]:
     """A new session, or ``(None, errors)`` with every problem at once, keyed by form field."""
     errors: dict[str, str] = {}
     patient = None
@@ -54,13 +57,19 @@ def build_session(form: StartForm, instrument: Instrument, *, session_id: str, n
         errors["consent_voice"] = CONSENT_VOICE_MISSING
     if errors or patient is None:
         return None, errors
-    consents = [Consent(ConsentKind.ANSWERS, True, now),
-                Consent(ConsentKind.CLOUD_VOICE, bool(form.consent_voice), now)]
+    consents = [
+        Consent(ConsentKind.ANSWERS, True, now),
+        Consent(ConsentKind.CLOUD_VOICE, bool(form.consent_voice), now),
+    ]
     try:
         session = Session.start(
-            session_id=session_id, instrument=instrument, patient=patient,
+            session_id=session_id,
+            instrument=instrument,
+            patient=patient,
             config=SessionConfig(mode=form.mode, audio_enabled=form.audio_enabled, language=form.language),
-            consents=consents, now=now)
+            consents=consents,
+            now=now,
+        )
     except InvalidTransition as exc:  # not expected after the checks above; shown rather than crashing
         return None, {"mode": str(exc)}
     return session, {}

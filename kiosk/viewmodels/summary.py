@@ -21,10 +21,21 @@ GROUP_ORDER = ("global", "functional", "symptom", "summary")
 
 # French names of the QLQ-C30 scales for the nurse; a scale the table does not know keeps its file name.
 FRENCH_NAMES = {
-    "QL2": "Santé globale / qualité de vie", "PF2": "Fonctionnement physique", "RF2": "Activités quotidiennes",
-    "EF": "Fonctionnement émotionnel", "CF": "Fonctionnement cognitif", "SF": "Fonctionnement social",
-    "FA": "Fatigue", "NV": "Nausées et vomissements", "PA": "Douleur", "DY": "Dyspnée", "SL": "Insomnie",
-    "AP": "Perte d'appétit", "CO": "Constipation", "DI": "Diarrhée", "FI": "Difficultés financières",
+    "QL2": "Santé globale / qualité de vie",
+    "PF2": "Fonctionnement physique",
+    "RF2": "Activités quotidiennes",
+    "EF": "Fonctionnement émotionnel",
+    "CF": "Fonctionnement cognitif",
+    "SF": "Fonctionnement social",
+    "FA": "Fatigue",
+    "NV": "Nausées et vomissements",
+    "PA": "Douleur",
+    "DY": "Dyspnée",
+    "SL": "Insomnie",
+    "AP": "Perte d'appétit",
+    "CO": "Constipation",
+    "DI": "Diarrhée",
+    "FI": "Difficultés financières",
     "SUMSC": "Score résumé QLQ-C30",
 }
 
@@ -68,8 +79,9 @@ class ClinicianSummary:
 
 def summarise(session: Session) -> ClinicianSummary:
     report = score_answers(session.instrument, session.answers())
-    rows = tuple(ScoreRow(code=s.code, name=FRENCH_NAMES.get(s.code, s.name), group=s.kind, score=s.score)
-                 for s in report.scales)
+    rows = tuple(
+        ScoreRow(code=s.code, name=FRENCH_NAMES.get(s.code, s.name), group=s.kind, score=s.score) for s in report.scales
+    )
     voice = 0
     for number in session.item_numbers:
         record = session.records.get(number)
@@ -77,6 +89,11 @@ def summarise(session: Session) -> ClinicianSummary:
         if event is not None and event.status is ItemStatus.ANSWERED and event.method is Method.VOICE:
             voice += 1
     return ClinicianSummary(
-        initials=session.patient.initials, outcome=session.phase.value, rows=rows,
-        missing_items=tuple(session.unanswered()), voice_answers=voice, answered=session.answered_count(),
-        item_count=len(session.item_numbers))
+        initials=session.patient.initials,
+        outcome=session.phase.value,
+        rows=rows,
+        missing_items=tuple(session.unanswered()),
+        voice_answers=voice,
+        answered=session.answered_count(),
+        item_count=len(session.item_numbers),
+    )

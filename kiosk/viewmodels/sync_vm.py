@@ -38,8 +38,20 @@ from kiosk.viewmodels.provisioning import Provisioning, consume_enrollment_code
 
 log = logging.getLogger(__name__)
 
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-           "novembre", "décembre")
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 def _when(moment: datetime, now: datetime) -> str:
@@ -51,8 +63,10 @@ def _when(moment: datetime, now: datetime) -> str:
     return f"le {local.day} {_MONTHS[local.month - 1]} {local.year} à {local:%H:%M}"
 
 
-CANNOT_START = ("L'envoi au serveur du centre n'a pas pu démarrer sur cette tablette. Les questionnaires restent "
-                "enregistrés sur la tablette. Prévenez le service informatique.")
+CANNOT_START = (
+    "L'envoi au serveur du centre n'a pas pu démarrer sur cette tablette. Les questionnaires restent "
+    "enregistrés sur la tablette. Prévenez le service informatique."
+)
 
 
 @dataclass(frozen=True)
@@ -66,22 +80,31 @@ class NurseSyncLines:
 
 def nurse_lines(status: SyncStatus, now: datetime, *, enrolled: bool = True) -> NurseSyncLines:
     pending = status.counts.pending
-    waiting = ("Aucun questionnaire en attente d'envoi" if pending == 0 else
-               f"{pending} questionnaire{'s' if pending > 1 else ''} en attente d'envoi")
+    waiting = (
+        "Aucun questionnaire en attente d'envoi"
+        if pending == 0
+        else f"{pending} questionnaire{'s' if pending > 1 else ''} en attente d'envoi"
+    )
     if status.running:
         waiting += " — envoi en cours…"
-    last = (f"Dernier envoi réussi : {_when(status.last_success_at, now)}" if status.last_success_at else
-            "Aucun envoi réussi depuis le démarrage de la tablette")
+    last = (
+        f"Dernier envoi réussi : {_when(status.last_success_at, now)}"
+        if status.last_success_at
+        else "Aucun envoi réussi depuis le démarrage de la tablette"
+    )
     parked = None
     if status.counts.rejected:
         n = status.counts.rejected
-        parked = (f"{n} questionnaire{'s' if n > 1 else ''} refusé{'s' if n > 1 else ''} par le serveur, "
-                  f"conservé{'s' if n > 1 else ''} sur la tablette (voir Réglages, « Serveur du centre »)")
+        parked = (
+            f"{n} questionnaire{'s' if n > 1 else ''} refusé{'s' if n > 1 else ''} par le serveur, "
+            f"conservé{'s' if n > 1 else ''} sur la tablette (voir Réglages, « Serveur du centre »)"
+        )
     problem = status.last_error
     if not enrolled and problem is None:
         problem = messages.NOT_ENROLLED
-    return NurseSyncLines(waiting=waiting, last_success=last, problem=problem, clock_warning=status.clock_warning,
-                          parked=parked)
+    return NurseSyncLines(
+        waiting=waiting, last_success=last, problem=problem, clock_warning=status.clock_warning, parked=parked
+    )
 
 
 class SyncViewModel(QObject):
@@ -136,6 +159,7 @@ class SyncViewModel(QObject):
     def start(self) -> None:
         """Open the backend, load the enrollment and start the worker, off the GUI thread (call once, after the
         screens are connected)."""
+
         def work() -> None:
             try:
                 self._backend = self._open_backend()
@@ -221,8 +245,9 @@ class SyncViewModel(QObject):
             worker.wake()
 
     # ---------------------------------------------------------------- enrollment (admin screen)
-    def enroll(self, server_url: str, code_or_qr: str, device_name: str, ca_bundle: str = "", *,
-               allow_http: bool = False) -> None:
+    def enroll(
+        self, server_url: str, code_or_qr: str, device_name: str, ca_bundle: str = "", *, allow_http: bool = False
+    ) -> None:
         """Enroll off the GUI thread; ``enrollment_changed`` or ``enroll_failed`` follows. ``ca_bundle``: the path
         of the hospital's CA file (PEM), empty for the public roots; checked before anything is saved."""
         try:
@@ -250,9 +275,16 @@ class SyncViewModel(QObject):
                 self._failed.emit(exc.nurse_message)
                 return
             try:
-                done = enroll(server_url=url, code=code, device_name=device_name, settings=backend.settings,
-                              secrets=backend.secrets, transport_for=lambda u: backend.transport_for(u, ca),
-                              allow_http=allow_http, ca_bundle=str(ca) if ca is not None else None)
+                done = enroll(
+                    server_url=url,
+                    code=code,
+                    device_name=device_name,
+                    settings=backend.settings,
+                    secrets=backend.secrets,
+                    transport_for=lambda u: backend.transport_for(u, ca),
+                    allow_http=allow_http,
+                    ca_bundle=str(ca) if ca is not None else None,
+                )
             except (EnrollmentError, SecretStoreError, StorageError) as exc:
                 self._code_used.emit()
                 self._failed.emit(exc.nurse_message)
@@ -264,7 +296,7 @@ class SyncViewModel(QObject):
             self.busy_changed.emit(True)
 
     def forget_server(self) -> None:
-        """"Oublier ce serveur" (the screen asks for confirmation first). Queued sessions stay on the tablet."""
+        """ "Oublier ce serveur" (the screen asks for confirmation first). Queued sessions stay on the tablet."""
         backend = self._backend
         if backend is None:
             return
@@ -308,8 +340,9 @@ class ProvisionedEnrollment(QObject):
     tablet is not linked; the page shows why). A code that reached the server is single-use: the kiosk does not
     retry it at every start — IT provides a new one."""
 
-    def __init__(self, sync: SyncViewModel, provisioning: Provisioning, device_name: str,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, sync: SyncViewModel, provisioning: Provisioning, device_name: str, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._sync = sync
         self._provisioning = provisioning

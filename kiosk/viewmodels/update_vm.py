@@ -56,11 +56,15 @@ def french_line(status: UpdateStatus | None, *, enabled: bool = True) -> str:
     offered = status.offered_version or ""
     stage = status.stage
     if stage == "installed":
-        return (f"Version {offered} installée et vérifiée : elle démarrera au prochain redémarrage du kiosque "
-                "(automatique quand l'écran d'accueil reste inutilisé quelques minutes).")
+        return (
+            f"Version {offered} installée et vérifiée : elle démarrera au prochain redémarrage du kiosque "
+            "(automatique quand l'écran d'accueil reste inutilisé quelques minutes)."
+        )
     if stage == "rolled_back":
-        return (f"La version {offered} a échoué à son auto-test : retour automatique à la version précédente. "
-                "Prévenez le service informatique.")
+        return (
+            f"La version {offered} a échoué à son auto-test : retour automatique à la version précédente. "
+            "Prévenez le service informatique."
+        )
     if stage == "failed":
         reason = _FAILURES.get(status.code or "", f"erreur {status.code}")
         return f"Dernière recherche de mise à jour : {reason}."
@@ -83,9 +87,16 @@ class UpdateViewModel(QObject):
     _internal = Signal(object)  # UpdateStatus, from the update thread
     _recovered = Signal(bool)  # the running version itself was rolled back
 
-    def __init__(self, open_updater: Callable[[Callable[[UpdateStatus], None]], Updater], *, gate: SessionLock,
-                 running_version: str, first_check_ms: int = 120_000, check_interval_ms: int = 6 * HOUR_MS,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        open_updater: Callable[[Callable[[UpdateStatus], None]], Updater],
+        *,
+        gate: SessionLock,
+        running_version: str,
+        first_check_ms: int = 120_000,
+        check_interval_ms: int = 6 * HOUR_MS,
+        parent: QObject | None = None,
+    ) -> None:
         """``open_updater(on_status)`` builds the updater (blocking: called on the update thread)."""
         super().__init__(parent)
         self._open_updater = open_updater
@@ -136,6 +147,7 @@ class UpdateViewModel(QObject):
     @Slot()
     def check_now(self) -> None:
         """Ask for a newer release, download and verify it, then install it if no session is in progress."""
+
         def work() -> None:
             updater = self.updater
             if updater is not None and not self.restart_pending and updater.check_and_fetch() is not None:
@@ -146,6 +158,7 @@ class UpdateViewModel(QObject):
     @Slot()
     def between_sessions(self) -> None:
         """A session ended: install the verified release waiting, if any."""
+
         def work() -> None:
             if self.updater is not None and self.updater.ready is not None:
                 self.updater.install_pending()
@@ -176,8 +189,12 @@ class UpdateViewModel(QObject):
 
     # --- GUI thread -----------------------------------------------------------------------------------------
     def _deliver(self, status: UpdateStatus) -> None:
-        if self.status is not None and self.status.restart_required and not status.restart_required \
-                and status.stage in ("checking", "up_to_date"):
+        if (
+            self.status is not None
+            and self.status.restart_required
+            and not status.restart_required
+            and status.stage in ("checking", "up_to_date")
+        ):
             return  # keep "installed, restart pending" in view until the restart
         self.status = status
         self.status_changed.emit(status)

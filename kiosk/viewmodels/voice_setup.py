@@ -55,25 +55,33 @@ def settings_from_environment(env: Mapping[str, str] | None = None) -> tuple[Goo
             log.warning("%s=%r is not a number: using %s", name, raw, default)
             return default
 
-    google = replace(google, model=env.get("QLQ_VOICE_MODEL", "").strip() or google.model,
-                     endpoint=env.get("QLQ_VOICE_ENDPOINT", "").strip() or google.endpoint,
-                     timeout_s=number("QLQ_VOICE_TIMEOUT_S", float, google.timeout_s))
-    candidate = replace(endpoint,
-                        max_utterance_ms=int(number("QLQ_VOICE_MAX_ANSWER_MS", int, endpoint.max_utterance_ms)))
+    google = replace(
+        google,
+        model=env.get("QLQ_VOICE_MODEL", "").strip() or google.model,
+        endpoint=env.get("QLQ_VOICE_ENDPOINT", "").strip() or google.endpoint,
+        timeout_s=number("QLQ_VOICE_TIMEOUT_S", float, google.timeout_s),
+    )
+    candidate = replace(
+        endpoint, max_utterance_ms=int(number("QLQ_VOICE_MAX_ANSWER_MS", int, endpoint.max_utterance_ms))
+    )
     try:
         endpoint = candidate.checked()
     except ValueError as exc:
         log.warning("voice endpointing settings refused (%s): using the defaults", exc)
     confidence = number("QLQ_VOICE_MIN_CONFIDENCE", float, voice.min_confidence)
-    voice = replace(voice, endpoint=endpoint,
-                    min_confidence=confidence if 0.0 <= confidence <= 1.0 else voice.min_confidence)
+    voice = replace(
+        voice, endpoint=endpoint, min_confidence=confidence if 0.0 <= confidence <= 1.0 else voice.min_confidence
+    )
     return google, voice
 
 
 def with_kiosk_settings(voice: VoiceSettings, kiosk: KioskSettings) -> VoiceSettings:
     """The nurse's trailing silence and start timeout over IT's voice settings."""
-    endpoint = replace(voice.endpoint, trailing_silence_ms=kiosk.voice_trailing_silence_ms,
-                       start_timeout_ms=kiosk.voice_start_timeout_ms)
+    endpoint = replace(
+        voice.endpoint,
+        trailing_silence_ms=kiosk.voice_trailing_silence_ms,
+        start_timeout_ms=kiosk.voice_start_timeout_ms,
+    )
     return replace(voice, endpoint=endpoint.checked())
 
 
@@ -104,9 +112,17 @@ def check_voice(settings: KioskSettings, secrets: SecretStore | None) -> VoiceAv
     return VoiceAvailability(microphones, reason, recognizer)
 
 
-def build_voice(session: SessionViewModel, *, audio: AudioService, clock: Clock, secrets: SecretStore | None,
-                kiosk_settings: KioskSettings | None = None, google: GoogleSpeechSettings | None = None,
-                settings: VoiceSettings | None = None, recognizer: Recognizer | None = None) -> VoiceViewModel:
+def build_voice(
+    session: SessionViewModel,
+    *,
+    audio: AudioService,
+    clock: Clock,
+    secrets: SecretStore | None,
+    kiosk_settings: KioskSettings | None = None,
+    google: GoogleSpeechSettings | None = None,
+    settings: VoiceSettings | None = None,
+    recognizer: Recognizer | None = None,
+) -> VoiceViewModel:
     """The voice side of one session. ``recognizer``: the one the nurse side's voice check built off the GUI
     thread; without it (no check ran) it is built here from the secret store or the Google environment."""
     kiosk_settings = kiosk_settings or session.settings
@@ -121,6 +137,12 @@ def build_voice(session: SessionViewModel, *, audio: AudioService, clock: Clock,
         except RecognitionError as exc:
             log.info("voice unavailable: %s", exc.kind)
             reason = exc.message
-    return VoiceViewModel(session, audio=audio, clock=clock,
-                          capture_factory=lambda: MicrophoneCapture(CaptureSettings(device_name)),
-                          recognizer=recognizer, unavailable_reason=reason, settings=settings)
+    return VoiceViewModel(
+        session,
+        audio=audio,
+        clock=clock,
+        capture_factory=lambda: MicrophoneCapture(CaptureSettings(device_name)),
+        recognizer=recognizer,
+        unavailable_reason=reason,
+        settings=settings,
+    )

@@ -117,11 +117,19 @@ class VoiceViewModel(QObject):
     _t_no_speech = Signal(int, object)
     _t_error = Signal(int, object, object)
 
-    def __init__(self, session: SessionViewModel, *, audio: AudioService, clock: Clock,
-                 capture_factory: Callable[[], AudioCapture], recognizer: Recognizer | None,
-                 unavailable_reason: str | None = None, settings: VoiceSettings | None = None,
-                 detector_factory: Callable[[], SpeechDetector] = SileroDetector,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        session: SessionViewModel,
+        *,
+        audio: AudioService,
+        clock: Clock,
+        capture_factory: Callable[[], AudioCapture],
+        recognizer: Recognizer | None,
+        unavailable_reason: str | None = None,
+        settings: VoiceSettings | None = None,
+        detector_factory: Callable[[], SpeechDetector] = SileroDetector,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.session = session
         self._audio = audio
@@ -189,8 +197,9 @@ class VoiceViewModel(QObject):
 
     def _set_state(self, state: VoiceState) -> None:
         self.state = state
-        self.session.listening_changed.emit({VoiceState.LISTENING: "listening",
-                                             VoiceState.THINKING: "processing"}.get(state, "off"))
+        self.session.listening_changed.emit(
+            {VoiceState.LISTENING: "listening", VoiceState.THINKING: "processing"}.get(state, "off")
+        )
         self.state_changed.emit(state.value)
 
     # ------------------------------------------------------------------ following the screens
@@ -328,8 +337,12 @@ class VoiceViewModel(QObject):
         assert self._item is not None
         labels = tuple(o.caption if self._item.numeric else o.label for o in self._item.options)
         hints = phrase_hints(labels, self.language, scale_max=max(o.value for o in self._item.options))
-        return RecognitionRequest(language=self.language, phrase_hints=hints, boost=self.settings.boost,
-                                  max_alternatives=self.settings.max_alternatives)
+        return RecognitionRequest(
+            language=self.language,
+            phrase_hints=hints,
+            boost=self.settings.boost,
+            max_alternatives=self.settings.max_alternatives,
+        )
 
     def _listen(self) -> None:
         if self._item is None or not self.active or self._recognizer is None or self.session.busy:
@@ -346,15 +359,22 @@ class VoiceViewModel(QObject):
             on_interim=lambda text: self._t_interim.emit(tid, text),
             on_result=lambda r, t: self._t_result.emit(tid, r, t),
             on_no_speech=lambda t: self._t_no_speech.emit(tid, t),
-            on_error=lambda e, t: self._t_error.emit(tid, e, t))
+            on_error=lambda e, t: self._t_error.emit(tid, e, t),
+        )
         try:
             capture = self._capture_factory()
         except CaptureUnavailable as exc:
             self._microphone_lost(exc)
             return
-        self._turn = ListeningTurn(capture, self._recognizer, self._request(), callbacks,
-                                   config=self.settings.endpoint, detector=self._detector_factory(),
-                                   clock=self._clock.now)
+        self._turn = ListeningTurn(
+            capture,
+            self._recognizer,
+            self._request(),
+            callbacks,
+            config=self.settings.endpoint,
+            detector=self._detector_factory(),
+            clock=self._clock.now,
+        )
         self.heard_changed.emit("")
         self._set_state(VoiceState.LISTENING)
         self._turn.start()
@@ -436,8 +456,9 @@ class VoiceViewModel(QObject):
             return
         assert self._item is not None
         scale = max(o.value for o in self._item.options)
-        parsed = parse_answer(alternatives, 7 if scale == 7 else 4, min_confidence=self.settings.min_confidence,
-                              language=self.language)
+        parsed = parse_answer(
+            alternatives, 7 if scale == 7 else 4, min_confidence=self.settings.min_confidence, language=self.language
+        )
         self._act_on_answer(parsed, result, timing)
 
     # ------------------------------------------------------------------ deciding
@@ -450,9 +471,14 @@ class VoiceViewModel(QObject):
                 self.heard_changed.emit(self._words(parsed.value))
                 self._set_state(VoiceState.UNDERSTOOD)
                 self.understood.emit(parsed.value)
-                self.session.answer(parsed.value, method=Method.VOICE, transcript=top.transcript if top else None,
-                                    confidence=top.confidence if top else None, confirmed=False,
-                                    voice=self._detail(result, timing, "none"))
+                self.session.answer(
+                    parsed.value,
+                    method=Method.VOICE,
+                    transcript=top.transcript if top else None,
+                    confidence=top.confidence if top else None,
+                    confirmed=False,
+                    voice=self._detail(result, timing, "none"),
+                )
                 return
             self._ask_confirmation(_Pending(parsed.value, result, timing))
             return
@@ -470,8 +496,13 @@ class VoiceViewModel(QObject):
                 if not self.session.back():
                     self._listen_again()
             elif parsed.command == "dont_know":
-                self.session.skip(status=ItemStatus.DONT_KNOW, method=Method.VOICE, transcript=transcript,
-                                  confidence=confidence, voice=detail)
+                self.session.skip(
+                    status=ItemStatus.DONT_KNOW,
+                    method=Method.VOICE,
+                    transcript=transcript,
+                    confidence=confidence,
+                    voice=detail,
+                )
             elif parsed.command == "skip":
                 self.session.skip(method=Method.VOICE, transcript=transcript, confidence=confidence, voice=detail)
             return
@@ -502,13 +533,19 @@ class VoiceViewModel(QObject):
         if self.state is not VoiceState.CONFIRMING:  # _after_prompt shows WAITING/IDLE: the dialog stays
             self._set_state(VoiceState.CONFIRMING)
 
-    def _on_confirmation_reply(self, result: RecognitionResult, alternatives: list[Alternative],
-                               timing: TurnTiming) -> None:
+    def _on_confirmation_reply(
+        self, result: RecognitionResult, alternatives: list[Alternative], timing: TurnTiming
+    ) -> None:
         pending = self._pending
         assert pending is not None and self._item is not None
         scale = max(o.value for o in self._item.options)
-        reply = parse_confirmation(alternatives, 7 if scale == 7 else 4, language=self.language,
-                                   proposed=pending.value, min_confidence=self.settings.min_confidence)
+        reply = parse_confirmation(
+            alternatives,
+            7 if scale == 7 else 4,
+            language=self.language,
+            proposed=pending.value,
+            min_confidence=self.settings.min_confidence,
+        )
         heard = result.alternatives[0].transcript if result.alternatives else None
         self._attempts += 1
         if reply.kind == "yes":
@@ -575,8 +612,14 @@ class VoiceViewModel(QObject):
         self.heard_changed.emit(self._words(pending.value))
         self._set_state(VoiceState.UNDERSTOOD)
         self.understood.emit(pending.value)
-        self.session.answer(pending.value, method=Method.VOICE, transcript=top.transcript if top else None,
-                            confidence=top.confidence if top else None, confirmed=True, voice=detail)
+        self.session.answer(
+            pending.value,
+            method=Method.VOICE,
+            transcript=top.transcript if top else None,
+            confidence=top.confidence if top else None,
+            confirmed=True,
+            voice=detail,
+        )
 
     def _close_confirmation(self) -> None:
         if self._pending is not None:
@@ -601,11 +644,15 @@ class VoiceViewModel(QObject):
     def _microphone_lost(self, exc: CaptureUnavailable) -> None:
         reason = self.unavailable_reason = self._reason(exc)
         # the mode change is recorded in French (the data's language), whatever the session's language
-        self._give_up_voice(f"microphone indisponible : {exc.reason}",
-                            notice=f"{reason} {self._tr(NOTICE_VOICE_OFF)}", fallback="microphone")
+        self._give_up_voice(
+            f"microphone indisponible : {exc.reason}",
+            notice=f"{reason} {self._tr(NOTICE_VOICE_OFF)}",
+            fallback="microphone",
+        )
 
-    def _give_up_voice(self, reason: str, *, notice: str | None = None,
-                       fallback: Fallback = "recogniser_error") -> None:
+    def _give_up_voice(
+        self, reason: str, *, notice: str | None = None, fallback: Fallback = "recogniser_error"
+    ) -> None:
         self._cancel_turn()
         self._close_confirmation()
         self._gave_up = True
@@ -620,10 +667,16 @@ class VoiceViewModel(QObject):
     def _detail(self, result: RecognitionResult, timing: TurnTiming, confirmation: str) -> VoiceDetail:
         return VoiceDetail(
             alternatives=tuple(HeardAlternative(a.transcript, a.confidence) for a in result.alternatives),
-            attempts=max(1, self._attempts), confirmation=confirmation,  # type: ignore[arg-type]
-            engine=result.engine, model=result.model, language=result.language,
-            prompt_end_at=self._prompt_end_at, speech_start_at=timing.speech_start_at,
-            speech_end_at=timing.speech_end_at, result_at=timing.result_at)
+            attempts=max(1, self._attempts),
+            confirmation=confirmation,  # type: ignore[arg-type]
+            engine=result.engine,
+            model=result.model,
+            language=result.language,
+            prompt_end_at=self._prompt_end_at,
+            speech_start_at=timing.speech_start_at,
+            speech_end_at=timing.speech_end_at,
+            result_at=timing.result_at,
+        )
 
     def _touch_detail(self) -> VoiceDetail | None:
         """A touch answer after voice attempts on the item keeps them (and why voice gave way)."""
@@ -634,6 +687,11 @@ class VoiceViewModel(QObject):
         r = self._last_result
         return VoiceDetail(
             alternatives=tuple(HeardAlternative(a.transcript, a.confidence) for a in r.alternatives) if r else (),
-            attempts=self._attempts, confirmation="none", engine=r.engine if r else "",
-            model=r.model if r else "", language=r.language if r else self.language,
-            prompt_end_at=self._prompt_end_at, fallback=self._fallback)
+            attempts=self._attempts,
+            confirmation="none",
+            engine=r.engine if r else "",
+            model=r.model if r else "",
+            language=r.language if r else self.language,
+            prompt_end_at=self._prompt_end_at,
+            fallback=self._fallback,
+        )

@@ -54,42 +54,52 @@ MESSAGES: Final[dict[str, Message]] = {
     "common.created_at": M("Créé le", "Created"),
     # login
     "login.title": M("Connexion", "Sign in"),
-    "login.intro": M("Connectez-vous avec votre compte de chercheur ou d'administrateur.",
-                     "Sign in with your researcher or administrator account."),
+    "login.intro": M(
+        "Connectez-vous avec votre compte de chercheur ou d'administrateur.",
+        "Sign in with your researcher or administrator account.",
+    ),
     "login.username": M("Identifiant", "Username"),
     "login.password": M("Mot de passe", "Password"),
     "login.submit": M("Se connecter", "Sign in"),
     "login.failed": M("Identifiant ou mot de passe incorrect.", "Wrong username or password."),
-    "login.rate_limited": M("Trop de tentatives : réessayez dans {seconds} s.",
-                            "Too many attempts: try again in {seconds} s."),
+    "login.rate_limited": M(
+        "Trop de tentatives : réessayez dans {seconds} s.", "Too many attempts: try again in {seconds} s."
+    ),
     "login.expired": M("Votre session a expiré : reconnectez-vous.", "Your session has expired: sign in again."),
     "login.logged_out": M("Vous êtes déconnecté.", "You are signed out."),
     # errors
     "forbidden.title": M("Accès refusé", "Access denied"),
     "forbidden.role": M("Cette page est réservée au rôle {roles}.", "This page is for the role {roles} only."),
-    "forbidden.csrf": M("Formulaire refusé : jeton de sécurité absent ou invalide. Rechargez la page et réessayez.",
-                        "Form refused: its security token is missing or invalid. Reload the page and try again."),
+    "forbidden.csrf": M(
+        "Formulaire refusé : jeton de sécurité absent ou invalide. Rechargez la page et réessayez.",
+        "Form refused: its security token is missing or invalid. Reload the page and try again.",
+    ),
     "notfound.title": M("Introuvable", "Not found"),
     "error.unknown_site": M("Site inconnu.", "Unknown site."),
     "error.site_exists": M("Ce site existe déjà.", "This site already exists."),
     "error.user_exists": M("Cet utilisateur existe déjà.", "This user already exists."),
     "error.unknown_user": M("Utilisateur inconnu.", "Unknown user."),
-    "error.cannot_change_self": M("Vous ne pouvez pas désactiver ni rétrograder votre propre compte : "
-                                  "demandez à un autre administrateur.",
-                                  "You cannot disable or demote your own account: ask another admin."),
-    "error.last_admin": M("C'est le dernier administrateur actif : créez ou réactivez d'abord un autre "
-                          "administrateur.",
-                          "This is the last enabled admin: create or enable another admin first."),
+    "error.cannot_change_self": M(
+        "Vous ne pouvez pas désactiver ni rétrograder votre propre compte : demandez à un autre administrateur.",
+        "You cannot disable or demote your own account: ask another admin.",
+    ),
+    "error.last_admin": M(
+        "C'est le dernier administrateur actif : créez ou réactivez d'abord un autre administrateur.",
+        "This is the last enabled admin: create or enable another admin first.",
+    ),
     "error.unknown_device": M("Tablette inconnue.", "Unknown device."),
     "error.unknown_session": M("Aucune session avec cet identifiant.", "No session with this id."),
     "error.unknown_instrument": M("Questionnaire inconnu.", "Unknown questionnaire."),
     "error.invalid_filter": M("La date de début est après la date de fin.", "The start date is after the end date."),
     "error.invalid_date": M("Date invalide (format AAAA-MM-JJ).", "Invalid date (format YYYY-MM-DD)."),
     "error.invalid_uuid": M("Identifiant de session invalide.", "Invalid session id."),
-    "error.confirm_mismatch": M("L'identifiant retapé ne correspond pas : rien n'a été supprimé.",
-                                "The id typed again does not match: nothing was deleted."),
-    "error.invalid_days": M("Nombre de jours invalide (entier de 1 à 36 500).",
-                            "Invalid number of days (a whole number from 1 to 36,500)."),
+    "error.confirm_mismatch": M(
+        "L'identifiant retapé ne correspond pas : rien n'a été supprimé.",
+        "The id typed again does not match: nothing was deleted.",
+    ),
+    "error.invalid_days": M(
+        "Nombre de jours invalide (entier de 1 à 36 500).", "Invalid number of days (a whole number from 1 to 36,500)."
+    ),
     # dashboard
     "dash.title": M("Tableau de bord de la collecte", "Collection dashboard"),
     "dash.summary": M("Résumé de la sélection", "Summary of the selection"),
@@ -101,15 +111,21 @@ MESSAGES: Final[dict[str, Message]] = {
     "dash.confirm_share": M("Réponses vocales à confirmer", "Voice answers needing confirmation"),
     "dash.month": M("Mois", "Month"),
     "dash.sessions_chart": M("Sessions par site et par mois", "Sessions per site and month"),
-    "dash.sessions_chart_desc": M("Barres empilées : sessions complétées puis abandonnées.",
-                                  "Stacked bars: completed then abandoned sessions."),
+    "dash.sessions_chart_desc": M(
+        "Barres empilées : sessions complétées puis abandonnées.", "Stacked bars: completed then abandoned sessions."
+    ),
     "dash.voice_chart": M("Usage de la voix par site et par mois", "Voice use per site and month"),
-    "dash.voice_chart_desc": M("Part des réponses données à la voix, et part des réponses vocales confirmées.",
-                               "Share of answers given by voice, and share of voice answers that were confirmed."),
-    "dash.missing_chart": M("Réponses manquantes par item (sessions complétées)",
-                            "Missing answers per item (completed sessions)"),
-    "dash.missing_chart_desc": M("Nombre de sessions complétées sans réponse à l'item, sur {n}.",
-                                 "Completed sessions with no answer to the item, out of {n}."),
+    "dash.voice_chart_desc": M(
+        "Part des réponses données à la voix, et part des réponses vocales confirmées.",
+        "Share of answers given by voice, and share of voice answers that were confirmed.",
+    ),
+    "dash.missing_chart": M(
+        "Réponses manquantes par item (sessions complétées)", "Missing answers per item (completed sessions)"
+    ),
+    "dash.missing_chart_desc": M(
+        "Nombre de sessions complétées sans réponse à l'item, sur {n}.",
+        "Completed sessions with no answer to the item, out of {n}.",
+    ),
     "dash.table": M("Tableau par site et par mois", "Table per site and month"),
     "dash.item": M("Item", "Item"),
     "dash.missing": M("Manquantes", "Missing"),
@@ -120,10 +136,12 @@ MESSAGES: Final[dict[str, Message]] = {
     "dash.minutes": M("{minutes} min {seconds} s", "{minutes} min {seconds} s"),
     # export
     "export.title": M("Exporter les sessions", "Export sessions"),
-    "export.intro": M("Le fichier est le même que celui de l'API (GET /v1/exports/…) ; chaque export est inscrit "
-                      "au journal d'audit avant l'envoi du premier octet.",
-                      "The file is the same as the API's (GET /v1/exports/…); every export is written to the "
-                      "audit log before its first byte is sent."),
+    "export.intro": M(
+        "Le fichier est le même que celui de l'API (GET /v1/exports/…) ; chaque export est inscrit "
+        "au journal d'audit avant l'envoi du premier octet.",
+        "The file is the same as the API's (GET /v1/exports/…); every export is written to the "
+        "audit log before its first byte is sent.",
+    ),
     "export.format": M("Format", "Format"),
     "export.fmt.csv-wide": M("CSV large (une ligne par session)", "CSV wide (one row per session)"),
     "export.fmt.csv-long": M("CSV long (une ligne par réponse)", "CSV long (one row per answer)"),
@@ -131,8 +149,10 @@ MESSAGES: Final[dict[str, Message]] = {
     "export.fmt.fhir": M("FHIR R4 (Bundle JSON)", "FHIR R4 (JSON Bundle)"),
     "export.instrument": M("Questionnaire", "Questionnaire"),
     "export.completed_only": M("Sessions complétées seulement", "Completed sessions only"),
-    "export.include_birth_date": M("Inclure les dates de naissance (jamais pour les sessions anonymisées)",
-                                   "Include birth dates (never for anonymized sessions)"),
+    "export.include_birth_date": M(
+        "Inclure les dates de naissance (jamais pour les sessions anonymisées)",
+        "Include birth dates (never for anonymized sessions)",
+    ),
     "export.submit": M("Télécharger", "Download"),
     # sites
     "sites.title": M("Sites", "Sites"),
@@ -154,18 +174,24 @@ MESSAGES: Final[dict[str, Message]] = {
     "devices.revoke_named": M("Révoquer {name}", "Revoke {name}"),
     "devices.none": M("Aucune tablette enrôlée.", "No device enrolled yet."),
     "devices.enroll": M("Enrôler une tablette", "Enroll a device"),
-    "devices.enroll_help": M("Crée un code à usage unique, valable {hours} h, à saisir ou scanner sur la tablette.",
-                             "Creates a one-time code, valid {hours} h, to type or scan on the tablet."),
+    "devices.enroll_help": M(
+        "Crée un code à usage unique, valable {hours} h, à saisir ou scanner sur la tablette.",
+        "Creates a one-time code, valid {hours} h, to type or scan on the tablet.",
+    ),
     "devices.enroll_submit": M("Créer un code d'enrôlement", "Create an enrollment code"),
     "devices.code_title": M("Code d'enrôlement pour {site}", "Enrollment code for {site}"),
     "devices.code_expires": M("Valable une seule fois, jusqu'au {at}.", "Single use, valid until {at}."),
     "devices.code_qr": M("QR code du code d'enrôlement {code}", "QR code of enrollment code {code}"),
-    "devices.code_warning": M("Ce code ne sera plus affiché : notez-le ou scannez-le maintenant.",
-                              "This code will not be shown again: write it down or scan it now."),
+    "devices.code_warning": M(
+        "Ce code ne sera plus affiché : notez-le ou scannez-le maintenant.",
+        "This code will not be shown again: write it down or scan it now.",
+    ),
     "devices.back": M("Retour aux tablettes", "Back to devices"),
     "devices.confirm_title": M("Révoquer la tablette {name} ?", "Revoke device {name}?"),
-    "devices.confirm_text": M("La tablette ne pourra plus envoyer de session ; il faudra l'enrôler de nouveau.",
-                              "The device will no longer be able to send sessions; it must be enrolled again."),
+    "devices.confirm_text": M(
+        "La tablette ne pourra plus envoyer de session ; il faudra l'enrôler de nouveau.",
+        "The device will no longer be able to send sessions; it must be enrolled again.",
+    ),
     "devices.confirm_submit": M("Oui, révoquer", "Yes, revoke"),
     "devices.revoked": M("tablette {name} révoquée", "device {name} revoked"),
     # users
@@ -213,8 +239,9 @@ MESSAGES: Final[dict[str, Message]] = {
     "gdpr.session_id": M("Identifiant de session (UUID)", "Session id (UUID)"),
     "gdpr.show": M("Afficher tout ce qui est conservé", "Show everything held"),
     "gdpr.held": M("Données conservées pour la session {id}", "Data held for session {id}"),
-    "gdpr.audited": M("Cette consultation est inscrite au journal d'audit.",
-                      "This access is written to the audit log."),
+    "gdpr.audited": M(
+        "Cette consultation est inscrite au journal d'audit.", "This access is written to the audit log."
+    ),
     "gdpr.patient": M("Patient", "Patient"),
     "gdpr.initials": M("Initiales", "Initials"),
     "gdpr.birth_date": M("Date de naissance", "Birth date"),
@@ -227,26 +254,32 @@ MESSAGES: Final[dict[str, Message]] = {
     "gdpr.scores": M("Scores", "Scores"),
     "gdpr.payload": M("Données reçues telles quelles (JSON)", "Data as received (JSON)"),
     "gdpr.anonymize": M("Anonymiser", "Anonymize"),
-    "gdpr.anonymize_help": M("Efface initiales, date de naissance et âge exact ; garde la tranche d'âge.",
-                             "Erases initials, birth date and exact age; keeps the age band."),
+    "gdpr.anonymize_help": M(
+        "Efface initiales, date de naissance et âge exact ; garde la tranche d'âge.",
+        "Erases initials, birth date and exact age; keeps the age band.",
+    ),
     "gdpr.anonymized": M("session anonymisée", "session anonymized"),
     "gdpr.already_anonymized": M("session déjà anonymisée", "session already anonymized"),
     "gdpr.delete": M("Supprimer définitivement", "Delete for good"),
-    "gdpr.delete_help": M("Retapez l'identifiant de la session pour confirmer la suppression (réponses et scores "
-                          "compris). C'est irréversible.",
-                          "Type the session id again to confirm the deletion (answers and scores included). "
-                          "This cannot be undone."),
+    "gdpr.delete_help": M(
+        "Retapez l'identifiant de la session pour confirmer la suppression (réponses et scores "
+        "compris). C'est irréversible.",
+        "Type the session id again to confirm the deletion (answers and scores included). This cannot be undone.",
+    ),
     "gdpr.confirm_id": M("Identifiant de la session, retapé", "Session id, typed again"),
     "gdpr.deleted": M("session {id} supprimée", "session {id} deleted"),
     "gdpr.purge": M("Purge de conservation", "Retention purge"),
-    "gdpr.purge_help": M("Supprime les sessions dont la date est plus ancienne que N jours. Un essai à blanc "
-                         "d'abord : il compte sans rien supprimer.",
-                         "Deletes the sessions whose date is older than N days. A dry run first: it counts "
-                         "without deleting anything."),
+    "gdpr.purge_help": M(
+        "Supprime les sessions dont la date est plus ancienne que N jours. Un essai à blanc "
+        "d'abord : il compte sans rien supprimer.",
+        "Deletes the sessions whose date is older than N days. A dry run first: it counts without deleting anything.",
+    ),
     "gdpr.days": M("Plus anciennes que (jours)", "Older than (days)"),
     "gdpr.dry_run": M("Essai à blanc", "Dry run"),
-    "gdpr.dry_run_result": M("Essai à blanc : {n} session(s) de plus de {days} jours seraient supprimées.",
-                             "Dry run: {n} session(s) older than {days} days would be deleted."),
+    "gdpr.dry_run_result": M(
+        "Essai à blanc : {n} session(s) de plus de {days} jours seraient supprimées.",
+        "Dry run: {n} session(s) older than {days} days would be deleted.",
+    ),
     "gdpr.purge_submit": M("Supprimer ces {n} session(s)", "Delete these {n} session(s)"),
     "gdpr.purged": M("{n} session(s) supprimée(s) par la purge", "{n} session(s) deleted by the purge"),
     "gdpr.anonymized_flag": M("Anonymisée", "Anonymized"),

@@ -27,8 +27,9 @@ CONFIRMED = "#6b3fa0"  # 7.4:1
 MISSING = "#8c1f4e"  # 8.9:1
 
 
-def submission_filter(db: Session, site: str | None, date_from: date | None, date_to: date | None,
-                      **extra: Any) -> SubmissionFilter:
+def submission_filter(
+    db: Session, site: str | None, date_from: date | None, date_to: date | None, **extra: Any
+) -> SubmissionFilter:
     """As ``GET /v1/stats`` and ``/v1/exports`` build theirs: an unknown site and from > to are refused."""
     site_id = None
     if site:
@@ -41,8 +42,9 @@ def submission_filter(db: Session, site: str | None, date_from: date | None, dat
     return SubmissionFilter(site_id=site_id, date_from=date_from, date_to=date_to, **extra)
 
 
-def audit_filter(action: str | None, actor: str | None, date_from: date | None, date_to: date | None,
-                 session: str | None) -> AuditFilter:
+def audit_filter(
+    action: str | None, actor: str | None, date_from: date | None, date_to: date | None, session: str | None
+) -> AuditFilter:
     if date_from and date_to and date_from > date_to:
         raise Unprocessable("'from' is after 'to'", field="from", code="invalid_filter")
     submission_id = None
@@ -51,8 +53,13 @@ def audit_filter(action: str | None, actor: str | None, date_from: date | None, 
             submission_id = uuid.UUID(session.strip())
         except ValueError:
             raise Unprocessable("not a session id", field="session", code="invalid_uuid") from None
-    return AuditFilter(action=action or None, actor=(actor or "").strip() or None, date_from=date_from,
-                       date_to=date_to, submission_id=submission_id)
+    return AuditFilter(
+        action=action or None,
+        actor=(actor or "").strip() or None,
+        date_from=date_from,
+        date_to=date_to,
+        submission_id=submission_id,
+    )
 
 
 def query(**values: str | None) -> str:
@@ -80,18 +87,37 @@ def dashboard_charts(board: Dashboard, language: Language) -> dict[str, Markup]:
 
     labels = [f"{r.site} · {r.month:%Y-%m}" for r in board.rows]
     sessions = horizontal_bars(
-        "chart-sessions", t("dash.sessions_chart"), t("dash.sessions_chart_desc"),
+        "chart-sessions",
+        t("dash.sessions_chart"),
+        t("dash.sessions_chart_desc"),
         [Series("completed", t("dash.completed"), COMPLETED), Series("abandoned", t("dash.abandoned"), ABANDONED)],
-        [Bar(label, (r.completed, r.abandoned), (str(r.completed), str(r.abandoned)))
-         for label, r in zip(labels, board.rows, strict=True)], stacked=True)
+        [
+            Bar(label, (r.completed, r.abandoned), (str(r.completed), str(r.abandoned)))
+            for label, r in zip(labels, board.rows, strict=True)
+        ],
+        stacked=True,
+    )
     voice = horizontal_bars(
-        "chart-voice", t("dash.voice_chart"), t("dash.voice_chart_desc"),
+        "chart-voice",
+        t("dash.voice_chart"),
+        t("dash.voice_chart_desc"),
         [Series("voice", t("dash.voice_share"), VOICE), Series("confirmed", t("dash.confirm_share"), CONFIRMED)],
-        [Bar(label, (r.voice_share or 0.0, r.confirmation_share or 0.0),
-             (pct(r.voice_share), pct(r.confirmation_share)))
-         for label, r in zip(labels, board.rows, strict=True)], stacked=False, maximum=1.0)
+        [
+            Bar(
+                label,
+                (r.voice_share or 0.0, r.confirmation_share or 0.0),
+                (pct(r.voice_share), pct(r.confirmation_share)),
+            )
+            for label, r in zip(labels, board.rows, strict=True)
+        ],
+        stacked=False,
+        maximum=1.0,
+    )
     missing = vertical_bars(
-        "chart-missing", t("dash.missing_chart"), t("dash.missing_chart_desc", n=board.completed_sessions),
+        "chart-missing",
+        t("dash.missing_chart"),
+        t("dash.missing_chart_desc", n=board.completed_sessions),
         Series("missing", t("dash.missing"), MISSING),
-        [Bar(str(m.item), (float(m.missing),), (str(m.missing),)) for m in board.missing])
+        [Bar(str(m.item), (float(m.missing),), (str(m.missing),)) for m in board.missing],
+    )
     return {"sessions": sessions, "voice": voice, "missing": missing}

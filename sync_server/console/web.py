@@ -38,11 +38,18 @@ SESSION_COOKIE = "qlq_console"
 PRE_SESSION_COOKIE = "qlq_console_pre"
 LANGUAGE_COOKIE = "qlq_lang"
 HERE = Path(__file__).parent
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
-       "base-uri 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
 
-templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
-                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 class LoginRequired(Exception):
@@ -106,13 +113,19 @@ def read_session_cookie(settings: Settings, value: str | None, now: float | None
 
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, session_cookie_value(settings, token), httponly=True, samesite="strict",
-                        secure=settings.is_production, path=PREFIX, max_age=idle_seconds(settings))
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_cookie_value(settings, token),
+        httponly=True,
+        samesite="strict",
+        secure=settings.is_production,
+        path=PREFIX,
+        max_age=idle_seconds(settings),
+    )
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict",
-                           secure=settings.is_production)
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=settings.is_production)
 
 
 # ---------------------------------------------------------------------------------------------- who
@@ -206,10 +219,21 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     context.setdefault("error", None)
     context.setdefault("done", None)
     html = templates.get_template(name).render(
-        t=t, lang=language, other_lang=other, languages=LANGUAGES, user=user, request=request,
-        path=request.url.path, csrf_token=csrf_token_for(settings, request), prefix=PREFIX,
-        dt=fmt_datetime, pct=lambda v: fmt_percent(v, language), num=lambda v: fmt_number(v, language),
-        duration=lambda v: fmt_duration(v, language), **context)
+        t=t,
+        lang=language,
+        other_lang=other,
+        languages=LANGUAGES,
+        user=user,
+        request=request,
+        path=request.url.path,
+        csrf_token=csrf_token_for(settings, request),
+        prefix=PREFIX,
+        dt=fmt_datetime,
+        pct=lambda v: fmt_percent(v, language),
+        num=lambda v: fmt_number(v, language),
+        duration=lambda v: fmt_duration(v, language),
+        **context,
+    )
     response = HTMLResponse(html, status_code=status_code)
     finish(response, request)
     return response
@@ -225,8 +249,9 @@ def finish(response: Response, request: Request) -> Response:
         set_session_cookie(response, settings, user.token)
     pre = getattr(request.state, "pre_session", None)
     if pre and request.cookies.get(PRE_SESSION_COOKIE) != pre:
-        response.set_cookie(PRE_SESSION_COOKIE, pre, httponly=True, samesite="strict",
-                            secure=settings.is_production, path=PREFIX)
+        response.set_cookie(
+            PRE_SESSION_COOKIE, pre, httponly=True, samesite="strict", secure=settings.is_production, path=PREFIX
+        )
     return response
 
 

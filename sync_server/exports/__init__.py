@@ -29,8 +29,9 @@ FORMATS = ("csv-wide", "csv-long", "sav", "fhir")
 Writer = Callable[..., int]
 
 
-def write_fhir(records: Iterable[ExportRecord], out: BinaryIO, *, instrument: Instrument,
-               include_birth_date: bool = False) -> int:
+def write_fhir(
+    records: Iterable[ExportRecord], out: BinaryIO, *, instrument: Instrument, include_birth_date: bool = False
+) -> int:
     """:func:`.fhir.write_fhir`, imported on first use: fhir.resources adds ~0.3 s to the server's start."""
     from .fhir import write_fhir as write
 
@@ -50,8 +51,14 @@ def _unknown(fmt: str) -> ExportError:
     return ExportError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
 
 
-def write_export(fmt: str, records: Iterable[ExportRecord], out: BinaryIO, *, instrument: Instrument,
-                 include_birth_date: bool = False) -> int:
+def write_export(
+    fmt: str,
+    records: Iterable[ExportRecord],
+    out: BinaryIO,
+    *,
+    instrument: Instrument,
+    include_birth_date: bool = False,
+) -> int:
     """Write ``records`` to ``out`` in a Python-written format (``sav``, ``fhir``); returns the number of rows
     written (cases for ``sav``, QuestionnaireResponse entries for ``fhir``). Raises :class:`ExportError` for
     another format (before anything is written) or a record that does not fit the instrument.

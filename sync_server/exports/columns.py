@@ -86,11 +86,14 @@ class WideLayout:
         columns = _fixed_columns_before(include_birth_date)
         for item in instrument.items:
             scale = instrument.response_scales[item.scale]
-            columns.append(Column(f"q{item.number}", "int", item.text, value_labels=dict(scale.labels),
-                                  measure="ordinal"))
+            columns.append(
+                Column(f"q{item.number}", "int", item.text, value_labels=dict(scale.labels), measure="ordinal")
+            )
         columns += [Column(code, "float", names.get(code, code), measure="scale") for code in self.score_codes]
-        columns += [Column(f"q{n}_mode", "category", f"q{n}: how the answer was given", categories=METHOD_CODES)
-                    for n in self.item_numbers]
+        columns += [
+            Column(f"q{n}_mode", "category", f"q{n}: how the answer was given", categories=METHOD_CODES)
+            for n in self.item_numbers
+        ]
         columns += [
             Column("n_voice_answers", "int", "Number of items answered by voice", measure="scale"),
             Column("received_at", "datetime", "Received by the server (UTC)", measure="scale"),
@@ -105,15 +108,31 @@ class WideLayout:
         sub = record.submission
         s = sub.session
         legacy_id, device_id, age = record.legacy_id, record.device_id, sub.patient.age_at_session
-        row: list[Any] = [str(sub.submission_id), missing if legacy_id is None else legacy_id, record.source,
-                          record.site_code, missing if device_id is None else device_id, s.session_date,
-                          missing if age is None else age]
+        row: list[Any] = [
+            str(sub.submission_id),
+            missing if legacy_id is None else legacy_id,
+            record.source,
+            record.site_code,
+            missing if device_id is None else device_id,
+            s.session_date,
+            missing if age is None else age,
+        ]
         if self.include_birth_date:
             birth = exported_birth_date(record, True)
             row.append(missing if birth is None else birth)
         ref = sub.instrument
-        row += [sub.outcome, s.mode, s.initial_mode, int(s.audio_enabled), ref.id, ref.language,
-                ref.content_sha256, utc(s.started_at), utc(s.ended_at), s.duration_seconds]
+        row += [
+            sub.outcome,
+            s.mode,
+            s.initial_mode,
+            int(s.audio_enabled),
+            ref.id,
+            ref.language,
+            ref.content_sha256,
+            utc(s.started_at),
+            utc(s.ended_at),
+            s.duration_seconds,
+        ]
         # One pass over the answers (the hot loop of a 100,000-session export). Method is a StrEnum: CSV writes
         # it as its text and the SPSS writer codes it by that text.
         values = [missing] * self._item_count
@@ -123,8 +142,9 @@ class WideLayout:
         for a in sub.answers:
             i = position.get(a.item)
             if i is None:
-                raise ExportError(f"submission {sub.submission_id} answers item {a.item}, which "
-                                  f"{self.instrument.id} does not have")
+                raise ExportError(
+                    f"submission {sub.submission_id} answers item {a.item}, which {self.instrument.id} does not have"
+                )
             method = a.method
             methods[i] = method
             if a.status is answered:
@@ -137,4 +157,3 @@ class WideLayout:
         row.append(voice)
         row.append(utc(record.received_at))
         return row
-

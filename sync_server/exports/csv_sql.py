@@ -39,15 +39,44 @@ from sync_server.repositories.submissions import SubmissionFilter
 
 from .columns import METHOD_CODES, WideLayout
 
-VOICE_COLUMNS = ("voice_alternatives", "voice_attempts", "voice_confirmation", "voice_confirmation_transcript",
-                 "voice_engine", "voice_model", "voice_language", "voice_prompt_end_at", "voice_speech_start_at",
-                 "voice_speech_end_at", "voice_result_at", "voice_fallback")
-LONG_COLUMNS = ("submission_id", "site", "item", "value", "status", "method", "transcript", "confidence",
-                "confirmed", "first_shown_at", "answered_at", "times_shown", "previous_values",
-                "response_seconds", *VOICE_COLUMNS)
+VOICE_COLUMNS = (
+    "voice_alternatives",
+    "voice_attempts",
+    "voice_confirmation",
+    "voice_confirmation_transcript",
+    "voice_engine",
+    "voice_model",
+    "voice_language",
+    "voice_prompt_end_at",
+    "voice_speech_start_at",
+    "voice_speech_end_at",
+    "voice_result_at",
+    "voice_fallback",
+)
+LONG_COLUMNS = (
+    "submission_id",
+    "site",
+    "item",
+    "value",
+    "status",
+    "method",
+    "transcript",
+    "confidence",
+    "confirmed",
+    "first_shown_at",
+    "answered_at",
+    "times_shown",
+    "previous_values",
+    "response_seconds",
+    *VOICE_COLUMNS,
+)
 # Session settings of the export's transaction: what the ::text conversions below rely on.
-SESSION_SETTINGS = ("SET LOCAL TimeZone = 'UTC'", "SET LOCAL DateStyle = 'ISO, YMD'",
-                    "SET LOCAL extra_float_digits = 1", "SET LOCAL IntervalStyle = 'postgres'")
+SESSION_SETTINGS = (
+    "SET LOCAL TimeZone = 'UTC'",
+    "SET LOCAL DateStyle = 'ISO, YMD'",
+    "SET LOCAL extra_float_digits = 1",
+    "SET LOCAL IntervalStyle = 'postgres'",
+)
 _DIALECT = psycopg_dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect class is untyped
 _FORMULA_STARTS = "'=', '+', '-', '@', E'\\t', E'\\r'"
 
@@ -59,17 +88,21 @@ def text(expr: str) -> str:
 
 def number(expr: str) -> str:
     """A float8 cell as Python's ``repr`` writes it (``50.0``, ``66.66666666666667``); Infinity/NaN as text."""
-    return (f"CASE WHEN {expr} = trunc({expr}) AND abs({expr}) < 1e15 "
-            f"THEN trunc({expr})::int8::text || '.0' ELSE {expr}::text END")
+    return (
+        f"CASE WHEN {expr} = trunc({expr}) AND abs({expr}) < 1e15 "
+        f"THEN trunc({expr})::int8::text || '.0' ELSE {expr}::text END"
+    )
 
 
 def timestamp(expr: str) -> str:
     """A timestamptz cell in ISO 8601, UTC, as Python's ``isoformat`` writes it."""
-    return (f"CASE WHEN NOT ({expr} >= '0001-01-01 00:00:00+00' AND {expr} < '10000-01-01 00:00:00+00') "
-            f"THEN {expr}::text "
-            f"WHEN date_trunc('second', {expr}) = {expr} "
-            f"THEN to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"') "
-            f"ELSE to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') END")
+    return (
+        f"CASE WHEN NOT ({expr} >= '0001-01-01 00:00:00+00' AND {expr} < '10000-01-01 00:00:00+00') "
+        f"THEN {expr}::text "
+        f"WHEN date_trunc('second', {expr}) = {expr} "
+        f"THEN to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"') "
+        f"ELSE to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') END"
+    )
 
 
 def flag(expr: str) -> str:
@@ -119,8 +152,9 @@ def _fixed_wide_cells(include_birth_date: bool) -> dict[str, str]:
     return cells
 
 
-def wide_select(instrument: Instrument, where: SubmissionFilter, *,
-                include_birth_date: bool = False) -> tuple[str, dict[str, Any]]:
+def wide_select(
+    instrument: Instrument, where: SubmissionFilter, *, include_birth_date: bool = False
+) -> tuple[str, dict[str, Any]]:
     """The CSV-wide SELECT (one row per session, the columns of :class:`WideLayout`) and its parameters.
 
     One scan of ``submissions``: the answers, their methods and the scores were pivoted into the row at ingest
@@ -141,9 +175,11 @@ def wide_select(instrument: Instrument, where: SubmissionFilter, *,
     assert tuple(cells) == layout.names, "the CSV-wide SELECT and the wide layout disagree"
     in_order = "ARRAY[" + ", ".join(_literal(c) for c in codes) + "]::varchar[]"
     scores = ", ".join(f"x.sv[{i}] AS {_ident('s_' + code)}" for i, code in enumerate(codes, start=1))
-    by_code = (f"(SELECT array_agg("  # noqa: S608 - constant codes of the instrument
-               f"s.score_values[array_position(s.score_codes, c)] ORDER BY o) "
-               f"FROM unnest({in_order}) WITH ORDINALITY AS u(c, o))")
+    by_code = (
+        f"(SELECT array_agg("  # noqa: S608 - constant codes of the instrument
+        f"s.score_values[array_position(s.score_codes, c)] ORDER BY o) "
+        f"FROM unnest({in_order}) WITH ORDINALITY AS u(c, o))"
+    )
     chosen, params = _selection(where, instrument)
     # names and expressions are built here from the instrument; values are bound parameters
     sql = (
@@ -212,13 +248,15 @@ def long_select(instrument: Instrument, where: SubmissionFilter) -> tuple[str, d
     } | voice_cells()
     assert tuple(cells) == LONG_COLUMNS
     chosen, params = _selection(where, instrument)
-    sql = (f"SELECT {', '.join(f'{expr} AS {_ident(name)}' for name, expr in cells.items())}\n"  # noqa: S608
-           f"FROM submissions AS s JOIN sites AS si ON si.id = s.site_id\n"
-           f"JOIN answers AS a ON a.submission_pk = s.id\n"
-           f"LEFT JOIN LATERAL (SELECT string_agg(coalesce(p ->> 'value', p ->> 'status'), ';' ORDER BY n)\n"
-           f"                   AS previous_values FROM jsonb_array_elements(a.previous) WITH ORDINALITY AS e(p, n)\n"
-           f"                   WHERE jsonb_typeof(a.previous) = 'array') AS pv ON true\n"
-           f"WHERE s.id IN ({chosen}) ORDER BY s.id, a.item")
+    sql = (
+        f"SELECT {', '.join(f'{expr} AS {_ident(name)}' for name, expr in cells.items())}\n"  # noqa: S608
+        f"FROM submissions AS s JOIN sites AS si ON si.id = s.site_id\n"
+        f"JOIN answers AS a ON a.submission_pk = s.id\n"
+        f"LEFT JOIN LATERAL (SELECT string_agg(coalesce(p ->> 'value', p ->> 'status'), ';' ORDER BY n)\n"
+        f"                   AS previous_values FROM jsonb_array_elements(a.previous) WITH ORDINALITY AS e(p, n)\n"
+        f"                   WHERE jsonb_typeof(a.previous) = 'array') AS pv ON true\n"
+        f"WHERE s.id IN ({chosen}) ORDER BY s.id, a.item"
+    )
     return sql, params
 
 
@@ -226,8 +264,9 @@ def copy_statement(select_sql: str) -> str:
     return f"COPY ({select_sql}) TO STDOUT WITH (FORMAT csv, HEADER)"
 
 
-def csv_select(fmt: str, instrument: Instrument, where: SubmissionFilter, *,
-               include_birth_date: bool = False) -> tuple[str, dict[str, Any]]:
+def csv_select(
+    fmt: str, instrument: Instrument, where: SubmissionFilter, *, include_birth_date: bool = False
+) -> tuple[str, dict[str, Any]]:
     """The ``COPY … TO STDOUT`` statement of a CSV format and its parameters."""
     if fmt == "csv-wide":
         sql, params = wide_select(instrument, where, include_birth_date=include_birth_date)

@@ -81,10 +81,15 @@ def build_questionnaire(instrument: Instrument) -> Questionnaire:
     items = []
     for item in instrument.items:
         scale = instrument.response_scales[item.scale]
-        items.append({"linkId": f"q{item.number}", "prefix": str(item.number), "text": item.text,
-                      "type": "choice",
-                      "answerOption": [{"valueCoding": _coding(instrument, scale, v, display=True)}
-                                       for v in scale.values]})
+        items.append(
+            {
+                "linkId": f"q{item.number}",
+                "prefix": str(item.number),
+                "text": item.text,
+                "type": "choice",
+                "answerOption": [{"valueCoding": _coding(instrument, scale, v, display=True)} for v in scale.values],
+            }
+        )
     name = re.sub(r"[^A-Za-z0-9_]", "_", f"{info.id}_{info.language}").upper()
     data: dict[str, Any] = {
         "resourceType": "Questionnaire",
@@ -115,9 +120,15 @@ def response_json(record: ExportRecord, instrument: Instrument) -> dict[str, Any
         if answer.status is not ItemStatus.ANSWERED or answer.value is None:
             continue
         scale = instrument.scale_of(answer.item)
-        entry: dict[str, Any] = {"linkId": f"q{answer.item}", "answer": [{
-            "valueCoding": _coding(instrument, scale, answer.value, display=same_file),
-            "extension": [{"url": ANSWER_METHOD_URL, "valueCode": answer.method.value}]}]}
+        entry: dict[str, Any] = {
+            "linkId": f"q{answer.item}",
+            "answer": [
+                {
+                    "valueCoding": _coding(instrument, scale, answer.value, display=same_file),
+                    "extension": [{"url": ANSWER_METHOD_URL, "valueCode": answer.method.value}],
+                }
+            ],
+        }
         if same_file:
             entry["text"] = instrument.item(answer.item).text
         items.append(entry)
@@ -125,8 +136,12 @@ def response_json(record: ExportRecord, instrument: Instrument) -> dict[str, Any
     data: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "id": submission_id,
-        "meta": {"tag": [{"system": SOURCE_TAG_SYSTEM, "code": record.source},
-                         {"system": SITE_TAG_SYSTEM, "code": record.site_code}]},
+        "meta": {
+            "tag": [
+                {"system": SOURCE_TAG_SYSTEM, "code": record.source},
+                {"system": SITE_TAG_SYSTEM, "code": record.site_code},
+            ]
+        },
         "identifier": {"system": SUBMISSION_ID_SYSTEM, "value": submission_id},
         "questionnaire": f"{_ref_url(sub.instrument)}|{sub.instrument.version}",
         "status": "completed" if sub.outcome == "completed" else "stopped",
@@ -143,12 +158,14 @@ def build_response(record: ExportRecord, instrument: Instrument) -> Questionnair
 
 
 def _entry(full_url: str, resource: dict[str, Any]) -> bytes:
-    return json.dumps({"fullUrl": full_url, "resource": resource}, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
+    return json.dumps({"fullUrl": full_url, "resource": resource}, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8"
+    )
 
 
-def write_fhir(records: Iterable[ExportRecord], out: BinaryIO, *, instrument: Instrument,
-               include_birth_date: bool = False) -> int:
+def write_fhir(
+    records: Iterable[ExportRecord], out: BinaryIO, *, instrument: Instrument, include_birth_date: bool = False
+) -> int:
     """Write the Bundle; returns the number of QuestionnaireResponse entries."""
     del include_birth_date  # FHIR output never carries patient data
     now = datetime.now(UTC).replace(microsecond=0)

@@ -46,8 +46,10 @@ def check_record(record: ExportRecord, instrument: Instrument) -> None:
     """Refuse a record of another instrument: its answers would not fit the export's item columns."""
     ref = record.submission.instrument
     if ref.id != instrument.id:
-        raise ExportError(f"submission {record.submission.submission_id} is for instrument {ref.id!r}; "
-                          f"this export is for {instrument.id!r} (export one instrument at a time)")
+        raise ExportError(
+            f"submission {record.submission.submission_id} is for instrument {ref.id!r}; "
+            f"this export is for {instrument.id!r} (export one instrument at a time)"
+        )
 
 
 def exported_birth_date(record: ExportRecord, include_birth_date: bool) -> date | None:

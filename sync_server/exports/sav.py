@@ -104,18 +104,22 @@ def _dictionary(layout: WideLayout, file_label: str, now: datetime) -> bytes:
     columns = layout.columns
     shorts = _short_names(layout.names)
     case_size = sum(_segments(c) for c in columns)
-    parts = [b"$FL2", b"@(#) SPSS DATA FILE - kiosque-qlq-c30".ljust(60), struct.pack(
-        "<iiiiid", 2, case_size, 1, 0, -1, float(_BIAS)),
+    parts = [
+        b"$FL2",
+        b"@(#) SPSS DATA FILE - kiosque-qlq-c30".ljust(60),
+        struct.pack("<iiiiid", 2, case_size, 1, 0, -1, float(_BIAS)),
         f"{now.day:02d} {_MONTHS[now.month - 1]} {now.year % 100:02d}".encode("ascii"),
-        now.strftime("%H:%M:%S").encode("ascii"), _utf8(file_label, 64).ljust(64), b"\0\0\0"]
+        now.strftime("%H:%M:%S").encode("ascii"),
+        _utf8(file_label, 64).ljust(64),
+        b"\0\0\0",
+    ]
     label_sets: dict[tuple[tuple[int, str], ...], list[int]] = {}
     index = 1  # dictionary index of the next variable (1-based, counting string continuation slots)
     for column, short in zip(columns, shorts, strict=True):
         label = _utf8(column.label, _MAX_VAR_LABEL)
         fmt = _print_format(column)
         width = column.width if column.kind == "string" else 0
-        parts.append(struct.pack("<iiiiii8s", 2, width, 1 if label else 0, 0, fmt, fmt,
-                                 short.encode("ascii").ljust(8)))
+        parts.append(struct.pack("<iiiiii8s", 2, width, 1 if label else 0, 0, fmt, fmt, short.encode("ascii").ljust(8)))
         if label:
             parts += [i32(len(label)), label.ljust((len(label) + 3) // 4 * 4, b" ")]
         parts += [struct.pack("<iiiiii8s", 2, -1, 0, 0, 0x011D01, 0x011D01, b" " * 8)] * (_segments(column) - 1)
@@ -133,8 +137,15 @@ def _dictionary(layout: WideLayout, file_label: str, now: datetime) -> bytes:
     parts.append(struct.pack("<iiii8i", 7, 3, 4, 8, 20, 0, 0, -1, 1, 1, 2, 65001))
     parts.append(struct.pack("<iiii3d", 7, 4, 8, 3, SYSMIS, _HIGHEST, _LOWEST))
     # 7.11 display parameters: measure, display width, alignment (0 left for text, 1 right for numbers).
-    display = [struct.pack("<iii", _MEASURES[c.measure], min(max(c.width, 8), 40) if c.kind == "string" else 10,
-                           0 if c.kind == "string" else 1) for c in columns]
+    display = [
+        struct.pack(
+            "<iii",
+            _MEASURES[c.measure],
+            min(max(c.width, 8), 40) if c.kind == "string" else 10,
+            0 if c.kind == "string" else 1,
+        )
+        for c in columns
+    ]
     parts += [struct.pack("<iiii", 7, 11, 4, 3 * len(columns)), *display]
     long_names = "\t".join(f"{s}={c.name}" for s, c in zip(shorts, columns, strict=True)).encode("utf-8")
     parts += [struct.pack("<iiii", 7, 13, 1, len(long_names)), long_names]
@@ -159,10 +170,10 @@ class _Compressor:
 
     def numbers(self, values: list[Any]) -> None:
         """Numbers (int, float or None). Only ints are coded in the command byte; floats go raw."""
-        self.commands += bytes([255 if v is None else v + _BIAS if v.__class__ is int and -_BIAS < v <= 151
-                                else 253 for v in values])
-        self.raw += [_DOUBLE(v) for v in values
-                     if v is not None and not (v.__class__ is int and -_BIAS < v <= 151)]
+        self.commands += bytes(
+            [255 if v is None else v + _BIAS if v.__class__ is int and -_BIAS < v <= 151 else 253 for v in values]
+        )
+        self.raw += [_DOUBLE(v) for v in values if v is not None and not (v.__class__ is int and -_BIAS < v <= 151)]
 
     def text(self, value: str | None, column: Column, submission: str) -> None:
         segments = _segments(column)
@@ -171,11 +182,12 @@ class _Compressor:
             return
         raw = value.encode("utf-8")
         if len(raw) > column.width:
-            raise ExportError(f"submission {submission}: {column.name} is {len(raw)} bytes long, the SPSS "
-                              f"column holds {column.width}")
+            raise ExportError(
+                f"submission {submission}: {column.name} is {len(raw)} bytes long, the SPSS column holds {column.width}"
+            )
         raw = raw.ljust(segments * 8, b" ")
         for start in range(0, len(raw), 8):
-            chunk = raw[start:start + 8]
+            chunk = raw[start : start + 8]
             if chunk == b"        ":
                 self.commands.append(254)
             else:
@@ -197,11 +209,11 @@ class _Compressor:
         parts: list[bytes] = []
         used = 0
         for start in range(0, count, 8):
-            block = bytes(commands[start:start + 8])
+            block = bytes(commands[start : start + 8])
             parts.append(block)
             n = block.count(253)
             if n:
-                parts += raw[used:used + n]
+                parts += raw[used : used + n]
                 used += n
         self._sink.write(b"".join(parts))
         del commands[:count]
@@ -221,8 +233,10 @@ def _converter(column: Column) -> Any:
         try:
             return codes[v]
         except KeyError:
-            raise ExportError(f"{column.name}: unexpected value {v!r} (known: {', '.join(column.categories)})"
-                              ) from None
+            raise ExportError(
+                f"{column.name}: unexpected value {v!r} (known: {', '.join(column.categories)})"
+            ) from None
+
     return category
 
 
@@ -238,8 +252,9 @@ def _runs(columns: tuple[Column, ...]) -> list[tuple[bool, int, int]]:
     return runs
 
 
-def write_sav(records: Iterable[ExportRecord], out: BinaryIO, *, instrument: Instrument,
-              include_birth_date: bool = False) -> int:
+def write_sav(
+    records: Iterable[ExportRecord], out: BinaryIO, *, instrument: Instrument, include_birth_date: bool = False
+) -> int:
     """Write the wide table as an SPSS system file; returns the number of cases written."""
     layout = WideLayout(instrument, include_birth_date=include_birth_date)
     columns = layout.columns

@@ -11,10 +11,18 @@ import sqlite3
 from pathlib import Path
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "sessions": ("id", "initials", "birth_date", "today_date", "mode", "audio_enabled", "created_at",
-                 "completed_at"),
-    "responses": ("id", "session_id", "question_num", "question_text", "score", "response_text", "transcript",
-                  "response_type", "timestamp"),
+    "sessions": ("id", "initials", "birth_date", "today_date", "mode", "audio_enabled", "created_at", "completed_at"),
+    "responses": (
+        "id",
+        "session_id",
+        "question_num",
+        "question_text",
+        "score",
+        "response_text",
+        "transcript",
+        "response_type",
+        "timestamp",
+    ),
 }
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"sessions": ("metadata",), "responses": ("confidence",)}
 

@@ -66,12 +66,18 @@ LEGACY_APP_VERSION = "prototype"
 ABANDON_REASON = "legacy-incomplete"
 MAX_INITIALS = 12
 MAX_TRANSCRIPT = 1000
-_MODES = {"standard": Mode.TOUCH, "manual": Mode.TOUCH,
-          "continu (web speech)": Mode.VOICE_CONTINUOUS, "continuous": Mode.VOICE_CONTINUOUS}
+_MODES = {
+    "standard": Mode.TOUCH,
+    "manual": Mode.TOUCH,
+    "continu (web speech)": Mode.VOICE_CONTINUOUS,
+    "continuous": Mode.VOICE_CONTINUOUS,
+}
 _METHODS = {"voice": Method.VOICE, "manual": Method.TOUCH, "touch": Method.TOUCH}
 _PROTOTYPE_LABELS = {"plutôt": 3}  # on 1–4 scales only
-_RESPONSES_SQL = ("SELECT CAST(session_id AS TEXT) AS sid, id, question_num, score, response_text, transcript, "
-                  "response_type, timestamp, {confidence} FROM responses ORDER BY sid COLLATE BINARY, id")
+_RESPONSES_SQL = (
+    "SELECT CAST(session_id AS TEXT) AS sid, id, question_num, score, response_text, transcript, "
+    "response_type, timestamp, {confidence} FROM responses ORDER BY sid COLLATE BINARY, id"
+)
 
 
 @dataclass(frozen=True)
@@ -105,8 +111,12 @@ def legacy_submission_id(legacy_id: str) -> UUID:
 
 def legacy_instrument(instrument: Instrument) -> Instrument:
     """The instrument as legacy submissions name it: same items and scoring, the legacy content-hash marker."""
-    return instrument.model_copy(update={"content_sha256": LEGACY_INSTRUMENT_SHA256,
-                                         "source_name": f"{instrument.source_name} (legacy prototype marker)"})
+    return instrument.model_copy(
+        update={
+            "content_sha256": LEGACY_INSTRUMENT_SHA256,
+            "source_name": f"{instrument.source_name} (legacy prototype marker)",
+        }
+    )
 
 
 def read_legacy_db(path: Path, *, instrument: Instrument) -> Iterator[LegacyResult]:
@@ -136,7 +146,8 @@ def _stream(connection: sqlite3.Connection, has_confidence: bool, instrument: In
     try:
         sessions = connection.execute(
             "SELECT CAST(id AS TEXT) AS sid, initials, birth_date, today_date, mode, audio_enabled, created_at, "
-            "completed_at FROM sessions ORDER BY sid COLLATE BINARY")
+            "completed_at FROM sessions ORDER BY sid COLLATE BINARY"
+        )
         responses = connection.execute(_RESPONSES_SQL.replace("{confidence}", confidence))
         pending = responses.fetchone()
         for session in sessions:
@@ -172,8 +183,9 @@ def _orphans(first: sqlite3.Row, cursor: sqlite3.Cursor) -> tuple[LegacyProblem,
     return LegacyProblem(sid, f"responses id={first['id']}", f"{count} response(s) {what}"), row
 
 
-def _convert(session: sqlite3.Row, responses: list[sqlite3.Row], instrument: Instrument,
-             check_instrument: Instrument) -> LegacyResult:
+def _convert(
+    session: sqlite3.Row, responses: list[sqlite3.Row], instrument: Instrument, check_instrument: Instrument
+) -> LegacyResult:
     legacy_id = session["sid"]
     try:
         submission = _build(session, responses, instrument)
@@ -182,11 +194,13 @@ def _convert(session: sqlite3.Row, responses: list[sqlite3.Row], instrument: Ins
     except ValidationError as exc:
         details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return LegacyProblem(legacy_id, f"sessions id={legacy_id}", f"does not make a valid submission: {details}")
-    problems = check_against_instrument(submission, check_instrument, today=datetime.now(UTC).date(),
-                                        require_consent=False)
+    problems = check_against_instrument(
+        submission, check_instrument, today=datetime.now(UTC).date(), require_consent=False
+    )
     if problems:
-        return LegacyProblem(legacy_id, f"sessions id={legacy_id}",
-                             "fails the server's checks: " + "; ".join(str(p) for p in problems))
+        return LegacyProblem(
+            legacy_id, f"sessions id={legacy_id}", "fails the server's checks: " + "; ".join(str(p) for p in problems)
+        )
     return LegacySession(legacy_id=legacy_id, submission=submission, completed=submission.outcome == "completed")
 
 
@@ -212,8 +226,9 @@ def _build(session: sqlite3.Row, responses: list[sqlite3.Row], instrument: Instr
     created = _value(here, "created_at", parse_datetime, session["created_at"])
     completed = _value(here, "completed_at", parse_datetime, session["completed_at"])
     # Without today_date, the day created_at was written on (its own offset, not shifted to UTC).
-    session_date = (_value(here, "today_date", parse_date, session["today_date"])
-                    or (created and _value(here, "created_at", parse_date, session["created_at"])))
+    session_date = _value(here, "today_date", parse_date, session["today_date"]) or (
+        created and _value(here, "created_at", parse_date, session["created_at"])
+    )
     if birth is None:
         raise _Reject(here, "birth_date is empty")
     if session_date is None:
@@ -226,8 +241,9 @@ def _build(session: sqlite3.Row, responses: list[sqlite3.Row], instrument: Instr
     raw_mode = "" if session["mode"] is None else str(session["mode"])
     mode = _MODES.get(" ".join(raw_mode.split()).casefold())
     if mode is None:
-        raise _Reject(here, f"unknown mode {session['mode']!r} (known: Standard, manual, Continu (Web Speech), "
-                            "continuous)")
+        raise _Reject(
+            here, f"unknown mode {session['mode']!r} (known: Standard, manual, Continu (Web Speech), continuous)"
+        )
     audio = _value(here, "audio_enabled", parse_bool, session["audio_enabled"])
 
     by_item: dict[int, list[tuple[tuple[datetime, int, str], PreviousAnswer]]] = {}
@@ -258,8 +274,9 @@ def _build(session: sqlite3.Row, responses: list[sqlite3.Row], instrument: Instr
         if confidence is not None and not 0.0 <= confidence <= 1.0:
             raise _Reject(where, f"confidence {confidence!r} is outside 0..1")
         transcript = str(response["transcript"] or "").strip()[:MAX_TRANSCRIPT] or None
-        event = PreviousAnswer(status=ItemStatus.ANSWERED, value=value, method=method, at=at,
-                               transcript=transcript, confidence=confidence)
+        event = PreviousAnswer(
+            status=ItemStatus.ANSWERED, value=value, method=method, at=at, transcript=transcript, confidence=confidence
+        )
         by_item.setdefault(number, []).append((_response_key(response, at), event))
 
     answers = []
@@ -268,11 +285,21 @@ def _build(session: sqlite3.Row, responses: list[sqlite3.Row], instrument: Instr
         if not events:
             continue
         current = events[-1]
-        answers.append(AnswerRecord(
-            item=number, status=current.status, value=current.value, method=current.method,
-            transcript=current.transcript, confidence=current.confidence, confirmed=False,
-            first_shown_at=events[0].at, answered_at=current.at, times_shown=len(events),
-            previous=tuple(events[:-1])))
+        answers.append(
+            AnswerRecord(
+                item=number,
+                status=current.status,
+                value=current.value,
+                method=current.method,
+                transcript=current.transcript,
+                confidence=current.confidence,
+                confirmed=False,
+                first_shown_at=events[0].at,
+                answered_at=current.at,
+                times_shown=len(events),
+                previous=tuple(events[:-1]),
+            )
+        )
     times = sorted(a.answered_at for a in answers)
     started = created or (min(a.first_shown_at for a in answers) if answers else None)
     if started is None:
@@ -287,13 +314,25 @@ def _build(session: sqlite3.Row, responses: list[sqlite3.Row], instrument: Instr
         outcome="completed" if is_complete else "abandoned",
         abandon_reason=None if is_complete else ABANDON_REASON,
         frozen_at=ended,
-        instrument=InstrumentRef(id=instrument.id, version=instrument.version, language=instrument.language,
-                                 content_sha256=LEGACY_INSTRUMENT_SHA256),
+        instrument=InstrumentRef(
+            id=instrument.id,
+            version=instrument.version,
+            language=instrument.language,
+            content_sha256=LEGACY_INSTRUMENT_SHA256,
+        ),
         device=DeviceRef(device_id=LEGACY_DEVICE_ID, app_version=LEGACY_APP_VERSION),
         patient=PatientBlock(initials=initials[:MAX_INITIALS], birth_date=birth, age_at_session=age),
-        session=SessionBlock(session_date=session_date, mode=mode, initial_mode=mode, audio_enabled=audio,
-                             started_at=started, ended_at=ended, duration_seconds=(ended - started).total_seconds(),
-                             paused_seconds=0.0, check=None),
+        session=SessionBlock(
+            session_date=session_date,
+            mode=mode,
+            initial_mode=mode,
+            audio_enabled=audio,
+            started_at=started,
+            ended_at=ended,
+            duration_seconds=(ended - started).total_seconds(),
+            paused_seconds=0.0,
+            check=None,
+        ),
         consents=(),
         answers=tuple(answers),
         scores=score_answers(instrument, values).as_dict(),

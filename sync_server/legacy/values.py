@@ -25,11 +25,15 @@ from email.utils import parsedate_to_datetime
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _YEAR_FIRST_SLASH = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
-_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                       "dec"), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)
+}
 # JavaScript's Date.prototype.toString(): weekday, month, day, year, time, GMT offset, optional zone name.
-_JS_DATE = re.compile(r"^[A-Za-z]{3} ([A-Za-z]{3}) (\d{1,2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT([+-])(\d{2})(\d{2})"
-                      r"(?: \(.*\))?$")
+_JS_DATE = re.compile(
+    r"^[A-Za-z]{3} ([A-Za-z]{3}) (\d{1,2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT([+-])(\d{2})(\d{2})"
+    r"(?: \(.*\))?$"
+)
 _RFC_2822 = re.compile(r"^(?:[A-Za-z]{3}, )?\d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}(?::\d{2})? (?:GMT|UTC|[+-]\d{4})$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _EPOCH_MIN = datetime(1990, 1, 1, tzinfo=UTC).timestamp()
@@ -104,8 +108,15 @@ def _javascript_datetime(text: str) -> datetime | None:
             raise LegacyValueError(f"{text!r} names no month")
         offset = timedelta(hours=int(match[8]), minutes=int(match[9])) * (1 if match[7] == "+" else -1)
         try:
-            return datetime(int(match[3]), month, int(match[2]), int(match[4]), int(match[5]), int(match[6]),
-                            tzinfo=timezone(offset))
+            return datetime(
+                int(match[3]),
+                month,
+                int(match[2]),
+                int(match[4]),
+                int(match[5]),
+                int(match[6]),
+                tzinfo=timezone(offset),
+            )
         except ValueError as exc:
             raise LegacyValueError(f"{text!r} is not a valid date ({exc})") from None
     if _RFC_2822.match(text):

@@ -59,7 +59,8 @@ class SiteRepository:
 # Same query as select(Device.id, Device.name, Device.site_id, Site.code, Device.last_seen_at).join(Site).where(…).
 DEVICE_LOOKUP_SQL = (
     "SELECT d.id, d.name, d.site_id, s.code, d.last_seen_at FROM devices AS d JOIN sites AS s ON s.id = d.site_id"
-    " WHERE d.token_hash = %(token_hash)s AND d.revoked_at IS NULL")
+    " WHERE d.token_hash = %(token_hash)s AND d.revoked_at IS NULL"
+)
 TOUCH_DEVICE_SQL = "UPDATE devices SET last_seen_at = now() WHERE id = %(device_id)s"
 
 
@@ -83,9 +84,11 @@ class DeviceRepository:
         return [(d, code) for d, code in self.session.execute(query).tuples()]
 
     def revoke(self, device_id: uuid.UUID) -> bool:
-        result = self.session.execute(update(Device).where(Device.id == device_id, Device.revoked_at.is_(None))
-                                      .values(revoked_at=func.now()))
+        result = self.session.execute(
+            update(Device).where(Device.id == device_id, Device.revoked_at.is_(None)).values(revoked_at=func.now())
+        )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
 
 class DeviceTokenRepository:
     """Device-token authentication, on an async psycopg connection of the ingest pool (autocommit)."""
@@ -117,9 +120,14 @@ class EnrollmentCodeRepository:
         """Mark an unused, unexpired code used and return its site id, atomically (single use under races)."""
         return self.session.scalar(
             update(EnrollmentCode)
-            .where(EnrollmentCode.code_hash == code_hash, EnrollmentCode.used_at.is_(None),
-                   EnrollmentCode.expires_at > func.now())
-            .values(used_at=func.now()).returning(EnrollmentCode.site_id))
+            .where(
+                EnrollmentCode.code_hash == code_hash,
+                EnrollmentCode.used_at.is_(None),
+                EnrollmentCode.expires_at > func.now(),
+            )
+            .values(used_at=func.now())
+            .returning(EnrollmentCode.site_id)
+        )
 
 
 class UserRepository:
@@ -144,8 +152,14 @@ class UserRepository:
     def lock_active_admins(self) -> builtins.list[int]:
         """The ids of the enabled admins, their rows locked until the transaction ends (so two admins cannot
         concurrently disable or demote each other and leave none)."""
-        return list(self.session.scalars(select(User.id).where(User.role == "admin", User.disabled_at.is_(None))
-                                          .order_by(User.id).with_for_update()))
+        return list(
+            self.session.scalars(
+                select(User.id)
+                .where(User.role == "admin", User.disabled_at.is_(None))
+                .order_by(User.id)
+                .with_for_update()
+            )
+        )
 
 
 class UserTokenRepository:
@@ -161,19 +175,28 @@ class UserTokenRepository:
         row = self.session.execute(
             select(User.id, User.username, User.role, UserToken.expires_at)
             .join(User, User.id == UserToken.user_id)
-            .where(UserToken.token_hash == token_hash, UserToken.revoked_at.is_(None),
-                   UserToken.expires_at > func.now(), User.disabled_at.is_(None))).first()
+            .where(
+                UserToken.token_hash == token_hash,
+                UserToken.revoked_at.is_(None),
+                UserToken.expires_at > func.now(),
+                User.disabled_at.is_(None),
+            )
+        ).first()
         return UserIdentity(*row) if row else None
 
     def revoke_all(self, user_id: int) -> int:
-        result = self.session.execute(update(UserToken).where(UserToken.user_id == user_id,
-                                                              UserToken.revoked_at.is_(None))
-                                      .values(revoked_at=func.now()))
+        result = self.session.execute(
+            update(UserToken)
+            .where(UserToken.user_id == user_id, UserToken.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+        )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     def revoke(self, token_hash: str) -> bool:
         """Revoke one token (logout). Whether it was active."""
-        result = self.session.execute(update(UserToken).where(UserToken.token_hash == token_hash,
-                                                              UserToken.revoked_at.is_(None))
-                                      .values(revoked_at=func.now()))
+        result = self.session.execute(
+            update(UserToken)
+            .where(UserToken.token_hash == token_hash, UserToken.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+        )
         return bool(result.rowcount)  # type: ignore[attr-defined]

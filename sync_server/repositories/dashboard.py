@@ -37,10 +37,14 @@ ROLLUP_LAG = "60 seconds"
 _LOCK_KEY = 0x51_4C_51_44  # any constant: the advisory lock of the roll-up refresh
 
 _STATE_SQL = "SELECT max_pk, row_count, pk_sum, pk_xor FROM dashboard_rollup_state WHERE id = 1"
-_FINGERPRINT_SQL = ("SELECT count(*), coalesce(sum(id), 0), coalesce(bit_xor(id), 0) FROM submissions "
-                    "WHERE id > %(low)s AND id <= %(high)s")
-_TARGET_SQL = ("SELECT max(id) FROM submissions WHERE id > %(low)s "  # noqa: S608 - ROLLUP_LAG is a constant
-               f"AND received_at < now() - interval '{ROLLUP_LAG}'")
+_FINGERPRINT_SQL = (
+    "SELECT count(*), coalesce(sum(id), 0), coalesce(bit_xor(id), 0) FROM submissions "
+    "WHERE id > %(low)s AND id <= %(high)s"
+)
+_TARGET_SQL = (
+    "SELECT max(id) FROM submissions WHERE id > %(low)s "  # noqa: S608 - ROLLUP_LAG is a constant
+    f"AND received_at < now() - interval '{ROLLUP_LAG}'"
+)
 _ADD_ANSWERS_SQL = """
 INSERT INTO dashboard_rollup (site_id, session_date, answers, voice, voice_confirmed)
 SELECT s.site_id, s.session_date, count(*), count(*) FILTER (WHERE a.method = 'voice'),
@@ -157,8 +161,12 @@ class AnswerAggregates:
 
 def rollup_can_answer(where: SubmissionFilter) -> bool:
     """The roll-ups are per site and day: they answer site and date filters, nothing finer."""
-    return (where.instrument_id is None and where.instrument_language is None and not where.completed_only
-            and where.max_pk is None)
+    return (
+        where.instrument_id is None
+        and where.instrument_language is None
+        and not where.completed_only
+        and where.max_pk is None
+    )
 
 
 class DashboardRepository:
@@ -171,8 +179,9 @@ class DashboardRepository:
         conn = self.session.connection()
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(key)s)", {"key": _LOCK_KEY})
         state = conn.exec_driver_sql(_STATE_SQL).first()
-        max_pk, count, total, xor = (int(state[0]), int(state[1]), int(state[2]), int(state[3])) if state \
-            else (0, 0, 0, 0)
+        max_pk, count, total, xor = (
+            (int(state[0]), int(state[1]), int(state[2]), int(state[3])) if state else (0, 0, 0, 0)
+        )
         if max_pk:
             now = conn.exec_driver_sql(_FINGERPRINT_SQL, {"low": 0, "high": max_pk}).one()
             if (int(now[0]), int(now[1]), int(now[2])) != (count, total, xor):
@@ -195,7 +204,8 @@ class DashboardRepository:
 
     def _save(self, max_pk: int, count: int, total: int, xor: int) -> None:
         self.session.connection().exec_driver_sql(
-            _SAVE_STATE_SQL, {"max_pk": max_pk, "row_count": count, "pk_sum": total, "pk_xor": xor})
+            _SAVE_STATE_SQL, {"max_pk": max_pk, "row_count": count, "pk_sum": total, "pk_xor": xor}
+        )
 
     def answer_aggregates(self, where: SubmissionFilter) -> AnswerAggregates:
         """The answer-side aggregates over ``where``: from the roll-ups (refreshed first) and the live tail."""
@@ -204,9 +214,11 @@ class DashboardRepository:
         max_pk = self.refresh()
         params: dict[str, Any] = {"max_pk": max_pk}
         rollup_where, live_where = ["TRUE"], ["TRUE"]
-        for column, op, key, value in (("site_id", "=", "site_id", where.site_id),
-                                       ("session_date", ">=", "date_from", where.date_from),
-                                       ("session_date", "<=", "date_to", where.date_to)):
+        for column, op, key, value in (
+            ("site_id", "=", "site_id", where.site_id),
+            ("session_date", ">=", "date_from", where.date_from),
+            ("session_date", "<=", "date_to", where.date_to),
+        ):
             if value is not None:
                 rollup_where.append(f"r.{column} {op} %({key})s")
                 live_where.append(f"s.{column} {op} %({key})s")
@@ -214,11 +226,13 @@ class DashboardRepository:
         # the conditions are constants; the values are bound parameters
         conditions = {"rollup_where": " AND ".join(rollup_where), "live_where": " AND ".join(live_where)}
         conn = self.session.connection()
-        by_site_month = {(row.site, row.month): AnswerCounts(int(row.answers), int(row.voice),
-                                                             int(row.voice_confirmed))
-                         for row in conn.exec_driver_sql(_SITE_MONTH_SQL.format(**conditions), params)}
-        by_item = {int(row.item): int(row.answered)
-                   for row in conn.exec_driver_sql(_ITEMS_SQL.format(**conditions), params)}
+        by_site_month = {
+            (row.site, row.month): AnswerCounts(int(row.answers), int(row.voice), int(row.voice_confirmed))
+            for row in conn.exec_driver_sql(_SITE_MONTH_SQL.format(**conditions), params)
+        }
+        by_item = {
+            int(row.item): int(row.answered) for row in conn.exec_driver_sql(_ITEMS_SQL.format(**conditions), params)
+        }
         return AnswerAggregates(by_site_month, by_item)
 
     def sessions_by_site_month(self, where: SubmissionFilter) -> list[dict[str, Any]]:
@@ -259,12 +273,16 @@ class DashboardRepository:
         month = cast(func.date_trunc("month", s.session_date), Date)
         voice = Answer.method == "voice"
         query = where.apply(
-            select(Site.code.label("site"), month.label("month"), Answer.item.label("item"),
-                   func.grouping(Answer.item).label("by_site_month"),
-                   func.count().label("answers"),
-                   func.count().filter(voice).label("voice"),
-                   func.count().filter(voice, Answer.confirmed.is_(True)).label("voice_confirmed"),
-                   func.count().filter(s.outcome == "completed", Answer.value.is_not(None)).label("answered"))
+            select(
+                Site.code.label("site"),
+                month.label("month"),
+                Answer.item.label("item"),
+                func.grouping(Answer.item).label("by_site_month"),
+                func.count().label("answers"),
+                func.count().filter(voice).label("voice"),
+                func.count().filter(voice, Answer.confirmed.is_(True)).label("voice_confirmed"),
+                func.count().filter(s.outcome == "completed", Answer.value.is_not(None)).label("answered"),
+            )
             .select_from(Answer)
             .join(s, s.id == Answer.submission_pk)
             .join(Site, Site.id == s.site_id)
@@ -277,8 +295,9 @@ class DashboardRepository:
         by_item: dict[int, int] = {}
         for row in rows:
             if row.by_site_month:
-                by_site_month[(row.site, row.month)] = AnswerCounts(int(row.answers), int(row.voice),
-                                                                    int(row.voice_confirmed))
+                by_site_month[(row.site, row.month)] = AnswerCounts(
+                    int(row.answers), int(row.voice), int(row.voice_confirmed)
+                )
             elif row.item is not None:
                 by_item[int(row.item)] = int(row.answered)
         return AnswerAggregates(by_site_month, by_item)

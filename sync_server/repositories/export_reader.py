@@ -46,9 +46,23 @@ class ExportRow(NamedTuple):
 def export_batches(session: Session, where: SubmissionFilter, batch: int = BATCH) -> Iterator[Sequence[Any]]:
     """Every matching session as :class:`ExportRow`-shaped rows, in primary-key order, ``batch`` at a time."""
     s = StoredSubmission
-    query = (where.apply(select(cast(s.payload, Text), s.anonymized, Site.code, s.device_id, s.received_at,
-                                s.source, s.legacy_id, s.age_band, s.submission_id).join(Site, Site.id == s.site_id))
-             .order_by(s.id).execution_options(yield_per=batch))
+    query = (
+        where.apply(
+            select(
+                cast(s.payload, Text),
+                s.anonymized,
+                Site.code,
+                s.device_id,
+                s.received_at,
+                s.source,
+                s.legacy_id,
+                s.age_band,
+                s.submission_id,
+            ).join(Site, Site.id == s.site_id)
+        )
+        .order_by(s.id)
+        .execution_options(yield_per=batch)
+    )
     result = session.execute(query)
     try:
         yield from result.partitions()

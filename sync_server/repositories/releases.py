@@ -51,17 +51,26 @@ class ReleaseRepository:
         for archive in sorted(self.folder.glob("qlq-kiosk-*.tar.gz")):
             files = ReleaseFiles(archive)
             if not ARCHIVE_NAME.match(archive.name) or not all(
-                    p.is_file() for p in (files.signature, files.manifest, files.manifest_signature)):
+                p.is_file() for p in (files.signature, files.manifest, files.manifest_signature)
+            ):
                 continue
             try:
                 manifest = parse_manifest(files.manifest.read_text(encoding="utf-8"), where=files.manifest.name)
             except (ReleaseError, OSError, UnicodeDecodeError):
                 continue
             stat = archive.stat()
-            found.append(StoredRelease(version=manifest.version, os=manifest.os, arch=manifest.arch, archive=archive,
-                                       sha256=manifest.archive_sha256, size=stat.st_size,
-                                       published_at=datetime.fromtimestamp(stat.st_mtime, UTC),
-                                       has_sbom=files.sbom.is_file()))
+            found.append(
+                StoredRelease(
+                    version=manifest.version,
+                    os=manifest.os,
+                    arch=manifest.arch,
+                    archive=archive,
+                    sha256=manifest.archive_sha256,
+                    size=stat.st_size,
+                    published_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+                    has_sbom=files.sbom.is_file(),
+                )
+            )
         return found
 
     def file(self, name: str) -> Path | None:
@@ -80,8 +89,11 @@ class ReleaseRepository:
         """Copy a release in: companions first, each through a temporary name, the archive last."""
         self.folder.mkdir(parents=True, exist_ok=True)
         target = ReleaseFiles(self.folder / source.archive.name)
-        pairs = [(source.signature, target.signature), (source.manifest, target.manifest),
-                 (source.manifest_signature, target.manifest_signature)]
+        pairs = [
+            (source.signature, target.signature),
+            (source.manifest, target.manifest),
+            (source.manifest_signature, target.manifest_signature),
+        ]
         if sbom:
             pairs.append((source.sbom, target.sbom))
         pairs.append((source.archive, target.archive))

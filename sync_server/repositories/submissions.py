@@ -58,11 +58,34 @@ class SubmissionFilter:
         return query
 
 
-_COLUMNS = ("submission_id", "site_id", "device_id", "content_sha256", "instrument_id", "instrument_language",
-            "instrument_sha256", "outcome", "mode", "initial_mode", "audio_enabled", "session_date", "started_at",
-            "ended_at", "duration_seconds", "answer_values", "answer_methods", "voice_answers", "score_codes",
-            "score_values", "age_at_session", "age_band", "patient_initials", "patient_birth_date", "source",
-            "legacy_id")
+_COLUMNS = (
+    "submission_id",
+    "site_id",
+    "device_id",
+    "content_sha256",
+    "instrument_id",
+    "instrument_language",
+    "instrument_sha256",
+    "outcome",
+    "mode",
+    "initial_mode",
+    "audio_enabled",
+    "session_date",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "answer_values",
+    "answer_methods",
+    "voice_answers",
+    "score_codes",
+    "score_values",
+    "age_at_session",
+    "age_band",
+    "patient_initials",
+    "patient_birth_date",
+    "source",
+    "legacy_id",
+)
 INSERT_ALL_SQL = f"""
 WITH s AS (
     INSERT INTO submissions ({", ".join(_COLUMNS)}, anonymized, payload)
@@ -112,14 +135,21 @@ class SubmissionRepository:
         self.session.execute(delete(StoredSubmission).where(StoredSubmission.id == pk))
 
     def anonymize(self, pk: int, payload: dict[str, Any]) -> None:
-        self.session.execute(update(StoredSubmission).where(StoredSubmission.id == pk).values(
-            patient_initials=None, patient_birth_date=None, age_at_session=None, anonymized=True,
-            payload=payload))
+        self.session.execute(
+            update(StoredSubmission)
+            .where(StoredSubmission.id == pk)
+            .values(
+                patient_initials=None, patient_birth_date=None, age_at_session=None, anonymized=True, payload=payload
+            )
+        )
 
     # ------------------------------------------------------------------ reads
     def get(self, submission_id: uuid.UUID) -> tuple[StoredSubmission, str] | None:
-        row = self.session.execute(select(StoredSubmission, Site.code).join(Site, Site.id == StoredSubmission.site_id)
-                                   .where(StoredSubmission.submission_id == submission_id)).first()
+        row = self.session.execute(
+            select(StoredSubmission, Site.code)
+            .join(Site, Site.id == StoredSubmission.site_id)
+            .where(StoredSubmission.submission_id == submission_id)
+        ).first()
         return (row[0], row[1]) if row else None
 
     def answers_of(self, pk: int) -> list[Answer]:
@@ -136,15 +166,21 @@ class SubmissionRepository:
     def stream(self, where: SubmissionFilter, batch: int = 500) -> Iterator[tuple[StoredSubmission, str]]:
         """Every matching submission with its site code, read through a server-side cursor ``batch`` rows at a
         time, so memory stays flat however many rows match."""
-        query = (where.apply(select(StoredSubmission, Site.code).join(Site, Site.id == StoredSubmission.site_id))
-                 .order_by(StoredSubmission.id).execution_options(yield_per=batch))
+        query = (
+            where.apply(select(StoredSubmission, Site.code).join(Site, Site.id == StoredSubmission.site_id))
+            .order_by(StoredSubmission.id)
+            .execution_options(yield_per=batch)
+        )
         for row in self.session.execute(query):
             yield row[0], row[1]
             self.session.expunge(row[0])
 
     def older_than(self, cutoff: date) -> list[tuple[int, uuid.UUID]]:
-        query = select(StoredSubmission.id, StoredSubmission.submission_id).where(
-            StoredSubmission.session_date < cutoff).order_by(StoredSubmission.id)
+        query = (
+            select(StoredSubmission.id, StoredSubmission.submission_id)
+            .where(StoredSubmission.session_date < cutoff)
+            .order_by(StoredSubmission.id)
+        )
         return [(pk, sid) for pk, sid in self.session.execute(query).tuples()]
 
     def delete_many(self, pks: Sequence[int]) -> int:

@@ -43,8 +43,9 @@ def _actor(caller: AdminCaller) -> Actor:
 # -------------------------------------------------------------------- sites and devices
 @router.get("/sites", response_model=list[SiteOut], responses=_ERRORS, summary="List sites")
 def list_sites(db: DbSession, settings: AppSettings) -> list[SiteOut]:
-    return [SiteOut(code=s.code, name=s.name, created_at=s.created_at)
-            for s in AccountService(db, settings).sites.list()]
+    return [
+        SiteOut(code=s.code, name=s.name, created_at=s.created_at) for s in AccountService(db, settings).sites.list()
+    ]
 
 
 @router.post("/sites", response_model=SiteOut, status_code=201, responses=_ERRORS, summary="Create a site")
@@ -54,23 +55,43 @@ def create_site(body: SiteIn, db: DbSession, settings: AppSettings) -> SiteOut:
     return SiteOut(code=site.code, name=site.name, created_at=site.created_at)
 
 
-@router.post("/sites/{site_code}/enrollment-codes", response_model=EnrollmentCodeOut, status_code=201,
-             responses=_ERRORS, summary="Create a one-time device enrollment code for a site")
-def create_enrollment_code(site_code: str, caller: AdminCaller, db: DbSession,
-                           settings: AppSettings) -> EnrollmentCodeOut:
+@router.post(
+    "/sites/{site_code}/enrollment-codes",
+    response_model=EnrollmentCodeOut,
+    status_code=201,
+    responses=_ERRORS,
+    summary="Create a one-time device enrollment code for a site",
+)
+def create_enrollment_code(
+    site_code: str, caller: AdminCaller, db: DbSession, settings: AppSettings
+) -> EnrollmentCodeOut:
     issued = AccountService(db, settings).create_enrollment_code(site_code, caller.actor)
     return EnrollmentCodeOut(code=issued.code, site=issued.site_code, expires_at=issued.expires_at)
 
 
 @router.get("/devices", response_model=list[DeviceOut], responses=_ERRORS, summary="List devices")
-def list_devices(db: DbSession, settings: AppSettings,
-                 site: Annotated[str | None, Query(max_length=32)] = None) -> list[DeviceOut]:
-    return [DeviceOut(id=d.id, name=d.name, site=code, created_at=d.created_at, last_seen_at=d.last_seen_at,
-                      revoked_at=d.revoked_at) for d, code in AccountService(db, settings).list_devices(site)]
+def list_devices(
+    db: DbSession, settings: AppSettings, site: Annotated[str | None, Query(max_length=32)] = None
+) -> list[DeviceOut]:
+    return [
+        DeviceOut(
+            id=d.id,
+            name=d.name,
+            site=code,
+            created_at=d.created_at,
+            last_seen_at=d.last_seen_at,
+            revoked_at=d.revoked_at,
+        )
+        for d, code in AccountService(db, settings).list_devices(site)
+    ]
 
 
-@router.post("/devices/{device_id}:revoke", status_code=204, responses=_ERRORS,
-             summary="Revoke a device token (effective on its next request)")
+@router.post(
+    "/devices/{device_id}:revoke",
+    status_code=204,
+    responses=_ERRORS,
+    summary="Revoke a device token (effective on its next request)",
+)
 def revoke_device(device_id: uuid.UUID, db: DbSession, settings: AppSettings) -> Response:
     AccountService(db, settings).revoke_device(device_id)
     return Response(status_code=204)
@@ -79,8 +100,10 @@ def revoke_device(device_id: uuid.UUID, db: DbSession, settings: AppSettings) ->
 # -------------------------------------------------------------------- users
 @router.get("/users", response_model=list[UserOut], responses=_ERRORS, summary="List users")
 def list_users(db: DbSession, settings: AppSettings) -> list[UserOut]:
-    return [UserOut(username=u.username, role=u.role, created_at=u.created_at, disabled_at=u.disabled_at)
-            for u in AccountService(db, settings).users.list()]
+    return [
+        UserOut(username=u.username, role=u.role, created_at=u.created_at, disabled_at=u.disabled_at)
+        for u in AccountService(db, settings).users.list()
+    ]
 
 
 @router.post("/users", response_model=UserOut, status_code=201, responses=_ERRORS, summary="Create a user")
@@ -90,26 +113,42 @@ def create_user(body: UserIn, db: DbSession, settings: AppSettings) -> UserOut:
     return UserOut(username=user.username, role=user.role, created_at=user.created_at, disabled_at=None)
 
 
-@router.post("/users/{username}:disable", response_model=UserOut, responses=_ERRORS,
-             summary="Disable a user and revoke their tokens")
+@router.post(
+    "/users/{username}:disable",
+    response_model=UserOut,
+    responses=_ERRORS,
+    summary="Disable a user and revoke their tokens",
+)
 def disable_user(username: str, caller: AdminCaller, db: DbSession, settings: AppSettings) -> UserOut:
     return _user_out(AccountService(db, settings).disable_user(username, acting_user_id=caller.user_id))
 
 
-@router.post("/users/{username}:enable", response_model=UserOut, responses=_ERRORS,
-             summary="Re-enable a disabled user (they log in again)")
+@router.post(
+    "/users/{username}:enable",
+    response_model=UserOut,
+    responses=_ERRORS,
+    summary="Re-enable a disabled user (they log in again)",
+)
 def enable_user(username: str, db: DbSession, settings: AppSettings) -> UserOut:
     return _user_out(AccountService(db, settings).enable_user(username))
 
 
-@router.post("/users/{username}:set-role", response_model=UserOut, responses=_ERRORS,
-             summary="Change a user's role (never demoting yourself or the last admin); revokes their tokens")
+@router.post(
+    "/users/{username}:set-role",
+    response_model=UserOut,
+    responses=_ERRORS,
+    summary="Change a user's role (never demoting yourself or the last admin); revokes their tokens",
+)
 def set_role(username: str, body: RoleIn, caller: AdminCaller, db: DbSession, settings: AppSettings) -> UserOut:
     return _user_out(AccountService(db, settings).set_role(username, body.role, acting_user_id=caller.user_id))
 
 
-@router.post("/users/{username}:revoke-tokens", response_model=TokensRevoked, responses=_ERRORS,
-             summary="Revoke every active token of a user (the account stays enabled)")
+@router.post(
+    "/users/{username}:revoke-tokens",
+    response_model=TokensRevoked,
+    responses=_ERRORS,
+    summary="Revoke every active token of a user (the account stays enabled)",
+)
 def revoke_tokens(username: str, db: DbSession, settings: AppSettings) -> TokensRevoked:
     return TokensRevoked(username=username, revoked=AccountService(db, settings).revoke_user_tokens(username))
 
@@ -120,26 +159,38 @@ def _user_out(user: User) -> UserOut:
 
 # -------------------------------------------------------------------- audit and GDPR
 @router.get("/audit", response_model=list[AuditOut], responses=_ERRORS, summary="Latest audit events")
-def audit_log(db: DbSession, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              action: Annotated[str | None, Query(max_length=32)] = None) -> list[AuditOut]:
+def audit_log(
+    db: DbSession,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    action: Annotated[str | None, Query(max_length=32)] = None,
+) -> list[AuditOut]:
     return [AuditOut.model_validate(e, from_attributes=True) for e in AuditRepository(db).list(limit, action)]
 
 
-@router.get("/sessions/{submission_id}", responses=_ERRORS,
-            summary="GDPR access: everything held about one session (audited)")
+@router.get(
+    "/sessions/{submission_id}", responses=_ERRORS, summary="GDPR access: everything held about one session (audited)"
+)
 def show_session(submission_id: uuid.UUID, caller: AdminCaller, db: DbSession) -> dict[str, Any]:
     return GdprService(db).show(submission_id, _actor(caller))
 
 
-@router.delete("/sessions/{submission_id}", status_code=204, responses=_ERRORS,
-               summary="GDPR erasure: delete one session and its answers (audited)")
+@router.delete(
+    "/sessions/{submission_id}",
+    status_code=204,
+    responses=_ERRORS,
+    summary="GDPR erasure: delete one session and its answers (audited)",
+)
 def delete_session(submission_id: uuid.UUID, caller: AdminCaller, db: DbSession) -> Response:
     GdprService(db).delete(submission_id, _actor(caller))
     return Response(status_code=204)
 
 
-@router.post("/sessions/{submission_id}:anonymize", response_model=AnonymizeResponse, responses=_ERRORS,
-             summary="Drop initials, birth date and exact age of one session, keeping an age band (audited)")
+@router.post(
+    "/sessions/{submission_id}:anonymize",
+    response_model=AnonymizeResponse,
+    responses=_ERRORS,
+    summary="Drop initials, birth date and exact age of one session, keeping an age band (audited)",
+)
 def anonymize_session(submission_id: uuid.UUID, caller: AdminCaller, db: DbSession) -> AnonymizeResponse:
     changed = GdprService(db).anonymize(submission_id, _actor(caller))
     return AnonymizeResponse(submission_id=submission_id, anonymized=True, changed=changed)

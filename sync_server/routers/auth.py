@@ -21,8 +21,12 @@ router = APIRouter(tags=["authentication"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (401, 422, 429)}
 
 
-@router.post("/v1/auth/token", response_model=TokenResponse, responses=_ERRORS,
-             summary="Log in (researcher or admin) and get an expiring bearer token")
+@router.post(
+    "/v1/auth/token",
+    response_model=TokenResponse,
+    responses=_ERRORS,
+    summary="Log in (researcher or admin) and get an expiring bearer token",
+)
 def login(body: TokenRequest, request: Request, db: DbSession, settings: AppSettings) -> TokenResponse:
     enforce_rate_limit(request, f"login-ip:{client_ip(request)}", settings.auth_rate_limit_attempts)
     enforce_rate_limit(request, f"login-account:{body.username.lower()}", settings.auth_rate_limit_account_attempts)
@@ -30,8 +34,12 @@ def login(body: TokenRequest, request: Request, db: DbSession, settings: AppSett
     return TokenResponse(access_token=issued.token, expires_at=issued.expires_at, role=issued.role)
 
 
-@router.post("/v1/auth/logout", status_code=204, responses={401: {"model": ErrorResponse}},
-             summary="Log out: revoke the bearer token of this request (effective at once)")
+@router.post(
+    "/v1/auth/logout",
+    status_code=204,
+    responses={401: {"model": ErrorResponse}},
+    summary="Log out: revoke the bearer token of this request (effective at once)",
+)
 def logout(caller: UserCaller, credentials: BearerCredentials, db: DbSession, settings: AppSettings) -> Response:
     token_hash = user_token_hash(settings.token_secret, credentials)
     assert token_hash is not None  # UserCaller admits only user tokens
@@ -39,8 +47,13 @@ def logout(caller: UserCaller, credentials: BearerCredentials, db: DbSession, se
     return Response(status_code=204)
 
 
-@router.post("/v1/devices/enroll", response_model=EnrollResponse, status_code=201, responses=_ERRORS,
-             summary="Enroll a kiosk with a one-time code; returns its device token (shown once)")
+@router.post(
+    "/v1/devices/enroll",
+    response_model=EnrollResponse,
+    status_code=201,
+    responses=_ERRORS,
+    summary="Enroll a kiosk with a one-time code; returns its device token (shown once)",
+)
 def enroll(body: EnrollRequest, request: Request, db: DbSession, settings: AppSettings) -> EnrollResponse:
     enforce_rate_limit(request, f"enroll-ip:{client_ip(request)}", settings.auth_rate_limit_attempts)
     issued = AccountService(db, settings).enroll(body.code, body.device_name)

@@ -26,8 +26,12 @@ async def health() -> HealthResponse:
     return HealthResponse(status="ok")
 
 
-@router.get("/ready", response_model=ReadyResponse, responses={503: {"model": ErrorResponse}},
-            summary="The database answers (both connection pools) and its schema is at the latest migration")
+@router.get(
+    "/ready",
+    response_model=ReadyResponse,
+    responses={503: {"model": ErrorResponse}},
+    summary="The database answers (both connection pools) and its schema is at the latest migration",
+)
 async def ready(request: Request) -> ReadyResponse:
     state = server_state(request)
     try:
@@ -35,16 +39,19 @@ async def ready(request: Request) -> ReadyResponse:
     except Exception as exc:
         raise ServiceUnavailable(f"database unreachable: {type(exc).__name__}", code="database_unreachable") from None
     if revision != state.head_revision:
-        raise ServiceUnavailable(f"database schema at revision {revision!r}, expected {state.head_revision!r}: "
-                                 "run `qlq-server migrate`", code="migration_pending")
+        raise ServiceUnavailable(
+            f"database schema at revision {revision!r}, expected {state.head_revision!r}: run `qlq-server migrate`",
+            code="migration_pending",
+        )
     pool = state.ingest_pool
     if pool is not None:  # the submissions' pool: a connection checked out (so checked) and used
         try:
             async with pool.connection(timeout=READY_POOL_TIMEOUT_SECONDS) as connection:
                 await connection.execute("SELECT 1")
         except Exception as exc:
-            raise ServiceUnavailable(f"ingest pool cannot reach the database: {type(exc).__name__}",
-                                     code="database_unreachable") from None
+            raise ServiceUnavailable(
+                f"ingest pool cannot reach the database: {type(exc).__name__}", code="database_unreachable"
+            ) from None
     return ReadyResponse(status="ready", revision=revision or "")
 
 
@@ -60,16 +67,23 @@ def metrics_access(request: Request) -> None:
             address = ipaddress.ip_address(client_ip(request))
         except ValueError:
             address = None
-        if address is not None and any(address in ipaddress.ip_network(n, strict=False)
-                                       for n in settings.metrics_allow_ips):
+        if address is not None and any(
+            address in ipaddress.ip_network(n, strict=False) for n in settings.metrics_allow_ips
+        ):
             return
     elif settings.metrics_token is None and not settings.is_production:
         return
-    raise Forbidden("metrics are readable from QLQ_METRICS_ALLOW_IPS or with QLQ_METRICS_TOKEN only",
-                    code="metrics_forbidden")
+    raise Forbidden(
+        "metrics are readable from QLQ_METRICS_ALLOW_IPS or with QLQ_METRICS_TOKEN only", code="metrics_forbidden"
+    )
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response, dependencies=[Depends(metrics_access)],
-            responses={200: {"content": {"text/plain": {}}}, 403: {"model": ErrorResponse}})
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    dependencies=[Depends(metrics_access)],
+    responses={200: {"content": {"text/plain": {}}}, 403: {"model": ErrorResponse}},
+)
 def prometheus_metrics() -> Response:
     return Response(metrics.render_metrics(), media_type=metrics.CONTENT_TYPE)

@@ -30,34 +30,49 @@ from sync_server.services.ingest import IngestService
 from sync_server.state import server_state
 
 router = APIRouter(tags=["submissions"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (401, 403, 409, 413, 422, 503)}
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (401, 403, 409, 413, 422, 503)}
 
 
-@router.post("/v1/submissions", status_code=201, response_model=SubmissionAccepted,
-             responses={200: {"model": SubmissionAccepted, "description": "Already received (a retry)"},
-                        **_ERRORS},
-             summary="Submit one finished session (idempotent by submission_id)")
-async def submit(request: Request, payload: Submission, device: DeviceCaller,
-                 connection: IngestConnection) -> Response:
+@router.post(
+    "/v1/submissions",
+    status_code=201,
+    response_model=SubmissionAccepted,
+    responses={200: {"model": SubmissionAccepted, "description": "Already received (a retry)"}, **_ERRORS},
+    summary="Submit one finished session (idempotent by submission_id)",
+)
+async def submit(request: Request, payload: Submission, device: DeviceCaller, connection: IngestConnection) -> Response:
     # the registry straight from the app's state: a (sync) dependency would cost a worker-thread hop here
     state = server_state(request)
     assert device.site_id is not None and device.device_id is not None
     result = await IngestService(connection, state.instruments, clock_skew=state.settings.clock_skew).ingest(
-        payload, site_id=device.site_id, device_id=device.device_id)
-    return Response(orjson.dumps({"submission_id": str(result.submission_id), "status": result.status}),
-                    status_code=result.http_status, media_type="application/json")
+        payload, site_id=device.site_id, device_id=device.device_id
+    )
+    return Response(
+        orjson.dumps({"submission_id": str(result.submission_id), "status": result.status}),
+        status_code=result.http_status,
+        media_type="application/json",
+    )
 
 
-@router.post("/v1/submissions:batch", response_model=BatchResponse, responses=_ERRORS,
-             summary="Submit up to QLQ_BATCH_MAX_ITEMS sessions; each item succeeds or fails on its own")
-async def submit_batch(items: Annotated[list[dict[str, Any]], Body(description="Submission payloads (1.0 or 2.0)")],
-                       device: DeviceCaller, connection: IngestConnection, instruments: Instruments,
-                       settings: AppSettings) -> BatchResponse:
+@router.post(
+    "/v1/submissions:batch",
+    response_model=BatchResponse,
+    responses=_ERRORS,
+    summary="Submit up to QLQ_BATCH_MAX_ITEMS sessions; each item succeeds or fails on its own",
+)
+async def submit_batch(
+    items: Annotated[list[dict[str, Any]], Body(description="Submission payloads (1.0 or 2.0)")],
+    device: DeviceCaller,
+    connection: IngestConnection,
+    instruments: Instruments,
+    settings: AppSettings,
+) -> BatchResponse:
     if len(items) > settings.batch_max_items:
-        raise PayloadTooLarge(f"a batch holds at most {settings.batch_max_items} submissions, got {len(items)}",
-                              code="batch_too_large")
+        raise PayloadTooLarge(
+            f"a batch holds at most {settings.batch_max_items} submissions, got {len(items)}", code="batch_too_large"
+        )
     assert device.site_id is not None
     results = await IngestService(connection, instruments, clock_skew=settings.clock_skew).ingest_batch(
-        items, site_id=device.site_id, device_id=device.device_id)
+        items, site_id=device.site_id, device_id=device.device_id
+    )
     return BatchResponse.model_validate({"results": results})

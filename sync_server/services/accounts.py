@@ -144,11 +144,15 @@ class AccountService:
     def _keep_an_admin(self, user: User, acting_user_id: int | None, verb: str) -> None:
         """Refuse to disable or demote oneself, or the last enabled admin."""
         if acting_user_id is not None and user.id == acting_user_id:
-            raise Conflict(f"you cannot {verb} your own account; ask another admin", field="username",
-                           code="cannot_change_self")
+            raise Conflict(
+                f"you cannot {verb} your own account; ask another admin", field="username", code="cannot_change_self"
+            )
         if user.role == "admin" and user.disabled_at is None and self.users.lock_active_admins() == [user.id]:
-            raise Conflict(f"{user.username!r} is the last enabled admin: create or enable another admin first",
-                           field="username", code="last_admin")
+            raise Conflict(
+                f"{user.username!r} is the last enabled admin: create or enable another admin first",
+                field="username",
+                code="last_admin",
+            )
 
     def disable_user(self, username: str, *, acting_user_id: int | None = None) -> User:
         """Disable an account and revoke its tokens. ``acting_user_id``: the admin doing it (None: the CLI)."""

@@ -28,12 +28,26 @@ class Actor:
     role: str
 
 
-def record_access(session: Session, actor: Actor, action: str, submission_ids: Sequence[uuid.UUID], *,
-                  row_count: int, detail: dict[str, Any] | None = None, include_birth_date: bool = False) -> int:
+def record_access(
+    session: Session,
+    actor: Actor,
+    action: str,
+    submission_ids: Sequence[uuid.UUID],
+    *,
+    row_count: int,
+    detail: dict[str, Any] | None = None,
+    include_birth_date: bool = False,
+) -> int:
     """Append an audit event; returns its id."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     return AuditRepository(session).append(
-        actor=actor.name, actor_role=actor.role, action=action, include_birth_date=include_birth_date,
-        row_count=row_count, submission_ids=list(submission_ids), detail=detail or {},
-        request_id=request_id_var.get())
+        actor=actor.name,
+        actor_role=actor.role,
+        action=action,
+        include_birth_date=include_birth_date,
+        row_count=row_count,
+        submission_ids=list(submission_ids),
+        detail=detail or {},
+        request_id=request_id_var.get(),
+    )

@@ -46,8 +46,7 @@ class ConsoleAdminService:
 
     def devices(self, site_code: str | None = None) -> list[DeviceView]:
         last = DeviceActivityRepository(self.session).last_submission_at()
-        return [DeviceView(device, code, last.get(device.id))
-                for device, code in self.accounts.list_devices(site_code)]
+        return [DeviceView(device, code, last.get(device.id)) for device, code in self.accounts.list_devices(site_code)]
 
     def device(self, device_id: uuid.UUID) -> DeviceView:
         for view in self.devices():
@@ -74,7 +73,6 @@ class ConsoleAdminService:
         """The API's rule (:meth:`AccountService.set_role`): never demote oneself or the last enabled admin."""
         return self.accounts.set_role(username, role, acting_user_id=acting_user_id)
 
-    def audit_page(self, where: AuditFilter, before_id: int | None = None,
-                   size: int = AUDIT_PAGE_SIZE) -> AuditPage:
+    def audit_page(self, where: AuditFilter, before_id: int | None = None, size: int = AUDIT_PAGE_SIZE) -> AuditPage:
         events, more = AuditLogRepository(self.session).page(where, before_id=before_id, size=size)
         return AuditPage(events, events[-1].id if more and events else None)

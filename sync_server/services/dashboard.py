@@ -95,12 +95,19 @@ class DashboardService:
         for row in self.answers.sessions_by_site_month(where):
             counts = aggregates.by_site_month.get((row["site"], row["month"]), none)
             median = row["median_duration_seconds"]
-            rows.append(MonthRow(site=row["site"], month=row["month"], started=row["started"],
-                                 completed=row["completed"], abandoned=row["abandoned"],
-                                 median_duration_seconds=None if median is None else float(median),
-                                 answers=counts.answers, voice_answers=counts.voice,
-                                 voice_confirmed=counts.voice_confirmed))
+            rows.append(
+                MonthRow(
+                    site=row["site"],
+                    month=row["month"],
+                    started=row["started"],
+                    completed=row["completed"],
+                    abandoned=row["abandoned"],
+                    median_duration_seconds=None if median is None else float(median),
+                    answers=counts.answers,
+                    voice_answers=counts.voice,
+                    voice_confirmed=counts.voice_confirmed,
+                )
+            )
         completed = sum(r.completed for r in rows)
-        missing = [ItemMissing(item, completed - aggregates.answered_by_item.get(item, 0), completed)
-                   for item in items]
+        missing = [ItemMissing(item, completed - aggregates.answered_by_item.get(item, 0), completed) for item in items]
         return Dashboard(rows=rows, missing=missing, completed_sessions=completed)

@@ -68,14 +68,14 @@ def _unexportable(fmt: str, submission_id: object, exc: Exception) -> Unexportab
         reason = str(exc)
     else:
         reason = f"a value is out of this format's range ({type(exc).__name__})"
-    return UnexportableSession(f"session {submission_id} cannot be exported as {fmt}: {reason}; "
-                               "the CSV formats can export it")
+    return UnexportableSession(
+        f"session {submission_id} cannot be exported as {fmt}: {reason}; the CSV formats can export it"
+    )
 
 
 def check_format(fmt: str) -> None:
     if fmt not in exports.FORMATS:
-        raise UnknownFormat(f"unknown export format {fmt!r} (known: {', '.join(exports.FORMATS)})",
-                            field="format")
+        raise UnknownFormat(f"unknown export format {fmt!r} (known: {', '.join(exports.FORMATS)})", field="format")
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,15 @@ class ExportJob:
 def audit_export(session: Session, job: ExportJob, actor: Actor) -> ExportJob:
     """Write the audit row (in ``session``'s transaction) and bound the job to the sessions it lists."""
     pairs = SubmissionRepository(session).matching_keys(job.where)
-    audit_id = record_access(session, actor, "export", [sid for _, sid in pairs], row_count=len(pairs),
-                             include_birth_date=job.include_birth_date,
-                             detail={"format": job.fmt, "instrument": f"{job.instrument.id}/{job.instrument.language}",
-                                     **job.filters})
+    audit_id = record_access(
+        session,
+        actor,
+        "export",
+        [sid for _, sid in pairs],
+        row_count=len(pairs),
+        include_birth_date=job.include_birth_date,
+        detail={"format": job.fmt, "instrument": f"{job.instrument.id}/{job.instrument.language}", **job.filters},
+    )
     last = pairs[-1][0] if pairs else 0
     return replace(job, where=replace(job.where, max_pk=last), actor=actor, audit_id=audit_id)
 
@@ -111,13 +116,22 @@ def to_export_record(row: ExportRow) -> exports.ExportRecord:
         submission = AnonymisedSubmission.model_validate(payload)
     else:
         submission = Submission.model_validate_json(row.payload)
-    return exports.ExportRecord(submission=submission, site_code=row.site_code,
-                                device_id=None if row.device_id is None else str(row.device_id),
-                                received_at=row.received_at, source=row.source, legacy_id=row.legacy_id)
+    return exports.ExportRecord(
+        submission=submission,
+        site_code=row.site_code,
+        device_id=None if row.device_id is None else str(row.device_id),
+        received_at=row.received_at,
+        source=row.source,
+        legacy_id=row.legacy_id,
+    )
 
 
-def export_records(session: Session, where: SubmissionFilter, progress: Callable[[int], None] | None = None,
-                   current: list[object] | None = None) -> Generator[exports.ExportRecord, None, None]:
+def export_records(
+    session: Session,
+    where: SubmissionFilter,
+    progress: Callable[[int], None] | None = None,
+    current: list[object] | None = None,
+) -> Generator[exports.ExportRecord, None, None]:
     """Every matching stored session as an export record, read ahead of the writer (see ``read_ahead``);
     ``current[0]`` is the id of the session being handed over (to name it if it cannot be written)."""
     count = 0
@@ -153,8 +167,7 @@ def _copy_chunks(session: Session, job: ExportJob, rows: list[int]) -> Iterator[
         yield bytes(buffer)
 
 
-def write_job(session: Session, job: ExportJob, out: BinaryIO,
-              progress: Callable[[int], None] | None = None) -> int:
+def write_job(session: Session, job: ExportJob, out: BinaryIO, progress: Callable[[int], None] | None = None) -> int:
     """Write the whole export into ``out`` (the console command, and the spooled formats); returns the rows."""
     started = time.perf_counter()
     if job.fmt in CSV_FORMATS:
@@ -169,8 +182,11 @@ def write_job(session: Session, job: ExportJob, out: BinaryIO,
         current: list[object] = [None]
         try:
             with _closing(export_records(session, job.where, progress, current)) as records:
-                rows = int(exports.write_export(job.fmt, records, out, instrument=job.instrument,
-                                                include_birth_date=job.include_birth_date))
+                rows = int(
+                    exports.write_export(
+                        job.fmt, records, out, instrument=job.instrument, include_birth_date=job.include_birth_date
+                    )
+                )
         except (ValidationError, ValueError, OverflowError) as exc:  # ExportError is a ValueError
             raise _unexportable(job.fmt, current[0], exc) from exc
     metrics.EXPORT_DURATION.labels(job.fmt).observe(time.perf_counter() - started)
@@ -192,8 +208,9 @@ class _closing:
 
 
 # ---------------------------------------------------------------------------------------------- streaming
-def _end_event(factory: sessionmaker[Session], job: ExportJob, action: str, rows: int,
-               problem: BaseException | None = None) -> None:
+def _end_event(
+    factory: sessionmaker[Session], job: ExportJob, action: str, rows: int, problem: BaseException | None = None
+) -> None:
     """Append how the export ended to the audit trail (its own transaction)."""
     assert job.actor is not None
     detail: dict[str, Any] = {"export_audit_id": job.audit_id, "format": job.fmt, "rows_written": rows}
@@ -274,8 +291,7 @@ class ExportStream:
         if stage == "cancelled":
             log.warning("export %s (%s) abandoned by the client", self.job.audit_id, self.job.fmt)
         else:
-            log.error("export %s (%s) failed while %s: %s", self.job.audit_id, self.job.fmt, stage,
-                      type(exc).__name__)
+            log.error("export %s (%s) failed while %s: %s", self.job.audit_id, self.job.fmt, stage, type(exc).__name__)
         _end_event(self.factory, self.job, "export-failed", self.rows[0], exc)
 
     def _close_session(self) -> None:

@@ -39,20 +39,38 @@ class GdprService:
         device = DeviceRepository(self.session).get(row.device_id) if row.device_id else None
         record_access(self.session, actor, "show", [submission_id], row_count=1)
         return {
-            "submission_id": str(row.submission_id), "site": site_code,
+            "submission_id": str(row.submission_id),
+            "site": site_code,
             "device": None if device is None else {"id": str(device.id), "name": device.name},
-            "source": row.source, "legacy_id": row.legacy_id, "received_at": row.received_at.isoformat(),
-            "anonymized": row.anonymized, "content_sha256": row.content_sha256,
-            "patient": {"initials": row.patient_initials,
-                        "birth_date": row.patient_birth_date.isoformat() if row.patient_birth_date else None,
-                        "age_at_session": row.age_at_session, "age_band": row.age_band},
-            "outcome": row.outcome, "session_date": row.session_date.isoformat(),
+            "source": row.source,
+            "legacy_id": row.legacy_id,
+            "received_at": row.received_at.isoformat(),
+            "anonymized": row.anonymized,
+            "content_sha256": row.content_sha256,
+            "patient": {
+                "initials": row.patient_initials,
+                "birth_date": row.patient_birth_date.isoformat() if row.patient_birth_date else None,
+                "age_at_session": row.age_at_session,
+                "age_band": row.age_band,
+            },
+            "outcome": row.outcome,
+            "session_date": row.session_date.isoformat(),
             "payload": row.payload,
-            "answers": [{"item": a.item, "value": a.value, "status": a.status, "method": a.method,
-                         "confidence": a.confidence, "confirmed": a.confirmed,
-                         "first_shown_at": a.first_shown_at.isoformat(), "answered_at": a.answered_at.isoformat(),
-                         "times_shown": a.times_shown, "previous": a.previous}
-                        for a in self.repo.answers_of(row.id)],
+            "answers": [
+                {
+                    "item": a.item,
+                    "value": a.value,
+                    "status": a.status,
+                    "method": a.method,
+                    "confidence": a.confidence,
+                    "confirmed": a.confirmed,
+                    "first_shown_at": a.first_shown_at.isoformat(),
+                    "answered_at": a.answered_at.isoformat(),
+                    "times_shown": a.times_shown,
+                    "previous": a.previous,
+                }
+                for a in self.repo.answers_of(row.id)
+            ],
             "scores": {s.code: s.score for s in self.repo.scores_of(row.id)},
         }
 
@@ -72,16 +90,23 @@ class GdprService:
         record_access(self.session, actor, "anonymize", [submission_id], row_count=1 if changed else 0)
         return changed
 
-    def purge(self, older_than_days: int, actor: Actor, *, today: date | None = None,
-              dry_run: bool = False) -> list[uuid.UUID]:
+    def purge(
+        self, older_than_days: int, actor: Actor, *, today: date | None = None, dry_run: bool = False
+    ) -> list[uuid.UUID]:
         """Delete every session whose session date is more than ``older_than_days`` days ago."""
         cutoff = (today or utc_today()) - timedelta(days=older_than_days)
         rows = self.repo.older_than(cutoff)
         ids = [sid for _, sid in rows]
         if not dry_run:
             self.repo.delete_many([pk for pk, _ in rows])
-            record_access(self.session, actor, "purge", ids, row_count=len(ids),
-                          detail={"older_than_days": older_than_days, "cutoff": cutoff.isoformat()})
+            record_access(
+                self.session,
+                actor,
+                "purge",
+                ids,
+                row_count=len(ids),
+                detail={"older_than_days": older_than_days, "cutoff": cutoff.isoformat()},
+            )
         return ids
 
 

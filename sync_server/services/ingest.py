@@ -105,11 +105,19 @@ def _rejections_counted() -> Iterator[None]:
         raise
 
 
-def prepare_submission(instruments: InstrumentRegistry, sub: Submission, *, site_id: int,
-                       device_id: uuid.UUID | None, source: str = "kiosk", legacy_id: str | None = None,
-                       instrument: Instrument | None = None, require_consent: bool = True,
-                       today: date | None = None,
-                       clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> PreparedSubmission:
+def prepare_submission(
+    instruments: InstrumentRegistry,
+    sub: Submission,
+    *,
+    site_id: int,
+    device_id: uuid.UUID | None,
+    source: str = "kiosk",
+    legacy_id: str | None = None,
+    instrument: Instrument | None = None,
+    require_consent: bool = True,
+    today: date | None = None,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+) -> PreparedSubmission:
     """Check the submission against its instrument (the domain's rules: answers, scale, rescored scores, dates,
     consent) and build its row. Raises :class:`Unprocessable` (or :class:`UnknownInstrument`) naming the field."""
     if instrument is None:
@@ -118,8 +126,14 @@ def prepare_submission(instruments: InstrumentRegistry, sub: Submission, *, site
             field, message = instruments.describe_unknown(sub.instrument)
             raise UnknownInstrument(message, field=field)
     # ``today`` (tests, imports) keeps the date-based tolerance; otherwise times are checked against now + skew
-    problems = check_against_instrument(sub, instrument, today=today or utc_today(), require_consent=require_consent,
-                                        now=None if today else datetime.now(UTC), clock_skew=clock_skew)
+    problems = check_against_instrument(
+        sub,
+        instrument,
+        today=today or utc_today(),
+        require_consent=require_consent,
+        now=None if today else datetime.now(UTC),
+        clock_skew=clock_skew,
+    )
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
@@ -127,16 +141,29 @@ def prepare_submission(instruments: InstrumentRegistry, sub: Submission, *, site
     canonical = sub.canonical_json()
     content = canonical_sha256(canonical)
     s = sub.session
-    row = {**wide_columns(sub, instrument),
-        "submission_id": sub.submission_id, "site_id": site_id, "device_id": device_id,
-        "content_sha256": content, "instrument_id": sub.instrument.id,
-        "instrument_language": sub.instrument.language, "instrument_sha256": sub.instrument.content_sha256,
-        "outcome": sub.outcome, "mode": s.mode.value, "initial_mode": s.initial_mode.value,
-        "audio_enabled": s.audio_enabled, "session_date": s.session_date,
-        "started_at": s.started_at, "ended_at": s.ended_at, "duration_seconds": s.duration_seconds,
-        "age_at_session": sub.patient.age_at_session, "age_band": age_band(sub.patient.age_at_session),
-        "patient_initials": sub.patient.initials, "patient_birth_date": sub.patient.birth_date,
-        "source": source, "legacy_id": legacy_id,
+    row = {
+        **wide_columns(sub, instrument),
+        "submission_id": sub.submission_id,
+        "site_id": site_id,
+        "device_id": device_id,
+        "content_sha256": content,
+        "instrument_id": sub.instrument.id,
+        "instrument_language": sub.instrument.language,
+        "instrument_sha256": sub.instrument.content_sha256,
+        "outcome": sub.outcome,
+        "mode": s.mode.value,
+        "initial_mode": s.initial_mode.value,
+        "audio_enabled": s.audio_enabled,
+        "session_date": s.session_date,
+        "started_at": s.started_at,
+        "ended_at": s.ended_at,
+        "duration_seconds": s.duration_seconds,
+        "age_at_session": sub.patient.age_at_session,
+        "age_band": age_band(sub.patient.age_at_session),
+        "patient_initials": sub.patient.initials,
+        "patient_birth_date": sub.patient.birth_date,
+        "source": source,
+        "legacy_id": legacy_id,
     }
     return PreparedSubmission(sub.submission_id, site_id, source, content, row, _to_json(canonical))
 
@@ -156,8 +183,13 @@ def wide_columns(sub: Submission, instrument: Instrument) -> dict[str, Any]:
             values[a.item - 1] = a.value
             voice += a.method is Method.VOICE
     codes = list(score_codes(instrument))
-    return {"answer_values": values, "answer_methods": methods, "voice_answers": voice,
-            "score_codes": codes, "score_values": [sub.scores.get(code) for code in codes]}
+    return {
+        "answer_values": values,
+        "answer_methods": methods,
+        "voice_answers": voice,
+        "score_codes": codes,
+        "score_values": [sub.scores.get(code) for code in codes],
+    }
 
 
 def settle(prepared: PreparedSubmission, pk: int | None, existing: ExistingSubmission | None) -> IngestResult:
@@ -166,38 +198,65 @@ def settle(prepared: PreparedSubmission, pk: int | None, existing: ExistingSubmi
     if pk is not None:
         metrics.SUBMISSIONS_RECEIVED.labels(prepared.source).inc()
         return IngestResult(prepared.submission_id, "received")
-    if (existing is not None and existing.content_sha256 == prepared.content_sha256
-            and existing.site_id == prepared.site_id):
+    if (
+        existing is not None
+        and existing.content_sha256 == prepared.content_sha256
+        and existing.site_id == prepared.site_id
+    ):
         metrics.SUBMISSIONS_DUPLICATE.inc()
         return IngestResult(prepared.submission_id, "already_received")
-    raise SubmissionConflict(f"submission {prepared.submission_id} was already received with different content",
-                             field="submission_id")
+    raise SubmissionConflict(
+        f"submission {prepared.submission_id} was already received with different content", field="submission_id"
+    )
 
 
 class IngestService:
     """Validate and store submissions on an async psycopg connection. On an autocommit connection (the ingest
     pool) each submission's INSERT is its own transaction; inside a transaction block it joins it."""
 
-    def __init__(self, connection: AsyncConnection, instruments: InstrumentRegistry, *,
-                 clock_skew: timedelta = DEFAULT_CLOCK_SKEW) -> None:
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        instruments: InstrumentRegistry,
+        *,
+        clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    ) -> None:
         self.clock_skew = clock_skew
         self.instruments = instruments
         self.repo = IngestRepository(connection)
 
-    async def ingest(self, sub: Submission, *, site_id: int, device_id: uuid.UUID | None, source: str = "kiosk",
-                     legacy_id: str | None = None, instrument: Instrument | None = None,
-                     require_consent: bool = True, today: date | None = None) -> IngestResult:
+    async def ingest(
+        self,
+        sub: Submission,
+        *,
+        site_id: int,
+        device_id: uuid.UUID | None,
+        source: str = "kiosk",
+        legacy_id: str | None = None,
+        instrument: Instrument | None = None,
+        require_consent: bool = True,
+        today: date | None = None,
+    ) -> IngestResult:
         """Validate and store one submission. Raises :class:`AppError`."""
         with _rejections_counted():
-            prepared = prepare_submission(self.instruments, sub, site_id=site_id, device_id=device_id,
-                                          source=source, legacy_id=legacy_id, instrument=instrument,
-                                          require_consent=require_consent, today=today,
-                                          clock_skew=self.clock_skew)
+            prepared = prepare_submission(
+                self.instruments,
+                sub,
+                site_id=site_id,
+                device_id=device_id,
+                source=source,
+                legacy_id=legacy_id,
+                instrument=instrument,
+                require_consent=require_consent,
+                today=today,
+                clock_skew=self.clock_skew,
+            )
             pk = await self.repo.insert_with_children(prepared.row, payload_json=prepared.payload_json)
             return settle(prepared, pk, None if pk is not None else await self.repo.existing(sub.submission_id))
 
-    async def ingest_batch(self, items: list[Any], *, site_id: int,
-                           device_id: uuid.UUID | None) -> list[dict[str, Any]]:
+    async def ingest_batch(
+        self, items: list[Any], *, site_id: int, device_id: uuid.UUID | None
+    ) -> list[dict[str, Any]]:
         """Each item on its own: a bad item is reported and the others are still stored.
 
         The items that pass validation are sent in one pipeline (the next item is validated while PostgreSQL
@@ -245,8 +304,9 @@ class IngestService:
             results[index] = _item(index, str(sub.submission_id), result.status, result.http_status, None)
         return [r for r in results if r is not None]
 
-    def _validated(self, index: int, raw: Any, *, site_id: int,
-                   device_id: uuid.UUID | None) -> tuple[Submission, PreparedSubmission] | dict[str, Any]:
+    def _validated(
+        self, index: int, raw: Any, *, site_id: int, device_id: uuid.UUID | None
+    ) -> tuple[Submission, PreparedSubmission] | dict[str, Any]:
         """The item parsed and checked, ready to store; or its rejection."""
         submission_id = raw.get("submission_id") if isinstance(raw, dict) else None
         try:
@@ -254,17 +314,18 @@ class IngestService:
         except ValidationError as exc:
             field, message = first_validation_error(list(exc.errors()))
             metrics.SUBMISSIONS_REJECTED.labels("invalid_payload").inc()
-            return _item(index, submission_id, "rejected", 422,
-                         {"code": "invalid_payload", "message": message, "field": field})
+            return _item(
+                index, submission_id, "rejected", 422, {"code": "invalid_payload", "message": message, "field": field}
+            )
         try:
             with _rejections_counted():
-                return sub, prepare_submission(self.instruments, sub, site_id=site_id, device_id=device_id,
-                                               clock_skew=self.clock_skew)
+                return sub, prepare_submission(
+                    self.instruments, sub, site_id=site_id, device_id=device_id, clock_skew=self.clock_skew
+                )
         except AppError as exc:
             return _item(index, str(sub.submission_id), "rejected", exc.status, exc.body()["error"])
 
-    async def _one(self, index: int, sub: Submission, *, site_id: int,
-                   device_id: uuid.UUID | None) -> dict[str, Any]:
+    async def _one(self, index: int, sub: Submission, *, site_id: int, device_id: uuid.UUID | None) -> dict[str, Any]:
         try:
             result = await self.ingest(sub, site_id=site_id, device_id=device_id)
         except AppError as exc:
@@ -272,7 +333,13 @@ class IngestService:
         return _item(index, str(sub.submission_id), result.status, result.http_status, None)
 
 
-def _item(index: int, submission_id: Any, status: str, http_status: int,
-          error: dict[str, Any] | None) -> dict[str, Any]:
-    return {"index": index, "submission_id": submission_id if isinstance(submission_id, str) else None,
-            "status": status, "http_status": http_status, "error": error}
+def _item(
+    index: int, submission_id: Any, status: str, http_status: int, error: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "index": index,
+        "submission_id": submission_id if isinstance(submission_id, str) else None,
+        "status": status,
+        "http_status": http_status,
+        "error": error,
+    }

@@ -33,8 +33,9 @@ class InstrumentRegistry:
             return "instrument.id", f"unknown instrument {ref.id!r}"
         if (ref.id, ref.language) not in self._by_language:
             return "instrument.language", f"no {ref.id!r} file in language {ref.language!r}"
-        return "instrument.content_sha256", (f"the {ref.id}/{ref.language} file with this content hash is not one of "
-                                             "the server's instrument files")
+        return "instrument.content_sha256", (
+            f"the {ref.id}/{ref.language} file with this content hash is not one of the server's instrument files"
+        )
 
     def keys(self) -> list[tuple[str, str]]:
         return sorted(self._by_language)

@@ -40,14 +40,23 @@ class ImportSummary:
     problems: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        return [f"imported: {self.imported} (completed {self.completed}, incomplete {self.incomplete})",
-                f"already present: {self.already_present}",
-                f"skipped as malformed: {self.malformed}"]
+        return [
+            f"imported: {self.imported} (completed {self.completed}, incomplete {self.incomplete})",
+            f"already present: {self.already_present}",
+            f"skipped as malformed: {self.malformed}",
+        ]
 
 
-def import_legacy_db(session: Session, path: Path, *, site_code: str, instrument: Instrument,
-                     instruments: InstrumentRegistry, actor: Actor,
-                     report: Callable[[str], None] = lambda _: None) -> ImportSummary:
+def import_legacy_db(
+    session: Session,
+    path: Path,
+    *,
+    site_code: str,
+    instrument: Instrument,
+    instruments: InstrumentRegistry,
+    actor: Actor,
+    report: Callable[[str], None] = lambda _: None,
+) -> ImportSummary:
     """Import every session of the legacy database into ``site_code`` (in the caller's transaction)."""
     from sync_server import legacy
 
@@ -71,9 +80,15 @@ def import_legacy_db(session: Session, path: Path, *, site_code: str, instrument
                     summary.already_present += 1
                     continue
                 try:
-                    outcome = await ingest.ingest(result.submission, site_id=site.id, device_id=None,
-                                                  source="legacy-prototype", legacy_id=result.legacy_id,
-                                                  instrument=marked, require_consent=False)
+                    outcome = await ingest.ingest(
+                        result.submission,
+                        site_id=site.id,
+                        device_id=None,
+                        source="legacy-prototype",
+                        legacy_id=result.legacy_id,
+                        instrument=marked,
+                        require_consent=False,
+                    )
                 except AppError as exc:
                     summary.malformed += 1
                     where = f" ({exc.field})" if exc.field else ""
@@ -90,9 +105,19 @@ def import_legacy_db(session: Session, path: Path, *, site_code: str, instrument
                     summary.incomplete += 1
 
     asyncio.run(store_all())
-    record_access(session, actor, "import-legacy", imported_ids, row_count=len(imported_ids),
-                  detail={"file": path.name, "site": site_code, "already_present": summary.already_present,
-                          "malformed": summary.malformed})
+    record_access(
+        session,
+        actor,
+        "import-legacy",
+        imported_ids,
+        row_count=len(imported_ids),
+        detail={
+            "file": path.name,
+            "site": site_code,
+            "already_present": summary.already_present,
+            "malformed": summary.malformed,
+        },
+    )
     return summary
 
 

@@ -53,8 +53,11 @@ class ReleaseService:
 
     def publish(self, archive: Path, *, public_key: Path | None = None, require_sbom: bool = True) -> PublishResult:
         if self.repository is None:
-            raise Unprocessable("QLQ_RELEASES_DIR is not set: there is no releases folder to publish into",
-                                code="releases_not_configured", field="QLQ_RELEASES_DIR")
+            raise Unprocessable(
+                "QLQ_RELEASES_DIR is not set: there is no releases folder to publish into",
+                code="releases_not_configured",
+                field="QLQ_RELEASES_DIR",
+            )
         try:
             key = load_public_key(self._public_key_path(public_key))
             verified = verify_release(archive, key)
@@ -62,14 +65,17 @@ class ReleaseService:
             raise InvalidRelease(f"{exc.code}: {exc}") from exc
         files = ReleaseFiles(archive)
         if require_sbom and not files.sbom.is_file():
-            raise InvalidRelease(f"SBOM missing: {files.sbom.name} (installer/build.sh writes it beside the archive)",
-                                 code="missing_sbom")
+            raise InvalidRelease(
+                f"SBOM missing: {files.sbom.name} (installer/build.sh writes it beside the archive)",
+                code="missing_sbom",
+            )
         existing = ReleaseFiles(self.repository.folder / archive.name)
         if existing.archive.is_file():
             if file_sha256(existing.archive) == verified.sha256:
                 return PublishResult(verified, existing.archive, already_published=True)
-            raise ReleaseExists(f"{archive.name} is already published with different contents; "
-                                "publish a new version instead")
+            raise ReleaseExists(
+                f"{archive.name} is already published with different contents; publish a new version instead"
+            )
         stored = self.repository.store(files, sbom=files.sbom.is_file())
         return PublishResult(verified, stored, already_published=False)
 
@@ -77,8 +83,7 @@ class ReleaseService:
         for name, value in (("os", os_name), ("arch", arch)):
             if not _PLATFORM.match(value):
                 raise Unprocessable(f"{name} must be 1-32 letters, digits or '_'", field=name)
-        releases = [r for r in (self.repository.all() if self.repository else [])
-                    if r.os == os_name and r.arch == arch]
+        releases = [r for r in (self.repository.all() if self.repository else []) if r.os == os_name and r.arch == arch]
         if not releases:
             raise NoRelease(f"no release is published for {os_name}/{arch}")
         return max(releases, key=lambda r: (_version(r.version), r.published_at))

@@ -29,15 +29,17 @@ class StatsService:
         rows = []
         for row in self.repo.sessions_by_site_month(where):
             counts = answers.get((row["site"], row["month"]), {"answers": 0, "voice": 0, "voice_confirmed": 0})
-            rows.append({
-                "site": row["site"],
-                "month": row["month"].strftime("%Y-%m"),
-                "sessions_started": row["started"],
-                "sessions_completed": row["completed"],
-                "sessions_abandoned": row["abandoned"],
-                "median_duration_seconds": row["median_duration_seconds"],
-                "answers": counts["answers"],
-                "voice_answer_share": _share(counts["voice"], counts["answers"]),
-                "voice_confirmation_share": _share(counts["voice_confirmed"], counts["voice"]),
-            })
+            rows.append(
+                {
+                    "site": row["site"],
+                    "month": row["month"].strftime("%Y-%m"),
+                    "sessions_started": row["started"],
+                    "sessions_completed": row["completed"],
+                    "sessions_abandoned": row["abandoned"],
+                    "median_duration_seconds": row["median_duration_seconds"],
+                    "answers": counts["answers"],
+                    "voice_answer_share": _share(counts["voice"], counts["answers"]),
+                    "voice_confirmation_share": _share(counts["voice_confirmed"], counts["voice"]),
+                }
+            )
         return rows

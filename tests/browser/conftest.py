@@ -31,8 +31,14 @@ from tests.conftest_pg import truncate_all
 from tests.integration.server.factories import TEST_SECRET, Accounts
 
 CHROMIUM = os.environ.get("QLQ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1366, "height": 768}
 RATE_LIMIT_ATTEMPTS = 6
 PASSWORD = "correct horse battery staple"
@@ -68,18 +74,39 @@ def server(make_database) -> Iterator[Server]:
     url = make_database()
     migrate.upgrade(url)
     port = free_port()
-    env = {**os.environ, "QLQ_DATABASE_URL": url, "QLQ_TOKEN_SECRET": TEST_SECRET, "QLQ_LOG_JSON": "true",
-           # every test signs in from 127.0.0.1: the per-address budget is large, the per-account one is the
-           # one test_wrong_password_then_the_rate_limit uses up; a long window, so a slow machine cannot let
-           # its attempts age out of it
-           "QLQ_ENVIRONMENT": "development", "QLQ_AUTH_RATE_LIMIT_ATTEMPTS": "10000",
-           "QLQ_AUTH_RATE_LIMIT_ACCOUNT_ATTEMPTS": str(RATE_LIMIT_ATTEMPTS),
-           "QLQ_AUTH_RATE_LIMIT_WINDOW_SECONDS": "3600", "QLQ_CONSOLE_IDLE_MINUTES": str(IDLE_MINUTES)}
+    env = {
+        **os.environ,
+        "QLQ_DATABASE_URL": url,
+        "QLQ_TOKEN_SECRET": TEST_SECRET,
+        "QLQ_LOG_JSON": "true",
+        # every test signs in from 127.0.0.1: the per-address budget is large, the per-account one is the
+        # one test_wrong_password_then_the_rate_limit uses up; a long window, so a slow machine cannot let
+        # its attempts age out of it
+        "QLQ_ENVIRONMENT": "development",
+        "QLQ_AUTH_RATE_LIMIT_ATTEMPTS": "10000",
+        "QLQ_AUTH_RATE_LIMIT_ACCOUNT_ATTEMPTS": str(RATE_LIMIT_ATTEMPTS),
+        "QLQ_AUTH_RATE_LIMIT_WINDOW_SECONDS": "3600",
+        "QLQ_CONSOLE_IDLE_MINUTES": str(IDLE_MINUTES),
+    }
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"qlq-console-server-{port}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1",
-                                    "--port", str(port), "--workers", "1"], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sync_server.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     settings = Settings(database_url=url, token_secret=TEST_SECRET)
     accounts = Accounts(settings)
@@ -115,8 +142,10 @@ def _empty(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: run scripts/run-tests.sh (it installs Debian's chromium) "
-                    "or set QLQ_CHROMIUM", pytrace=False)
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: run scripts/run-tests.sh (it installs Debian's chromium) or set QLQ_CHROMIUM",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -151,11 +180,21 @@ def _axe() -> Any:
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """axe-core's serious and critical violations on the current page (WCAG 2.0/2.1/2.2 A and AA rules)."""
-    results = _axe().run(page, options={"runOnly": {"type": "tag", "values": [
-        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}, "resultTypes": ["violations"]})
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    results = _axe().run(
+        page,
+        options={
+            "runOnly": {
+                "type": "tag",
+                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+            },
+            "resultTypes": ["violations"],
+        },
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def screenshot(page: Any, name: str) -> None:

@@ -23,8 +23,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 def audit_rows(server: Server, action: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(libpq_dsn(server.settings.database_url)) as conn:
-        return conn.execute("SELECT actor, actor_role, row_count, submission_ids, detail, include_birth_date "
-                            "FROM audit_events WHERE action = %s ORDER BY id", (action,)).fetchall()
+        return conn.execute(
+            "SELECT actor, actor_role, row_count, submission_ids, detail, include_birth_date "
+            "FROM audit_events WHERE action = %s ORDER BY id",
+            (action,),
+        ).fetchall()
 
 
 def seed_dashboard(server: Server) -> dict[str, Any]:
@@ -36,8 +39,16 @@ def seed_dashboard(server: Server) -> dict[str, Any]:
     ids = []
     # LYON-01, 2026-10: 3 completed (one by voice on items 1–4, two of them confirmed; one with item 7 skipped),
     # 1 abandoned after item 10
-    ids.append(post_session(server.base, lyon, started_at=at(2026, 10, 5), voice_items=(1, 2, 3, 4),
-                            confirmed_items=(1, 2), step_seconds=10))
+    ids.append(
+        post_session(
+            server.base,
+            lyon,
+            started_at=at(2026, 10, 5),
+            voice_items=(1, 2, 3, 4),
+            confirmed_items=(1, 2),
+            step_seconds=10,
+        )
+    )
     ids.append(post_session(server.base, lyon, started_at=at(2026, 10, 12), values=ALL_BUT_7, step_seconds=6))
     ids.append(post_session(server.base, lyon, started_at=at(2026, 10, 20), step_seconds=8))
     ids.append(post_session(server.base, lyon, started_at=at(2026, 10, 21), outcome="abandoned", abandon_after=10))
@@ -87,8 +98,10 @@ def test_wrong_password_then_the_rate_limit(page: Any, server: Server) -> None:
     login(page, researcher, PASSWORD)
     assert "Trop de tentatives" in page.inner_text("[role=alert]")
     assert urlparse(page.url).path == "/console/login"
-    assert httpx.post(f"{server.base}/v1/auth/token",
-                      json={"username": researcher, "password": PASSWORD}).status_code == 429
+    assert (
+        httpx.post(f"{server.base}/v1/auth/token", json={"username": researcher, "password": PASSWORD}).status_code
+        == 429
+    )
 
 
 def test_a_device_token_never_opens_the_console(page: Any, server: Server) -> None:
@@ -117,15 +130,17 @@ def test_idle_session_expires(page: Any, server: Server) -> None:
     # a cookie whose time was pushed forward by hand fails its signature
     value, _stamp, signature = idle.split(".")
     tampered = f"{value}.{int(time.time())}.{signature}"
-    response = httpx.get(f"{server.base}/console/dashboard", cookies={SESSION_COOKIE: tampered},
-                         follow_redirects=False)
+    response = httpx.get(f"{server.base}/console/dashboard", cookies={SESSION_COOKIE: tampered}, follow_redirects=False)
     assert response.status_code == 303
 
 
 # ----------------------------------------------------------------------------------------------- research
 def _bars(page: Any, chart: str) -> dict[tuple[str, str], str]:
-    return {(row.get_attribute("data-label"), bar.get_attribute("data-series")): bar.get_attribute("data-value")
-            for row in page.locator(f"#{chart} .bar-row").all() for bar in row.locator(".bar").all()}
+    return {
+        (row.get_attribute("data-label"), bar.get_attribute("data-series")): bar.get_attribute("data-value")
+        for row in page.locator(f"#{chart} .bar-row").all()
+        for bar in row.locator(".bar").all()
+    }
 
 
 def _table(page: Any) -> dict[tuple[str, str], dict[str, str]]:
@@ -142,9 +157,13 @@ def test_dashboard_charts_and_table_show_the_seeded_numbers(page: Any, server: S
     page.goto("/console/dashboard")
     sessions = _bars(page, "chart-sessions")
     assert sessions == {
-        ("LYON-01 · 2026-10", "completed"): "3", ("LYON-01 · 2026-10", "abandoned"): "1",
-        ("LYON-01 · 2026-11", "completed"): "1", ("LYON-01 · 2026-11", "abandoned"): "0",
-        ("NICE-02 · 2026-11", "completed"): "2", ("NICE-02 · 2026-11", "abandoned"): "0"}
+        ("LYON-01 · 2026-10", "completed"): "3",
+        ("LYON-01 · 2026-10", "abandoned"): "1",
+        ("LYON-01 · 2026-11", "completed"): "1",
+        ("LYON-01 · 2026-11", "abandoned"): "0",
+        ("NICE-02 · 2026-11", "completed"): "2",
+        ("NICE-02 · 2026-11", "abandoned"): "0",
+    }
     voice = _bars(page, "chart-voice")
     # LYON-01 2026-10: answer records 30 + 29 + 30 + 10 = 99 (the skipped item 7 still has its record), 4 by voice,
     # 2 of those confirmed
@@ -158,9 +177,14 @@ def test_dashboard_charts_and_table_show_the_seeded_numbers(page: Any, server: S
     assert all(value == "0" for (item, _), value in missing.items() if item != "7")
     assert len(missing) == 30
     table = _table(page)
-    assert table[("LYON-01", "2026-10")] == {"started": "4", "completed": "3", "abandoned": "1",
-                                             "median": "4 min 8 s",  # 31 clock steps of 8 s: the middle one of 10/6/8 s
-                                             "voice": "4,0 %", "confirm": "50,0 %"}
+    assert table[("LYON-01", "2026-10")] == {
+        "started": "4",
+        "completed": "3",
+        "abandoned": "1",
+        "median": "4 min 8 s",  # 31 clock steps of 8 s: the middle one of 10/6/8 s
+        "voice": "4,0 %",
+        "confirm": "50,0 %",
+    }
     assert page.inner_text("#total-started") == "7" and page.inner_text("#total-completed") == "6"
 
     # the same numbers as GET /v1/stats
@@ -169,7 +193,10 @@ def test_dashboard_charts_and_table_show_the_seeded_numbers(page: Any, server: S
     for row in api:
         cells = table[(row["site"], row["month"])]
         assert (int(cells["started"]), int(cells["completed"]), int(cells["abandoned"])) == (
-            row["sessions_started"], row["sessions_completed"], row["sessions_abandoned"])
+            row["sessions_started"],
+            row["sessions_completed"],
+            row["sessions_abandoned"],
+        )
 
     # filters: one site, then a date range
     page.get_by_label("Site", exact=True).select_option("NICE-02")
@@ -184,8 +211,9 @@ def test_dashboard_charts_and_table_show_the_seeded_numbers(page: Any, server: S
 
 
 @pytest.mark.parametrize("fmt", ["csv-wide", "csv-long"])
-def test_export_from_the_page_equals_the_api_and_is_audited(page: Any, server: Server, tmp_path: Path,
-                                                            fmt: str) -> None:
+def test_export_from_the_page_equals_the_api_and_is_audited(
+    page: Any, server: Server, tmp_path: Path, fmt: str
+) -> None:
     seed_dashboard(server)
     researcher = server.user("researcher")
     login(page, researcher)
@@ -203,8 +231,11 @@ def test_export_from_the_page_equals_the_api_and_is_audited(page: Any, server: S
     assert download.suggested_filename == f"qlq-qlq-c30-fr-{fmt}.csv"
 
     token = server.accounts.user_token("researcher")
-    api = httpx.get(f"{server.base}/v1/exports/{fmt}", headers=bearer(token),
-                    params={"site": "LYON-01", "from": "2026-10-01", "to": "2026-11-30", "completed_only": "true"})
+    api = httpx.get(
+        f"{server.base}/v1/exports/{fmt}",
+        headers=bearer(token),
+        params={"site": "LYON-01", "from": "2026-10-01", "to": "2026-11-30", "completed_only": "true"},
+    )
     assert api.status_code == 200
     assert saved.read_bytes() == api.content
     assert len(api.content) > 1000
@@ -219,7 +250,8 @@ def test_export_from_the_page_equals_the_api_and_is_audited(page: Any, server: S
 
 # ----------------------------------------------------------------------------------------------- admin
 def test_enrollment_code_is_accepted_by_a_kiosk_and_revoking_blocks_its_next_submission(
-        page: Any, server: Server) -> None:
+    page: Any, server: Server
+) -> None:
     server.accounts.site("LYON-01", "Centre Léon Bérard")
     login(page, server.user("admin"))
     page.goto("/console/admin/devices")
@@ -249,8 +281,7 @@ def test_enrollment_code_is_accepted_by_a_kiosk_and_revoking_blocks_its_next_sub
     assert "révoquée le" in page.locator("#devices-table tbody tr", has_text="tablette-3").inner_text()
     from tests.integration.server.factories import make_submission, payload
 
-    refused = httpx.post(f"{server.base}/v1/submissions", json=payload(make_submission()),
-                         headers=bearer(device_token))
+    refused = httpx.post(f"{server.base}/v1/submissions", json=payload(make_submission()), headers=bearer(device_token))
     assert refused.status_code == 401
 
 
@@ -272,8 +303,9 @@ def test_sites_and_users_administration(page: Any, server: Server) -> None:
     page.get_by_label("Mot de passe (12 caractères au moins)").fill("first password 123")
     page.get_by_role("button", name="Créer un utilisateur").click()
     assert "utilisateur claire.martin créé" in page.inner_text("[role=status]")
-    api = httpx.post(f"{server.base}/v1/auth/token", json={"username": "claire.martin",
-                                                           "password": "first password 123"})
+    api = httpx.post(
+        f"{server.base}/v1/auth/token", json={"username": "claire.martin", "password": "first password 123"}
+    )
     assert api.status_code == 200 and api.json()["role"] == "researcher"
     old_token = api.json()["access_token"]
 
@@ -282,36 +314,53 @@ def test_sites_and_users_administration(page: Any, server: Server) -> None:
     row.get_by_role("button", name="Réinitialiser").click()
     assert "mot de passe de claire.martin réinitialisé" in page.inner_text("[role=status]")
     assert httpx.get(f"{server.base}/v1/stats", headers=bearer(old_token)).status_code == 401  # tokens revoked
-    assert httpx.post(f"{server.base}/v1/auth/token", json={"username": "claire.martin",
-                                                            "password": "second password 456"}).status_code == 200
+    assert (
+        httpx.post(
+            f"{server.base}/v1/auth/token", json={"username": "claire.martin", "password": "second password 456"}
+        ).status_code
+        == 200
+    )
 
     row = page.locator("#users-table tr[data-user='claire.martin']")
     row.get_by_label("Rôle de claire.martin").select_option("admin")
     row.get_by_role("button", name="Changer").click()
     assert "rôle de claire.martin : administrateur" in page.inner_text("[role=status]")
-    relogin = httpx.post(f"{server.base}/v1/auth/token",
-                         json={"username": "claire.martin", "password": "second password 456"})
+    relogin = httpx.post(
+        f"{server.base}/v1/auth/token", json={"username": "claire.martin", "password": "second password 456"}
+    )
     assert relogin.json()["role"] == "admin"
 
     page.locator("#users-table tr[data-user='claire.martin']").get_by_role(
-        "button", name="Désactiver claire.martin").click()
+        "button", name="Désactiver claire.martin"
+    ).click()
     assert "utilisateur claire.martin désactivé" in page.inner_text("[role=status]")
-    assert httpx.post(f"{server.base}/v1/auth/token", json={"username": "claire.martin",
-                                                            "password": "second password 456"}).status_code == 401
+    assert (
+        httpx.post(
+            f"{server.base}/v1/auth/token", json={"username": "claire.martin", "password": "second password 456"}
+        ).status_code
+        == 401
+    )
     # a disabled account can be enabled again (its old tokens stay revoked: it logs in anew)
     page.locator("#users-table tr[data-user='claire.martin']").get_by_role(
-        "button", name="Réactiver claire.martin").click()
+        "button", name="Réactiver claire.martin"
+    ).click()
     assert "utilisateur claire.martin réactivé" in page.inner_text("[role=status]")
-    again = httpx.post(f"{server.base}/v1/auth/token", json={"username": "claire.martin",
-                                                             "password": "second password 456"})
+    again = httpx.post(
+        f"{server.base}/v1/auth/token", json={"username": "claire.martin", "password": "second password 456"}
+    )
     assert again.status_code == 200
     page.locator("#users-table tr[data-user='claire.martin']").get_by_role(
-        "button", name="Fermer les sessions de claire.martin").click()
+        "button", name="Fermer les sessions de claire.martin"
+    ).click()
     assert "sessions de claire.martin fermées" in page.inner_text("[role=status]")
     assert httpx.get(f"{server.base}/v1/stats", headers=bearer(again.json()["access_token"])).status_code == 401
     # the signed-in admin cannot demote themselves (the API's rule, not a second copy of it)
-    me = page.locator("#users-table tr[data-user]").filter(has=page.get_by_role("button", name="Changer")).filter(
-        has_not=page.get_by_role("button", name="Désactiver", exact=False)).first
+    me = (
+        page.locator("#users-table tr[data-user]")
+        .filter(has=page.get_by_role("button", name="Changer"))
+        .filter(has_not=page.get_by_role("button", name="Désactiver", exact=False))
+        .first
+    )
     me.get_by_role("combobox").select_option("researcher")
     me.get_by_role("button", name="Changer").click()
     assert "votre propre compte" in page.inner_text("[role=alert]")
@@ -327,10 +376,15 @@ def test_audit_log_filters_and_pages(page: Any, server: Server) -> None:
     seed_dashboard(server)
     with psycopg.connect(libpq_dsn(server.settings.database_url)) as conn:
         for i in range(60):
-            conn.execute("INSERT INTO audit_events (actor, actor_role, action, row_count, submission_ids, detail) "
-                         "VALUES (%s, 'researcher', 'export', %s, '{}', '{}')", (f"user:r{i % 2}", i))
-        conn.execute("INSERT INTO audit_events (actor, actor_role, action, row_count, submission_ids, detail) "
-                     "VALUES ('cli:root', 'cli', 'purge', 0, '{}', '{\"older_than_days\": 3650}')")
+            conn.execute(
+                "INSERT INTO audit_events (actor, actor_role, action, row_count, submission_ids, detail) "
+                "VALUES (%s, 'researcher', 'export', %s, '{}', '{}')",
+                (f"user:r{i % 2}", i),
+            )
+        conn.execute(
+            "INSERT INTO audit_events (actor, actor_role, action, row_count, submission_ids, detail) "
+            "VALUES ('cli:root', 'cli', 'purge', 0, '{}', '{\"older_than_days\": 3650}')"
+        )
     login(page, server.user("admin"))
     page.goto("/console/admin/audit")
     assert page.locator("#audit-table tbody tr").count() == 50
@@ -411,13 +465,27 @@ def test_a_form_without_its_csrf_token_is_refused(page: Any, server: Server) -> 
     assert response.status_code == 403
 
 
-ADMIN_GETS = ["/console/admin/sites", "/console/admin/devices", "/console/admin/users", "/console/admin/audit",
-              "/console/admin/gdpr", "/console/admin/devices/00000000-0000-0000-0000-000000000000/revoke"]
-ADMIN_POSTS = ["/console/admin/sites", "/console/admin/enrollment-codes", "/console/admin/users",
-               "/console/admin/users/someone/disable", "/console/admin/users/someone/password",
-               "/console/admin/users/someone/role", "/console/admin/gdpr/show", "/console/admin/gdpr/anonymize",
-               "/console/admin/gdpr/delete", "/console/admin/gdpr/purge",
-               "/console/admin/devices/00000000-0000-0000-0000-000000000000/revoke"]
+ADMIN_GETS = [
+    "/console/admin/sites",
+    "/console/admin/devices",
+    "/console/admin/users",
+    "/console/admin/audit",
+    "/console/admin/gdpr",
+    "/console/admin/devices/00000000-0000-0000-0000-000000000000/revoke",
+]
+ADMIN_POSTS = [
+    "/console/admin/sites",
+    "/console/admin/enrollment-codes",
+    "/console/admin/users",
+    "/console/admin/users/someone/disable",
+    "/console/admin/users/someone/password",
+    "/console/admin/users/someone/role",
+    "/console/admin/gdpr/show",
+    "/console/admin/gdpr/anonymize",
+    "/console/admin/gdpr/delete",
+    "/console/admin/gdpr/purge",
+    "/console/admin/devices/00000000-0000-0000-0000-000000000000/revoke",
+]
 
 
 def test_a_researcher_cannot_reach_any_admin_page(page: Any, server: Server) -> None:
@@ -431,9 +499,22 @@ def test_a_researcher_cannot_reach_any_admin_page(page: Any, server: Server) -> 
         assert "Accès refusé" in page.inner_text("h1"), path
     csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
     for path in ADMIN_POSTS:
-        response = page.context.request.post(f"{server.base}{path}", max_redirects=0, form={
-            "csrf_token": csrf, "code": "X", "site": "LYON-01", "username": "u", "password": "p" * 12,
-            "role": "admin", "submission_id": ids[0], "confirm_id": ids[0], "older_than_days": "1", "mode": "purge"})
+        response = page.context.request.post(
+            f"{server.base}{path}",
+            max_redirects=0,
+            form={
+                "csrf_token": csrf,
+                "code": "X",
+                "site": "LYON-01",
+                "username": "u",
+                "password": "p" * 12,
+                "role": "admin",
+                "submission_id": ids[0],
+                "confirm_id": ids[0],
+                "older_than_days": "1",
+                "mode": "purge",
+            },
+        )
         assert response.status == 403, path
     # nothing happened: no site, no GDPR action, the sessions are all there
     assert not audit_rows(server, "delete") and not audit_rows(server, "purge") and not audit_rows(server, "show")
@@ -467,6 +548,7 @@ def test_english_version(page: Any, server: Server) -> None:
 # ----------------------------------------------------------------------------------------------- accessibility
 def _pages(server: Server, ids: list[str]) -> list[tuple[str, str, Callable[[Any], None]]]:
     """(name, role, how to get there) for every page of the console."""
+
     def goto(path: str) -> Callable[[Any], None]:
         return lambda page: page.goto(path)
 
@@ -521,9 +603,12 @@ def test_every_page_has_no_serious_accessibility_violation(browser: Any, server:
     ids = seed_dashboard(server)["ids"]
     users = {"researcher": server.user("researcher"), "admin": server.user("admin")}
     with psycopg.connect(libpq_dsn(server.settings.database_url)) as conn:
-        conn.execute("INSERT INTO audit_events (actor, actor_role, action, row_count, submission_ids, detail) "
-                     "VALUES ('user:r', 'researcher', 'export', 6, %s, "
-                     "'{\"format\": \"csv-wide\", \"site\": \"LYON-01\"}')", (ids[:6],))
+        conn.execute(
+            "INSERT INTO audit_events (actor, actor_role, action, row_count, submission_ids, detail) "
+            "VALUES ('user:r', 'researcher', 'export', 6, %s, "
+            '\'{"format": "csv-wide", "site": "LYON-01"}\')',
+            (ids[:6],),
+        )
     from tests.browser.conftest import VIEWPORT
 
     failures = {}
@@ -583,8 +668,10 @@ def test_the_accessibility_check_does_find_violations(browser: Any) -> None:
     context = browser.new_context()
     try:
         tab = context.new_page()
-        tab.set_content('<html><body><img src="data:,"><input type="text">'
-                        '<p style="color:#bbb;background:#fff">faint text</p></body></html>')
+        tab.set_content(
+            '<html><body><img src="data:,"><input type="text">'
+            '<p style="color:#bbb;background:#fff">faint text</p></body></html>'
+        )
         found = {v["id"] for v in axe_violations(tab)}
     finally:
         context.close()
@@ -592,7 +679,8 @@ def test_the_accessibility_check_does_find_violations(browser: Any) -> None:
 
 
 def test_sav_and_fhir_exports_from_the_page_equal_the_api_but_for_their_creation_time(
-        page: Any, server: Server, tmp_path: Path) -> None:
+    page: Any, server: Server, tmp_path: Path
+) -> None:
     """.sav and FHIR files carry the time they were written (the .sav header's creation date and time, the
     Bundle's ``timestamp``); everything else is byte for byte the API's."""
     import json

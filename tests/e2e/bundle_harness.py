@@ -27,8 +27,10 @@ def bundle_dir() -> Path:
     """The built bundle, or skip with how to build one."""
     folder = Path(os.environ.get(BUNDLE_ENV) or ROOT / "dist" / "qlq-kiosk")
     if not (folder / "qlq-kiosk").is_file():
-        pytest.skip(f"no kiosk bundle at {folder}: build one with `bash installer/build.sh` (~1.5 min) "
-                    f"or point {BUNDLE_ENV} at one")
+        pytest.skip(
+            f"no kiosk bundle at {folder}: build one with `bash installer/build.sh` (~1.5 min) "
+            f"or point {BUNDLE_ENV} at one"
+        )
     return folder
 
 
@@ -37,8 +39,12 @@ def build_deb(out: Path) -> Path:
     given = os.environ.get(DEB_ENV)
     if given:
         return Path(given)
-    run = subprocess.run(["bash", str(ROOT / "installer" / "linux" / "build-deb.sh"), str(bundle_dir()), str(out)],
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        ["bash", str(ROOT / "installer" / "linux" / "build-deb.sh"), str(bundle_dir()), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     return Path(run.stdout.strip().splitlines()[-1])
 
@@ -80,9 +86,24 @@ class Sandbox:
         return self.folder / "upper"
 
     def run(self, script: str, *, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        run = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", _ENTER, "sh",
-                              str(self.folder), str(self.deb_dir), script],
-                             capture_output=True, text=True, timeout=timeout)
+        run = subprocess.run(
+            [
+                "unshare",
+                "-m",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                _ENTER,
+                "sh",
+                str(self.folder),
+                str(self.deb_dir),
+                script,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check:
             assert run.returncode == 0, f"{script}\n--- stdout\n{run.stdout[-3000:]}\n--- stderr\n{run.stderr[-3000:]}"
         return run

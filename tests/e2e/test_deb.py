@@ -20,14 +20,23 @@ HOME = "/var/lib/qlq-kiosk"
 DATABASE = f"{HOME}/.local/share/kiosque-qlq-c30/kiosk.db"
 # What installing then purging may leave changed: the account databases (checked equal to the original below),
 # dpkg's own database, locks and log.
-ACCOUNT_FILES = {f"/etc/{name}{suffix}" for name in ("passwd", "group", "shadow", "gshadow", "subuid", "subgid")
-                 for suffix in ("", "-")}
-BOOKKEEPING = ACCOUNT_FILES | {"/etc/.pwd.lock", "/var/lib/dpkg/lock", "/var/lib/dpkg/lock-frontend",
-                               "/var/lib/dpkg/status", "/var/lib/dpkg/status-old", "/var/lib/dpkg/triggers/Lock",
-                               "/var/log/dpkg.log",
-                               # systemd's host key, made once per machine by systemd-creds (the postinst sealing the
-                               # database key without a TPM) and shared by every credential: not the package's.
-                               "/var/lib/systemd/credential.secret"}
+ACCOUNT_FILES = {
+    f"/etc/{name}{suffix}"
+    for name in ("passwd", "group", "shadow", "gshadow", "subuid", "subgid")
+    for suffix in ("", "-")
+}
+BOOKKEEPING = ACCOUNT_FILES | {
+    "/etc/.pwd.lock",
+    "/var/lib/dpkg/lock",
+    "/var/lib/dpkg/lock-frontend",
+    "/var/lib/dpkg/status",
+    "/var/lib/dpkg/status-old",
+    "/var/lib/dpkg/triggers/Lock",
+    "/var/log/dpkg.log",
+    # systemd's host key, made once per machine by systemd-creds (the postinst sealing the
+    # database key without a TPM) and shared by every credential: not the package's.
+    "/var/lib/systemd/credential.secret",
+}
 
 
 def test_the_unit_starts_the_kiosk_full_screen_under_cage_and_restarts_it() -> None:
@@ -43,8 +52,11 @@ def test_the_unit_starts_the_kiosk_full_screen_under_cage_and_restarts_it() -> N
 
 
 def test_build_deb_without_a_bundle_says_how_to_make_one(tmp_path: Path) -> None:
-    run = subprocess.run(["bash", str(ROOT / "installer" / "linux" / "build-deb.sh"), str(tmp_path / "none")],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        ["bash", str(ROOT / "installer" / "linux" / "build-deb.sh"), str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 2 and "installer/build.sh" in run.stderr
 
 
@@ -56,8 +68,10 @@ def deb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def _needs_cage() -> None:
     missing = [tool for tool in ("cage", "Xwayland") if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"the package depends on cage and xwayland: {', '.join(missing)} not installed here "
-                    "(scripts/run-tests.sh installs them)")
+        pytest.skip(
+            f"the package depends on cage and xwayland: {', '.join(missing)} not installed here "
+            "(scripts/run-tests.sh installs them)"
+        )
 
 
 def _assert_clean(sandbox: Sandbox) -> None:
@@ -83,8 +97,9 @@ def test_install_start_under_cage_remove_and_purge(deb: Path, tmp_path: Path) ->
     assert int(fields[2]) < 1000 and fields[5] == HOME and fields[6] == "/usr/sbin/nologin"
     assert user[1] == f"{USER} 700"
     assert (sandbox.upper / "opt/qlq-kiosk/qlq-kiosk").is_file()
-    assert (sandbox.upper / "usr/lib/qlq-kiosk/package-version").read_text().strip() == \
-        sandbox.run("/opt/qlq-kiosk/qlq-kiosk --version").stdout.split()[1]
+    assert (sandbox.upper / "usr/lib/qlq-kiosk/package-version").read_text().strip() == sandbox.run(
+        "/opt/qlq-kiosk/qlq-kiosk --version"
+    ).stdout.split()[1]
     assert sandbox.run(f"stat -c '%U %a' {HOME}/updates").stdout.strip() == f"{USER} 700"
     installed_unit = sandbox.upper / "usr/lib/systemd/system/qlq-kiosk.service"
     assert installed_unit.read_text(encoding="utf-8") == UNIT.read_text(encoding="utf-8")
@@ -97,20 +112,33 @@ def test_install_start_under_cage_remove_and_purge(deb: Path, tmp_path: Path) ->
     # the tty and logind session, which need a running systemd).
     settings = unit_settings(installed_unit.read_text(encoding="utf-8"))
     assert settings["User"] == [USER]
-    env = [*settings["Environment"], f"HOME={HOME}", "PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=/run/user/$U",
-           "WLR_BACKENDS=headless", "WLR_LIBINPUT_NO_DEVICES=1", "WLR_RENDERER=pixman", "QLQ_KIOSK_EXIT_WHEN_READY=1",
-           "CREDENTIALS_DIRECTORY=/run/credentials/qlq-kiosk.service"]
+    env = [
+        *settings["Environment"],
+        f"HOME={HOME}",
+        "PATH=/usr/bin:/bin",
+        "XDG_RUNTIME_DIR=/run/user/$U",
+        "WLR_BACKENDS=headless",
+        "WLR_LIBINPUT_NO_DEVICES=1",
+        "WLR_RENDERER=pixman",
+        "QLQ_KIOSK_EXIT_WHEN_READY=1",
+        "CREDENTIALS_DIRECTORY=/run/credentials/qlq-kiosk.service",
+    ]
     # What systemd does for LoadCredentialEncrypted=: decrypt the postinst's sealed key for the service only.
     assert "LoadCredentialEncrypted=" in installed_unit.read_text(encoding="utf-8")
-    creds = ("mkdir -p -m 0700 /run/credentials/qlq-kiosk.service && "
-             "systemd-creds decrypt --name=qlq-database-key /etc/credstore.encrypted/qlq-database-key "
-             "/run/credentials/qlq-kiosk.service/qlq-database-key && "
-             f"chown -R {USER} /run/credentials/qlq-kiosk.service && ")
+    creds = (
+        "mkdir -p -m 0700 /run/credentials/qlq-kiosk.service && "
+        "systemd-creds decrypt --name=qlq-database-key /etc/credstore.encrypted/qlq-database-key "
+        "/run/credentials/qlq-kiosk.service/qlq-database-key && "
+        f"chown -R {USER} /run/credentials/qlq-kiosk.service && "
+    )
     start = sandbox.run(
         f"U=$(id -u {USER}); mkdir -p /run/user && chmod 755 /run/user && mkdir -m 700 /run/user/$U && "
         f"chown {USER} /run/user/$U && {creds}cd {HOME} && "
         f"runuser -u {USER} -- env -i {' '.join(shlex.quote(e) if '$U' not in e else e for e in env)} "
-        f"timeout 120 {settings['ExecStart'][0]}", check=False, timeout=180)
+        f"timeout 120 {settings['ExecStart'][0]}",
+        check=False,
+        timeout=180,
+    )
     assert start.returncode == 0, start.stderr[-3000:]
     assert "READY" in start.stdout.splitlines()
     owner = sandbox.run(f"stat -c '%U %a' {DATABASE}").stdout.strip()

@@ -35,14 +35,26 @@ KEY = encryption.new_key()
 
 
 def _spawn(data_dir: Path, env_extra: dict[str, str]) -> subprocess.Popen[str]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_LOGGING_RULES": "qt.*=false",
-           encryption.KEY_ENV: KEY, **env_extra}
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "QT_LOGGING_RULES": "qt.*=false",
+        encryption.KEY_ENV: KEY,
+        **env_extra,
+    }
     # Cache bytecode in a temp folder, as an installed kiosk has it: restarts then take about a second instead
     # of recompiling SQLAlchemy and pydantic each time (this environment sets PYTHONDONTWRITEBYTECODE).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(data_dir.parent / "pycache")
-    return subprocess.Popen([sys.executable, "-m", "kiosk", "--data-dir", str(data_dir), "--windowed"], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "--data-dir", str(data_dir), "--windowed"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        bufsize=1,
+    )
 
 
 def _reader(proc: subprocess.Popen[str]) -> queue.Queue[str | None]:
@@ -123,8 +135,10 @@ def test_sigkill_at_random_points_loses_no_confirmed_answer(tmp_path):
     # A clean start afterwards: the kiosk opens its database and exits normally.
     proc = _spawn(data_dir, {"QLQ_KIOSK_EXIT_WHEN_READY": "1"})
     out, _ = proc.communicate(timeout=30)
-    print(f"{kills} kills, {confirmed_total} confirmed answers, {len(sessions_seen)} sessions, "
-          f"{time.monotonic() - started:.1f} s")
+    print(
+        f"{kills} kills, {confirmed_total} confirmed answers, {len(sessions_seen)} sessions, "
+        f"{time.monotonic() - started:.1f} s"
+    )
     assert proc.returncode == 0 and out.strip().endswith("READY")
     assert time.monotonic() - started < 60
     # A stolen tablet: after all those crashes, neither the database nor its journals show the patient.
@@ -138,4 +152,3 @@ def test_sigkill_at_random_points_loses_no_confirmed_answer(tmp_path):
             data = file.read_bytes()
             assert initials not in data and birth.isoformat().encode() not in data, file
             assert not data.startswith(b"SQLite format 3"), file
-

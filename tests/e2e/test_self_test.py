@@ -20,8 +20,11 @@ KIOSK = [sys.executable, "-m", "kiosk"]
 
 
 def _env(tmp_path: Path, *, source_checkout: bool = True, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHON_KEYRING_BACKEND", "QLQ_RESOURCES_DIR", "QLQ_AUDIO_DIR", "QLQ_DATABASE_KEY")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHON_KEYRING_BACKEND", "QLQ_RESOURCES_DIR", "QLQ_AUDIO_DIR", "QLQ_DATABASE_KEY")
+    }
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     if source_checkout:
@@ -37,12 +40,17 @@ def self_test_command(tmp_path: Path, kiosk: list[str], *args: str) -> tuple[lis
     """``kiosk --self-test`` inside a private D-Bus session with an unlocked GNOME Keyring (Secret Service)."""
     missing = [tool for tool in ("dbus-run-session", "gnome-keyring-daemon") if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"a passing self-test needs a real keyring: {', '.join(missing)} not installed "
-                    "(Debian packages dbus-daemon, gnome-keyring; scripts/run-tests.sh installs them)")
-    script = ('printf "" | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec "$@"')
+        pytest.skip(
+            f"a passing self-test needs a real keyring: {', '.join(missing)} not installed "
+            "(Debian packages dbus-daemon, gnome-keyring; scripts/run-tests.sh installs them)"
+        )
+    script = 'printf "" | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec "$@"'
     command = ["dbus-run-session", "--", "sh", "-c", script, "sh", *kiosk, "--self-test", *args]
-    return command, _env(tmp_path, PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
-                         source_checkout=kiosk[0] == sys.executable)
+    return command, _env(
+        tmp_path,
+        PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
+        source_checkout=kiosk[0] == sys.executable,
+    )
 
 
 def assert_passes(run: subprocess.CompletedProcess[str], *, bundle: bool = False) -> None:
@@ -84,8 +92,9 @@ def test_self_test_reports_each_failed_check_on_one_line(tmp_path: Path) -> None
     shutil.copytree(ROOT / "resources", resources)
     damaged = resources / "instruments" / "qlq-c30.fr.toml"
     damaged.write_text(damaged.read_text(encoding="utf-8").replace("Avez-vous", "Aviez-vous", 1), encoding="utf-8")
-    env = _env(tmp_path, QLQ_RESOURCES_DIR=str(resources),
-               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")  # a keyring that forgets
+    env = _env(
+        tmp_path, QLQ_RESOURCES_DIR=str(resources), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring"
+    )  # a keyring that forgets
     run = subprocess.run([*KIOSK, "--self-test"], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     assert run.returncode == 1
     failures = run.stderr.splitlines()

@@ -30,9 +30,23 @@ def served(make_database) -> Iterator[tuple[str, Settings]]:
     migrate.upgrade(url)
     port = free_port()
     env = {**os.environ, "QLQ_DATABASE_URL": url, "QLQ_TOKEN_SECRET": TEST_SECRET, "QLQ_LOG_JSON": "true"}
-    process = subprocess.Popen([sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1",
-                                "--port", str(port), "--workers", "1"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sync_server.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -39,10 +39,17 @@ def _duration(ahead: timedelta) -> str:
     return f"{ahead.days} jour" if ahead.days else f"{ahead.seconds // 60} min"
 
 
-@pytest.mark.parametrize("ahead,accepted", [(timedelta(minutes=10), True), (timedelta(days=1), False)],
-                         ids=["ten-minutes-ahead", "one-day-ahead"])
-def test_a_tablet_clock_ahead_of_the_server(served, tmp_path: Path, ahead: timedelta,  # noqa: F811
-                                            accepted: bool) -> None:
+@pytest.mark.parametrize(
+    "ahead,accepted",
+    [(timedelta(minutes=10), True), (timedelta(days=1), False)],
+    ids=["ten-minutes-ahead", "one-day-ahead"],
+)
+def test_a_tablet_clock_ahead_of_the_server(
+    served,  # noqa: F811
+    tmp_path: Path,
+    ahead: timedelta,
+    accepted: bool,
+) -> None:
     base, settings = served
     token, researcher = device_and_researcher(settings, "SITE-CLOCK")
 

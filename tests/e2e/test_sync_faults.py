@@ -36,8 +36,7 @@ from tests.integration.sync.processes import ServerProcess, enrollment_code, qlq
 
 SESSIONS = 1000
 SEED = int(os.environ.get("QLQ_SYNC_E2E_SEED", "20261203"))
-FAULTS = {"refuse": 0.06, "cut_request": 0.06, "cut_response": 0.08, "stall": 0.04, "http500": 0.05,
-          "http503": 0.05}
+FAULTS = {"refuse": 0.06, "cut_request": 0.06, "cut_response": 0.08, "stall": 0.04, "http500": 0.05, "http503": 0.05}
 SYNC_FLAGS = ("--http-timeout", "5", "--max-backoff", "1")
 
 
@@ -66,8 +65,11 @@ class Chaos(threading.Thread):
 
     def kill_pg_connections(self) -> None:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
-            killed = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                  "WHERE datname = %s AND pid <> pg_backend_pid()", (self.database,)).fetchone()
+            killed = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (self.database,),
+            ).fetchone()
         self.events["pg_backends_killed"] += int(killed[0]) if killed else 0
         self.events["pg_kill_rounds"] += 1
 
@@ -75,8 +77,11 @@ class Chaos(threading.Thread):
         deadline = time.monotonic() + 180  # bounded even if nobody stops it
         try:
             while not self.halt.is_set() and time.monotonic() < deadline:
-                action = self.script.pop(0) if self.script else self.rng.choices(
-                    ["pg", "restart", "down"], weights=[6, 2, 1])[0]
+                action = (
+                    self.script.pop(0)
+                    if self.script
+                    else self.rng.choices(["pg", "restart", "down"], weights=[6, 2, 1])[0]
+                )
                 if action == "pg":
                     self.kill_pg_connections()
                 elif action == "restart":
@@ -113,14 +118,16 @@ def database_key_in(service: SecretService, monkeypatch: pytest.MonkeyPatch) -> 
 def kiosk_rows(db: Path, key: str) -> list[tuple[str, str, str, str | None]]:
     conn = database.connect(f"{db.resolve().as_uri()}?mode=ro", key=key, uri=True)
     try:
-        return conn.execute("SELECT submission_id, status, content_sha256, last_error_code FROM submissions "
-                            "ORDER BY created_at").fetchall()
+        return conn.execute(
+            "SELECT submission_id, status, content_sha256, last_error_code FROM submissions ORDER BY created_at"
+        ).fetchall()
     finally:
         conn.close()
 
 
 def test_a_thousand_sessions_through_random_faults_arrive_exactly_once(
-        make_database, tmp_path: Path, keyring_service: SecretService, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_database, tmp_path: Path, keyring_service: SecretService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rng = random.Random(SEED)
     url = make_database()
     migrate.upgrade(url)
@@ -148,9 +155,19 @@ def test_a_thousand_sessions_through_random_faults_arrive_exactly_once(
 
         proxy.enabled = False
         code = enrollment_code(url, "SITE-SYNC")
-        status, enrolled, err = qlq_kiosk("enroll", "--server", f"http://127.0.0.1:{proxy.port}", "--code", code,
-                                          "--name", "tablette-e2e", "--insecure-http-for-development",
-                                          "--data-dir", str(data), env=env)
+        status, enrolled, err = qlq_kiosk(
+            "enroll",
+            "--server",
+            f"http://127.0.0.1:{proxy.port}",
+            "--code",
+            code,
+            "--name",
+            "tablette-e2e",
+            "--insecure-http-for-development",
+            "--data-dir",
+            str(data),
+            env=env,
+        )
         assert status == 0, err
         assert enrolled is not None and enrolled["site"] == "SITE-SYNC"
         proxy.enabled = True
@@ -160,9 +177,22 @@ def test_a_thousand_sessions_through_random_faults_arrive_exactly_once(
         kills = 0
         for _ in range(5):  # the kiosk process SIGKILLed while it sends
             before = sum(proxy.counts.values())
-            process = subprocess.Popen([sys.executable, "-m", "kiosk.cli.main", "sync", "--data-dir", str(data),
-                                        "--timeout", "30", *SYNC_FLAGS], env=env,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "kiosk.cli.main",
+                    "sync",
+                    "--data-dir",
+                    str(data),
+                    "--timeout",
+                    "30",
+                    *SYNC_FLAGS,
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             deadline = time.monotonic() + 20
             while sum(proxy.counts.values()) == before and time.monotonic() < deadline and process.poll() is None:
                 time.sleep(0.02)  # wait for its first request to be on the wire
@@ -182,8 +212,7 @@ def test_a_thousand_sessions_through_random_faults_arrive_exactly_once(
         for _ in range(10):  # faults still injected, no more chaos: bounded retries until nothing waits
             if final is not None and final["waiting"] == 0:
                 break
-            status, final, err = qlq_kiosk("sync", "--data-dir", str(data), "--timeout", "60", *SYNC_FLAGS,
-                                           env=env)
+            status, final, err = qlq_kiosk("sync", "--data-dir", str(data), "--timeout", "60", *SYNC_FLAGS, env=env)
         assert final is not None, err
         assert final["waiting"] == 0 and status == 0, (final, err)
         timings["drained"] = time.monotonic() - started
@@ -196,12 +225,24 @@ def test_a_thousand_sessions_through_random_faults_arrive_exactly_once(
         with psycopg.connect(libpq_dsn(url)) as conn:
             stored = conn.execute("SELECT submission_id::text, content_sha256 FROM submissions").fetchall()
         stored_ids = [row[0] for row in stored]
-        print(json.dumps({
-            "sessions": SESSIONS, "server_stored": len(stored_ids), "server_distinct": len(set(stored_ids)),
-            "kiosk": dict(by_status), "kiosk_sigkills": kills, "proxy_connections": dict(proxy.counts),
-            "chaos": dict(chaos.events), "server_starts": server.starts, "last_sync_output": final,
-            "sync_under_chaos_output": during, "seconds": {k: round(v, 1) for k, v in timings.items()},
-        }, indent=1))
+        print(
+            json.dumps(
+                {
+                    "sessions": SESSIONS,
+                    "server_stored": len(stored_ids),
+                    "server_distinct": len(set(stored_ids)),
+                    "kiosk": dict(by_status),
+                    "kiosk_sigkills": kills,
+                    "proxy_connections": dict(proxy.counts),
+                    "chaos": dict(chaos.events),
+                    "server_starts": server.starts,
+                    "last_sync_output": final,
+                    "sync_under_chaos_output": during,
+                    "seconds": {k: round(v, 1) for k, v in timings.items()},
+                },
+                indent=1,
+            )
+        )
 
         assert len(rows) == SESSIONS
         assert by_status == {"sent": SESSIONS - 1, "rejected": 1}

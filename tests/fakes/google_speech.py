@@ -98,9 +98,15 @@ class FakeSpeechServer:
             if isinstance(entry, Reply) and entry.interim and not interim_sent and call.chunks >= 2:
                 interim_sent = True
                 for text in entry.interim:
-                    yield speech_v1.StreamingRecognizeResponse(results=[speech_v1.StreamingRecognitionResult(
-                        alternatives=[speech_v1.SpeechRecognitionAlternative(transcript=text)], is_final=False,
-                        stability=0.5)])
+                    yield speech_v1.StreamingRecognizeResponse(
+                        results=[
+                            speech_v1.StreamingRecognitionResult(
+                                alternatives=[speech_v1.SpeechRecognitionAlternative(transcript=text)],
+                                is_final=False,
+                                stability=0.5,
+                            )
+                        ]
+                    )
         call.half_closed = True
         if isinstance(entry, Abort):  # fewer chunks came than scripted: fail at the end
             context.abort(entry.code, entry.details)
@@ -108,19 +114,31 @@ class FakeSpeechServer:
         if entry.delay_s:
             time.sleep(entry.delay_s)
         if entry.alternatives:
-            yield speech_v1.StreamingRecognizeResponse(results=[speech_v1.StreamingRecognitionResult(
-                alternatives=[speech_v1.SpeechRecognitionAlternative(transcript=t, confidence=c)
-                              for t, c in entry.alternatives], is_final=True)])
+            yield speech_v1.StreamingRecognizeResponse(
+                results=[
+                    speech_v1.StreamingRecognitionResult(
+                        alternatives=[
+                            speech_v1.SpeechRecognitionAlternative(transcript=t, confidence=c)
+                            for t, c in entry.alternatives
+                        ],
+                        is_final=True,
+                    )
+                ]
+            )
 
     # -- lifecycle
     def start(self) -> FakeSpeechServer:
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        handler = grpc.method_handlers_generic_handler("google.cloud.speech.v1.Speech", {
-            "StreamingRecognize": grpc.stream_stream_rpc_method_handler(
-                self._streaming_recognize,
-                request_deserializer=speech_v1.StreamingRecognizeRequest.deserialize,
-                response_serializer=speech_v1.StreamingRecognizeResponse.serialize),
-        })
+        handler = grpc.method_handlers_generic_handler(
+            "google.cloud.speech.v1.Speech",
+            {
+                "StreamingRecognize": grpc.stream_stream_rpc_method_handler(
+                    self._streaming_recognize,
+                    request_deserializer=speech_v1.StreamingRecognizeRequest.deserialize,
+                    response_serializer=speech_v1.StreamingRecognizeResponse.serialize,
+                ),
+            },
+        )
         server.add_generic_rpc_handlers((handler,))
         port = server.add_insecure_port("127.0.0.1:0")
         server.start()

@@ -47,8 +47,9 @@ class FakeTextToSpeech:
     def texts(self) -> list[str]:
         return [r.input.text for r in self.requests]
 
-    def synthesize(self, request: tts.SynthesizeSpeechRequest, context: grpc.ServicerContext) \
-            -> tts.SynthesizeSpeechResponse:
+    def synthesize(
+        self, request: tts.SynthesizeSpeechRequest, context: grpc.ServicerContext
+    ) -> tts.SynthesizeSpeechResponse:
         with self._lock:
             self.requests.append(request)
             for failure in self.failures:
@@ -81,12 +82,16 @@ def serve_fake_tts(fake: FakeTextToSpeech | None = None) -> Iterator[tuple[FakeT
     """Start the fake on a free loopback port; yields ``(fake, "127.0.0.1:PORT")``."""
     fake = fake or FakeTextToSpeech()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    handler = grpc.method_handlers_generic_handler(SERVICE, {
-        "SynthesizeSpeech": grpc.unary_unary_rpc_method_handler(
-            fake.synthesize,
-            request_deserializer=tts.SynthesizeSpeechRequest.deserialize,
-            response_serializer=tts.SynthesizeSpeechResponse.serialize),
-    })
+    handler = grpc.method_handlers_generic_handler(
+        SERVICE,
+        {
+            "SynthesizeSpeech": grpc.unary_unary_rpc_method_handler(
+                fake.synthesize,
+                request_deserializer=tts.SynthesizeSpeechRequest.deserialize,
+                response_serializer=tts.SynthesizeSpeechResponse.serialize,
+            ),
+        },
+    )
     server.add_generic_rpc_handlers((handler,))
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()

@@ -32,8 +32,9 @@ def say(text: str, *, speed: int = 140, voice: str = "fr") -> Samples:
     """espeak-ng's rendering of ``text`` at 16 kHz, trimmed to where it is audible."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "say.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(out), text], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(out), text], check=True, capture_output=True
+        )
         with wave.open(str(out), "rb") as w:
             rate = w.getframerate()
             raw = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
@@ -75,8 +76,16 @@ class Clip:
     description: str
 
 
-def compose(parts: list[tuple[str, float]], *, lead_s: float, tail_s: float, gain_db: float = -6.0,
-            noise_kind: str | None = None, snr_db: float = 10.0, seed: int = 0) -> tuple[Samples, int, int]:
+def compose(
+    parts: list[tuple[str, float]],
+    *,
+    lead_s: float,
+    tail_s: float,
+    gain_db: float = -6.0,
+    noise_kind: str | None = None,
+    snr_db: float = 10.0,
+    seed: int = 0,
+) -> tuple[Samples, int, int]:
     """Speech parts (text, pause after it in s) between ``lead_s`` and ``tail_s`` of silence or noise.
 
     Returns (samples at 16 kHz, true start ms, true end ms)."""
@@ -114,8 +123,20 @@ def write_wav(path: Path, samples: Samples, *, rate: int = RATE, channels: int =
         w.writeframes(pcm.astype("<i2").tobytes())
 
 
-ANSWERS = ["pas du tout", "un peu", "assez", "beaucoup", "trois", "cinq", "sept", "je ne sais pas", "répéter",
-           "un petit peu", "très mauvais", "excellent"]
+ANSWERS = [
+    "pas du tout",
+    "un peu",
+    "assez",
+    "beaucoup",
+    "trois",
+    "cinq",
+    "sept",
+    "je ne sais pas",
+    "répéter",
+    "un petit peu",
+    "très mauvais",
+    "excellent",
+]
 FORMATS = [(16_000, 1), (22_050, 1), (44_100, 2), (48_000, 1), (8_000, 1), (32_000, 2)]
 
 
@@ -128,8 +149,16 @@ def build_clips(directory: Path) -> list[Clip]:
         rate, channels = FORMATS[k % len(FORMATS)]
         path = directory / f"{name}.wav"
         write_wav(path, samples, rate=rate, channels=channels)
-        clips.append(Clip(name, path, start is not None, start, end,
-                          f"{description} ({rate} Hz, {'stereo' if channels == 2 else 'mono'})"))
+        clips.append(
+            Clip(
+                name,
+                path,
+                start is not None,
+                start,
+                end,
+                f"{description} ({rate} Hz, {'stereo' if channels == 2 else 'mono'})",
+            )
+        )
 
     k = 0
     for i, text in enumerate(ANSWERS):  # clean, 1 s of silence each side
@@ -141,9 +170,14 @@ def build_clips(directory: Path) -> list[Clip]:
         add(f"pink10-{i:02d}", s, a, b, f"'{text}' in pink noise, 10 dB SNR", k)
         k += 1
     hesitations = [
-        [("euh", 0.5), ("un peu", 0)], [("alors", 0.6), ("beaucoup", 0)], [("un peu", 0.5), ("enfin, assez", 0)],
-        [("euh", 0.7), ("pas du tout", 0)], [("je dirais", 0.5), ("trois", 0)], [("hum", 0.6), ("cinq", 0)],
-        [("beaucoup", 0.4), ("oui, beaucoup", 0)], [("euh", 0.5), ("je ne sais pas", 0)],
+        [("euh", 0.5), ("un peu", 0)],
+        [("alors", 0.6), ("beaucoup", 0)],
+        [("un peu", 0.5), ("enfin, assez", 0)],
+        [("euh", 0.7), ("pas du tout", 0)],
+        [("je dirais", 0.5), ("trois", 0)],
+        [("hum", 0.6), ("cinq", 0)],
+        [("beaucoup", 0.4), ("oui, beaucoup", 0)],
+        [("euh", 0.5), ("je ne sais pas", 0)],
     ]
     for i, parts in enumerate(hesitations):
         s, a, b = compose(parts, lead_s=0.8, tail_s=1.6)
@@ -151,11 +185,23 @@ def build_clips(directory: Path) -> list[Clip]:
         k += 1
     for i, parts in enumerate(hesitations[:4]):  # hesitation in noise
         s, a, b = compose(parts, lead_s=1.0, tail_s=2.0, noise_kind="pink", snr_db=10.0, seed=100 + i)
-        add(f"hesitation-pink10-{i:02d}", s, a, b, "hesitation in pink noise 10 dB: "
-            + " ... ".join(t for t, _ in parts), k)
+        add(
+            f"hesitation-pink10-{i:02d}",
+            s,
+            a,
+            b,
+            "hesitation in pink noise 10 dB: " + " ... ".join(t for t, _ in parts),
+            k,
+        )
         k += 1
-    for i, (text, kind, snr) in enumerate([("un peu", "white", 15.0), ("assez", "brown", 10.0),
-                                           ("beaucoup", "white", 20.0), ("pas du tout", "brown", 15.0)]):
+    for i, (text, kind, snr) in enumerate(
+        [
+            ("un peu", "white", 15.0),
+            ("assez", "brown", 10.0),
+            ("beaucoup", "white", 20.0),
+            ("pas du tout", "brown", 15.0),
+        ]
+    ):
         s, a, b = compose([(text, 0)], lead_s=1.0, tail_s=1.5, noise_kind=kind, snr_db=snr, seed=200 + i)
         add(f"{kind}{int(snr)}-{i:02d}", s, a, b, f"'{text}' in {kind} noise, {snr:g} dB SNR", k)
         k += 1
@@ -163,14 +209,27 @@ def build_clips(directory: Path) -> list[Clip]:
         s, a, b = compose([(text, 0)], lead_s=3.5, tail_s=1.5, gain_db=-26.0)
         add(f"quiet-late-{i:02d}", s, a, b, f"'{text}' quiet (-26 dBFS peak) after 3.5 s", k)
         k += 1
-    for i, (kind, level_db) in enumerate([("pink", -30.0), ("white", -40.0), ("brown", -25.0), ("hum", -30.0),
-                                          ("pink", -20.0), ("white", -30.0)]):
+    for i, (kind, level_db) in enumerate(
+        [("pink", -30.0), ("white", -40.0), ("brown", -25.0), ("hum", -30.0), ("pink", -20.0), ("white", -30.0)]
+    ):
         s = noise(kind, RATE * 6, 300 + i) * 10 ** (level_db / 20)
-        add(f"noise-{kind}-{i:02d}", np.clip(s, -1, 1).astype(np.float32), None, None,
-            f"{kind} noise only at {level_db:g} dBFS RMS", k)
+        add(
+            f"noise-{kind}-{i:02d}",
+            np.clip(s, -1, 1).astype(np.float32),
+            None,
+            None,
+            f"{kind} noise only at {level_db:g} dBFS RMS",
+            k,
+        )
         k += 1
     add("silence-00", np.zeros(RATE * 4, np.float32), None, None, "digital silence", k)
     k += 1
-    add("hiss-00", (noise("white", RATE * 4, 400) * 10 ** (-55 / 20)).astype(np.float32), None, None,
-        "faint hiss at -55 dBFS", k)
+    add(
+        "hiss-00",
+        (noise("white", RATE * 4, 400) * 10 ** (-55 / 20)).astype(np.float32),
+        None,
+        None,
+        "faint hiss at -55 dBFS",
+        k,
+    )
     return clips

@@ -54,22 +54,47 @@ class VoiceKiosk:
     window: QWidget
 
 
-def make_voice_kiosk(script: Iterable[Say | Fail] = (), *, mode: Mode = Mode.VOICE_CONTINUOUS, audio: bool = True,
-                     unavailable: str | None = None, capture_fail: str | None = None, language: str = "fr",
-                     pcm: Callable[[], bytes] = spoken_answer_pcm, with_recognizer: bool = True,
-                     beat_ms: int = 0, realtime: bool = False) -> VoiceKiosk:
+def make_voice_kiosk(
+    script: Iterable[Say | Fail] = (),
+    *,
+    mode: Mode = Mode.VOICE_CONTINUOUS,
+    audio: bool = True,
+    unavailable: str | None = None,
+    capture_fail: str | None = None,
+    language: str = "fr",
+    pcm: Callable[[], bytes] = spoken_answer_pcm,
+    with_recognizer: bool = True,
+    beat_ms: int = 0,
+    realtime: bool = False,
+) -> VoiceKiosk:
     instrument = load_instrument("qlq-c30", language)
-    form = StartForm(initials="J D", birth_date="07/03/1952", session_date=FakeClock().today(), mode=mode,
-                     audio_enabled=audio, language=language, consent_answers=True, consent_voice=True)
+    form = StartForm(
+        initials="J D",
+        birth_date="07/03/1952",
+        session_date=FakeClock().today(),
+        mode=mode,
+        audio_enabled=audio,
+        language=language,
+        consent_answers=True,
+        consent_voice=True,
+    )
     clock = FakeClock()
-    session, errors = build_session(form, instrument, session_id="6f1c2a52-4c1e-4a55-9a57-0c3b1a0e9d11",
-                                    now=clock.now(), today=clock.today())
+    session, errors = build_session(
+        form, instrument, session_id="6f1c2a52-4c1e-4a55-9a57-0c3b1a0e9d11", now=clock.now(), today=clock.today()
+    )
     assert session is not None, errors
     store = InMemorySessionStore()
     tasks = TaskManager()
     silent = SilentAudioService()
-    vm = SessionViewModel(session, store=store, tasks=tasks, audio=silent, clock=clock,
-                          settings=KioskSettings(answer_beat_ms=beat_ms), device_id="kiosk-test")
+    vm = SessionViewModel(
+        session,
+        store=store,
+        tasks=tasks,
+        audio=silent,
+        clock=clock,
+        settings=KioskSettings(answer_beat_ms=beat_ms),
+        device_id="kiosk-test",
+    )
     recognizer = FakeRecognizer(script)
     captures: list[PcmCapture] = []
 
@@ -78,9 +103,15 @@ def make_voice_kiosk(script: Iterable[Say | Fail] = (), *, mode: Mode = Mode.VOI
         captures.append(c)
         return c
 
-    voice = VoiceViewModel(vm, audio=silent, clock=clock, capture_factory=capture,
-                           recognizer=recognizer if with_recognizer else None, unavailable_reason=unavailable,
-                           settings=VoiceSettings(endpoint=EndpointConfig(start_timeout_ms=3000)))
+    voice = VoiceViewModel(
+        vm,
+        audio=silent,
+        clock=clock,
+        capture_factory=capture,
+        recognizer=recognizer if with_recognizer else None,
+        unavailable_reason=unavailable,
+        settings=VoiceSettings(endpoint=EndpointConfig(start_timeout_ms=3000)),
+    )
     prefs = theme.DisplayPrefs()
     view = SessionView(vm, prefs)
     panel, confirm = attach_voice(view.items, voice)

@@ -45,8 +45,9 @@ def test_cluster_starts_on_a_free_port_and_its_folder_goes_away(folders: list[Pa
     assert not folders[0].exists()
 
 
-def test_a_cluster_that_cannot_start_says_why_and_leaves_no_folder(folders: list[Path],
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cluster_that_cannot_start_says_why_and_leaves_no_folder(
+    folders: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

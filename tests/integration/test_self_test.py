@@ -37,8 +37,9 @@ def resources_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_the_built_in_hashes_are_those_of_the_shipped_files() -> None:
-    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "instrument_hashes.py"), "--check"],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "instrument_hashes.py"), "--check"], capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stderr
 
 
@@ -79,8 +80,9 @@ def test_a_missing_file_and_an_unknown_file_fail(ctx: self_test.Context, resourc
 
 
 # ------------------------------------------------------------------------------------------------ placeholders
-def test_database_encryption_passes_and_fails_when_data_is_readable(ctx: self_test.Context,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_encryption_passes_and_fails_when_data_is_readable(
+    ctx: self_test.Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
     outcome = self_test.check_database_encryption(ctx)
     assert outcome.status == "passed", outcome.en
     assert outcome.en.startswith("SQLCipher 4.") and "unreadable without the key" in outcome.en
@@ -146,15 +148,17 @@ def _chain(monkeypatch: pytest.MonkeyPatch, *backends: Any) -> chainer.ChainerBa
     return chainer.ChainerBackend()
 
 
-@pytest.mark.parametrize(("make", "why"), [
-    (lambda mp: fail.Keyring(), "Aucun trousseau de clés sécurisé"),
-    (lambda mp: null.Keyring(), "Aucun trousseau de clés sécurisé"),
-    (lambda mp: PlaintextKeyring(), "PlaintextKeyring"),
-    (_chain, "Aucun trousseau de clés sécurisé"),
-    (lambda mp: _chain(mp, _AcceptedBackend(), PlaintextKeyring()), "PlaintextKeyring"),
-])
-def test_refused_keyring_backends(make: Any, why: str, ctx: self_test.Context,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (lambda mp: fail.Keyring(), "Aucun trousseau de clés sécurisé"),
+        (lambda mp: null.Keyring(), "Aucun trousseau de clés sécurisé"),
+        (lambda mp: PlaintextKeyring(), "PlaintextKeyring"),
+        (_chain, "Aucun trousseau de clés sécurisé"),
+        (lambda mp: _chain(mp, _AcceptedBackend(), PlaintextKeyring()), "PlaintextKeyring"),
+    ],
+)
+def test_refused_keyring_backends(make: Any, why: str, ctx: self_test.Context, monkeypatch: pytest.MonkeyPatch) -> None:
     _trust(monkeypatch, _AcceptedBackend)
     backend = make(monkeypatch)
     monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
@@ -165,8 +169,9 @@ def test_refused_keyring_backends(make: Any, why: str, ctx: self_test.Context,
         keyring_store.KeyringSecretStore(backend)
 
 
-def test_an_unknown_backend_is_refused_even_if_it_looks_harmless(ctx: self_test.Context,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_backend_is_refused_even_if_it_looks_harmless(
+    ctx: self_test.Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # An allow-list: a backend nobody reviewed (here, one trusted nowhere) is refused, whatever its name says.
     monkeypatch.setattr(keyring, "get_keyring", _AcceptedBackend)
     outcome = self_test.check_secret_store(ctx)
@@ -229,8 +234,9 @@ def test_multimedia_and_main_window_pass(ctx: self_test.Context, qapp: Any) -> N
     assert outcome.status == "passed", outcome
 
 
-def test_main_window_fails_on_an_unusable_database(ctx: self_test.Context, qapp: Any,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_main_window_fails_on_an_unusable_database(
+    ctx: self_test.Context, qapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kiosk.storage import sqlite_store
     from kiosk.storage.interface import CorruptDatabaseError
 
@@ -242,8 +248,9 @@ def test_main_window_fails_on_an_unusable_database(ctx: self_test.Context, qapp:
     assert outcome.status == "failed" and "endommagée" in outcome.fr
 
 
-def test_main_window_fails_when_the_nurse_screen_never_comes(ctx: self_test.Context, qapp: Any,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_main_window_fails_when_the_nurse_screen_never_comes(
+    ctx: self_test.Context, qapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import threading
 
     from kiosk.storage import sqlite_store
@@ -293,8 +300,9 @@ def test_audio_pack_complete_passes(ctx: self_test.Context, tmp_path: Path, monk
     assert f"fr ({len(catalogue)} prompts × 4 rates)" in outcome.en
 
 
-def test_audio_pack_with_a_stale_or_missing_clip_fails_naming_it(ctx: self_test.Context, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_audio_pack_with_a_stale_or_missing_clip_fails_naming_it(
+    ctx: self_test.Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kiosk.audio.pack import clip_file_name
 
     catalogue = _fr_catalogue()
@@ -308,8 +316,9 @@ def test_audio_pack_with_a_stale_or_missing_clip_fails_naming_it(ctx: self_test.
     assert "pack fr incomplet" in outcome.fr
 
 
-def test_no_audio_pack_is_skipped_from_source_but_fails_in_a_bundle(ctx: self_test.Context, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_audio_pack_is_skipped_from_source_but_fails_in_a_bundle(
+    ctx: self_test.Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("QLQ_AUDIO_DIR", str(tmp_path / "none"))
     assert self_test.check_audio_pack(ctx).status == "skipped"
     monkeypatch.setattr(sys, "frozen", True, raising=False)

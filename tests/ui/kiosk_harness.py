@@ -42,8 +42,14 @@ class Kiosk:
         self.settle()
 
     # ------------------------------------------------------------------ nurse side
-    def fill_form(self, initials: str = "J D", birth: tuple[int, int, int] | None = (7, 3, 1952),
-                  consent: bool = True, mode: Mode = Mode.TOUCH, audio: bool = False) -> None:
+    def fill_form(
+        self,
+        initials: str = "J D",
+        birth: tuple[int, int, int] | None = (7, 3, 1952),
+        consent: bool = True,
+        mode: Mode = Mode.TOUCH,
+        audio: bool = False,
+    ) -> None:
         nurse = self.window.nurse
         nurse.initials.setText(initials)
         if birth is not None:
@@ -84,10 +90,23 @@ class Kiosk:
         self.settle()
 
 
-def make_kiosk(qtbot, store, *, clock: FakeClock | None = None, with_pin: bool = True,
-               settings: KioskSettings | None = None, store_factory=None, secrets=None,
-               voice_check=None, stored_settings: bool = False, sync=None, provisioning=None, gate=None,
-               updates=None, restart_idle_ms: int = 300_000) -> Kiosk:
+def make_kiosk(
+    qtbot,
+    store,
+    *,
+    clock: FakeClock | None = None,
+    with_pin: bool = True,
+    settings: KioskSettings | None = None,
+    store_factory=None,
+    secrets=None,
+    voice_check=None,
+    stored_settings: bool = False,
+    sync=None,
+    provisioning=None,
+    gate=None,
+    updates=None,
+    restart_idle_ms: int = 300_000,
+) -> Kiosk:
     """``stored_settings``: the settings come from the store (as in the app), not a test override. ``sync``: a
     :class:`~kiosk.viewmodels.sync_vm.SyncViewModel`, connected and started as kiosk/app.py does.
     ``provisioning``: IT's file as read at start (applied on opening; with ``sync``, its enrollment too).
@@ -98,12 +117,24 @@ def make_kiosk(qtbot, store, *, clock: FakeClock | None = None, with_pin: bool =
         store.set_setting(PIN_HASH_KEY, _PIN_HASH)
     tasks = TaskManager()
     audio = SilentAudioService()
-    vm = KioskViewModel(store_factory or (lambda: store), tasks=tasks, audio=audio, clock=clock,
-                        settings=None if stored_settings else settings or KioskSettings(answer_beat_ms=0),
-                        secrets=secrets,
-                        voice_check=voice_check, provisioning=provisioning, gate=gate)
-    window = MainWindow(vm, tick_ms=3_600_000, sync=sync, updates=updates,  # the tests tick by hand
-                        restart_idle_ms=restart_idle_ms)
+    vm = KioskViewModel(
+        store_factory or (lambda: store),
+        tasks=tasks,
+        audio=audio,
+        clock=clock,
+        settings=None if stored_settings else settings or KioskSettings(answer_beat_ms=0),
+        secrets=secrets,
+        voice_check=voice_check,
+        provisioning=provisioning,
+        gate=gate,
+    )
+    window = MainWindow(
+        vm,
+        tick_ms=3_600_000,
+        sync=sync,
+        updates=updates,  # the tests tick by hand
+        restart_idle_ms=restart_idle_ms,
+    )
     qtbot.addWidget(window)
     if sync is not None:
         from kiosk.app import connect_sync

@@ -28,8 +28,9 @@ def kiosk_with(qtbot, audio, settings: KioskSettings | None = None) -> Kiosk:
     store = InMemorySessionStore()
     store.set_setting(PIN_HASH_KEY, _PIN_HASH)
     tasks = TaskManager()
-    vm = KioskViewModel(lambda: store, tasks=tasks, audio=audio, clock=FakeClock(),
-                        settings=settings or KioskSettings(answer_beat_ms=0))
+    vm = KioskViewModel(
+        lambda: store, tasks=tasks, audio=audio, clock=FakeClock(), settings=settings or KioskSettings(answer_beat_ms=0)
+    )
     window = MainWindow(vm, tick_ms=3_600_000)
     qtbot.addWidget(window)
     window.resize(1280, 800)
@@ -76,8 +77,9 @@ def test_audio_unavailable_notice_text_stays_and_screenshot(qtbot, tmp_path) -> 
 
         def fits() -> bool:  # once the new style is laid out: nothing overlaps, "Question 2 sur 30" not cut
             widgets = (toolbar.progress, toolbar.audio_status, toolbar.contrast, items.back, items.repeat)
-            return (toolbar.progress.geometry().right() < toolbar.audio_status.geometry().left()
-                    and all(w.width() >= w.sizeHint().width() for w in widgets))
+            return toolbar.progress.geometry().right() < toolbar.audio_status.geometry().left() and all(
+                w.width() >= w.sizeHint().width() for w in widgets
+            )
 
         qtbot.waitUntil(fits, timeout=3000)
         assert k.window.grab().save(str(SHOTS / "13-audio-unavailable-largest.png"))
@@ -184,8 +186,10 @@ def test_english_session_screens_are_english(qtbot) -> None:
         k.click(view.review_no)
         assert k.screen.kind is ScreenKind.END
         seen += texts_of(view.end)
-        assert audio.played[-1] == ("end", "Thank you. The questionnaire is complete. Please hand the tablet "
-                                           "back to the care team.")
+        assert audio.played[-1] == (
+            "end",
+            "Thank you. The questionnaire is complete. Please hand the tablet back to the care team.",
+        )
         french = [t for t in seen if FRENCH_MARKS & set(t.lower())]
         assert french == []
         for word in ("Retour", "Répéter", "Passer", "Oui", "Non", "Commencer", "Réessayer", "sur 30", "Merci"):

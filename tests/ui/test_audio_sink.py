@@ -58,8 +58,14 @@ print(json.dumps({"first": first, "duration_ms": clip.duration_ms, "second": eve
 def test_a_pack_clip_really_plays_on_a_sink(espeak_pack: Path) -> None:
     with null_sink() as server:
         env = {**os.environ, "PULSE_SERVER": server, "QT_QPA_PLATFORM": "offscreen"}
-        result = subprocess.run([sys.executable, "-c", SCRIPT, str(espeak_pack)], capture_output=True, text=True,
-                                timeout=60, env=env, cwd=Path(__file__).resolve().parents[2])
+        result = subprocess.run(
+            [sys.executable, "-c", SCRIPT, str(espeak_pack)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+        )
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(result.stdout.strip().splitlines()[-1])
     kinds = [e[0] for e in data["first"]]

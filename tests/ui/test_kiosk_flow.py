@@ -129,8 +129,10 @@ def test_pin_gate_and_kiosk_lock(memory_kiosk):
     event = QCloseEvent()
     w.closeEvent(event)
     assert not event.isAccepted()
-    for key, mods in ((Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier),
-                      (Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier)):
+    for key, mods in (
+        (Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier),
+        (Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier),
+    ):
         assert w.guard.eventFilter(w, QKeyEvent(QEvent.Type.KeyPress, key, mods)) is True
     w.corner.long_pressed.emit()
     assert w.current_page() is w.pin

@@ -22,8 +22,16 @@ from kiosk.viewmodels.start_form import StartForm
 
 PIN = "4321"
 _PIN_HASH = hash_pin(PIN)
-FORM = StartForm(initials="J D", birth_date=date(1952, 3, 7), session_date=date(2026, 11, 25), mode=Mode.TOUCH,
-                 audio_enabled=False, language="fr", consent_answers=True, consent_voice=False)
+FORM = StartForm(
+    initials="J D",
+    birth_date=date(1952, 3, 7),
+    session_date=date(2026, 11, 25),
+    mode=Mode.TOUCH,
+    audio_enabled=False,
+    language="fr",
+    consent_answers=True,
+    consent_voice=False,
+)
 
 
 @pytest.fixture
@@ -34,8 +42,13 @@ def tasks() -> Iterator[TaskManager]:
 
 
 def _flow(qtbot, tasks: TaskManager, store: InMemorySessionStore, *, demo: bool = False):
-    kiosk = KioskViewModel(lambda: store, tasks=tasks, audio=SilentAudioService(), clock=FakeClock(),
-                           settings=KioskSettings(answer_beat_ms=0))
+    kiosk = KioskViewModel(
+        lambda: store,
+        tasks=tasks,
+        audio=SilentAudioService(),
+        clock=FakeClock(),
+        settings=KioskSettings(answer_beat_ms=0),
+    )
     flow = NurseFlowViewModel(kiosk, demo=demo)
     pages: list[Page] = []
     flow.page_changed.connect(pages.append)

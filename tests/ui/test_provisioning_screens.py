@@ -21,8 +21,11 @@ def _provisioned(tmp_path: Path, text: str) -> provisioning.Provisioning:
 
 
 def test_the_files_settings_apply_and_its_bad_fields_are_named_on_the_admin_screen(qtbot, tmp_path: Path) -> None:
-    prov = _provisioned(tmp_path, 'format = 1\ndefault_mode = "voice-on-demand"\nspeech_rate_percent = 80\n'
-                                  'inactivity_seconds = 5\nlanguage = "en"\n')
+    prov = _provisioned(
+        tmp_path,
+        'format = 1\ndefault_mode = "voice-on-demand"\nspeech_rate_percent = 80\n'
+        'inactivity_seconds = 5\nlanguage = "en"\n',
+    )
     kiosk = make_kiosk(qtbot, InMemorySessionStore(), stored_settings=True, provisioning=prov)
     try:
         settings = kiosk.vm.settings
@@ -48,15 +51,14 @@ def test_the_files_settings_apply_and_its_bad_fields_are_named_on_the_admin_scre
         close_kiosk(kiosk)
 
 
-def test_a_provisioned_tablet_enrolls_by_itself_once_and_the_code_is_erased(qtbot, tmp_path: Path,
-                                                                          monkeypatch) -> None:
-    prov = _provisioned(tmp_path, f'# IT\nserver_url = "https://qlq.chu.fr"\nsite = "LYON-01"\n'
-                                  f'enrollment_code = "{CODE}"\n')
+def test_a_provisioned_tablet_enrolls_by_itself_once_and_the_code_is_erased(qtbot, tmp_path: Path, monkeypatch) -> None:
+    prov = _provisioned(
+        tmp_path, f'# IT\nserver_url = "https://qlq.chu.fr"\nsite = "LYON-01"\nenrollment_code = "{CODE}"\n'
+    )
     import tests.ui.test_sync_screens as sync_screens
 
     real_make_kiosk = sync_screens.make_kiosk
-    monkeypatch.setattr(sync_screens, "make_kiosk",
-                        lambda *a, **kw: real_make_kiosk(*a, provisioning=prov, **kw))
+    monkeypatch.setattr(sync_screens, "make_kiosk", lambda *a, **kw: real_make_kiosk(*a, provisioning=prov, **kw))
     rig = Rig(qtbot)
     try:
         rig.wait(lambda: rig.sync.enrollment is not None)

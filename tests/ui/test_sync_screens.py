@@ -40,9 +40,16 @@ class Rig:
         self.centre = FakeCentre(clock=self.clock, enrollment_codes={CODE: "LYON-01"})
         self.cas: list[Path | None] = []
         if enrolled:
-            save_enrollment(self.store, Enrollment(server_url="https://qlq.chu.fr", site="LYON-01",
-                                                   device_name="Tablette 2", server_device_id="d0",
-                                                   enrolled_at=datetime(2026, 11, 1, 9, 0, tzinfo=UTC)))
+            save_enrollment(
+                self.store,
+                Enrollment(
+                    server_url="https://qlq.chu.fr",
+                    site="LYON-01",
+                    device_name="Tablette 2",
+                    server_device_id="d0",
+                    enrolled_at=datetime(2026, 11, 1, 9, 0, tzinfo=UTC),
+                ),
+            )
             self.secrets.set(SecretName.DEVICE_TOKEN, "qlqd_test")
 
         def factory(on_status):
@@ -53,8 +60,11 @@ class Rig:
             self.cas.append(ca)
             return self.centre
 
-        self.sync = SyncViewModel(lambda: SyncBackend(settings=self.store, secrets=self.secrets,
-                                                      worker_factory=factory, transport_for=transport_for))
+        self.sync = SyncViewModel(
+            lambda: SyncBackend(
+                settings=self.store, secrets=self.secrets, worker_factory=factory, transport_for=transport_for
+            )
+        )
         self.kiosk = make_kiosk(qtbot, self.store, clock=self.clock, sync=self.sync)
         self.qtbot = qtbot
         self.panel = self.kiosk.window.nurse.sync_panel
@@ -139,7 +149,10 @@ def test_enroll_from_the_admin_page_then_forget(rig, monkeypatch, caplog) -> Non
     assert token not in caplog.text
     assert page.details_box.isVisibleTo(page) and not page.form_box.isVisibleTo(page)
     assert (page.site.text(), page.device.text(), page.url.text()) == (
-        "LYON-01", "Tablette salle d'attente 2", "https://qlq.chu.fr")
+        "LYON-01",
+        "Tablette salle d'attente 2",
+        "https://qlq.chu.fr",
+    )
     assert page.since.text() and page.submit.isEnabled()
     r.wait(lambda: len(r.centre.stored) == 2)  # enrolled: the queue is sent at once
 
@@ -150,6 +163,7 @@ def test_enroll_from_the_admin_page_then_forget(rig, monkeypatch, caplog) -> Non
         def question(_parent, _title, text, *_args):
             asked.append(text)
             return reply
+
         return question
 
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
@@ -193,7 +207,11 @@ def test_a_bad_ca_file_is_refused_and_nothing_is_saved(rig, tmp_path: Path, kind
     assert r.store.get_setting(ENROLLMENT_SETTING) in (None, "") and r.centre.requests == []
     # The code never left the tablet: it is kept, with everything else typed.
     assert (page.server.text(), page.code.text(), page.name.text(), page.ca_bundle.text()) == (
-        "https://qlq.chu.fr", CODE, "Tablette 2", str(path))
+        "https://qlq.chu.fr",
+        CODE,
+        "Tablette 2",
+        str(path),
+    )
     assert page.submit.isEnabled()
 
 

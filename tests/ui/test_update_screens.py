@@ -47,15 +47,23 @@ class Rig:
                 self.statuses.append(status)
                 on_status(status)
 
-            return Updater(FolderReleaseSource(self.source_dir), InstallLayout(self.root), current_version=RUNNING,
-                           gate=self.gate, public_key=load_public_key(self.keys.public_pem),
-                           platform=("linux", "x86_64"), on_status=both)
+            return Updater(
+                FolderReleaseSource(self.source_dir),
+                InstallLayout(self.root),
+                current_version=RUNNING,
+                gate=self.gate,
+                public_key=load_public_key(self.keys.public_pem),
+                platform=("linux", "x86_64"),
+                on_status=both,
+            )
 
-        self.updates = UpdateViewModel(open_updater, gate=self.gate, running_version=RUNNING,
-                                       first_check_ms=3_600_000, check_interval_ms=3_600_000)
+        self.updates = UpdateViewModel(
+            open_updater, gate=self.gate, running_version=RUNNING, first_check_ms=3_600_000, check_interval_ms=3_600_000
+        )
         self.updates.restart_requested.connect(lambda: self.restarts.append(True))
-        self.kiosk = make_kiosk(qtbot, InMemorySessionStore(), gate=self.gate, updates=self.updates,
-                                restart_idle_ms=restart_idle_ms)
+        self.kiosk = make_kiosk(
+            qtbot, InMemorySessionStore(), gate=self.gate, updates=self.updates, restart_idle_ms=restart_idle_ms
+        )
         self.qtbot = qtbot
         qtbot.waitUntil(lambda: self.updates.updater is not None, timeout=5000)
 
@@ -65,8 +73,9 @@ class Rig:
         return archive
 
     def wait_stage(self, *stages: str, timeout: int = 10_000) -> None:
-        self.qtbot.waitUntil(lambda: self.updates.status is not None and self.updates.status.stage in stages,
-                             timeout=timeout)
+        self.qtbot.waitUntil(
+            lambda: self.updates.status is not None and self.updates.status.stage in stages, timeout=timeout
+        )
 
     def open_admin(self) -> None:
         window = self.kiosk.window
@@ -200,8 +209,19 @@ def test_an_interrupted_update_of_the_running_version_rolls_back_and_restarts(qt
 def test_every_stage_has_a_french_line():
     from kiosk.update.service import UpdateStatus
 
-    for stage in ("idle", "checking", "up_to_date", "available", "downloading", "ready", "deferred", "installing",
-                  "installed", "rolled_back", "failed"):
+    for stage in (
+        "idle",
+        "checking",
+        "up_to_date",
+        "available",
+        "downloading",
+        "ready",
+        "deferred",
+        "installing",
+        "installed",
+        "rolled_back",
+        "failed",
+    ):
         line = french_line(UpdateStatus(stage, RUNNING, offered_version="1.1.0", code="wrong_key"))  # type: ignore[arg-type]
         assert line and stage not in line.split(), line
     assert "non prévues" in french_line(None, enabled=False)

@@ -30,8 +30,16 @@ from kiosk.viewmodels.summary import summarise
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 FR = load_instrument("qlq-c30", "fr")
-FORM = StartForm(initials="j d", birth_date="07/03/1952", session_date=date(2026, 11, 25), mode=Mode.TOUCH,
-                 audio_enabled=True, language="fr", consent_answers=True, consent_voice=False)
+FORM = StartForm(
+    initials="j d",
+    birth_date="07/03/1952",
+    session_date=date(2026, 11, 25),
+    mode=Mode.TOUCH,
+    audio_enabled=True,
+    language="fr",
+    consent_answers=True,
+    consent_voice=False,
+)
 
 
 def _session(**changes):
@@ -53,7 +61,9 @@ def test_start_form_needs_the_consents():
     session, errors = _session(mode=Mode.VOICE_ON_DEMAND, consent_voice=True)
     assert errors == {} and session.mode is Mode.VOICE_ON_DEMAND and session.phase is Phase.CHECK
     assert {(c.kind, c.given, c.at) for c in session.consents} == {
-        (ConsentKind.ANSWERS, True, NOW), (ConsentKind.CLOUD_VOICE, True, NOW)}
+        (ConsentKind.ANSWERS, True, NOW),
+        (ConsentKind.CLOUD_VOICE, True, NOW),
+    }
     assert session.patient.initials == "J D"
     assert date_text(7, 3, 1952) == "07/03/1952" and date_text(None, 3, 1952) == ""
 
@@ -72,21 +82,33 @@ def test_settings_round_trip_and_damaged_values():
     assert settings.inactivity_seconds == 120  # the sound values keep theirs
     assert KioskSettings(inactivity_seconds=600, abandon_seconds=60).checked().abandon_seconds > 600
     assert [(p.name, p.stored, p.default) for p in loaded.problems] == [
-        ("abandon_seconds", "bogus", 1200), ("default_mode", "telepathy", Mode.TOUCH)]
+        ("abandon_seconds", "bogus", 1200),
+        ("default_mode", "telepathy", Mode.TOUCH),
+    ]
     assert "integer" in loaded.problems[0].reason and "voice-continuous" in loaded.problems[1].reason
     assert loaded.french().splitlines() == [
         "Réglage « Abandon après inactivité » : la valeur enregistrée « bogus » n'est pas valable ; "
         "la valeur par défaut (1200) est utilisée. Corrigez-la dans les réglages.",
         "Réglage « Mode par défaut » : la valeur enregistrée « telepathy » n'est pas valable ; "
-        "la valeur par défaut (Tactile seulement) est utilisée. Corrigez-la dans les réglages."]
+        "la valeur par défaut (Tactile seulement) est utilisée. Corrigez-la dans les réglages.",
+    ]
 
 
-@pytest.mark.parametrize(("name", "raw", "expected"), [
-    ("inactivity_seconds", "240", 240), ("inactivity_seconds", " 240 ", 240), ("inactivity_seconds", "4.5", None),
-    ("inactivity_seconds", "", None), ("answer_beat_ms", "0", 0), ("answer_beat_ms", "beaucoup", None),
-    ("default_mode", "voice-continuous", Mode.VOICE_CONTINUOUS), ("default_mode", "TOUCH", None),
-    ("default_text_size", "3", 3), ("default_text_size", "2e3", None),
-])
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [
+        ("inactivity_seconds", "240", 240),
+        ("inactivity_seconds", " 240 ", 240),
+        ("inactivity_seconds", "4.5", None),
+        ("inactivity_seconds", "", None),
+        ("answer_beat_ms", "0", 0),
+        ("answer_beat_ms", "beaucoup", None),
+        ("default_mode", "voice-continuous", Mode.VOICE_CONTINUOUS),
+        ("default_mode", "TOUCH", None),
+        ("default_text_size", "3", 3),
+        ("default_text_size", "2e3", None),
+    ],
+)
 def test_each_setting_is_parsed_by_its_type(name, raw, expected):
     store = InMemorySessionStore()
     store.set_setting(f"kiosk.{name}", raw)
@@ -154,8 +176,9 @@ def test_version_2_carries_the_voice_variables_it_replaces_into_the_settings(mon
 
 def test_voice_settings_persist_and_are_clamped():
     store = InMemorySessionStore()
-    chosen = KioskSettings().with_changes(microphone="Jabra Speak 410", voice_trailing_silence_ms=50,
-                                          voice_start_timeout_ms=10_000)
+    chosen = KioskSettings().with_changes(
+        microphone="Jabra Speak 410", voice_trailing_silence_ms=50, voice_start_timeout_ms=10_000
+    )
     assert chosen.voice_trailing_silence_ms == 600  # never so short that "euh…" ends the turn
     save_settings(chosen, store)
     assert load_settings(store).settings == chosen
@@ -180,9 +203,11 @@ def test_damaged_settings_are_shown_to_the_nurse_at_start(qtbot):
         vm = KioskViewModel(lambda: store, tasks=manager, audio=SilentAudioService(), clock=FakeClock(NOW))
         with qtbot.waitSignal(vm.message, timeout=5000) as blocker:
             vm.open()
-        assert blocker.args == ["Réglage « Pause après inactivité » : la valeur enregistrée « trois minutes » "
-                                "n'est pas valable ; la valeur par défaut (180) est utilisée. "
-                                "Corrigez-la dans les réglages."]
+        assert blocker.args == [
+            "Réglage « Pause après inactivité » : la valeur enregistrée « trois minutes » "
+            "n'est pas valable ; la valeur par défaut (180) est utilisée. "
+            "Corrigez-la dans les réglages."
+        ]
         assert vm.settings.inactivity_seconds == 180
     finally:
         manager.shutdown(wait=True)
@@ -219,8 +244,10 @@ def test_task_manager_keeps_order_and_calls_back_on_the_gui_thread(qtbot, tasks)
     ran, delivered = [], []
     gui = QThread.currentThread()
     for n in range(20):
-        tasks.run_in_background(lambda n=n: ran.append((n, threading.current_thread().name)) or n,
-                                lambda n: delivered.append((n, QThread.currentThread() is gui)))
+        tasks.run_in_background(
+            lambda n=n: ran.append((n, threading.current_thread().name)) or n,
+            lambda n: delivered.append((n, QThread.currentThread() is gui)),
+        )
     errors = []
     tasks.run_in_background(lambda: 1 / 0, None, errors.append)
     qtbot.waitUntil(lambda: tasks.idle)
@@ -246,8 +273,15 @@ def _vm(store, tasks, clock=None, **settings):
     session = session.record_check(audio_ok=True, microphone_ok=None, now=NOW)
     session = session.begin_items(now=NOW)
     audio = SilentAudioService()
-    vm = SessionViewModel(session, store=store, tasks=tasks, audio=audio, clock=clock or FakeClock(NOW),
-                          settings=KioskSettings(**settings), device_id="test-device")
+    vm = SessionViewModel(
+        session,
+        store=store,
+        tasks=tasks,
+        audio=audio,
+        clock=clock or FakeClock(NOW),
+        settings=KioskSettings(**settings),
+        device_id="test-device",
+    )
     return vm, audio
 
 

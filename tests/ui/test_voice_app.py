@@ -37,11 +37,19 @@ def test_a_voice_session_without_credentials_shows_unavailable_and_goes_on_by_to
 
 def _service_account_json() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    return json.dumps({"type": "service_account", "project_id": "clinic-test", "private_key_id": "k1",
-                       "private_key": pem, "client_email": "kiosk-stt@clinic-test.iam.gserviceaccount.com",
-                       "token_uri": "https://oauth2.googleapis.com/token"})
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return json.dumps(
+        {
+            "type": "service_account",
+            "project_id": "clinic-test",
+            "private_key_id": "k1",
+            "private_key": pem,
+            "client_email": "kiosk-stt@clinic-test.iam.gserviceaccount.com",
+            "token_uri": "https://oauth2.googleapis.com/token",
+        }
+    )
 
 
 def test_the_google_credentials_come_from_the_injected_secret_store(qtbot, monkeypatch) -> None:

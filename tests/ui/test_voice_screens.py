@@ -26,8 +26,7 @@ def shot(k: VoiceKiosk, name: str) -> Path:
 def long_speech() -> bytes:
     from kiosk.speech.endpointing import float_to_pcm16
 
-    samples, _, _ = compose([("euh", 0.4), ("alors, je dirais, un peu, oui, un petit peu", 0)], lead_s=0.3,
-                            tail_s=1.2)
+    samples, _, _ = compose([("euh", 0.4), ("alors, je dirais, un peu, oui, un petit peu", 0)], lead_s=0.3, tail_s=1.2)
     return float_to_pcm16(samples)
 
 
@@ -79,8 +78,11 @@ def test_confirmation_in_an_english_session(qtbot) -> None:
 
 
 def test_unavailable_and_touch_fallback(qtbot) -> None:
-    k = make_voice_kiosk([], with_recognizer=False,
-                         unavailable="La reconnaissance vocale n'est pas configurée (identifiants Google absents).")
+    k = make_voice_kiosk(
+        [],
+        with_recognizer=False,
+        unavailable="La reconnaissance vocale n'est pas configurée (identifiants Google absents).",
+    )
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
     qtbot.waitUntil(lambda: k.voice.state is VoiceState.UNAVAILABLE, timeout=WAIT)

@@ -53,20 +53,25 @@ def stored(k: VoiceKiosk) -> Submission:
 
 
 def test_thirty_items_by_voice(qtbot) -> None:
-    k = make_voice_kiosk([
-        Say.text("un peu", 0.95),                               # 1: auto-accepted -> 2
-        Say.text("beaucoup", 0.41), Say.text("oui", 0.9),       # 2: low confidence -> confirmed by voice -> 4
-        Say.text("asser", 0.8), Say.text("non, un peu", 0.9),   # 3: fuzzy 3 -> "non, un peu" -> confirm 2
-        Say.text("oui c'est ça", 0.92),                         #    -> yes -> 2
-        Say.text("pouvez-vous répéter", 0.9),                   # 4: repeat -> the prompt again
-        Say.text("pas du tout", 0.93),                          #    -> 1
-        Say.text("retour", 0.9),                                # 5: back to 4
-        Say.text("beaucoup", 0.94),                             # 4 again: now 4
-        Say.text("je ne sais pas", 0.9),                        # 5: don't know
-        Fail("unavailable"),                                    # 6: recogniser down -> touch (3)
-        Say.text("bonjour madame", 0.9), Say(()),               # 7: unclear twice -> touch (1)
-        Say.text("assez", 0.3),                                 # 8: low confidence -> Oui touched -> 3
-    ])
+    k = make_voice_kiosk(
+        [
+            Say.text("un peu", 0.95),  # 1: auto-accepted -> 2
+            Say.text("beaucoup", 0.41),
+            Say.text("oui", 0.9),  # 2: low confidence -> confirmed by voice -> 4
+            Say.text("asser", 0.8),
+            Say.text("non, un peu", 0.9),  # 3: fuzzy 3 -> "non, un peu" -> confirm 2
+            Say.text("oui c'est ça", 0.92),  #    -> yes -> 2
+            Say.text("pouvez-vous répéter", 0.9),  # 4: repeat -> the prompt again
+            Say.text("pas du tout", 0.93),  #    -> 1
+            Say.text("retour", 0.9),  # 5: back to 4
+            Say.text("beaucoup", 0.94),  # 4 again: now 4
+            Say.text("je ne sais pas", 0.9),  # 5: don't know
+            Fail("unavailable"),  # 6: recogniser down -> touch (3)
+            Say.text("bonjour madame", 0.9),
+            Say(()),  # 7: unclear twice -> touch (1)
+            Say.text("assez", 0.3),  # 8: low confidence -> Oui touched -> 3
+        ]
+    )
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
     wait_item(k, qtbot, 2)
@@ -110,9 +115,11 @@ def test_thirty_items_by_voice(qtbot) -> None:
     # its exact text: so each is played from the audio pack, and a stale clip never
     catalogue = prompt_catalogue(k.vm.session.instrument)
     assert all(catalogue.get(pid) == text for pid, text in k.audio.played), [
-        pid for pid, text in k.audio.played if catalogue.get(pid) != text]
+        pid for pid, text in k.audio.played if catalogue.get(pid) != text
+    ]
     assert {"confirm-likert4-4", "confirm-likert4-2", "reprompt-likert4", "touch-fallback"} <= {
-        pid for pid, _ in k.audio.played}
+        pid for pid, _ in k.audio.played
+    }
     sub = stored(k)
     assert sub.schema_version == "2.0"
     a = {x.item: x for x in sub.answers}
@@ -121,13 +128,20 @@ def test_thirty_items_by_voice(qtbot) -> None:
     assert one.voice is not None and one.voice.confirmation == "none" and one.voice.attempts == 1
     assert [(x.transcript, x.confidence) for x in one.voice.alternatives] == [("un peu", 0.95)]
     assert (one.voice.recogniser.engine, one.voice.recogniser.model, one.voice.recogniser.language) == (
-        "fake", "scripted", "fr-FR")
+        "fake",
+        "scripted",
+        "fr-FR",
+    )
     t = one.voice.times
     assert t.prompt_end_at is not None and t.speech_start_at is not None and t.speech_end_at is not None
     assert t.result_at is not None and t.prompt_end_at <= t.speech_start_at <= t.speech_end_at <= t.result_at
     two = a[2]
     assert (two.value, two.confirmed, two.voice.confirmation, two.voice.confirmation_transcript) == (
-        4, True, "voice", "oui")
+        4,
+        True,
+        "voice",
+        "oui",
+    )
     assert two.voice.attempts == 2 and two.confidence == pytest.approx(0.41)
     three = a[3]
     assert (three.value, three.confirmed, three.voice.confirmation) == (2, True, "voice")
@@ -141,7 +155,11 @@ def test_thirty_items_by_voice(qtbot) -> None:
     assert six.voice.fallback == "recogniser_error"
     seven = a[7]
     assert (seven.value, seven.method, seven.voice.fallback, seven.voice.attempts) == (
-        1, Method.TOUCH, "not_understood", 2)
+        1,
+        Method.TOUCH,
+        "not_understood",
+        2,
+    )
     eight = a[8]
     assert (eight.value, eight.method, eight.confirmed, eight.voice.confirmation) == (3, Method.VOICE, True, "touch")
     nine = a[9]
@@ -187,15 +205,19 @@ def test_an_english_session_says_why_the_microphone_failed_in_english(qtbot) -> 
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
     qtbot.waitUntil(lambda: k.vm.mode is Mode.TOUCH and not k.vm.busy, timeout=WAIT)
-    assert k.panel.notice.text() == ("No microphone is connected to the tablet. "
-                                     "The rest of the questionnaire is done by touch.")
+    assert k.panel.notice.text() == (
+        "No microphone is connected to the tablet. The rest of the questionnaire is done by touch."
+    )
     # the record keeps the French reason, whatever the session's language
     assert "Aucun microphone" in k.vm.session.mode_changes[0].reason
 
 
 def test_without_a_recogniser_voice_shows_unavailable_with_the_reason(qtbot) -> None:
-    k = make_voice_kiosk([], with_recognizer=False,
-                         unavailable="La reconnaissance vocale n'est pas configurée (identifiants Google absents).")
+    k = make_voice_kiosk(
+        [],
+        with_recognizer=False,
+        unavailable="La reconnaissance vocale n'est pas configurée (identifiants Google absents).",
+    )
     qtbot.addWidget(k.view)
     to_items(k, qtbot)
     wait_state(k, qtbot, VoiceState.UNAVAILABLE)
@@ -232,8 +254,9 @@ def test_on_demand_listens_only_when_the_microphone_is_pressed(qtbot) -> None:
 
 
 def test_an_english_session_is_answered_by_voice(qtbot) -> None:
-    k = make_voice_kiosk([Say.text("quite a bit", 0.9), Say.text("a little", 0.5), Say.text("yes", 0.9),
-                          Fail("timeout")], language="en")
+    k = make_voice_kiosk(
+        [Say.text("quite a bit", 0.9), Say.text("a little", 0.5), Say.text("yes", 0.9), Fail("timeout")], language="en"
+    )
     qtbot.addWidget(k.view)
     questions: list[str] = []
     statuses: set[str] = set()

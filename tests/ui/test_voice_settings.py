@@ -87,17 +87,27 @@ def test_admin_screen_chooses_the_microphone_and_timings_and_they_persist(qtbot)
     assert kiosk.window.grab().save(str(SHOTS / "12-admin-voice.png"))
     kiosk.click(admin.save_button)
     s = kiosk.vm.settings
-    assert (s.microphone, s.voice_trailing_silence_ms, s.voice_start_timeout_ms) == ("Jabra Speak 410 USB", 1400,
-                                                                                     12_000)
+    assert (s.microphone, s.voice_trailing_silence_ms, s.voice_start_timeout_ms) == (
+        "Jabra Speak 410 USB",
+        1400,
+        12_000,
+    )
     assert check.asked[-1] == "Jabra Speak 410 USB"  # the new microphone is checked at once
     stored = load_settings(store).settings  # what the next start reads
     assert (stored.microphone, stored.voice_trailing_silence_ms, stored.voice_start_timeout_ms) == (
-        "Jabra Speak 410 USB", 1400, 12_000)
+        "Jabra Speak 410 USB",
+        1400,
+        12_000,
+    )
     close_kiosk(kiosk)
 
     # unplugged since: the chosen microphone stays chosen, marked, and the reason is shown
-    again = make_kiosk(qtbot, store, voice_check=FakeVoiceCheck(reason="Le microphone « Jabra Speak 410 USB » est "
-                                                                       "introuvable."), stored_settings=True)
+    again = make_kiosk(
+        qtbot,
+        store,
+        voice_check=FakeVoiceCheck(reason="Le microphone « Jabra Speak 410 USB » est introuvable."),
+        stored_settings=True,
+    )
     again.settle()
     open_admin(again)
     again.settle()

@@ -23,10 +23,18 @@ def test_anonymising_keeps_the_session_and_drops_the_identity() -> None:
     assert anonymous.answers == sub.answers and anonymous.scores == sub.scores
     patient = anonymous.patient
     assert (patient.initials, patient.birth_date, patient.age_at_session, patient.age_band) == (
-        None, None, None, "70-79")
+        None,
+        None,
+        None,
+        "70-79",
+    )
     assert INITIALS not in anonymous.model_dump_json()
-    assert anonymised_patient_block("70-79") == {"age_band": "70-79", "initials": None, "birth_date": None,
-                                                 "age_at_session": None}
+    assert anonymised_patient_block("70-79") == {
+        "age_band": "70-79",
+        "initials": None,
+        "birth_date": None,
+        "age_at_session": None,
+    }
 
 
 def test_an_anonymised_patient_holds_nothing_else() -> None:

@@ -25,8 +25,14 @@ def auto_accepted(p: ParsedAnswer) -> bool:
 # --- interface --------------------------------------------------------------------------------------------
 def test_json_dict_has_the_documented_keys() -> None:
     d = parse_answer("un peu", 4).to_json_dict()
-    assert d == {"kind": "answer", "value": 2, "needs_confirmation": False, "command": None,
-                 "reason": d["reason"], "matched": "un peu"}
+    assert d == {
+        "kind": "answer",
+        "value": 2,
+        "needs_confirmation": False,
+        "command": None,
+        "reason": d["reason"],
+        "matched": "un peu",
+    }
     assert isinstance(d["reason"], str)
     c = parse_answer("répétez", 4).to_json_dict()
     assert (c["kind"], c["value"], c["command"]) == ("command", None, "repeat")
@@ -58,20 +64,50 @@ def test_parsed_answer_is_immutable() -> None:
         p.value = 4  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Pas du tout !", "pas du tout"), ("J'DIRAIS   un peu", "j dirais un peu"), ("peut-être", "peut etre"),
-    ("Très mauvais.", "tres mauvais"), ("ŒUVRE", "oeuvre"), ("3.", "3"), ("6/7", "6 sur 7"), ("3ème", "3 eme"),
-    ("euuuuh", "euh"), ("«assez»", "assez"), ("", ""), ("\u00a0\t\n", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pas du tout !", "pas du tout"),
+        ("J'DIRAIS   un peu", "j dirais un peu"),
+        ("peut-être", "peut etre"),
+        ("Très mauvais.", "tres mauvais"),
+        ("ŒUVRE", "oeuvre"),
+        ("3.", "3"),
+        ("6/7", "6 sur 7"),
+        ("3ème", "3 eme"),
+        ("euuuuh", "euh"),
+        ("«assez»", "assez"),
+        ("", ""),
+        ("\u00a0\t\n", ""),
+    ],
+)
 def test_normalise(text: str, expected: str) -> None:
     assert normalise(text) == expected
 
 
 def test_every_lexicon_phrase_is_written_normalised() -> None:
-    collections = [lex.LIKERT, lex.LIKERT_WEAK, lex.LIKERT_VARIANTS, lex.LABELS_7, lex.LABELS_7_VARIANTS,
-                   lex.NUMBERS, lex.ORDINALS, lex.NUMBER_HOMOPHONES, lex.COMMANDS, lex.WEAK_COMMANDS, lex.FILLERS,
-                   lex.NEUTRAL, lex.NEGATIONS, lex.HEDGES, lex.BETWEEN, lex.INTRODUCERS, lex.CORRECTION_MARKERS,
-                   lex.NUMBER_FOLLOWERS, lex.ARTICLE_LIKE, lex.FUZZY_TARGETS]
+    collections = [
+        lex.LIKERT,
+        lex.LIKERT_WEAK,
+        lex.LIKERT_VARIANTS,
+        lex.LABELS_7,
+        lex.LABELS_7_VARIANTS,
+        lex.NUMBERS,
+        lex.ORDINALS,
+        lex.NUMBER_HOMOPHONES,
+        lex.COMMANDS,
+        lex.WEAK_COMMANDS,
+        lex.FILLERS,
+        lex.NEUTRAL,
+        lex.NEGATIONS,
+        lex.HEDGES,
+        lex.BETWEEN,
+        lex.INTRODUCERS,
+        lex.CORRECTION_MARKERS,
+        lex.NUMBER_FOLLOWERS,
+        lex.ARTICLE_LIKE,
+        lex.FUZZY_TARGETS,
+    ]
     bad = [p for c in collections for p in c if normalise(p) != p]
     assert bad == []
 
@@ -82,17 +118,36 @@ def test_recogniser_variants_never_shadow_a_label() -> None:
 
 
 # --- phonetics --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("heard", "label"), [
-    ("bocou", "beaucoup"), ("beau coup", "beaucoup"), ("pas du toux", "pas du tout"), ("un peut", "un peu"),
-    ("in peu", "un peu"), ("a ces", "assez"), ("a c", "assez"), ("asser", "assez"), ("exelent", "excellent"),
-    ("tres mauvaise", "tres mauvais"),
-])
+@pytest.mark.parametrize(
+    ("heard", "label"),
+    [
+        ("bocou", "beaucoup"),
+        ("beau coup", "beaucoup"),
+        ("pas du toux", "pas du tout"),
+        ("un peut", "un peu"),
+        ("in peu", "un peu"),
+        ("a ces", "assez"),
+        ("a c", "assez"),
+        ("asser", "assez"),
+        ("exelent", "excellent"),
+        ("tres mauvaise", "tres mauvais"),
+    ],
+)
 def test_mishearings_sound_like_the_label(heard: str, label: str) -> None:
     assert phrase_key(heard.split()) == phrase_key(label.split())
 
 
-@pytest.mark.parametrize(("word", "label"), [("assis", "assez"), ("casse", "assez"), ("passe", "assez"),
-                                             ("tout", "pas du tout"), ("beau", "beaucoup"), ("bonjour", "un peu")])
+@pytest.mark.parametrize(
+    ("word", "label"),
+    [
+        ("assis", "assez"),
+        ("casse", "assez"),
+        ("passe", "assez"),
+        ("tout", "pas du tout"),
+        ("beau", "beaucoup"),
+        ("bonjour", "un peu"),
+    ],
+)
 def test_unrelated_words_do_not_sound_like_the_label(word: str, label: str) -> None:
     assert phonetic_key(word) != phrase_key(label.split())
 
@@ -150,13 +205,44 @@ def test_nothing_anywhere_is_unclear() -> None:
 scales = st.sampled_from([4, 7])
 confidences = st.none() | st.floats(allow_nan=True, allow_infinity=True)
 alternatives = st.lists(st.builds(Alternative, st.text(max_size=60), confidences), max_size=4)
-SAFE_FILLERS = ["euh", "heu", "bah", "ben", "bon", "alors", "je dirais", "j'dirais", "je pense", "disons", "oui",
-                "c'est", "ça", "je crois", "voilà", "hmm", "mmh", "s'il vous plaît", "eh bien", "moi"]
+SAFE_FILLERS = [
+    "euh",
+    "heu",
+    "bah",
+    "ben",
+    "bon",
+    "alors",
+    "je dirais",
+    "j'dirais",
+    "je pense",
+    "disons",
+    "oui",
+    "c'est",
+    "ça",
+    "je crois",
+    "voilà",
+    "hmm",
+    "mmh",
+    "s'il vous plaît",
+    "eh bien",
+    "moi",
+]
 fillers = st.lists(st.sampled_from(SAFE_FILLERS), max_size=3).map(" ".join)
 words = st.sampled_from(sorted(lex.FILLERS | lex.NEUTRAL | lex.HEDGES | {"bonjour", "toux", "semaine", "tout"}))
 LIKERT_PHRASES = sorted(lex.LIKERT) + sorted(lex.LIKERT_WEAK) + sorted(lex.LIKERT_VARIANTS) + ["plutot"]
-NEGATIONS = ["pas", "jamais", "pas vraiment", "pas trop", "pas tellement", "pas très", "pas si", "n'ai pas",
-             "je ne dirais pas", "plus vraiment", "guère"]
+NEGATIONS = [
+    "pas",
+    "jamais",
+    "pas vraiment",
+    "pas trop",
+    "pas tellement",
+    "pas très",
+    "pas si",
+    "n'ai pas",
+    "je ne dirais pas",
+    "plus vraiment",
+    "guère",
+]
 
 
 def exact_answers(scale: int) -> list[tuple[str, int]]:
@@ -199,8 +285,9 @@ def test_a_likert_phrase_is_never_an_answer_on_the_7_scale(before: str, phrase: 
 
 @PROPERTIES
 @given(scales, fillers, st.sampled_from(NEGATIONS), st.sampled_from(["", "eu", "vraiment", "euh"]), st.data())
-def test_a_negated_answer_is_never_auto_accepted(scale: int, before: str, negation: str, gap: str,
-                                                 data: st.DataObject) -> None:
+def test_a_negated_answer_is_never_auto_accepted(
+    scale: int, before: str, negation: str, gap: str, data: st.DataObject
+) -> None:
     # A negation before "pas du tout" agrees with it ("non, jamais, pas du tout"): that case is in the table.
     not_at_all = {p for p, v in lex.LIKERT.items() if v == 1}
     phrase, _ = data.draw(st.sampled_from([a for a in exact_answers(scale) if a[0] not in not_at_all]))

@@ -55,8 +55,9 @@ def test_the_session_cookie_is_signed_and_expires_when_idle():
 
 
 def test_the_cookie_is_secure_httponly_strict_in_production():
-    production = Settings(environment="production", token_secret="Zq8v-3LmN0pR7sT2uW5xY9aB4cD6eF1gH",
-                          behind_tls_proxy=True)
+    production = Settings(
+        environment="production", token_secret="Zq8v-3LmN0pR7sT2uW5xY9aB4cD6eF1gH", behind_tls_proxy=True
+    )
     response = Response()
     set_session_cookie(response, production, "qlqu_abc")
     header = response.headers["set-cookie"]
@@ -68,6 +69,7 @@ def test_the_cookie_is_secure_httponly_strict_in_production():
 
 
 def test_chart_text_is_escaped():
-    svg = charts.horizontal_bars("c", "<t>", "d&", [charts.Series("s", "<b>", "#000")],
-                                 [charts.Bar("<script>", (1.0,), ("1",))], stacked=True)
+    svg = charts.horizontal_bars(
+        "c", "<t>", "d&", [charts.Series("s", "<b>", "#000")], [charts.Bar("<script>", (1.0,), ("1",))], stacked=True
+    )
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;t&gt;" in svg

@@ -5,8 +5,23 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BLOCKED = ["PySide6", "shiboken6", "sqlalchemy", "httpx", "fastapi", "psycopg", "grpc", "google", "pyaudio",
-           "keyring", "alembic", "starlette", "requests", "urllib3", "aiohttp"]
+BLOCKED = [
+    "PySide6",
+    "shiboken6",
+    "sqlalchemy",
+    "httpx",
+    "fastapi",
+    "psycopg",
+    "grpc",
+    "google",
+    "pyaudio",
+    "keyring",
+    "alembic",
+    "starlette",
+    "requests",
+    "urllib3",
+    "aiohttp",
+]
 
 PROBE = f"""
 import importlib.abc, sys

@@ -26,11 +26,18 @@ CONTRACTS = {LAYERS, SERVER, KIOSK, PURE}
 def lint(root: Path) -> tuple[int, dict[str, str], str]:
     """Run lint-imports on ROOT; return its exit code, each contract's KEPT/BROKEN and its output."""
     env = {**os.environ, "PYTHONPATH": str(root)}  # the copy, not the installed (editable) packages
-    done = subprocess.run([str(LINT_IMPORTS), "--no-cache", "--config", str(root / "pyproject.toml")], cwd=root,
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--config", str(root / "pyproject.toml")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     output = done.stdout + done.stderr
-    verdicts = {m["name"]: m["verdict"] for m in re.finditer(r"^(?P<name>.+?) (?P<verdict>KEPT|BROKEN)\b", output,
-                                                             re.MULTILINE)}
+    verdicts = {
+        m["name"]: m["verdict"] for m in re.finditer(r"^(?P<name>.+?) (?P<verdict>KEPT|BROKEN)\b", output, re.MULTILINE)
+    }
     return done.returncode, verdicts, output
 
 
@@ -55,16 +62,19 @@ def test_the_code_keeps_every_contract() -> None:
     assert verdicts == dict.fromkeys(CONTRACTS, "KEPT"), output
 
 
-@pytest.mark.parametrize(("module", "statement", "broken"), [
-    ("kiosk.domain.scoring", "import PySide6.QtCore", PURE),
-    ("kiosk.domain.session", "from google.cloud import speech", PURE),
-    ("kiosk.domain.patient", "import pyaudio", PURE),
-    ("kiosk.storage.records", "from kiosk.viewmodels import options", LAYERS),
-    ("kiosk.domain.clock", "from kiosk.ui import theme", LAYERS),
-    ("kiosk.audio.service", "import kiosk.app", LAYERS),
-    ("sync_server.services.ingest", "from kiosk.storage import interface", SERVER),
-    ("kiosk.secrets.memory", "import sync_server.errors", KIOSK),
-])
+@pytest.mark.parametrize(
+    ("module", "statement", "broken"),
+    [
+        ("kiosk.domain.scoring", "import PySide6.QtCore", PURE),
+        ("kiosk.domain.session", "from google.cloud import speech", PURE),
+        ("kiosk.domain.patient", "import pyaudio", PURE),
+        ("kiosk.storage.records", "from kiosk.viewmodels import options", LAYERS),
+        ("kiosk.domain.clock", "from kiosk.ui import theme", LAYERS),
+        ("kiosk.audio.service", "import kiosk.app", LAYERS),
+        ("sync_server.services.ingest", "from kiosk.storage import interface", SERVER),
+        ("kiosk.secrets.memory", "import sync_server.errors", KIOSK),
+    ],
+)
 def test_a_bad_import_breaks_its_contract(tmp_path: Path, module: str, statement: str, broken: str) -> None:
     root = copy_project(tmp_path)
     add_import(root, module, statement)

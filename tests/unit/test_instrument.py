@@ -81,22 +81,32 @@ def test_instrument_is_immutable() -> None:
         inst.items[0].text = "x"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("mutate", "expected"), [
-    (lambda d: d["items"][11].update(scale="likert5"), "item 12, field 'scale': unknown response scale 'likert5'"),
-    (lambda d: d["items"][11].pop("text"), "item 12 (entry 12 of [[items]]), field 'text': Field required"),
-    (lambda d: d["items"][3].update(spoken="Êtes-vous obligé(e) ?"), "item 4 (entry 4 of [[items]])"),
-    (lambda d: d["items"][2].update(number=7), "field 'number': items must be numbered 1..30"),
-    (lambda d: d["items"][0].update(section="nowhere"), "item 1, field 'section': unknown section 'nowhere'"),
-    (lambda d: d["response_scales"][0]["labels"].pop("3"), "response_scales 'likert4' (entry 1)"),
-    (lambda d: d["scoring"]["scales"][1]["items"].append(31), "scoring scale 'PF2', field 'items': unknown item 31"),
-    (lambda d: d["scoring"]["scales"][0]["items"].append(1),
-     "scoring scale 'QL2', field 'items': items use different answer ranges"),
-    (lambda d: d["scoring"]["summary_components"].append("XX"),
-     "scoring, field 'summary_components': unknown scale 'XX'"),
-    (lambda d: d["instrument"].pop("language"), "[instrument], field 'language': Field required"),
-    (lambda d: d["text"].update(progress="Question {number}"), "[text], field 'progress'"),
-    (lambda d: d["items"][5].update(unexpected="x"), "item 6 (entry 6 of [[items]]), field 'unexpected'"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["items"][11].update(scale="likert5"), "item 12, field 'scale': unknown response scale 'likert5'"),
+        (lambda d: d["items"][11].pop("text"), "item 12 (entry 12 of [[items]]), field 'text': Field required"),
+        (lambda d: d["items"][3].update(spoken="Êtes-vous obligé(e) ?"), "item 4 (entry 4 of [[items]])"),
+        (lambda d: d["items"][2].update(number=7), "field 'number': items must be numbered 1..30"),
+        (lambda d: d["items"][0].update(section="nowhere"), "item 1, field 'section': unknown section 'nowhere'"),
+        (lambda d: d["response_scales"][0]["labels"].pop("3"), "response_scales 'likert4' (entry 1)"),
+        (
+            lambda d: d["scoring"]["scales"][1]["items"].append(31),
+            "scoring scale 'PF2', field 'items': unknown item 31",
+        ),
+        (
+            lambda d: d["scoring"]["scales"][0]["items"].append(1),
+            "scoring scale 'QL2', field 'items': items use different answer ranges",
+        ),
+        (
+            lambda d: d["scoring"]["summary_components"].append("XX"),
+            "scoring, field 'summary_components': unknown scale 'XX'",
+        ),
+        (lambda d: d["instrument"].pop("language"), "[instrument], field 'language': Field required"),
+        (lambda d: d["text"].update(progress="Question {number}"), "[text], field 'progress'"),
+        (lambda d: d["items"][5].update(unexpected="x"), "item 6 (entry 6 of [[items]]), field 'unexpected'"),
+    ],
+)
 def test_malformed_file_names_the_file_item_and_field(mutate, expected) -> None:
     raw = raw_fr()
     mutate(raw)

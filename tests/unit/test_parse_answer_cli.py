@@ -20,26 +20,45 @@ def test_prints_one_json_object(capsys: pytest.CaptureFixture[str]) -> None:
     out, err = capsys.readouterr()
     assert code == 0 and err == ""
     assert out.count("\n") == 1
-    assert json.loads(out) == {"kind": "answer", "value": 2, "needs_confirmation": False, "command": None,
-                               "reason": "exact phrase 'un peu'", "matched": "un peu"}
+    assert json.loads(out) == {
+        "kind": "answer",
+        "value": 2,
+        "needs_confirmation": False,
+        "command": None,
+        "reason": "exact phrase 'un peu'",
+        "matched": "un peu",
+    }
 
 
-@pytest.mark.parametrize(("argv", "kind", "value", "confirm", "command"), [
-    (["--scale", "4", "pas beaucoup"], "unclear", None, False, None),
-    (["--scale", "7", "cette"], "answer", 7, True, None),
-    (["--scale", "7", "excellent"], "answer", 7, False, None),
-    (["--scale", "4", "excellent"], "unclear", None, False, None),
-    (["--scale", "4", "répétez"], "command", None, False, "repeat"),
-    (["--scale", "4", "je ne sais pas"], "command", None, False, "dont_know"),
-    (["--scale", "4", "question précédente"], "command", None, False, "back"),
-    (["--scale", "4", ""], "unclear", None, False, None),
-])
-def test_outcomes(argv: list[str], kind: str, value: int | None, confirm: bool, command: str | None,
-                  capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "kind", "value", "confirm", "command"),
+    [
+        (["--scale", "4", "pas beaucoup"], "unclear", None, False, None),
+        (["--scale", "7", "cette"], "answer", 7, True, None),
+        (["--scale", "7", "excellent"], "answer", 7, False, None),
+        (["--scale", "4", "excellent"], "unclear", None, False, None),
+        (["--scale", "4", "répétez"], "command", None, False, "repeat"),
+        (["--scale", "4", "je ne sais pas"], "command", None, False, "dont_know"),
+        (["--scale", "4", "question précédente"], "command", None, False, "back"),
+        (["--scale", "4", ""], "unclear", None, False, None),
+    ],
+)
+def test_outcomes(
+    argv: list[str],
+    kind: str,
+    value: int | None,
+    confirm: bool,
+    command: str | None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, result, _ = call(argv, capsys)
     assert code == 0
     assert (result["kind"], result["value"], result["needs_confirmation"], result["command"]) == (
-        kind, value, confirm, command)
+        kind,
+        value,
+        confirm,
+        command,
+    )
     assert set(result) == {"kind", "value", "needs_confirmation", "command", "reason", "matched"}
 
 
@@ -71,21 +90,23 @@ def test_text_starting_with_a_dash_after_double_dash(capsys: pytest.CaptureFixtu
     assert code == 0 and result["value"] == 3
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    ([], "required"),
-    (["un peu"], "--scale"),
-    (["--scale", "4"], "TEXT"),
-    (["--scale", "5", "un peu"], "invalid choice"),
-    (["--scale", "quatre", "un peu"], "invalid"),
-    (["--scale", "4", "--confidence", "1.5", "un peu"], "between 0 and 1"),
-    (["--scale", "4", "--confidence", "abc", "un peu"], "not a number"),
-    (["--scale", "4", "--min-confidence", "-0.1", "un peu"], "between 0 and 1"),
-    (["--scale", "4", "--min-confidence", "nan", "un peu"], "between 0 and 1"),
-    (["--scale", "4", "--confidence", "0.5", "--confidence", "0.5", "un peu"], "2 --confidence values for 1"),
-    (["--scale", "4", "--bogus", "un peu"], "unrecognized arguments"),
-])
-def test_bad_arguments_exit_2_with_a_message(argv: list[str], message: str,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "required"),
+        (["un peu"], "--scale"),
+        (["--scale", "4"], "TEXT"),
+        (["--scale", "5", "un peu"], "invalid choice"),
+        (["--scale", "quatre", "un peu"], "invalid"),
+        (["--scale", "4", "--confidence", "1.5", "un peu"], "between 0 and 1"),
+        (["--scale", "4", "--confidence", "abc", "un peu"], "not a number"),
+        (["--scale", "4", "--min-confidence", "-0.1", "un peu"], "between 0 and 1"),
+        (["--scale", "4", "--min-confidence", "nan", "un peu"], "between 0 and 1"),
+        (["--scale", "4", "--confidence", "0.5", "--confidence", "0.5", "un peu"], "2 --confidence values for 1"),
+        (["--scale", "4", "--bogus", "un peu"], "unrecognized arguments"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     code = run(argv)
     out, err = capsys.readouterr()
     assert code == 2

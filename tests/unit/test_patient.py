@@ -13,10 +13,23 @@ from kiosk.domain.patient import PatientValidationError, age_on, validate_patien
 TODAY = date(2026, 11, 25)
 
 
-@pytest.mark.parametrize(("raw", "clean"), [
-    ("JD", "JD"), ("j d", "J D"), ("M-L B", "M-L B"), ("O'N", "O'N"), ("O’N", "O'N"), ("É", "É"),
-    ("J.D.", "J.D."), ("J. D.", "J. D."), ("  jd  ", "JD"), ("ÉÈÇÀ", "ÉÈÇÀ"), ("a-b-c-d", "A-B-C-D"), ("J  D", "J D"),
-])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("JD", "JD"),
+        ("j d", "J D"),
+        ("M-L B", "M-L B"),
+        ("O'N", "O'N"),
+        ("O’N", "O'N"),
+        ("É", "É"),
+        ("J.D.", "J.D."),
+        ("J. D.", "J. D."),
+        ("  jd  ", "JD"),
+        ("ÉÈÇÀ", "ÉÈÇÀ"),
+        ("a-b-c-d", "A-B-C-D"),
+        ("J  D", "J D"),
+    ],
+)
 def test_valid_initials(raw: str, clean: str) -> None:
     assert validate_patient(raw, "07/03/1952", TODAY, today=TODAY).initials == clean
 
@@ -42,17 +55,19 @@ def test_all_problems_reported_at_once() -> None:
     assert err.value.errors["session_date"] == "La date de la séance ne peut pas être dans le futur."
 
 
-@pytest.mark.parametrize(("birth", "ok"), [
-    (date(2008, 11, 25), True),   # 18 today
-    (date(2008, 11, 26), False),  # 18 tomorrow
-    (date(1906, 11, 25), True),   # exactly 120 today: 18–120 inclusive
-    (date(1905, 11, 26), True),   # 121 only tomorrow
-    (date(1905, 11, 25), False),  # 121 today
-
-    (date(1905, 1, 1), False),    # 121
-    (date(2026, 11, 25), False),  # today
-    (date(2030, 1, 1), False),    # future
-])
+@pytest.mark.parametrize(
+    ("birth", "ok"),
+    [
+        (date(2008, 11, 25), True),  # 18 today
+        (date(2008, 11, 26), False),  # 18 tomorrow
+        (date(1906, 11, 25), True),  # exactly 120 today: 18–120 inclusive
+        (date(1905, 11, 26), True),  # 121 only tomorrow
+        (date(1905, 11, 25), False),  # 121 today
+        (date(1905, 1, 1), False),  # 121
+        (date(2026, 11, 25), False),  # today
+        (date(2030, 1, 1), False),  # future
+    ],
+)
 def test_age_bounds(birth: date, ok: bool) -> None:
     if ok:
         validate_patient("JD", birth, TODAY, today=TODAY)
@@ -73,14 +88,21 @@ def test_masked_initials_hide_letters() -> None:
     assert validate_patient("M-L B", "07/03/1952", TODAY, today=TODAY).masked_initials() == "***"
 
 
-@given(st.dates(min_value=date(1800, 1, 1), max_value=date(2100, 1, 1)),
-       st.dates(min_value=date(1800, 1, 1), max_value=date(2100, 1, 1)))
+@given(
+    st.dates(min_value=date(1800, 1, 1), max_value=date(2100, 1, 1)),
+    st.dates(min_value=date(1800, 1, 1), max_value=date(2100, 1, 1)),
+)
 def test_age_on_is_monotone_and_exact_on_birthdays(birth: date, on: date) -> None:
     age = age_on(birth, on)
     if on >= birth:
         assert age >= 0
-        assert age_on(birth, on.replace(year=on.year + 1) if not (on.month == 2 and on.day == 29)
-                      else on.replace(year=on.year + 4)) >= age + 1
+        assert (
+            age_on(
+                birth,
+                on.replace(year=on.year + 1) if not (on.month == 2 and on.day == 29) else on.replace(year=on.year + 4),
+            )
+            >= age + 1
+        )
 
 
 @given(st.text(max_size=12))

@@ -33,7 +33,9 @@ def _file(tmp_path: Path, text: str) -> Path:
 
 
 def test_a_good_file_gives_its_link_and_settings(tmp_path: Path, ca: Path) -> None:
-    path = _file(tmp_path, f'''# written by IT
+    path = _file(
+        tmp_path,
+        f'''# written by IT
 format = 1
 server_url = "https://qlq.chu-lyon.fr/"
 site = "LYON-01"
@@ -44,17 +46,29 @@ default_mode = "voice-on-demand"
 speech_rate_percent = 80
 inactivity_seconds = 240
 microphone = "USB Audio"
-''')
+''',
+    )
     found = provisioning.load(path)
     assert found.exists and found.problems == ()
-    assert found.connection == {"server_url": "https://qlq.chu-lyon.fr", "site": "LYON-01",
-                                "enrollment_code": "K7Q2-9XMP", "ca_bundle": str(ca)}
-    assert found.settings == {"default_language": "en", "default_mode": Mode.VOICE_ON_DEMAND,
-                              "speech_rate_percent": 80, "inactivity_seconds": 240, "microphone": "USB Audio"}
+    assert found.connection == {
+        "server_url": "https://qlq.chu-lyon.fr",
+        "site": "LYON-01",
+        "enrollment_code": "K7Q2-9XMP",
+        "ca_bundle": str(ca),
+    }
+    assert found.settings == {
+        "default_language": "en",
+        "default_mode": Mode.VOICE_ON_DEMAND,
+        "speech_rate_percent": 80,
+        "inactivity_seconds": 240,
+        "microphone": "USB Audio",
+    }
 
 
 def test_each_bad_field_is_named_and_only_it_is_left_out(tmp_path: Path) -> None:
-    path = _file(tmp_path, '''format = 1
+    path = _file(
+        tmp_path,
+        """format = 1
 server_url = "http://qlq.chu.fr"
 site = "LYON 01 <b>"
 enrollment_code = "x"
@@ -69,12 +83,24 @@ colour = "blue"
 abandon_seconds = 1800
 [extra]
 a = 1
-''')
+""",
+    )
     found = provisioning.load(path)
     refused = {p.field: p for p in found.problems}
-    assert set(refused) == {"server_url", "site", "enrollment_code", "ca_bundle", "language", "default_mode",
-                            "speech_rate_percent", "inactivity_seconds", "volume_percent", "answer_beat_ms",
-                            "colour", "extra"}
+    assert set(refused) == {
+        "server_url",
+        "site",
+        "enrollment_code",
+        "ca_bundle",
+        "language",
+        "default_mode",
+        "speech_rate_percent",
+        "inactivity_seconds",
+        "volume_percent",
+        "answer_beat_ms",
+        "colour",
+        "extra",
+    }
     assert found.settings == {"abandon_seconds": 1800} and found.connection == {}  # the good one still applies
     text = refused["server_url"].french()
     assert "champ « server_url » (adresse du serveur)" in text and "https://" in text and str(path) in text
@@ -115,14 +141,17 @@ def test_who_wins_it_when_it_sets_or_changes_a_field_else_the_nurse(tmp_path: Pa
     assert sorted(provisioning.apply_settings(first, store)) == ["inactivity_seconds", "speech_rate_percent"]
     assert load_settings(store).settings.speech_rate_percent == 80
     # The nurse changes both on the admin screen, and the voice volume (which IT does not set).
-    save_settings(load_settings(store).settings.with_changes(speech_rate_percent=100, inactivity_seconds=600,
-                                                             volume_percent=50), store)
+    save_settings(
+        load_settings(store).settings.with_changes(speech_rate_percent=100, inactivity_seconds=600, volume_percent=50),
+        store,
+    )
     # Next start, the same file: the nurse's values stand.
     assert provisioning.apply_settings(first, store) == []
     assert load_settings(store).settings.speech_rate_percent == 100
     # IT updates the file: a new rate, the same pause, and now a default mode.
-    second = provisioning.parse("speech_rate_percent = 115\ninactivity_seconds = 240\ndefault_mode = 'touch'\n",
-                                tmp_path / "k.toml")
+    second = provisioning.parse(
+        "speech_rate_percent = 115\ninactivity_seconds = 240\ndefault_mode = 'touch'\n", tmp_path / "k.toml"
+    )
     assert sorted(provisioning.apply_settings(second, store)) == ["default_mode", "speech_rate_percent"]
     settings = load_settings(store).settings
     assert settings.speech_rate_percent == 115  # IT's changed field wins
@@ -131,8 +160,11 @@ def test_who_wins_it_when_it_sets_or_changes_a_field_else_the_nurse(tmp_path: Pa
 
 
 def test_the_used_code_is_erased_keeping_the_rest_and_comments(tmp_path: Path) -> None:
-    path = _file(tmp_path, '# IT: tablet 12\nformat = 1\nserver_url = "https://a.fr"\n'
-                           'enrollment_code = "K7Q2-9XMP"  # single use\nsite = "S1"\n')
+    path = _file(
+        tmp_path,
+        '# IT: tablet 12\nformat = 1\nserver_url = "https://a.fr"\n'
+        'enrollment_code = "K7Q2-9XMP"  # single use\nsite = "S1"\n',
+    )
     assert provisioning.consume_enrollment_code(path)
     text = path.read_text(encoding="utf-8")
     assert "K7Q2" not in text and "# IT: tablet 12" in text and 'site = "S1"' in text
@@ -154,15 +186,35 @@ def test_write_merges_validates_and_refuses_without_touching_the_file(tmp_path: 
 
 
 def _configure(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kiosk.cli.main", "configure", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.cli.main", "configure", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
 
 
 def test_configure_command(tmp_path: Path, ca: Path) -> None:
     path = tmp_path / "kiosk.toml"
-    done = _configure("--file", str(path), "--server", "https://qlq.chu.fr", "--site", "LYON-01",
-                      "--code", "K7Q2-9XMP", "--ca-bundle", str(ca), "--set", "speech_rate_percent=80",
-                      "--set", "default_mode=touch", "--language", "fr")
+    done = _configure(
+        "--file",
+        str(path),
+        "--server",
+        "https://qlq.chu.fr",
+        "--site",
+        "LYON-01",
+        "--code",
+        "K7Q2-9XMP",
+        "--ca-bundle",
+        str(ca),
+        "--set",
+        "speech_rate_percent=80",
+        "--set",
+        "default_mode=touch",
+        "--language",
+        "fr",
+    )
     assert done.returncode == 0, done.stderr
     shown = json.loads(done.stdout)
     assert shown["enrollment_code"] == "K7…" and shown["speech_rate_percent"] == 80 and "K7Q2" not in done.stdout

@@ -24,10 +24,10 @@ def member(name: str, kind: bytes = tarfile.REGTYPE, mode: int = 0o644, linkname
 ACCEPTED = [
     member("qlq-kiosk/qlq-kiosk", mode=0o755),
     member("qlq-kiosk/a.txt", mode=0o644),
-    member("qlq-kiosk/private", mode=0o400),            # owner gets rw back
-    member("qlq-kiosk/suid", mode=0o4755),              # high bits dropped
-    member("qlq-kiosk/world-writable", mode=0o666),     # group/other write dropped
-    member("qlq-kiosk/odd-exec", mode=0o611),           # not executable by its owner: no x bit at all
+    member("qlq-kiosk/private", mode=0o400),  # owner gets rw back
+    member("qlq-kiosk/suid", mode=0o4755),  # high bits dropped
+    member("qlq-kiosk/world-writable", mode=0o666),  # group/other write dropped
+    member("qlq-kiosk/odd-exec", mode=0o611),  # not executable by its owner: no x bit at all
     member("qlq-kiosk/dir", tarfile.DIRTYPE, 0o777),
     member("qlq-kiosk/_internal/lib.so", tarfile.SYMTYPE, linkname="VERSION"),
     member("qlq-kiosk/_internal/up.so", tarfile.SYMTYPE, linkname="../qlq-kiosk"),

@@ -17,8 +17,7 @@ from kiosk.domain.instrument import load_instrument
 from kiosk.domain.resources import instruments_dir, resources_dir
 from kiosk.domain.scoring import score_answers
 
-SCORES = ["QL2", "PF2", "RF2", "EF", "CF", "SF", "FA", "NV", "PA", "DY", "SL", "AP", "CO", "DI", "FI",
-          "SUMSC"]
+SCORES = ["QL2", "PF2", "RF2", "EF", "CF", "SF", "FA", "NV", "PA", "DY", "SL", "AP", "CO", "DI", "FI", "SUMSC"]
 ITEMS = [f"q{n}" for n in range(1, 31)]
 EXAMPLE = resources_dir() / "examples" / "qlq-c30-example.csv"
 QLQ = load_instrument("qlq-c30", "fr")
@@ -53,6 +52,7 @@ def expected_scores(row: dict[str, str]) -> dict[str, str]:
 
 
 # --- scoring a file -------------------------------------------------------------------------------
+
 
 def test_bundled_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "scores.csv"
@@ -192,6 +192,7 @@ def test_instrument_file_path(tmp_path: Path) -> None:
 
 # --- bad input: message with line and column, exit 1, nothing left behind -------------------------
 
+
 def good_rows(n: int = 3) -> list[dict[str, str]]:
     return [answers_row(f"P{i}", str(1 + i % 4), site=f"s{i}") for i in range(1, n + 1)]
 
@@ -207,16 +208,19 @@ def run_failing(tmp_path: Path, source: Path, capsys: pytest.CaptureFixture[str]
     return err
 
 
-@pytest.mark.parametrize(("cell", "words"), [
-    ("5", ["'5'", "1..4"]),
-    ("0", ["'0'", "1..4"]),
-    ("-1", ["'-1'"]),
-    ("2.5", ["'2.5'", "not a whole number"]),
-    ("abc", ["'abc'", "not a whole number"]),
-    ("Un peu", ["'Un peu'"]),
-    ("٣", ["not a whole number"]),  # an Arabic-Indic digit: int() would take it, we do not
-    ("1_0", ["not a whole number"]),
-])
+@pytest.mark.parametrize(
+    ("cell", "words"),
+    [
+        ("5", ["'5'", "1..4"]),
+        ("0", ["'0'", "1..4"]),
+        ("-1", ["'-1'"]),
+        ("2.5", ["'2.5'", "not a whole number"]),
+        ("abc", ["'abc'", "not a whole number"]),
+        ("Un peu", ["'Un peu'"]),
+        ("٣", ["not a whole number"]),  # an Arabic-Indic digit: int() would take it, we do not
+        ("1_0", ["not a whole number"]),
+    ],
+)
 def test_bad_value(tmp_path: Path, capsys: pytest.CaptureFixture[str], cell: str, words: list[str]) -> None:
     rows = good_rows()
     rows[1]["q7"] = cell
@@ -292,8 +296,7 @@ def test_duplicated_id_names_both_lines(tmp_path: Path, capsys: pytest.CaptureFi
     assert "line 7, column 'id'" in err and "'P2'" in err and "line 3" in err
 
 
-def test_ids_differing_only_by_spaces_are_duplicates(tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_ids_differing_only_by_spaces_are_duplicates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [*good_rows(2), answers_row(" P1 ", "1")]
     err = run_failing(tmp_path, table(tmp_path / "in.csv", rows), capsys)
     assert "line 4, column 'id'" in err and "line 2" in err
@@ -346,8 +349,7 @@ def test_malformed_quoting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "line 3" in err and "malformed CSV" in err
 
 
-def test_unclosed_quote_names_the_line_where_it_opens(tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_unclosed_quote_names_the_line_where_it_opens(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = table(tmp_path / "in.csv", good_rows(5))
     lines = source.read_text(encoding="utf-8").splitlines()
     lines[3] = lines[3].replace(",s3", ',"s3')
@@ -363,8 +365,7 @@ def test_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "line 1" in err and "empty" in err
 
 
-def test_failed_run_leaves_an_existing_output_untouched(tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_failed_run_leaves_an_existing_output_untouched(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = good_rows()
     rows[2]["q1"] = "x"
     source = table(tmp_path / "in.csv", rows)
@@ -375,8 +376,9 @@ def test_failed_run_leaves_an_existing_output_untouched(tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
 
 
-def test_bad_stdin_rows_already_written_stay_on_stdout(monkeypatch: pytest.MonkeyPatch,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_stdin_rows_already_written_stay_on_stdout(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     rows = good_rows()
     rows[2]["q1"] = "x"
     text = "\n".join(",".join(r[c] for c in ["id", *ITEMS, "site"]) for r in rows)
@@ -389,6 +391,7 @@ def test_bad_stdin_rows_already_written_stay_on_stdout(monkeypatch: pytest.Monke
 
 
 # --- usage errors: exit 2 -------------------------------------------------------------------------
+
 
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
@@ -428,13 +431,15 @@ def test_output_directory_missing(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 # --- the installed command and the id store -------------------------------------------------------
 
+
 def test_runs_as_a_program(tmp_path: Path) -> None:
     rows = good_rows()
     rows[1]["q3"] = "9"
     source = table(tmp_path / "in.csv", rows)
     command = [sys.executable, "-m", "kiosk.cli.score"]
-    bad = subprocess.run([*command, str(source), "-o", str(tmp_path / "o.csv")],
-                         capture_output=True, text=True, check=False)
+    bad = subprocess.run(
+        [*command, str(source), "-o", str(tmp_path / "o.csv")], capture_output=True, text=True, check=False
+    )
     assert bad.returncode == 1 and "line 3, column 'q3'" in bad.stderr
     assert not (tmp_path / "o.csv").exists()
     good = subprocess.run([*command, "-"], input=EXAMPLE.read_bytes(), capture_output=True, check=False)

@@ -17,9 +17,23 @@ CODES = ["QL2", "PF2", "RF2", "EF", "CF", "SF", "FA", "NV", "PA", "DY", "SL", "A
 FUNCTIONAL = ["PF2", "RF2", "EF", "CF", "SF"]
 SYMPTOM = ["FA", "NV", "PA", "DY", "SL", "AP", "CO", "DI", "FI"]
 SUMMARY_PARTS = ["PF2", "RF2", "SF", "EF", "CF", "FA", "PA", "NV", "DY", "SL", "AP", "CO", "DI"]
-ITEMS = {"QL2": (29, 30), "PF2": (1, 2, 3, 4, 5), "RF2": (6, 7), "EF": (21, 22, 23, 24), "CF": (20, 25),
-         "SF": (26, 27), "FA": (10, 12, 18), "NV": (14, 15), "PA": (9, 19), "DY": (8,), "SL": (11,),
-         "AP": (13,), "CO": (16,), "DI": (17,), "FI": (28,)}
+ITEMS = {
+    "QL2": (29, 30),
+    "PF2": (1, 2, 3, 4, 5),
+    "RF2": (6, 7),
+    "EF": (21, 22, 23, 24),
+    "CF": (20, 25),
+    "SF": (26, 27),
+    "FA": (10, 12, 18),
+    "NV": (14, 15),
+    "PA": (9, 19),
+    "DY": (8,),
+    "SL": (11,),
+    "AP": (13,),
+    "CO": (16,),
+    "DI": (17,),
+    "FI": (28,),
+}
 
 
 @pytest.fixture(scope="module")
@@ -91,20 +105,23 @@ def test_physical_functioning_worked_example(qlq: Instrument) -> None:
     assert report["PF2"] == 1100 / 15  # the float nearest the exact value 220/3
 
 
-@pytest.mark.parametrize(("code", "answers", "worked"), [
-    ("QL2", {29: 5, 30: 6}, 75.0),                    # RS 5.5: (5.5-1)/6*100
-    ("QL2", {29: 3, 30: 6}, 58.3333333333),           # RS 4.5: 3.5/6*100
-    ("QL2", {29: 4}, 50.0),                           # one of two answered: RS 4
-    ("RF2", {6: 2, 7: 3}, 50.0),                      # RS 2.5: (1 - 1.5/3)*100
-    ("EF", {21: 1, 22: 2, 23: 2, 24: 4}, 58.3333333333),  # RS 2.25: (1 - 1.25/3)*100
-    ("CF", {20: 1, 25: 4}, 50.0),                     # RS 2.5
-    ("SF", {26: 3, 27: None}, 33.3333333333),         # RS 3: (1 - 2/3)*100
-    ("FA", {10: 2, 12: 3, 18: 3}, 55.5555555556),     # RS 8/3: (5/3)/3*100
-    ("NV", {14: 1, 15: 2}, 16.6666666667),            # RS 1.5: 0.5/3*100
-    ("PA", {9: 4, 19: 3}, 83.3333333333),             # RS 3.5: 2.5/3*100
-    ("DY", {8: 3}, 66.6666666667),
-    ("FI", {28: 4}, 100.0),
-])
+@pytest.mark.parametrize(
+    ("code", "answers", "worked"),
+    [
+        ("QL2", {29: 5, 30: 6}, 75.0),  # RS 5.5: (5.5-1)/6*100
+        ("QL2", {29: 3, 30: 6}, 58.3333333333),  # RS 4.5: 3.5/6*100
+        ("QL2", {29: 4}, 50.0),  # one of two answered: RS 4
+        ("RF2", {6: 2, 7: 3}, 50.0),  # RS 2.5: (1 - 1.5/3)*100
+        ("EF", {21: 1, 22: 2, 23: 2, 24: 4}, 58.3333333333),  # RS 2.25: (1 - 1.25/3)*100
+        ("CF", {20: 1, 25: 4}, 50.0),  # RS 2.5
+        ("SF", {26: 3, 27: None}, 33.3333333333),  # RS 3: (1 - 2/3)*100
+        ("FA", {10: 2, 12: 3, 18: 3}, 55.5555555556),  # RS 8/3: (5/3)/3*100
+        ("NV", {14: 1, 15: 2}, 16.6666666667),  # RS 1.5: 0.5/3*100
+        ("PA", {9: 4, 19: 3}, 83.3333333333),  # RS 3.5: 2.5/3*100
+        ("DY", {8: 3}, 66.6666666667),
+        ("FI", {28: 4}, 100.0),
+    ],
+)
 def test_computed_values(qlq: Instrument, code: str, answers: dict[int, int | None], worked: float) -> None:
     score = score_answers(qlq, answers)[code]
     assert score == pytest.approx(worked, abs=1e-9)
@@ -121,11 +138,26 @@ def test_symptom_and_functional_use_the_nearest_float(qlq: Instrument) -> None:
     assert report["DY"] == report["RF2"] == 200 / 3 == 66.66666666666667
 
 
-@pytest.mark.parametrize(("code", "scored", "unscored"), [
-    ("PF2", 3, 2), ("EF", 2, 1), ("FA", 2, 1), ("RF2", 1, 0), ("CF", 1, 0), ("SF", 1, 0), ("NV", 1, 0),
-    ("PA", 1, 0), ("QL2", 1, 0), ("DY", 1, 0), ("SL", 1, 0), ("AP", 1, 0), ("CO", 1, 0), ("DI", 1, 0),
-    ("FI", 1, 0),
-])
+@pytest.mark.parametrize(
+    ("code", "scored", "unscored"),
+    [
+        ("PF2", 3, 2),
+        ("EF", 2, 1),
+        ("FA", 2, 1),
+        ("RF2", 1, 0),
+        ("CF", 1, 0),
+        ("SF", 1, 0),
+        ("NV", 1, 0),
+        ("PA", 1, 0),
+        ("QL2", 1, 0),
+        ("DY", 1, 0),
+        ("SL", 1, 0),
+        ("AP", 1, 0),
+        ("CO", 1, 0),
+        ("DI", 1, 0),
+        ("FI", 1, 0),
+    ],
+)
 def test_half_items_boundary(qlq: Instrument, code: str, scored: int, unscored: int) -> None:
     items = ITEMS[code]
     value = 4 if code == "QL2" else 2
@@ -203,25 +235,28 @@ def test_report_shape(qlq: Instrument) -> None:
     report = score_answers(qlq, {1: 2})
     assert isinstance(report, ScoreReport)
     pf = report.scale("PF2")
-    assert pf == ScaleScore(code="PF2", name="Physical functioning", kind="functional", score=None,
-                            answered=1, required=3, total=5)
+    assert pf == ScaleScore(
+        code="PF2", name="Physical functioning", kind="functional", score=None, answered=1, required=3, total=5
+    )
     with pytest.raises(KeyError):
         report["XX"]
 
 
-@pytest.mark.parametrize(("answers", "words"), [
-    ({1: 5}, ["item 1", "5"]),
-    ({1: 0}, ["item 1", "0"]),
-    ({29: 8}, ["item 29", "8"]),
-    ({12: -1}, ["item 12", "-1"]),
-    ({31: 1}, ["item 31", "1"]),
-    ({0: 1}, ["item 0"]),
-    ({3: 2.0}, ["item 3", "2.0"]),
-    ({3: "2"}, ["item 3", "'2'"]),
-    ({3: True}, ["item 3", "True"]),
-])
-def test_bad_answers_raise_naming_item_and_value(qlq: Instrument, answers: dict[Any, Any],
-                                                  words: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("answers", "words"),
+    [
+        ({1: 5}, ["item 1", "5"]),
+        ({1: 0}, ["item 1", "0"]),
+        ({29: 8}, ["item 29", "8"]),
+        ({12: -1}, ["item 12", "-1"]),
+        ({31: 1}, ["item 31", "1"]),
+        ({0: 1}, ["item 0"]),
+        ({3: 2.0}, ["item 3", "2.0"]),
+        ({3: "2"}, ["item 3", "'2'"]),
+        ({3: True}, ["item 3", "True"]),
+    ],
+)
+def test_bad_answers_raise_naming_item_and_value(qlq: Instrument, answers: dict[Any, Any], words: list[str]) -> None:
     with pytest.raises(ScoringError) as caught:
         score_answers(qlq, answers)
     assert isinstance(caught.value, ValueError)
@@ -236,6 +271,7 @@ def test_values_up_to_seven_are_only_for_items_29_and_30(qlq: Instrument) -> Non
 
 
 # --- the rules come from the file, not from code ---------------------------------------------------------
+
 
 def _raw_qlq() -> dict[str, Any]:
     return tomllib.loads((instruments_dir() / "qlq-c30.fr.toml").read_text(encoding="utf-8"))
@@ -259,7 +295,9 @@ def test_a_scale_starting_at_zero_uses_its_minimum() -> None:
 def test_a_new_module_is_a_data_file() -> None:
     raw = copy.deepcopy(_raw_qlq())
     raw["scoring"] = {
-        "summary_code": "TOT", "summary_name": "Total", "summary_components": ["AA", "BB"],
+        "summary_code": "TOT",
+        "summary_name": "Total",
+        "summary_components": ["AA", "BB"],
         "scales": [
             {"code": "BB", "name": "Bee", "kind": "symptom", "items": [3, 4, 5, 6]},
             {"code": "AA", "name": "Ay", "kind": "functional", "items": [1, 2], "min_answered": 2},

@@ -112,8 +112,7 @@ def test_a_scale_is_missing_exactly_when_too_few_items_are_answered(answers: dic
 
 @THOROUGH
 @given(answer_sets, st.integers(min_value=1, max_value=30), st.data())
-def test_adding_an_answer_never_loses_a_score(answers: dict[int, int | None], item: int,
-                                              data: st.DataObject) -> None:
+def test_adding_an_answer_never_loses_a_score(answers: dict[int, int | None], item: int, data: st.DataObject) -> None:
     if answers[item] is not None:
         return
     value = data.draw(st.integers(min_value=1, max_value=7 if item >= 29 else 4))
@@ -126,8 +125,7 @@ def test_adding_an_answer_never_loses_a_score(answers: dict[int, int | None], it
 
 @THOROUGH
 @given(answer_sets, st.randoms(use_true_random=False))
-def test_permuting_answers_within_a_scale_changes_nothing(answers: dict[int, int | None],
-                                                          rng: random.Random) -> None:
+def test_permuting_answers_within_a_scale_changes_nothing(answers: dict[int, int | None], rng: random.Random) -> None:
     base = score_answers(QLQ, answers)
     shuffled = dict(answers)
     for scale in SCALES.values():

@@ -46,8 +46,9 @@ def test_start_requires_answers_consent_and_voice_consent_for_voice() -> None:
     with pytest.raises(InvalidTransition, match="cloud voice"):
         s = s.switch_mode(Mode.VOICE_CONTINUOUS, now=clock.tick(), reason="nurse")
     with pytest.raises(InvalidTransition, match="processing of their answers"):
-        Session.start(session_id="x", instrument=s.instrument, patient=s.patient, config=s.config,
-                      consents=[], now=clock.now())
+        Session.start(
+            session_id="x", instrument=s.instrument, patient=s.patient, config=s.config, consents=[], now=clock.now()
+        )
 
 
 def test_times_must_be_aware() -> None:
@@ -104,7 +105,11 @@ def test_answer_records_times_and_method() -> None:
     rec = s.records[1]
     assert rec.first_shown_at == shown and rec.current is not None
     assert (rec.current.value, rec.current.method, rec.current.transcript, rec.current.confidence) == (
-        3, Method.VOICE, "assez", 0.91)
+        3,
+        Method.VOICE,
+        "assez",
+        0.91,
+    )
     assert s.current_item == 2 and s.records[2].first_shown_at == clock.now()
 
 
@@ -263,8 +268,14 @@ def test_language_must_match_instrument() -> None:
     from kiosk.domain.session import SessionConfig
 
     with pytest.raises(InvalidTransition, match="language"):
-        Session.start(session_id="x", instrument=s.instrument, patient=s.patient,
-                      config=SessionConfig(Mode.TOUCH, True, "en"), consents=s.consents, now=s.started_at)
+        Session.start(
+            session_id="x",
+            instrument=s.instrument,
+            patient=s.patient,
+            config=SessionConfig(Mode.TOUCH, True, "en"),
+            consents=s.consents,
+            now=s.started_at,
+        )
 
 
 def test_snapshot_round_trip_is_exact_and_json() -> None:
@@ -295,9 +306,13 @@ def test_snapshot_refuses_another_instrument_or_version() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["answer", "skip", "dontknow", "back", "pause", "resume", "review_yes",
-                                 "review_no"]), max_size=80),
-       st.integers(min_value=1, max_value=7))
+@given(
+    st.lists(
+        st.sampled_from(["answer", "skip", "dontknow", "back", "pause", "resume", "review_yes", "review_no"]),
+        max_size=80,
+    ),
+    st.integers(min_value=1, max_value=7),
+)
 def test_random_walks_keep_invariants(actions: list[str], value: int) -> None:
     """Whatever a patient does, the machine never corrupts itself: refused calls change nothing."""
     clock = FakeClock(step=5)
@@ -340,10 +355,16 @@ def test_snapshots_written_by_the_hand_written_schema_still_load(name: str) -> N
     assert s.id == "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b" and s.patient.initials == "J-D"
     assert s.started_at == datetime.fromisoformat("2026-11-25T09:00:00.123456+00:00")
     assert [(m.from_mode, m.to_mode, m.reason) for m in s.mode_changes] == [
-        (Mode.VOICE_CONTINUOUS, Mode.TOUCH, "micro en panne")]
+        (Mode.VOICE_CONTINUOUS, Mode.TOUCH, "micro en panne")
+    ]
     first = s.records[1].current
     assert first is not None and (first.value, first.method, first.transcript, first.confidence, first.confirmed) == (
-        2, Method.VOICE, "un peu « oui »", 0.52, True)
+        2,
+        Method.VOICE,
+        "un peu « oui »",
+        0.52,
+        True,
+    )
     assert [e.status for e in s.records[2].events] == [ItemStatus.DONT_KNOW, ItemStatus.ANSWERED]
     assert s.records[2].times_shown == 2 and s.answers()[2] == 3
     assert s.status_of(12) is ItemStatus.SKIPPED and s.answers()[7] == 1
@@ -370,17 +391,20 @@ def test_a_transition_returns_a_new_session_and_leaves_the_old_one_as_it_was() -
     assert answered.back(now=clock.tick()).records[1].times_shown == 2 and answered.records[1].times_shown == 1
 
 
-@pytest.mark.parametrize(("damage", "message"), [
-    (lambda d: d.pop("phase"), "phase"),
-    (lambda d: d.update(phase="lunch"), "phase"),
-    (lambda d: d["records"][0].update(times_shown="often"), "times_shown"),
-    (lambda d: d.update(started_at="2026-11-25T09:00:00"), "timezone-aware"),
-    (lambda d: d["mode_changes"][0].pop("from"), "from"),
-    (lambda d: d.update(records="all of them"), "records"),
-    (lambda d: d["records"].append("one more"), "record 30 has no item number"),
-    (lambda d: d["records"].append(dict(d["records"][0])), "item 1 has two records"),
-    (lambda d: d["patient"].update(birth_date="1952-13-07"), r"patient\.birth_date"),
-])
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: d.pop("phase"), "phase"),
+        (lambda d: d.update(phase="lunch"), "phase"),
+        (lambda d: d["records"][0].update(times_shown="often"), "times_shown"),
+        (lambda d: d.update(started_at="2026-11-25T09:00:00"), "timezone-aware"),
+        (lambda d: d["mode_changes"][0].pop("from"), "from"),
+        (lambda d: d.update(records="all of them"), "records"),
+        (lambda d: d["records"].append("one more"), "record 30 has no item number"),
+        (lambda d: d["records"].append(dict(d["records"][0])), "item 1 has two records"),
+        (lambda d: d["patient"].update(birth_date="1952-13-07"), r"patient\.birth_date"),
+    ],
+)
 def test_a_damaged_snapshot_is_refused_naming_what_is_wrong(damage: Any, message: str) -> None:
     data = json.loads((DATA / "session_snapshot_v1_abandoned.json").read_text(encoding="utf-8"))
     damage(data)
@@ -389,8 +413,19 @@ def test_a_damaged_snapshot_is_refused_naming_what_is_wrong(damage: Any, message
     assert "1952" not in str(caught.value) and "J-D" not in str(caught.value)  # errors may be logged: no patient data
 
 
-TRANSITIONS = {"record_check", "switch_mode", "begin_items", "answer", "skip", "back", "accept_review",
-               "decline_review", "pause", "resume", "abandon"}
+TRANSITIONS = {
+    "record_check",
+    "switch_mode",
+    "begin_items",
+    "answer",
+    "skip",
+    "back",
+    "accept_review",
+    "decline_review",
+    "pause",
+    "resume",
+    "abandon",
+}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -405,7 +440,11 @@ def test_no_code_drops_the_session_a_transition_returns() -> None:
         for path in sorted((ROOT / folder).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 call = node.value if isinstance(node, ast.Expr) else None
-                if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                        and call.func.attr in TRANSITIONS and any(k.arg == "now" for k in call.keywords)):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr in TRANSITIONS
+                    and any(k.arg == "now" for k in call.keywords)
+                ):
                     dropped.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(call)[:80]}")
     assert dropped == []

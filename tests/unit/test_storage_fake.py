@@ -31,10 +31,13 @@ def instrument() -> Instrument:
 
 def _session(instrument: Instrument) -> Session:
     session = Session.start(
-        session_id=str(uuid.uuid4()), instrument=instrument,
+        session_id=str(uuid.uuid4()),
+        instrument=instrument,
         patient=PatientDetails(initials="M-L B", birth_date=date(1948, 5, 2), session_date=T0.date()),
         config=SessionConfig(mode=Mode.TOUCH, audio_enabled=False, language=instrument.language),
-        consents=(Consent(kind=ConsentKind.ANSWERS, given=True, at=T0),), now=T0)
+        consents=(Consent(kind=ConsentKind.ANSWERS, given=True, at=T0),),
+        now=T0,
+    )
     session = session.begin_items(now=T0 + timedelta(seconds=1))
     return session
 
@@ -69,8 +72,9 @@ def test_an_injected_failure_raises_once_and_changes_nothing(instrument: Instrum
     store.save(session)
     session = session.answer(1, now=T0 + timedelta(minutes=5))
     assert session.phase is Phase.COMPLETED
-    submission = build_submission(session, device_id=store.device_id(), app_version="test",
-                                  frozen_at=T0 + timedelta(minutes=5))
+    submission = build_submission(
+        session, device_id=store.device_id(), app_version="test", frozen_at=T0 + timedelta(minutes=5)
+    )
     store.fail_next("finish")
     with pytest.raises(StorageError) as caught:
         store.finish(session, submission)
@@ -99,8 +103,10 @@ def test_the_clock_stamps_the_queue() -> None:
     instrument = load_instrument("qlq-c30", "fr")
     session = _session(instrument)
     session = session.abandon(now=T0 + timedelta(seconds=5), reason="inactivité")
-    store.finish(session, build_submission(session, device_id=store.device_id(), app_version="t",
-                                           frozen_at=T0 + timedelta(seconds=5)))
+    store.finish(
+        session,
+        build_submission(session, device_id=store.device_id(), app_version="t", frozen_at=T0 + timedelta(seconds=5)),
+    )
     clock.tick(minutes=60)
     store.mark_send_failed(session.id, error="hors ligne")
     [queued] = store.queued()

@@ -35,7 +35,8 @@ def completed(values: dict[int, int | None] | None = None, mode: Mode = Mode.TOU
 def test_schema_file_in_repo_is_current() -> None:
     on_disk = json.loads((schemas_dir() / "submission-v1.schema.json").read_text(encoding="utf-8"))
     assert on_disk == submission_json_schema(), (
-        "regenerate: qlq-kiosk submission-schema -o resources/schemas/submission-v1.schema.json")
+        "regenerate: qlq-kiosk submission-schema -o resources/schemas/submission-v1.schema.json"
+    )
 
 
 def test_payload_validates_against_the_json_schema() -> None:
@@ -92,7 +93,8 @@ def test_changed_answers_keep_previous_values() -> None:
     first = sub.answers[0]
     assert first.value == 4 and first.method is Method.TOUCH and first.times_shown == 2
     assert [(p.value, p.method, p.transcript, p.confirmed) for p in first.previous] == [
-        (2, Method.VOICE, "un peu", True)]
+        (2, Method.VOICE, "un peu", True)
+    ]
 
 
 def test_only_finished_sessions_freeze() -> None:
@@ -114,19 +116,22 @@ def _tamper(sub: Submission, path: list, value) -> Submission:
     return Submission.model_validate(data)
 
 
-@pytest.mark.parametrize(("path", "value", "code", "field"), [
-    (["answers", 0, "value"], 5, "answer_out_of_range", "answers[0].value"),
-    (["answers", 29, "value"], 8, "answer_out_of_range", "answers[29].value"),
-    (["answers", 3, "item"], 31, "unknown_item", "answers[3].item"),
-    (["answers", 3, "item"], 1, "duplicate_item", "answers[3].item"),
-    (["scores", "PF2"], 12.5, "scores_mismatch", "scores.PF2"),
-    (["scores", "SUMSC"], None, "scores_mismatch", "scores.SUMSC"),
-    (["instrument", "content_sha256"], "0" * 64, "instrument_mismatch", "instrument"),
-    (["session", "session_date"], "2027-01-01", "implausible_date", "session.session_date"),
-    (["patient", "birth_date"], "2020-01-01", "implausible_date", "patient.birth_date"),
-    (["patient", "age_at_session"], 30, "implausible_date", "patient.age_at_session"),
-    (["consents"], [], "consent_missing", "consents"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "code", "field"),
+    [
+        (["answers", 0, "value"], 5, "answer_out_of_range", "answers[0].value"),
+        (["answers", 29, "value"], 8, "answer_out_of_range", "answers[29].value"),
+        (["answers", 3, "item"], 31, "unknown_item", "answers[3].item"),
+        (["answers", 3, "item"], 1, "duplicate_item", "answers[3].item"),
+        (["scores", "PF2"], 12.5, "scores_mismatch", "scores.PF2"),
+        (["scores", "SUMSC"], None, "scores_mismatch", "scores.SUMSC"),
+        (["instrument", "content_sha256"], "0" * 64, "instrument_mismatch", "instrument"),
+        (["session", "session_date"], "2027-01-01", "implausible_date", "session.session_date"),
+        (["patient", "birth_date"], "2020-01-01", "implausible_date", "patient.birth_date"),
+        (["patient", "age_at_session"], 30, "implausible_date", "patient.age_at_session"),
+        (["consents"], [], "consent_missing", "consents"),
+    ],
+)
 def test_problems_name_code_and_field(path, value, code, field) -> None:
     sub = _tamper(completed(), path, value)
     problems = check_against_instrument(sub, load_instrument(), today=TODAY)
@@ -137,8 +142,7 @@ def test_skipped_item_with_a_value_is_inconsistent() -> None:
     sub = completed({n: 2 for n in range(1, 30)})
     assert sub.answers[29].status is ItemStatus.SKIPPED
     bad = _tamper(sub, ["answers", 29, "value"], 3)
-    assert [p.code for p in check_against_instrument(bad, load_instrument(), today=TODAY)] == [
-        "answer_inconsistent"]
+    assert [p.code for p in check_against_instrument(bad, load_instrument(), today=TODAY)] == ["answer_inconsistent"]
 
 
 def test_voice_answers_need_voice_consent_unless_legacy() -> None:
@@ -154,19 +158,24 @@ def test_voice_answers_need_voice_consent_unless_legacy() -> None:
     bad = Submission.model_validate(data)
     assert [p.code for p in check_against_instrument(bad, load_instrument(), today=TODAY)] == ["consent_missing"]
     data["consents"] = []
-    assert check_against_instrument(Submission.model_validate(data), load_instrument(), today=TODAY,
-                                    require_consent=False) == []
+    assert (
+        check_against_instrument(Submission.model_validate(data), load_instrument(), today=TODAY, require_consent=False)
+        == []
+    )
 
 
-@pytest.mark.parametrize("mutation", [
-    lambda d: d.update(schema_version="3.0"),
-    lambda d: d.update(submission_id="not-a-uuid"),
-    lambda d: d.update(outcome="finished"),
-    lambda d: d.update(extra_field=1),
-    lambda d: d["session"].update(started_at="2026-11-25T09:00:00"),  # naive time
-    lambda d: d["answers"][0].update(confidence=1.2),
-    lambda d: d["answers"][0].update(method="telepathy"),
-])
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        lambda d: d.update(schema_version="3.0"),
+        lambda d: d.update(submission_id="not-a-uuid"),
+        lambda d: d.update(outcome="finished"),
+        lambda d: d.update(extra_field=1),
+        lambda d: d["session"].update(started_at="2026-11-25T09:00:00"),  # naive time
+        lambda d: d["answers"][0].update(confidence=1.2),
+        lambda d: d["answers"][0].update(method="telepathy"),
+    ],
+)
 def test_schema_refuses_malformed_payloads(mutation) -> None:
     data = completed().canonical_json()
     mutation(data)

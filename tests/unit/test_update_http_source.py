@@ -13,8 +13,15 @@ NAME = "qlq-kiosk-1.1.0-linux-x86_64.tar.gz"
 
 
 def offer_body(name: str = NAME, size: int = 10) -> dict:
-    files = {k: {"name": name + suffix, "url": f"/v1/releases/files/{name}{suffix}"} for k, suffix in (
-        ("archive", ""), ("signature", ".sig"), ("manifest", ".manifest"), ("manifest_signature", ".manifest.sig"))}
+    files = {
+        k: {"name": name + suffix, "url": f"/v1/releases/files/{name}{suffix}"}
+        for k, suffix in (
+            ("archive", ""),
+            ("signature", ".sig"),
+            ("manifest", ".manifest"),
+            ("manifest_signature", ".manifest.sig"),
+        )
+    }
     return {"version": "1.1.0", "os": "linux", "arch": "x86_64", "sha256": "0" * 64, "size": size, **files}
 
 

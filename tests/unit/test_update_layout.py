@@ -25,8 +25,14 @@ def released(folder, keys, version, os_name="linux", arch="x86_64", **kw):
 
 def updater(tmp_path, keys, source_dir, current="1.0.0", mode=None):
     layout = InstallLayout(tmp_path / "root", mode)
-    return Updater(FolderReleaseSource(source_dir), layout, current_version=current, gate=SessionLock(),
-                   public_key=load_public_key(keys.public_pem), platform=("linux", "x86_64"))
+    return Updater(
+        FolderReleaseSource(source_dir),
+        layout,
+        current_version=current,
+        gate=SessionLock(),
+        public_key=load_public_key(keys.public_pem),
+        platform=("linux", "x86_64"),
+    )
 
 
 def test_pointer_file_mode_switches_and_rolls_back(tmp_path, keys):

@@ -27,8 +27,9 @@ def _run_online() -> None:
         return
     url = context.config.get_main_option("sqlalchemy.url")
     if not url:
-        raise RuntimeError("kiosk migrations need a connection (config.attributes['connection']) "
-                           "or a sqlalchemy.url option")
+        raise RuntimeError(
+            "kiosk migrations need a connection (config.attributes['connection']) or a sqlalchemy.url option"
+        )
     engine = create_engine(url)
     try:
         with engine.begin() as conn:

@@ -46,8 +46,9 @@ def upgrade() -> None:
         sa.Column("expires_at", TZ, nullable=False),
         sa.Column("used_at", TZ),
         sa.PrimaryKeyConstraint("id", name="pk_enrollment_codes"),
-        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="CASCADE",
-                                name="fk_enrollment_codes_site_id_sites"),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["sites.id"], ondelete="CASCADE", name="fk_enrollment_codes_site_id_sites"
+        ),
         sa.UniqueConstraint("code_hash", name="uq_enrollment_codes_code_hash"),
     )
     op.create_index("ix_enrollment_codes_site_id", "enrollment_codes", ["site_id"])
@@ -119,8 +120,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("submission_id", name="uq_submissions_submission_id"),
         sa.UniqueConstraint("legacy_id", name="uq_submissions_legacy_id"),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], ondelete="RESTRICT", name="fk_submissions_site_id_sites"),
-        sa.ForeignKeyConstraint(["device_id"], ["devices.id"], ondelete="SET NULL",
-                                name="fk_submissions_device_id_devices"),
+        sa.ForeignKeyConstraint(
+            ["device_id"], ["devices.id"], ondelete="SET NULL", name="fk_submissions_device_id_devices"
+        ),
         sa.CheckConstraint("outcome IN ('completed', 'abandoned')", name="ck_submissions_outcome"),
         sa.CheckConstraint("source IN ('kiosk', 'legacy-prototype')", name="ck_submissions_source"),
     )
@@ -139,8 +141,9 @@ def upgrade() -> None:
         sa.Column("times_shown", sa.SmallInteger, nullable=False),
         sa.Column("previous", pg.JSONB, nullable=False),
         sa.PrimaryKeyConstraint("submission_pk", "item", name="pk_answers"),
-        sa.ForeignKeyConstraint(["submission_pk"], ["submissions.id"], ondelete="CASCADE",
-                                name="fk_answers_submission_pk_submissions"),
+        sa.ForeignKeyConstraint(
+            ["submission_pk"], ["submissions.id"], ondelete="CASCADE", name="fk_answers_submission_pk_submissions"
+        ),
     )
     op.create_table(
         "scores",
@@ -148,8 +151,9 @@ def upgrade() -> None:
         sa.Column("code", sa.String(16), nullable=False),
         sa.Column("score", sa.Float),
         sa.PrimaryKeyConstraint("submission_pk", "code", name="pk_scores"),
-        sa.ForeignKeyConstraint(["submission_pk"], ["submissions.id"], ondelete="CASCADE",
-                                name="fk_scores_submission_pk_submissions"),
+        sa.ForeignKeyConstraint(
+            ["submission_pk"], ["submissions.id"], ondelete="CASCADE", name="fk_scores_submission_pk_submissions"
+        ),
     )
     op.create_table(
         "audit_events",
@@ -188,6 +192,15 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events")
     op.execute("DROP TRIGGER IF EXISTS audit_events_no_update_delete ON audit_events")
     op.execute("DROP FUNCTION IF EXISTS qlq_audit_append_only()")
-    for table in ("audit_events", "scores", "answers", "submissions", "user_tokens", "users", "devices",
-                  "enrollment_codes", "sites"):
+    for table in (
+        "audit_events",
+        "scores",
+        "answers",
+        "submissions",
+        "user_tokens",
+        "users",
+        "devices",
+        "enrollment_codes",
+        "sites",
+    ):
         op.drop_table(table)

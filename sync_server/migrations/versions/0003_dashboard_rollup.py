@@ -28,12 +28,20 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_submissions_site_date_outcome", "submissions", ["site_id", "session_date"],
-                    postgresql_include=["outcome", "duration_seconds"])
+    op.create_index(
+        "ix_submissions_site_date_outcome",
+        "submissions",
+        ["site_id", "session_date"],
+        postgresql_include=["outcome", "duration_seconds"],
+    )
     op.create_table(
         "dashboard_rollup",
-        sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id", ondelete="CASCADE",
-                                                      name="fk_dashboard_rollup_site_id_sites"), nullable=False),
+        sa.Column(
+            "site_id",
+            sa.Integer,
+            sa.ForeignKey("sites.id", ondelete="CASCADE", name="fk_dashboard_rollup_site_id_sites"),
+            nullable=False,
+        ),
         sa.Column("session_date", sa.Date, nullable=False),
         sa.Column("answers", sa.BigInteger, nullable=False),
         sa.Column("voice", sa.BigInteger, nullable=False),
@@ -42,8 +50,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "dashboard_item_rollup",
-        sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id", ondelete="CASCADE",
-                                                      name="fk_dashboard_item_rollup_site_id_sites"), nullable=False),
+        sa.Column(
+            "site_id",
+            sa.Integer,
+            sa.ForeignKey("sites.id", ondelete="CASCADE", name="fk_dashboard_item_rollup_site_id_sites"),
+            nullable=False,
+        ),
         sa.Column("session_date", sa.Date, nullable=False),
         sa.Column("item", sa.SmallInteger, nullable=False),
         sa.Column("answered", sa.BigInteger, nullable=False),
@@ -51,8 +63,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "dashboard_month_rollup",
-        sa.Column("site_id", sa.Integer, sa.ForeignKey("sites.id", ondelete="CASCADE",
-                                                      name="fk_dashboard_month_rollup_site_id_sites"), nullable=False),
+        sa.Column(
+            "site_id",
+            sa.Integer,
+            sa.ForeignKey("sites.id", ondelete="CASCADE", name="fk_dashboard_month_rollup_site_id_sites"),
+            nullable=False,
+        ),
         sa.Column("month", sa.Date, nullable=False),
         sa.Column("started", sa.BigInteger, nullable=False),
         sa.Column("completed", sa.BigInteger, nullable=False),

@@ -38,11 +38,15 @@ def upgrade() -> None:
     op.add_column("submissions", sa.Column("voice_answers", sa.SmallInteger(), nullable=True))
     op.add_column("submissions", sa.Column("score_codes", postgresql.ARRAY(sa.String(16)), nullable=True))
     op.add_column("submissions", sa.Column("score_values", postgresql.ARRAY(sa.Float()), nullable=True))
-    op.execute("UPDATE submissions SET initial_mode = payload -> 'session' ->> 'initial_mode', "
-               "audio_enabled = CAST(payload -> 'session' ->> 'audio_enabled' AS boolean)")
-    op.execute("UPDATE answers AS a SET transcript = r.transcript FROM submissions AS s, "
-               "json_to_recordset(s.payload -> 'answers') AS r(item smallint, transcript text) "
-               "WHERE s.id = a.submission_pk AND r.item = a.item")
+    op.execute(
+        "UPDATE submissions SET initial_mode = payload -> 'session' ->> 'initial_mode', "
+        "audio_enabled = CAST(payload -> 'session' ->> 'audio_enabled' AS boolean)"
+    )
+    op.execute(
+        "UPDATE answers AS a SET transcript = r.transcript FROM submissions AS s, "
+        "json_to_recordset(s.payload -> 'answers') AS r(item smallint, transcript text) "
+        "WHERE s.id = a.submission_pk AND r.item = a.item"
+    )
     op.execute("""
         UPDATE submissions AS s SET answer_values = w.answer_values, answer_methods = w.answer_methods,
                                     voice_answers = w.voice_answers
@@ -57,8 +61,10 @@ def upgrade() -> None:
               GROUP BY m.submission_pk) AS w
         WHERE w.submission_pk = s.id
     """)
-    op.execute("UPDATE submissions SET answer_values = '{}', answer_methods = '{}', voice_answers = 0 "
-               "WHERE answer_values IS NULL")
+    op.execute(
+        "UPDATE submissions SET answer_values = '{}', answer_methods = '{}', voice_answers = 0 "
+        "WHERE answer_values IS NULL"
+    )
     op.execute("""
         UPDATE submissions AS s SET score_codes = w.codes, score_values = w.scores
         FROM (SELECT submission_pk, array_agg(code ORDER BY code) AS codes, array_agg(score ORDER BY code) AS scores
@@ -66,8 +72,15 @@ def upgrade() -> None:
         WHERE w.submission_pk = s.id
     """)
     op.execute("UPDATE submissions SET score_codes = '{}', score_values = '{}' WHERE score_codes IS NULL")
-    for column in ("initial_mode", "audio_enabled", "answer_values", "answer_methods", "voice_answers",
-                   "score_codes", "score_values"):
+    for column in (
+        "initial_mode",
+        "audio_enabled",
+        "answer_values",
+        "answer_methods",
+        "voice_answers",
+        "score_codes",
+        "score_values",
+    ):
         op.alter_column("submissions", column, nullable=False)
 
 

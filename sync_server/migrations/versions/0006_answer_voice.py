@@ -25,10 +25,12 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("answers", sa.Column("voice", postgresql.JSONB(), nullable=True))
-    op.execute("UPDATE answers AS a SET voice = r.voice FROM submissions AS s, "
-               "json_to_recordset(s.payload -> 'answers') AS r(item smallint, voice jsonb) "
-               "WHERE s.id = a.submission_pk AND r.item = a.item AND r.voice IS NOT NULL "
-               "AND jsonb_typeof(r.voice) = 'object'")
+    op.execute(
+        "UPDATE answers AS a SET voice = r.voice FROM submissions AS s, "
+        "json_to_recordset(s.payload -> 'answers') AS r(item smallint, voice jsonb) "
+        "WHERE s.id = a.submission_pk AND r.item = a.item AND r.voice IS NOT NULL "
+        "AND jsonb_typeof(r.voice) = 'object'"
+    )
 
 
 def downgrade() -> None:

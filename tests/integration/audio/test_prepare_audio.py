@@ -25,8 +25,24 @@ def fake_tts():
 
 
 def prepare(address: str, out: Path, *extra: str) -> int:
-    return main(["prepare-audio", "--language", "fr", "--engine", "google", "--endpoint", address, "--plaintext",
-                 "--out", str(out), "--quiet", "--attempts", "2", *(extra or ("--rate", "0.9"))])
+    return main(
+        [
+            "prepare-audio",
+            "--language",
+            "fr",
+            "--engine",
+            "google",
+            "--endpoint",
+            address,
+            "--plaintext",
+            "--out",
+            str(out),
+            "--quiet",
+            "--attempts",
+            "2",
+            *(extra or ("--rate", "0.9")),
+        ]
+    )
 
 
 def test_builds_every_prompt_once_with_a_right_manifest(fake_tts, tmp_path: Path) -> None:
@@ -47,8 +63,12 @@ def test_builds_every_prompt_once_with_a_right_manifest(fake_tts, tmp_path: Path
     for prompt_id, text in catalogue.items():
         clip = by_id[prompt_id]
         assert clip["text_sha256"] == text_sha256(text)
-        assert (clip["language"], clip["voice"], clip["rate"], clip["engine"]) == ("fr", "fr-FR-Neural2-A", 0.9,
-                                                                                   "google")
+        assert (clip["language"], clip["voice"], clip["rate"], clip["engine"]) == (
+            "fr",
+            "fr-FR-Neural2-A",
+            0.9,
+            "google",
+        )
         assert clip["sample_rate"] == 24000 and clip["duration_ms"] >= 100
         assert (out / clip["file"]).read_bytes()[:4] == b"RIFF"
 
@@ -101,8 +121,22 @@ def test_a_failing_prompt_is_named_and_the_rest_kept(fake_tts, tmp_path: Path, c
 
 def test_progress_is_shown_per_prompt(fake_tts, tmp_path: Path, capsys) -> None:
     _fake, address = fake_tts
-    code = main(["prepare-audio", "--language", "en", "--engine", "google", "--endpoint", address, "--plaintext",
-                 "--out", str(tmp_path / "en"), "--rate", "1.0"])
+    code = main(
+        [
+            "prepare-audio",
+            "--language",
+            "en",
+            "--engine",
+            "google",
+            "--endpoint",
+            address,
+            "--plaintext",
+            "--out",
+            str(tmp_path / "en"),
+            "--rate",
+            "1.0",
+        ]
+    )
     assert code == 0
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
@@ -115,15 +149,46 @@ def test_unreachable_service_fails_fast_and_names_each_prompt(tmp_path: Path, ca
     with serve_fake_tts() as (_fake, address):
         pass  # stopped: nothing listens on that port any more
     out = tmp_path / "fr"
-    code = main(["prepare-audio", "--language", "fr", "--engine", "google", "--endpoint", address, "--plaintext",
-                 "--out", str(out), "--quiet", "--attempts", "1", "--timeout", "2", "--rate", "0.9"])
+    code = main(
+        [
+            "prepare-audio",
+            "--language",
+            "fr",
+            "--engine",
+            "google",
+            "--endpoint",
+            address,
+            "--plaintext",
+            "--out",
+            str(out),
+            "--quiet",
+            "--attempts",
+            "1",
+            "--timeout",
+            "2",
+            "--rate",
+            "0.9",
+        ]
+    )
     assert code == 1
     assert "FAILED intro@0.9" in capsys.readouterr().err
 
 
 def test_plaintext_only_to_loopback(tmp_path: Path, capsys) -> None:
-    code = main(["prepare-audio", "--language", "fr", "--engine", "google", "--endpoint",
-                 "texttospeech.googleapis.com:443", "--plaintext", "--out", str(tmp_path)])
+    code = main(
+        [
+            "prepare-audio",
+            "--language",
+            "fr",
+            "--engine",
+            "google",
+            "--endpoint",
+            "texttospeech.googleapis.com:443",
+            "--plaintext",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 2
     assert "only for a local test server" in capsys.readouterr().err
 

@@ -21,8 +21,12 @@ from tests.release_kit import ROOT, make_archive
 
 
 def _uv() -> str:
-    for candidate in (os.environ.get("UV"), shutil.which("uv"), str(ROOT / ".tools" / "bin" / "uv"),
-                      "/work/main/.tools/bin/uv"):
+    for candidate in (
+        os.environ.get("UV"),
+        shutil.which("uv"),
+        str(ROOT / ".tools" / "bin" / "uv"),
+        "/work/main/.tools/bin/uv",
+    ):
         if candidate and Path(candidate).is_file():
             return candidate
     pytest.fail("uv is needed to export the SBOM (scripts/bootstrap.sh installs it)")
@@ -58,8 +62,11 @@ def kiosk_runtime_closure() -> dict[str, set[str]]:
 
 def test_sbom_shape_and_contents(tmp_path: Path) -> None:
     archive = make_archive(tmp_path, "0.1.0")
-    out = subprocess.run([sys.executable, str(ROOT / "installer" / "sbom.py"), str(archive), "--uv", _uv()],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "installer" / "sbom.py"), str(archive), "--uv", _uv()],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     sbom_path = Path(f"{archive}.cdx.json")
     assert out.stdout.strip() == str(sbom_path)
@@ -89,8 +96,18 @@ def test_sbom_shape_and_contents(tmp_path: Path) -> None:
     assert set(listed) == expected
     for name in expected:
         assert listed[name] == installed[name]
-    for runtime in ("pyside6-essentials", "pyside6-addons", "sqlalchemy", "alembic", "cryptography", "httpx",
-                    "keyring", "google-cloud-speech", "pyaudio", "pydantic"):
+    for runtime in (
+        "pyside6-essentials",
+        "pyside6-addons",
+        "sqlalchemy",
+        "alembic",
+        "cryptography",
+        "httpx",
+        "keyring",
+        "google-cloud-speech",
+        "pyaudio",
+        "pydantic",
+    ):
         assert runtime in listed, runtime
     for not_bundled in ("pytest", "ruff", "mypy", "fastapi", "uvicorn", "psycopg", "pyinstaller"):
         assert not_bundled not in listed, not_bundled

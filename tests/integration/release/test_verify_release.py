@@ -52,6 +52,7 @@ def test_version_comes_from_pyproject(capsys):
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.strip() == f"qlq-kiosk {declared}"
     from kiosk.version import version_label
+
     assert declared in version_label()
 
 
@@ -67,8 +68,11 @@ def test_signed_by_sign_sh_verifies_with_the_python_command(signed, keys, capsys
 
 
 def test_the_real_command_in_a_subprocess(signed, keys):
-    result = subprocess.run([sys.executable, "-m", "kiosk", "verify-release", str(signed), "--public-key",
-                             str(keys.public_pem), "--json"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "verify-release", str(signed), "--public-key", str(keys.public_pem), "--json"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert '"ok": true' in result.stdout and '"version": "1.2.0"' in result.stdout
 
@@ -87,9 +91,14 @@ def test_signed_in_python_verifies_with_sign_sh_and_both_refuse_a_tampered_copy(
     assert code == 6 and "tampered_file" in out and "was altered" in out
 
 
-@pytest.mark.parametrize(("missing", "code", "kind"), [
-    (".sig", 3, "missing_signature"), (".manifest.sig", 3, "missing_signature"), (".manifest", 4, "missing_manifest"),
-])
+@pytest.mark.parametrize(
+    ("missing", "code", "kind"),
+    [
+        (".sig", 3, "missing_signature"),
+        (".manifest.sig", 3, "missing_signature"),
+        (".manifest", 4, "missing_manifest"),
+    ],
+)
 def test_a_missing_file_is_named(signed, keys, capsys, missing, code, kind):
     Path(f"{signed}{missing}").unlink()
     status, out = verify_cli(signed, keys.public_pem, capsys)
@@ -169,8 +178,20 @@ def test_not_a_tar_gz_is_refused(tmp_path, keys, capsys):
 
 def test_a_public_key_that_is_not_ed25519(signed, tmp_path, capsys):
     rsa = tmp_path / "rsa.pem"
-    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
-                    str(tmp_path / "rsa-key.pem")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            str(tmp_path / "rsa-key.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "rsa-key.pem"), "-pubout", "-out", str(rsa)], check=True)
     status, out = verify_cli(signed, rsa, capsys)
     assert status == 2 and "bad_public_key" in out and "not an Ed25519 public key" in out
@@ -179,18 +200,21 @@ def test_a_public_key_that_is_not_ed25519(signed, tmp_path, capsys):
 
 
 def test_sign_sh_refuses_a_non_ed25519_key_and_a_bad_name(tmp_path, keys):
-    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-out", str(tmp_path / "rsa.pem")], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "RSA", "-out", str(tmp_path / "rsa.pem")], check=True, capture_output=True
+    )
     archive = make_archive(tmp_path / "d")
     env = {"QLQ_SIGNING_KEY": str(tmp_path / "rsa.pem"), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run(["bash", str(ROOT / "installer/sign.sh"), str(archive)], env=env, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        ["bash", str(ROOT / "installer/sign.sh"), str(archive)], env=env, capture_output=True, text=True
+    )
     assert result.returncode != 0 and "not an Ed25519 private key" in result.stderr
     renamed = archive.with_name("kiosk.tar.gz")
     archive.rename(renamed)
     env["QLQ_SIGNING_KEY"] = str(keys.private_pem)
-    result = subprocess.run(["bash", str(ROOT / "installer/sign.sh"), str(renamed)], env=env, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        ["bash", str(ROOT / "installer/sign.sh"), str(renamed)], env=env, capture_output=True, text=True
+    )
     assert result.returncode != 0 and "archive name must be" in result.stderr
 
 
@@ -202,12 +226,24 @@ def test_parse_manifest_names_the_bad_line():
 def test_sign_sh_with_a_passphrase_protected_key(tmp_path, capsys):
     key, pub = tmp_path / "enc.pem", tmp_path / "enc.pub.pem"
     env = {**os.environ, "QLQ_TEST_PW": "correct horse battery staple"}
-    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-aes-256-cbc", "-pass", "env:QLQ_TEST_PW",
-                    "-out", str(key)], check=True, env=env, capture_output=True)
-    subprocess.run(["openssl", "pkey", "-in", str(key), "-passin", "env:QLQ_TEST_PW", "-pubout", "-out", str(pub)],
-                   check=True, env=env, capture_output=True)
+    subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "ed25519", "-aes-256-cbc", "-pass", "env:QLQ_TEST_PW", "-out", str(key)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["openssl", "pkey", "-in", str(key), "-passin", "env:QLQ_TEST_PW", "-pubout", "-out", str(pub)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     archive = make_archive(tmp_path / "d")
-    result = subprocess.run(["bash", str(ROOT / "installer/sign.sh"), str(archive)], capture_output=True, text=True,
-                            env={**env, "QLQ_SIGNING_KEY": str(key), "QLQ_SIGNING_KEY_PASS": "env:QLQ_TEST_PW"})
+    result = subprocess.run(
+        ["bash", str(ROOT / "installer/sign.sh"), str(archive)],
+        capture_output=True,
+        text=True,
+        env={**env, "QLQ_SIGNING_KEY": str(key), "QLQ_SIGNING_KEY_PASS": "env:QLQ_TEST_PW"},
+    )
     assert result.returncode == 0, result.stderr
     assert verify_cli(archive, pub, capsys)[0] == 0

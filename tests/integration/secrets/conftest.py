@@ -49,17 +49,33 @@ def start_secret_service(home: Path, *, unlock: bool = True) -> SecretService:
     """``dbus-run-session`` running gnome-keyring (secrets component), unlocked with :data:`PASSWORD` or not."""
     missing = [tool for tool in ("dbus-run-session", "gnome-keyring-daemon") if shutil.which(tool) is None]
     if missing:
-        pytest.fail(f"{', '.join(missing)} not found: run scripts/bootstrap.sh "
-                    "(apt-get install gnome-keyring dbus-daemon libsecret-1-0)")
+        pytest.fail(
+            f"{', '.join(missing)} not found: run scripts/bootstrap.sh "
+            "(apt-get install gnome-keyring dbus-daemon libsecret-1-0)"
+        )
     (home / "run").mkdir(parents=True, exist_ok=True, mode=0o700)
-    start = (f"printf '%s' '{PASSWORD}' | gnome-keyring-daemon --unlock --components=secrets >/dev/null"
-             if unlock else "gnome-keyring-daemon --start --components=secrets >/dev/null")
+    start = (
+        f"printf '%s' '{PASSWORD}' | gnome-keyring-daemon --unlock --components=secrets >/dev/null"
+        if unlock
+        else "gnome-keyring-daemon --start --components=secrets >/dev/null"
+    )
     script = f'echo "BUS=$DBUS_SESSION_BUS_ADDRESS"; {start}; echo READY; exec sleep 300'
-    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"),
-           "XDG_RUNTIME_DIR": str(home / "run"), "XDG_CONFIG_HOME": str(home / "config")}
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_RUNTIME_DIR": str(home / "run"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+    }
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    process = subprocess.Popen(["dbus-run-session", "--", "sh", "-c", script], env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        ["dbus-run-session", "--", "sh", "-c", script],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     assert process.stdout is not None
     address = ""
     deadline = time.monotonic() + 20

@@ -62,14 +62,17 @@ def test_no_keyring_backends_are_refused_with_the_no_keyring_message(backend) ->
     assert caught.value.nurse_message == NO_KEYRING_MESSAGE
 
 
-@pytest.mark.parametrize("module,name", [
-    ("keyrings.alt.file", "PlaintextKeyring"),
-    ("keyrings.alt.file", "EncryptedKeyring"),
-    ("keyrings.alt.Windows", "RegistryKeyring"),
-    ("keyrings.cryptfile.file", "PlaintextKeyring"),
-    ("keyrings.cryptfile.cryptfile", "CryptFileKeyring"),
-    ("some_vendor.backend", "Keyring"),  # unknown: refused too (an allow-list)
-])
+@pytest.mark.parametrize(
+    "module,name",
+    [
+        ("keyrings.alt.file", "PlaintextKeyring"),
+        ("keyrings.alt.file", "EncryptedKeyring"),
+        ("keyrings.alt.Windows", "RegistryKeyring"),
+        ("keyrings.cryptfile.file", "PlaintextKeyring"),
+        ("keyrings.cryptfile.cryptfile", "CryptFileKeyring"),
+        ("some_vendor.backend", "Keyring"),  # unknown: refused too (an allow-list)
+    ],
+)
 def test_plaintext_and_unknown_backends_are_refused_naming_the_backend(module: str, name: str) -> None:
     with pytest.raises(SecretStoreError) as caught:
         KeyringSecretStore(plaintext_class(module, name)())
@@ -97,7 +100,8 @@ def test_a_chainer_with_a_plaintext_backend_behind_a_good_one_is_refused(monkeyp
 
 
 def test_an_empty_chainer_is_refused_and_a_chainer_of_trusted_backends_is_accepted(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with pytest.raises(SecretStoreError) as caught:
         check_backend(_chainer_over(monkeypatch))
     assert caught.value.nurse_message == NO_KEYRING_MESSAGE
@@ -120,17 +124,23 @@ def test_the_store_on_an_in_memory_backend_gets_sets_and_deletes() -> None:
         store.set(SecretName.DATABASE_KEY, "")
 
 
-@pytest.mark.parametrize("error,message", [
-    (keyring.errors.KeyringLocked("locked"), LOCKED_MESSAGE),
-    (keyring.errors.InitError("dbus gone"), ACCESS_FAILED_MESSAGE),
-    (keyring.errors.NoKeyringError("none"), NO_KEYRING_MESSAGE),
-])
+@pytest.mark.parametrize(
+    "error,message",
+    [
+        (keyring.errors.KeyringLocked("locked"), LOCKED_MESSAGE),
+        (keyring.errors.InitError("dbus gone"), ACCESS_FAILED_MESSAGE),
+        (keyring.errors.NoKeyringError("none"), NO_KEYRING_MESSAGE),
+    ],
+)
 def test_backend_errors_become_secret_store_errors_with_french_messages(error, message) -> None:
     backend = DictKeyring()
     store = KeyringSecretStore(backend, trusted={DICT_KEYRING})
     backend.fail_with = error
-    for call in (lambda: store.get(SecretName.DEVICE_TOKEN), lambda: store.set(SecretName.DEVICE_TOKEN, "v"),
-                 lambda: store.delete(SecretName.DEVICE_TOKEN)):
+    for call in (
+        lambda: store.get(SecretName.DEVICE_TOKEN),
+        lambda: store.set(SecretName.DEVICE_TOKEN, "v"),
+        lambda: store.delete(SecretName.DEVICE_TOKEN),
+    ):
         with pytest.raises(SecretStoreError) as caught:
             call()
         assert caught.value.nurse_message == message

@@ -51,8 +51,11 @@ def test_a_file_that_does_not_decrypt_is_refused_and_never_overwritten(tmp_path:
     before = path.read_bytes()
     credential = os.urandom(32).hex().encode() if damage == "other machine" else CREDENTIAL
     store = SealedFileSecretStore(path, credential)
-    for action in (lambda: store.get(SecretName.DEVICE_TOKEN), lambda: store.set(SecretName.DEVICE_TOKEN, "new"),
-                   lambda: store.delete(SecretName.DEVICE_TOKEN)):
+    for action in (
+        lambda: store.get(SecretName.DEVICE_TOKEN),
+        lambda: store.set(SecretName.DEVICE_TOKEN, "new"),
+        lambda: store.delete(SecretName.DEVICE_TOKEN),
+    ):
         with pytest.raises(SecretStoreError) as refused:
             action()
         assert "ne l'écrase pas" in refused.value.nurse_message
@@ -64,8 +67,9 @@ def test_a_short_credential_is_refused(tmp_path: Path) -> None:
         SealedFileSecretStore(tmp_path / SEALED_FILE, b"short")
 
 
-def test_the_kiosk_uses_the_sealed_file_only_as_the_debs_service(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_kiosk_uses_the_sealed_file_only_as_the_debs_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     creds = tmp_path / "credentials"
     creds.mkdir()
     from kiosk.secrets import keyring_store

@@ -20,8 +20,7 @@ from .conftest import SecretService, start_secret_service
 TOKEN = "qlqd_" + "Zq7" * 14  # shaped like a device token; the test greps the keyring file for it
 
 
-def test_keyring_selects_the_secret_service_on_its_own_and_the_store_accepts_it(
-        secret_service: SecretService) -> None:
+def test_keyring_selects_the_secret_service_on_its_own_and_the_store_accepts_it(secret_service: SecretService) -> None:
     # A fresh interpreter, as the kiosk starts: keyring's own choice of backend (this test process has extra
     # backend classes registered by the other tests).
     probe = (
@@ -29,9 +28,16 @@ def test_keyring_selects_the_secret_service_on_its_own_and_the_store_accepts_it(
         "from kiosk.secrets.keyring_store import KeyringSecretStore, backend_name\n"
         "store = KeyringSecretStore()\n"
         f"store.set(SecretName.DEVICE_TOKEN, {TOKEN!r})\n"
-        "print(backend_name(store.backend)); print(store.get(SecretName.DEVICE_TOKEN))\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": secret_service.address}, check=False)
+        "print(backend_name(store.backend)); print(store.get(SecretName.DEVICE_TOKEN))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": secret_service.address},
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     chosen, value = done.stdout.split()
     assert chosen in {"keyring.backends.SecretService.Keyring", "keyring.backends.chainer.ChainerBackend"}
@@ -40,7 +46,8 @@ def test_keyring_selects_the_secret_service_on_its_own_and_the_store_accepts_it(
 
 
 def test_secrets_survive_a_new_store_and_a_daemon_restart_and_are_encrypted_on_disk(
-        secret_service: SecretService, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret_service: SecretService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     KeyringSecretStore(SecretServiceBackend.Keyring()).set(SecretName.DEVICE_TOKEN, TOKEN)
     KeyringSecretStore(SecretServiceBackend.Keyring()).set(SecretName.DATABASE_KEY, "k" * 43)
     assert KeyringSecretStore(SecretServiceBackend.Keyring()).get(SecretName.DEVICE_TOKEN) == TOKEN
@@ -88,7 +95,8 @@ def test_a_locked_keyring_is_reported_in_french(tmp_path, monkeypatch: pytest.Mo
 
 
 def test_the_secret_service_backend_without_a_bus_is_not_viable_and_keyring_falls_back_to_fail(
-        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
     with pytest.raises((RuntimeError, OSError)):  # keyring counts any exception here as "not viable"
         SecretServiceBackend.Keyring.priority  # noqa: B018 - keyring's viability probe: no bus, not viable
@@ -98,7 +106,8 @@ def test_the_secret_service_backend_without_a_bus_is_not_viable_and_keyring_fall
 
 
 def test_the_encrypted_database_reopens_after_a_reboot_with_the_key_from_the_real_keyring(
-        secret_service: SecretService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret_service: SecretService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from kiosk.storage import encryption
 
     monkeypatch.delenv(encryption.KEY_ENV, raising=False)

@@ -21,9 +21,16 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, token_secret=TEST_SECRET, environment="development",
-                    db_pool_size=5, db_max_overflow=5, db_ingest_pool_size=2, auth_rate_limit_attempts=1000,
-                    log_json=True)
+    return Settings(
+        database_url=database_url,
+        token_secret=TEST_SECRET,
+        environment="development",
+        db_pool_size=5,
+        db_max_overflow=5,
+        db_ingest_pool_size=2,
+        auth_rate_limit_attempts=1000,
+        log_json=True,
+    )
 
 
 @pytest.fixture(scope="session")

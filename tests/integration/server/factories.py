@@ -41,11 +41,19 @@ def instrument_fr() -> Instrument:
     return load_instrument("qlq-c30", "fr")
 
 
-def make_submission(*, instrument: Instrument | None = None, outcome: str = "completed",
-                    values: dict[int, int | None] | None = None, voice_items: Iterable[int] = (),
-                    confirmed_items: Iterable[int] = (), abandon_after: int | None = None,
-                    started_at: datetime | None = None, initials: str = INITIALS,
-                    birth_date: date = BIRTH_DATE, step_seconds: float = 7.0) -> Submission:
+def make_submission(
+    *,
+    instrument: Instrument | None = None,
+    outcome: str = "completed",
+    values: dict[int, int | None] | None = None,
+    voice_items: Iterable[int] = (),
+    confirmed_items: Iterable[int] = (),
+    abandon_after: int | None = None,
+    started_at: datetime | None = None,
+    initials: str = INITIALS,
+    birth_date: date = BIRTH_DATE,
+    step_seconds: float = 7.0,
+) -> Submission:
     """A finished session. Default: every item answered 2 (29–30: 5) by touch."""
     instrument = instrument or instrument_fr()
     voice_items, confirmed_items = set(voice_items), set(confirmed_items)
@@ -58,13 +66,17 @@ def make_submission(*, instrument: Instrument | None = None, outcome: str = "com
         consents.append(Consent(ConsentKind.CLOUD_VOICE, True, clock.now()))
     mode = Mode.VOICE_CONTINUOUS if voice else Mode.TOUCH
     session = Session.start(
-        session_id=str(uuid.uuid4()), instrument=instrument,
+        session_id=str(uuid.uuid4()),
+        instrument=instrument,
         patient=PatientDetails(initials=initials, birth_date=birth_date, session_date=clock.now().date()),
         config=SessionConfig(mode=mode, audio_enabled=voice, language=instrument.language),
-        consents=consents, now=clock.now())
+        consents=consents,
+        now=clock.now(),
+    )
     if session.needs_check:
-        session = session.record_check(audio_ok=True if voice else None, microphone_ok=True if voice else None,
-                                       now=tick())
+        session = session.record_check(
+            audio_ok=True if voice else None, microphone_ok=True if voice else None, now=tick()
+        )
     session = session.begin_items(now=tick())
     values = values or {}
     for number in instrument.item_numbers:
@@ -75,8 +87,14 @@ def make_submission(*, instrument: Instrument | None = None, outcome: str = "com
         if value is None:
             session = session.skip(now=tick())
         elif number in voice_items:
-            session = session.answer(value, now=tick(), method=Method.VOICE, transcript=str(value), confidence=0.7,
-                                     confirmed=number in confirmed_items)
+            session = session.answer(
+                value,
+                now=tick(),
+                method=Method.VOICE,
+                transcript=str(value),
+                confidence=0.7,
+                confirmed=number in confirmed_items,
+            )
         else:
             session = session.answer(value, now=tick())
     if session.phase.value == "review_prompt":
@@ -137,8 +155,9 @@ class Accounts:
             issued = service.enroll(code.code, name)
         return issued.token, issued.device_id
 
-    def store(self, site: str, *subs: Submission, registry: InstrumentRegistry | None = None,
-              **options: Any) -> list[str]:
+    def store(
+        self, site: str, *subs: Submission, registry: InstrumentRegistry | None = None, **options: Any
+    ) -> list[str]:
         """Store submissions for ``site`` (created if needed) through the server's ingest service (by default
         as a device without a row of its own: ``device_id=None``); returns each one's status."""
         options.setdefault("device_id", None)
@@ -147,22 +166,28 @@ class Accounts:
             site_id = AccountService(db, self.settings).sites.get_by_code(site).id  # type: ignore[union-attr]
 
         async def run() -> list[str]:
-            async with await AsyncConnection.connect(libpq_conninfo(self.settings.database_url),
-                                                     autocommit=True) as connection:
+            async with await AsyncConnection.connect(
+                libpq_conninfo(self.settings.database_url), autocommit=True
+            ) as connection:
                 service = IngestService(connection, registry or InstrumentRegistry.bundled())
-                return [(await service.ingest(sub, site_id=site_id, **options)).status
-                        for sub in subs]
+                return [(await service.ingest(sub, site_id=site_id, **options)).status for sub in subs]
 
         return asyncio.run(run())
 
-    def user_token(self, role: str = "researcher", username: str | None = None,
-                   ttl: timedelta = timedelta(hours=1)) -> str:
+    def user_token(
+        self, role: str = "researcher", username: str | None = None, ttl: timedelta = timedelta(hours=1)
+    ) -> str:
         with self._session() as db, db.begin():
             return user_token_in(db, self.settings, role, username, ttl)
 
 
-def user_token_in(db: DbSession, settings: Settings, role: str = "researcher", username: str | None = None,
-                  ttl: timedelta = timedelta(hours=1)) -> str:
+def user_token_in(
+    db: DbSession,
+    settings: Settings,
+    role: str = "researcher",
+    username: str | None = None,
+    ttl: timedelta = timedelta(hours=1),
+) -> str:
     """Create (or reuse) a user and give it a token, inside the caller's transaction."""
     username = username or f"{role}-{uuid.uuid4().hex[:8]}"
     token = new_user_token()

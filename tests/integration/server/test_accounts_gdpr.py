@@ -24,8 +24,9 @@ async def test_enrollment_code_is_single_use_and_expires(client, accounts, setti
     issued = await client.post("/v1/admin/sites/SITE-A/enrollment-codes", headers=bearer(admin))
     assert issued.status_code == 201
     code = issued.json()["code"]
-    enrolled = await client.post("/v1/devices/enroll", json={"code": code.lower().replace("-", " "),
-                                                             "device_name": "tablette-3"})
+    enrolled = await client.post(
+        "/v1/devices/enroll", json={"code": code.lower().replace("-", " "), "device_name": "tablette-3"}
+    )
     assert enrolled.status_code == 201, enrolled.text
     body = enrolled.json()
     assert body["site"] == "SITE-A" and body["device_token"].startswith("qlqd_")
@@ -39,8 +40,11 @@ async def test_enrollment_code_is_single_use_and_expires(client, accounts, setti
     # an expired code is refused
     second = (await client.post("/v1/admin/sites/SITE-A/enrollment-codes", headers=bearer(admin))).json()["code"]
     with accounts.session() as db, db.begin():
-        db.execute(update(EnrollmentCode).where(EnrollmentCode.used_at.is_(None))
-                   .values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+        db.execute(
+            update(EnrollmentCode)
+            .where(EnrollmentCode.used_at.is_(None))
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
     late = await client.post("/v1/devices/enroll", json={"code": second, "device_name": "tablette-5"})
     assert late.status_code == 401
     # the database keeps hashes only
@@ -64,11 +68,17 @@ async def test_revoked_device_is_refused_at_once(client, accounts):
 
 async def test_login_expiry_disable_and_rate_limit(client, accounts, settings):
     admin = accounts.user_token("admin")
-    created = await client.post("/v1/admin/users", headers=bearer(admin), json={
-        "username": "alice", "password": "correct horse battery", "role": "researcher"})
+    created = await client.post(
+        "/v1/admin/users",
+        headers=bearer(admin),
+        json={"username": "alice", "password": "correct horse battery", "role": "researcher"},
+    )
     assert created.status_code == 201
-    duplicate = await client.post("/v1/admin/users", headers=bearer(admin), json={
-        "username": "alice", "password": "correct horse battery", "role": "researcher"})
+    duplicate = await client.post(
+        "/v1/admin/users",
+        headers=bearer(admin),
+        json={"username": "alice", "password": "correct horse battery", "role": "researcher"},
+    )
     assert duplicate.status_code == 409 and duplicate.json()["error"]["code"] == "user_exists"
     login = await client.post("/v1/auth/token", json={"username": "alice", "password": "correct horse battery"})
     assert login.status_code == 200
@@ -84,8 +94,9 @@ async def test_login_expiry_disable_and_rate_limit(client, accounts, settings):
     limited = create_app(settings.model_copy(update={"auth_rate_limit_account_attempts": 3}))
     limited.state.auth_limiter.reset()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=limited), base_url="http://t") as c:
-        codes = [(await c.post("/v1/auth/token", json={"username": "bob", "password": "x"})).status_code
-                 for _ in range(4)]
+        codes = [
+            (await c.post("/v1/auth/token", json={"username": "bob", "password": "x"})).status_code for _ in range(4)
+        ]
         other_user = await c.post("/v1/auth/token", json={"username": "carol", "password": "x"})
     limited.state.engine.dispose()
     assert codes == [401, 401, 401, 429]
@@ -115,7 +126,11 @@ async def test_gdpr_show_anonymize_delete_are_audited(client, accounts, settings
     assert (await client.get(f"/v1/admin/sessions/{sid}", headers=bearer(admin))).status_code == 404
     audit = (await client.get("/v1/admin/audit", headers=bearer(admin))).json()
     assert [(a["action"], a["row_count"]) for a in reversed(audit)] == [
-        ("show", 1), ("anonymize", 1), ("show", 1), ("delete", 1)]
+        ("show", 1),
+        ("anonymize", 1),
+        ("show", 1),
+        ("delete", 1),
+    ]
     assert all(a["actor"] == "user:admin-1" and a["submission_ids"] == [str(sid)] for a in audit)
     assert INITIALS not in str(audit)
     with accounts.session() as db:
@@ -124,10 +139,8 @@ async def test_gdpr_show_anonymize_delete_are_audited(client, accounts, settings
 
 def test_audit_table_is_append_only(accounts):
     with accounts.session() as db, db.begin():
-        db.add(AuditEvent(actor="x", actor_role="admin", action="show", row_count=0, submission_ids=[],
-                          detail={}))
-    for statement in ("UPDATE audit_events SET actor = 'y'", "DELETE FROM audit_events",
-                      "TRUNCATE audit_events"):
+        db.add(AuditEvent(actor="x", actor_role="admin", action="show", row_count=0, submission_ids=[], detail={}))
+    for statement in ("UPDATE audit_events SET actor = 'y'", "DELETE FROM audit_events", "TRUNCATE audit_events"):
         with accounts.session() as db, pytest.raises(DBAPIError, match="append-only"):
             db.execute(text(statement))
     with accounts.session() as db:
@@ -150,8 +163,9 @@ def test_cli_gdpr_and_purge(accounts, settings, capsys):
     assert "unknown_session" in capsys.readouterr().err
     with accounts.session() as db:
         remaining = db.scalars(select(StoredSubmission.submission_id)).all()
-        actions = db.execute(select(AuditEvent.action, AuditEvent.actor, AuditEvent.row_count)
-                             .order_by(AuditEvent.id)).all()
+        actions = db.execute(
+            select(AuditEvent.action, AuditEvent.actor, AuditEvent.row_count).order_by(AuditEvent.id)
+        ).all()
     assert remaining == [recent.submission_id]
     assert [a for a, _, _ in actions] == ["show", "anonymize", "purge"]
     assert actions[2][2] == 1 and all(actor.startswith("cli:") for _, actor, _ in actions)

@@ -69,18 +69,24 @@ def world(accounts, settings) -> dict[str, Any]:
         _, spare_id = enroll("tablette-2")
         service.revoke_device(revoked_id)
         user_token_in(db, settings, "researcher", "someone")
-        tokens = {"device": device, "revoked_device": revoked,
-                  "researcher": user_token_in(db, settings, "researcher"),
-                  "admin": user_token_in(db, settings, "admin"),
-                  "expired_token": user_token_in(db, settings, "researcher", ttl=timedelta(seconds=-1))}
+        tokens = {
+            "device": device,
+            "revoked_device": revoked,
+            "researcher": user_token_in(db, settings, "researcher"),
+            "admin": user_token_in(db, settings, "admin"),
+            "expired_token": user_token_in(db, settings, "researcher", ttl=timedelta(seconds=-1)),
+        }
     accounts.store(site.code, stored)
     return {
-        "tokens": tokens, "spare_device": str(spare_id), "stored": str(stored.submission_id),
-        "bodies": {"submission": lambda: payload(make_submission()),
-                   "batch": lambda: [payload(make_submission())],
-                   "site": lambda: {"code": "SITE-B", "name": "Site B"},
-                   "user": lambda: {"username": "new-user", "password": "a long enough password",
-                                    "role": "researcher"}},
+        "tokens": tokens,
+        "spare_device": str(spare_id),
+        "stored": str(stored.submission_id),
+        "bodies": {
+            "submission": lambda: payload(make_submission()),
+            "batch": lambda: [payload(make_submission())],
+            "site": lambda: {"code": "SITE-B", "name": "Site B"},
+            "user": lambda: {"username": "new-user", "password": "a long enough password", "role": "researcher"},
+        },
     }
 
 
@@ -113,8 +119,11 @@ async def test_public_endpoints_refuse_bad_credentials(client, accounts):
     assert login.json()["error"]["code"] == "invalid_credentials"
     enroll = await client.post("/v1/devices/enroll", json={"code": "AAAA-BBBB-CCCC", "device_name": "x"})
     assert enroll.status_code == 401
-    assert enroll.json()["error"] == {"code": "invalid_enrollment_code", "field": "code",
-                                      "message": "unknown, expired or already used enrollment code"}
+    assert enroll.json()["error"] == {
+        "code": "invalid_enrollment_code",
+        "field": "code",
+        "message": "unknown, expired or already used enrollment code",
+    }
 
 
 async def test_unknown_token_shapes_are_401(client):

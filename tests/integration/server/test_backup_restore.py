@@ -37,8 +37,12 @@ def test_backup_then_restore_into_a_fresh_database(accounts, settings, make_data
     subprocess.run(["sh", str(DEPLOY / "backup.sh"), str(dump)], env=env, check=True, capture_output=True)
     assert dump.stat().st_size > 0
     fresh = make_database()
-    subprocess.run(["sh", str(DEPLOY / "restore.sh"), str(dump)], env={**env, "QLQ_DATABASE_URL": fresh},
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["sh", str(DEPLOY / "restore.sh"), str(dump)],
+        env={**env, "QLQ_DATABASE_URL": fresh},
+        check=True,
+        capture_output=True,
+    )
     before = counts(settings.database_url)
     assert before["submissions"] == 3 and before["answers"] == 90
     assert counts(fresh) == before
@@ -51,6 +55,10 @@ def test_backup_then_restore_into_a_fresh_database(accounts, settings, make_data
 
 
 def test_scripts_refuse_missing_arguments():
-    result = subprocess.run(["sh", str(DEPLOY / "backup.sh")], capture_output=True, text=True,
-                            env={**os.environ, "QLQ_DATABASE_URL": "postgresql+psycopg://x@127.0.0.1:1/x"})
+    result = subprocess.run(
+        ["sh", str(DEPLOY / "backup.sh")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QLQ_DATABASE_URL": "postgresql+psycopg://x@127.0.0.1:1/x"},
+    )
     assert result.returncode == 64 and "usage" in result.stderr

@@ -46,8 +46,12 @@ ADMIN = Actor("user:admin", "admin")
 
 def export_rows(accounts, fmt: str, instrument=None, **options: bool) -> tuple[bytes, list[dict[str, str]]]:
     instrument = instrument or fr()
-    job = ExportJob(fmt=fmt, instrument=instrument, include_birth_date=options.get("include_birth_date", False),
-                    where=SubmissionFilter(instrument_id=instrument.id, instrument_language=instrument.language))
+    job = ExportJob(
+        fmt=fmt,
+        instrument=instrument,
+        include_birth_date=options.get("include_birth_date", False),
+        where=SubmissionFilter(instrument_id=instrument.id, instrument_language=instrument.language),
+    )
     out = io.BytesIO()
     with accounts.session() as db:
         count = write_job(db, job, out)
@@ -67,17 +71,54 @@ def store(accounts, device_id, *subs: Submission, **options) -> None:
     assert set(accounts.store(SITE, *subs, device_id=device_id, **options)) == {"received"}
     with accounts.session() as db, db.begin():
         for sub in subs:
-            db.execute(text("UPDATE submissions SET received_at = :at WHERE submission_id = :id"),
-                       {"at": sub.frozen_at + timedelta(minutes=3), "id": sub.submission_id})
+            db.execute(
+                text("UPDATE submissions SET received_at = :at WHERE submission_id = :id"),
+                {"at": sub.frozen_at + timedelta(minutes=3), "id": sub.submission_id},
+            )
 
 
 def expected_header(include_birth_date: bool) -> list[str]:
     items = [f"q{n}" for n in range(1, 31)]
-    return ["submission_id", "legacy_id", "source", "site", "device_id", "session_date", "age_at_session",
-            *(["birth_date"] if include_birth_date else []), "outcome", "mode", "initial_mode", "audio_enabled",
-            "instrument_id", "instrument_language", "instrument_sha256", "started_at", "ended_at",
-            "duration_seconds", *items, "QL2", "PF2", "RF2", "EF", "CF", "SF", "FA", "NV", "PA", "DY", "SL", "AP",
-            "CO", "DI", "FI", "SUMSC", *(f"{q}_mode" for q in items), "n_voice_answers", "received_at"]
+    return [
+        "submission_id",
+        "legacy_id",
+        "source",
+        "site",
+        "device_id",
+        "session_date",
+        "age_at_session",
+        *(["birth_date"] if include_birth_date else []),
+        "outcome",
+        "mode",
+        "initial_mode",
+        "audio_enabled",
+        "instrument_id",
+        "instrument_language",
+        "instrument_sha256",
+        "started_at",
+        "ended_at",
+        "duration_seconds",
+        *items,
+        "QL2",
+        "PF2",
+        "RF2",
+        "EF",
+        "CF",
+        "SF",
+        "FA",
+        "NV",
+        "PA",
+        "DY",
+        "SL",
+        "AP",
+        "CO",
+        "DI",
+        "FI",
+        "SUMSC",
+        *(f"{q}_mode" for q in items),
+        "n_voice_answers",
+        "received_at",
+    ]
 
 
 @pytest.mark.parametrize("include_birth_date", [False, True])
@@ -182,13 +223,24 @@ def test_long_of_an_abandoned_session_has_the_items_shown(accounts, device_id) -
 def small_instrument():
     """Another module: 3 items, one 1–5 scale, one scale score. No code knows it."""
     raw = {
-        "instrument": {"id": "demo-mod", "version": "1.0", "language": "fr", "title": "Demo",
-                       "verification": "unverified-transcription"},
+        "instrument": {
+            "id": "demo-mod",
+            "version": "1.0",
+            "language": "fr",
+            "title": "Demo",
+            "verification": "unverified-transcription",
+        },
         "text": {"introduction": "Intro", "progress": "{number}/{total}"},
-        "check": {"audio_text": "a", "audio_spoken": "a", "microphone_text": "m", "microphone_spoken": "m",
-                  "expected_word": "bonjour"},
-        "response_scales": [{"id": "five", "min": 1, "max": 5, "kind": "numeric", "labels": {"1": "Jamais",
-                                                                                             "5": "Toujours"}}],
+        "check": {
+            "audio_text": "a",
+            "audio_spoken": "a",
+            "microphone_text": "m",
+            "microphone_spoken": "m",
+            "expected_word": "bonjour",
+        },
+        "response_scales": [
+            {"id": "five", "min": 1, "max": 5, "kind": "numeric", "labels": {"1": "Jamais", "5": "Toujours"}}
+        ],
         "sections": [{"id": "s"}],
         "items": [{"number": n, "section": "s", "scale": "five", "text": f"Question {n} ?"} for n in (1, 2, 3)],
         "scoring": {"scales": [{"code": "XY", "name": "Demo scale", "kind": "symptom", "items": [1, 2, 3]}]},
@@ -225,7 +277,7 @@ def test_text_cells_are_quoted_like_the_csv_module_would(accounts, database_url)
     assert line.startswith(expected.getvalue().rstrip("\n"))
 
 
-FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\tx", "\rx"]
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\tx", "\rx"]
 
 
 def test_formula_cells_are_neutralised_and_numbers_left_alone(accounts, device_id, database_url) -> None:
@@ -239,7 +291,7 @@ def test_formula_cells_are_neutralised_and_numbers_left_alone(accounts, device_i
         conn.execute("UPDATE submissions SET legacy_id = '=cmd', duration_seconds = -12.5")
         conn.execute("UPDATE sites SET code = '@site'")
     _, rows = export_rows(accounts, "csv-long")
-    assert [r["transcript"] for r in rows[:len(FORMULAS)]] == ["'" + f for f in FORMULAS]
+    assert [r["transcript"] for r in rows[: len(FORMULAS)]] == ["'" + f for f in FORMULAS]
     assert rows[0]["site"] == "'@site" and rows[0]["confidence"] == "0.93"
     assert rows[7]["transcript"].startswith("réponse ")  # other text as it is
     _, [wide] = export_rows(accounts, "csv-wide")
@@ -252,10 +304,11 @@ def test_any_stored_value_exports_to_csv(accounts, device_id, database_url) -> N
     sub = touch_completed()
     store(accounts, device_id, sub)
     with psycopg.connect(libpq_dsn(database_url), autocommit=True) as conn:
-        conn.execute("UPDATE submissions SET started_at = '0001-01-01T00:00:00+15:00', "
-                     "duration_seconds = 'Infinity', received_at = 'infinity', session_date = '0100-06-01'")
-        conn.execute("UPDATE answers SET confidence = 'NaN', answered_at = '9999-12-31T23:59:59-14:00' "
-                     "WHERE item = 1")
+        conn.execute(
+            "UPDATE submissions SET started_at = '0001-01-01T00:00:00+15:00', "
+            "duration_seconds = 'Infinity', received_at = 'infinity', session_date = '0100-06-01'"
+        )
+        conn.execute("UPDATE answers SET confidence = 'NaN', answered_at = '9999-12-31T23:59:59-14:00' WHERE item = 1")
     _, [row] = export_rows(accounts, "csv-wide")
     assert row["started_at"] == "0001-12-31 09:00:00+00 BC" and row["duration_seconds"] == "Infinity"
     assert row["received_at"] == "infinity" and row["session_date"] == "0100-06-01"
@@ -273,15 +326,17 @@ def test_an_export_cut_mid_stream_ends_as_an_error_and_is_audited(accounts, devi
     server then ends the response as an error), the audit trail says the export failed, the metric counts it."""
     store(accounts, device_id, touch_completed())
     with psycopg.connect(libpq_dsn(database_url), autocommit=True) as conn:  # ~20,000 sessions: many chunks
-        conn.execute("INSERT INTO submissions (submission_id, site_id, device_id, content_sha256, instrument_id, "
-                     "instrument_language, instrument_sha256, outcome, mode, initial_mode, audio_enabled, "
-                     "session_date, started_at, ended_at, duration_seconds, answer_values, answer_methods, "
-                     "voice_answers, score_codes, score_values, age_at_session, age_band, source, anonymized, "
-                     "payload) SELECT gen_random_uuid(), site_id, device_id, content_sha256, instrument_id, "
-                     "instrument_language, instrument_sha256, outcome, mode, initial_mode, audio_enabled, "
-                     "session_date, started_at, ended_at, duration_seconds, answer_values, answer_methods, "
-                     "voice_answers, score_codes, score_values, age_at_session, age_band, source, false, payload "
-                     "FROM submissions CROSS JOIN generate_series(1, 20000)")
+        conn.execute(
+            "INSERT INTO submissions (submission_id, site_id, device_id, content_sha256, instrument_id, "
+            "instrument_language, instrument_sha256, outcome, mode, initial_mode, audio_enabled, "
+            "session_date, started_at, ended_at, duration_seconds, answer_values, answer_methods, "
+            "voice_answers, score_codes, score_values, age_at_session, age_band, source, anonymized, "
+            "payload) SELECT gen_random_uuid(), site_id, device_id, content_sha256, instrument_id, "
+            "instrument_language, instrument_sha256, outcome, mode, initial_mode, audio_enabled, "
+            "session_date, started_at, ended_at, duration_seconds, answer_values, answer_methods, "
+            "voice_answers, score_codes, score_values, age_at_session, age_band, source, false, payload "
+            "FROM submissions CROSS JOIN generate_series(1, 20000)"
+        )
     factory = app.state.sessionmaker
     with factory() as db, db.begin():
         job = audit_export(db, ExportJob(fmt="csv-wide", instrument=fr(), where=SubmissionFilter()), ADMIN)
@@ -290,8 +345,10 @@ def test_an_export_cut_mid_stream_ends_as_an_error_and_is_audited(accounts, devi
     chunks = iter(stream)
     assert next(chunks).startswith(b"submission_id,")
     with psycopg.connect(libpq_dsn(database_url), autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND query LIKE 'COPY%%' AND pid <> pg_backend_pid()")
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND query LIKE 'COPY%%' AND pid <> pg_backend_pid()"
+        )
     with pytest.raises(psycopg.OperationalError):
         for _ in chunks:
             pass
@@ -313,21 +370,27 @@ def voice_detailed() -> Submission:
     def heard(*alternatives: tuple[str, float | None], **more: object) -> VoiceDetail:
         prompt_end = clock.tick()
         clock.tick(3)  # the answer is taken after the recogniser's result
-        return VoiceDetail(alternatives=tuple(HeardAlternative(t, c) for t, c in alternatives),
-                           engine="google-speech-v1", model="latest_short", language="fr-FR",
-                           prompt_end_at=prompt_end, speech_start_at=prompt_end + timedelta(seconds=1),
-                           speech_end_at=prompt_end + timedelta(seconds=2),
-                           result_at=prompt_end + timedelta(seconds=2, milliseconds=250), **more)  # type: ignore[arg-type]
+        return VoiceDetail(
+            alternatives=tuple(HeardAlternative(t, c) for t, c in alternatives),
+            engine="google-speech-v1",
+            model="latest_short",
+            language="fr-FR",
+            prompt_end_at=prompt_end,
+            speech_start_at=prompt_end + timedelta(seconds=1),
+            speech_end_at=prompt_end + timedelta(seconds=2),
+            result_at=prompt_end + timedelta(seconds=2, milliseconds=250),
+            **more,
+        )  # type: ignore[arg-type]
 
     s = start(fr(), Mode.VOICE_CONTINUOUS, clock)
     v = heard(("un peu", 0.93), ("un feu", 0.41))  # heard before the answer is taken (argument order)
     s = s.answer(2, now=clock.tick(), method=Method.VOICE, transcript="un peu", confidence=0.93, voice=v)
     v = heard(("assez", 0.52), attempts=2, confirmation="voice", confirmation_transcript="=oui")
-    s = s.answer(3, now=clock.tick(), method=Method.VOICE, transcript="assez", confidence=0.52, confirmed=True,
-                 voice=v)
+    s = s.answer(3, now=clock.tick(), method=Method.VOICE, transcript="assez", confidence=0.52, confirmed=True, voice=v)
     v = heard(("beaucoup", 0.48), confirmation="touch")
-    s = s.answer(4, now=clock.tick(), method=Method.VOICE, transcript="beaucoup", confidence=0.48, confirmed=True,
-                 voice=v)
+    s = s.answer(
+        4, now=clock.tick(), method=Method.VOICE, transcript="beaucoup", confidence=0.48, confirmed=True, voice=v
+    )
     v = heard(("euh", None), attempts=2, fallback="not_understood")
     s = s.answer(1, now=clock.tick(), voice=v)
     while s.phase.value == "items":
@@ -350,10 +413,20 @@ def test_long_has_each_voice_answer_s_record(accounts, device_id) -> None:
     store(accounts, device_id, sub)
     raw, rows = export_rows(accounts, "csv-long")
     header = next(csv.reader(io.StringIO(raw.decode())))
-    assert header[-12:] == ["voice_alternatives", "voice_attempts", "voice_confirmation",
-                            "voice_confirmation_transcript", "voice_engine", "voice_model", "voice_language",
-                            "voice_prompt_end_at", "voice_speech_start_at", "voice_speech_end_at",
-                            "voice_result_at", "voice_fallback"]
+    assert header[-12:] == [
+        "voice_alternatives",
+        "voice_attempts",
+        "voice_confirmation",
+        "voice_confirmation_transcript",
+        "voice_engine",
+        "voice_model",
+        "voice_language",
+        "voice_prompt_end_at",
+        "voice_speech_start_at",
+        "voice_speech_end_at",
+        "voice_result_at",
+        "voice_fallback",
+    ]
     by_item = {int(r["item"]): r for r in rows}
     for record in sub.answers:
         row, voice = by_item[record.item], record.voice
@@ -361,11 +434,15 @@ def test_long_has_each_voice_answer_s_record(accounts, device_id) -> None:
             assert all(row[c] == "" for c in header if c.startswith("voice_")), record.item
             continue
         assert json.loads(row["voice_alternatives"]) == [
-            {"transcript": a.transcript, "confidence": a.confidence} for a in voice.alternatives]
+            {"transcript": a.transcript, "confidence": a.confidence} for a in voice.alternatives
+        ]
         assert int(row["voice_attempts"]) == voice.attempts
         assert row["voice_confirmation"] == voice.confirmation
         assert (row["voice_engine"], row["voice_model"], row["voice_language"]) == (
-            "google-speech-v1", "latest_short", "fr-FR")
+            "google-speech-v1",
+            "latest_short",
+            "fr-FR",
+        )
         for name in ("prompt_end_at", "speech_start_at", "speech_end_at", "result_at"):
             assert datetime.fromisoformat(row[f"voice_{name}"]) == getattr(voice.times, name), name
         assert row["voice_fallback"] == voice.fallback
@@ -377,8 +454,7 @@ def test_long_has_each_voice_answer_s_record(accounts, device_id) -> None:
     assert all(r["voice_alternatives"] == "" for r in rows if int(r["item"]) > 4)
 
 
-def test_the_voice_columns_of_stored_sessions_are_filled_by_migration_0006(accounts, device_id,
-                                                                          database_url) -> None:
+def test_the_voice_columns_of_stored_sessions_are_filled_by_migration_0006(accounts, device_id, database_url) -> None:
     """Sessions stored before 0006 get their voice records from their payload when it runs."""
     from sync_server import migrate
 
@@ -388,8 +464,9 @@ def test_the_voice_columns_of_stored_sessions_are_filled_by_migration_0006(accou
     migrate.downgrade(database_url, "0005")
     try:
         with psycopg.connect(libpq_dsn(database_url), autocommit=True) as conn:
-            assert conn.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'answers' "
-                                "AND column_name = 'voice'").fetchone() == (0,)
+            assert conn.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'answers' AND column_name = 'voice'"
+            ).fetchone() == (0,)
     finally:
         migrate.upgrade(database_url)
     _, after = export_rows(accounts, "csv-long")

@@ -54,8 +54,14 @@ def sessions_both(accounts, where: SubmissionFilter):
 def same_sessions(rolled, reference) -> bool:
     def key(row):
         median = row["median_duration_seconds"]
-        return (row["site"], row["month"], row["started"], row["completed"], row["abandoned"],
-                None if median is None else round(float(median), 6))
+        return (
+            row["site"],
+            row["month"],
+            row["started"],
+            row["completed"],
+            row["abandoned"],
+            None if median is None else round(float(median), 6),
+        )
 
     return [key(r) for r in rolled] == [key(r) for r in reference]
 
@@ -65,21 +71,29 @@ def random_sessions(rng: random.Random, count: int, month: int) -> list:
     for _ in range(count):
         voice = set(rng.sample(range(1, 31), rng.randint(0, 6)))
         confirmed = {i for i in voice if rng.random() < 0.4}
-        values = {n: (rng.randint(1, 7) if n >= 29 else rng.randint(1, 4)) for n in range(1, 31)
-                  if rng.random() > 0.08}
+        values = {n: (rng.randint(1, 7) if n >= 29 else rng.randint(1, 4)) for n in range(1, 31) if rng.random() > 0.08}
         abandoned = rng.random() < 0.15
-        subs.append(make_submission(
-            started_at=datetime(2026, month, rng.randint(1, 28), 9, tzinfo=UTC), voice_items=voice,
-            confirmed_items=confirmed, values=values, outcome="abandoned" if abandoned else "completed",
-            abandon_after=rng.randint(3, 25) if abandoned else None))
+        subs.append(
+            make_submission(
+                started_at=datetime(2026, month, rng.randint(1, 28), 9, tzinfo=UTC),
+                voice_items=voice,
+                confirmed_items=confirmed,
+                values=values,
+                outcome="abandoned" if abandoned else "completed",
+                abandon_after=rng.randint(3, 25) if abandoned else None,
+            )
+        )
     return subs
 
 
-FILTERS = [SubmissionFilter(), SubmissionFilter(date_from=date(2026, 9, 10)),
-           SubmissionFilter(date_from=date(2026, 8, 1), date_to=date(2026, 9, 15)),
-           SubmissionFilter(date_from=date(2026, 8, 1), date_to=date(2026, 9, 30)),  # two whole months
-           SubmissionFilter(date_from=date(2026, 8, 5), date_to=date(2026, 8, 20)),  # inside one month
-           SubmissionFilter(date_to=date(2026, 8, 31))]
+FILTERS = [
+    SubmissionFilter(),
+    SubmissionFilter(date_from=date(2026, 9, 10)),
+    SubmissionFilter(date_from=date(2026, 8, 1), date_to=date(2026, 9, 15)),
+    SubmissionFilter(date_from=date(2026, 8, 1), date_to=date(2026, 9, 30)),  # two whole months
+    SubmissionFilter(date_from=date(2026, 8, 5), date_to=date(2026, 8, 20)),  # inside one month
+    SubmissionFilter(date_to=date(2026, 8, 31)),
+]
 
 
 def test_rollups_equal_the_direct_aggregate_through_arrivals_deletions_and_purges(accounts, settings):
@@ -118,10 +132,13 @@ def test_rollups_equal_the_direct_aggregate_through_arrivals_deletions_and_purge
 def test_dashboard_numbers_by_hand_and_as_the_stats_endpoint(accounts, settings):
     march = datetime(2026, 3, 10, 9, tzinfo=UTC)
     skip_7 = {n: (5 if n >= 29 else 2) for n in range(1, 31) if n != 7}
-    store(accounts, "SITE-A",
-          make_submission(started_at=march, voice_items=[1, 2, 3, 4], confirmed_items=[1]),
-          make_submission(started_at=march, values=skip_7, step_seconds=10),
-          make_submission(started_at=march + timedelta(days=1), outcome="abandoned", abandon_after=5))
+    store(
+        accounts,
+        "SITE-A",
+        make_submission(started_at=march, voice_items=[1, 2, 3, 4], confirmed_items=[1]),
+        make_submission(started_at=march, values=skip_7, step_seconds=10),
+        make_submission(started_at=march + timedelta(days=1), outcome="abandoned", abandon_after=5),
+    )
     for aged in (False, True):
         if aged:
             age_everything(settings.database_url)

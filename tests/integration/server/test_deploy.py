@@ -37,23 +37,31 @@ def test_dashboard_plots_existing_metrics():
     dashboard = json.loads((DEPLOY / "grafana-dashboard.json").read_text())
     exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
     names = set(re.findall(r"\b(qlq_[a-z_]+?)(?:_bucket|_total)?\b[\[{(]", exprs))
-    registered = {m.name for m in metrics.REGISTRY.collect()} | {m.name.removesuffix("_total")
-                                                                 for m in metrics.REGISTRY.collect()}
+    registered = {m.name for m in metrics.REGISTRY.collect()} | {
+        m.name.removesuffix("_total") for m in metrics.REGISTRY.collect()
+    }
     assert names and {n.removesuffix("_total") for n in names} <= registered, names
 
 
 def test_entrypoint_migrates_and_dispatches(make_database):
     url = make_database()
-    env = {**os.environ, "QLQ_DATABASE_URL": url, "QLQ_DB_WAIT_SECONDS": "10",
-           "PATH": f"{Path(os.sys.executable).parent}:{os.environ['PATH']}"}
-    result = subprocess.run(["sh", str(DEPLOY / "entrypoint.sh"), "migrate"], env=env, capture_output=True,
-                            text=True, timeout=120)
+    env = {
+        **os.environ,
+        "QLQ_DATABASE_URL": url,
+        "QLQ_DB_WAIT_SECONDS": "10",
+        "PATH": f"{Path(os.sys.executable).parent}:{os.environ['PATH']}",
+    }
+    result = subprocess.run(
+        ["sh", str(DEPLOY / "entrypoint.sh"), "migrate"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert migrate.current_revision_for_url(url) == migrate.head_revision()
-    result = subprocess.run(["sh", str(DEPLOY / "entrypoint.sh"), "--help"], env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        ["sh", str(DEPLOY / "entrypoint.sh"), "--help"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and "import-legacy" in result.stdout
     bad = {**env, "QLQ_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none", "QLQ_DB_WAIT_SECONDS": "1"}
-    result = subprocess.run(["sh", str(DEPLOY / "entrypoint.sh"), "migrate"], env=bad, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        ["sh", str(DEPLOY / "entrypoint.sh"), "migrate"], env=bad, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1 and "unreachable" in result.stderr

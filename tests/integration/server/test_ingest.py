@@ -79,26 +79,29 @@ async def test_abandoned_session_is_stored(client, device):
     assert response.status_code == 201, response.text
 
 
-@pytest.mark.parametrize(("changes", "code", "field"), [
-    ({"answers.0.value": 9}, "answer_out_of_range", "answers[0].value"),
-    ({"answers.28.value": 8}, "answer_out_of_range", "answers[28].value"),
-    ({"answers.0.item": 31}, "unknown_item", "answers[0].item"),
-    ({"answers.1.item": 1}, "duplicate_item", "answers[1].item"),
-    ({"scores.PF2": 12.5}, "scores_mismatch", "scores.PF2"),
-    ({"patient.age_at_session": 30}, "implausible_date", "patient.age_at_session"),
-    ({"patient.birth_date": "2090-01-01"}, "implausible_date", "patient.birth_date"),
-    ({"session.session_date": "2999-01-01"}, "implausible_date", "session.session_date"),
-    ({"consents": []}, "consent_missing", "consents"),
-    ({"instrument.content_sha256": "0" * 64}, "unknown_instrument", "instrument.content_sha256"),
-    ({"instrument.language": "de"}, "unknown_instrument", "instrument.language"),
-    ({"instrument.id": "qlq-x"}, "unknown_instrument", "instrument.id"),
-    ({"outcome": "maybe"}, "invalid_payload", "outcome"),
-    ({"answers.0.transcript": "a\x00b"}, "invalid_text", "answers[0].transcript"),
-    ({"answers.0.times_shown": 10**6}, "invalid_value", None),
-    ({"submission_id": "not-a-uuid"}, "invalid_payload", "submission_id"),
-    ({"answers.2.confidence": 3}, "invalid_payload", "answers[2].confidence"),
-    ({"frozen_at": "2024-01-01T10:00:00"}, "invalid_payload", "frozen_at"),
-])
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"answers.0.value": 9}, "answer_out_of_range", "answers[0].value"),
+        ({"answers.28.value": 8}, "answer_out_of_range", "answers[28].value"),
+        ({"answers.0.item": 31}, "unknown_item", "answers[0].item"),
+        ({"answers.1.item": 1}, "duplicate_item", "answers[1].item"),
+        ({"scores.PF2": 12.5}, "scores_mismatch", "scores.PF2"),
+        ({"patient.age_at_session": 30}, "implausible_date", "patient.age_at_session"),
+        ({"patient.birth_date": "2090-01-01"}, "implausible_date", "patient.birth_date"),
+        ({"session.session_date": "2999-01-01"}, "implausible_date", "session.session_date"),
+        ({"consents": []}, "consent_missing", "consents"),
+        ({"instrument.content_sha256": "0" * 64}, "unknown_instrument", "instrument.content_sha256"),
+        ({"instrument.language": "de"}, "unknown_instrument", "instrument.language"),
+        ({"instrument.id": "qlq-x"}, "unknown_instrument", "instrument.id"),
+        ({"outcome": "maybe"}, "invalid_payload", "outcome"),
+        ({"answers.0.transcript": "a\x00b"}, "invalid_text", "answers[0].transcript"),
+        ({"answers.0.times_shown": 10**6}, "invalid_value", None),
+        ({"submission_id": "not-a-uuid"}, "invalid_payload", "submission_id"),
+        ({"answers.2.confidence": 3}, "invalid_payload", "answers[2].confidence"),
+        ({"frozen_at": "2024-01-01T10:00:00"}, "invalid_payload", "frozen_at"),
+    ],
+)
 async def test_refusals_name_code_and_field(client, device, changes, code, field):
     response = await post(client, device, tampered(make_submission(), **changes))
     assert response.status_code == 422, response.text
@@ -115,8 +118,9 @@ async def test_answered_before_shown_is_implausible(client, device):
 
 
 async def test_malformed_json_and_wrong_types(client, device):
-    response = await client.post("/v1/submissions", content=b"{not json", headers={
-        **bearer(device), "Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/submissions", content=b"{not json", headers={**bearer(device), "Content-Type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_payload"
     response = await post(client, device, [1, 2])
@@ -129,24 +133,32 @@ async def test_body_refusals_come_in_fastapi_order(client, device, accounts):
     body = payload(make_submission())
     as_text = await client.post("/v1/submissions", json=body, headers={**bearer(device), "Content-Type": "text/plain"})
     assert (as_text.status_code, as_text.json()["error"]["code"]) == (422, "invalid_payload")
-    empty = await client.post("/v1/submissions", content=b"", headers={**bearer(device),
-                                                                        "Content-Type": "application/json"})
+    empty = await client.post(
+        "/v1/submissions", content=b"", headers={**bearer(device), "Content-Type": "application/json"}
+    )
     assert (empty.status_code, empty.json()["error"]["code"]) == (422, "invalid_payload")
-    assert (await client.post("/v1/submissions", content=b"{not json", headers={
-        "Authorization": "Bearer qlqd_unknown", "Content-Type": "application/json"})).status_code == 422
+    assert (
+        await client.post(
+            "/v1/submissions",
+            content=b"{not json",
+            headers={"Authorization": "Bearer qlqd_unknown", "Content-Type": "application/json"},
+        )
+    ).status_code == 422
     assert (await post(client, "qlqd_unknown", {"submission_id": "x"})).status_code == 401
     assert (await post(client, accounts.user_token("researcher"), {"submission_id": "x"})).status_code == 403
     wrong = (await post(client, device, {**body, "outcome": "maybe"})).json()["error"]
     assert (wrong["code"], wrong["field"]) == ("invalid_payload", "outcome")
-    ok = await client.post("/v1/submissions", json=body,
-                           headers={**bearer(device), "Content-Type": "application/vnd.qlq+json"})
+    ok = await client.post(
+        "/v1/submissions", json=body, headers={**bearer(device), "Content-Type": "application/vnd.qlq+json"}
+    )
     assert ok.status_code == 201 and ok.json() == {"submission_id": body["submission_id"], "status": "received"}
 
 
 async def test_body_size_limit(client, device):
     huge = b"{" + b" " * (3 * 1024 * 1024) + b"}"
-    response = await client.post("/v1/submissions", content=huge, headers={
-        **bearer(device), "Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/submissions", content=huge, headers={**bearer(device), "Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
 
@@ -154,8 +166,9 @@ async def test_body_size_limit(client, device):
         for _ in range(40):
             yield b" " * (100 * 1024)
 
-    response = await client.post("/v1/submissions", content=chunks(), headers={
-        **bearer(device), "Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/submissions", content=chunks(), headers={**bearer(device), "Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
 
@@ -164,13 +177,25 @@ async def test_batch_mixed_results(client, device, accounts):
     good = make_submission()
     duplicate = make_submission()
     assert (await post(client, device, payload(duplicate))).status_code == 201
-    items = [payload(good), payload(duplicate), tampered(make_submission(), **{"scores.EF": 1.0}),
-             {"submission_id": "x"}, tampered(duplicate, abandon_reason="other"), payload(make_submission())]
+    items = [
+        payload(good),
+        payload(duplicate),
+        tampered(make_submission(), **{"scores.EF": 1.0}),
+        {"submission_id": "x"},
+        tampered(duplicate, abandon_reason="other"),
+        payload(make_submission()),
+    ]
     response = await client.post("/v1/submissions:batch", json=items, headers=bearer(device))
     assert response.status_code == 200, response.text
     results = response.json()["results"]
-    assert [r["status"] for r in results] == ["received", "already_received", "rejected", "rejected",
-                                              "rejected", "received"]
+    assert [r["status"] for r in results] == [
+        "received",
+        "already_received",
+        "rejected",
+        "rejected",
+        "rejected",
+        "received",
+    ]
     assert [r["http_status"] for r in results] == [201, 200, 422, 422, 409, 201]
     assert results[2]["error"]["code"] == "scores_mismatch"
     assert results[2]["error"]["field"] == "scores.EF"
@@ -194,8 +219,9 @@ async def test_a_value_the_database_refuses_rejects_only_its_item(client, device
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert [r["index"] for r in results] == list(range(7))
-    assert [r["status"] for r in results] == [
-        "rejected" if i == refused_at else "received" for i in range(6)] + ["rejected"]
+    assert [r["status"] for r in results] == ["rejected" if i == refused_at else "received" for i in range(6)] + [
+        "rejected"
+    ]
     assert results[refused_at]["error"]["code"] == "invalid_value"
     assert results[6]["error"]["code"] == "invalid_payload"
     with accounts.session() as db:
@@ -203,7 +229,8 @@ async def test_a_value_the_database_refuses_rejects_only_its_item(client, device
         assert db.scalar(select(func.count()).select_from(Answer)) == 150
     again = await client.post("/v1/submissions:batch", json=items[:6], headers=bearer(device))  # a retry
     assert [r["status"] for r in again.json()["results"]] == [
-        "rejected" if i == refused_at else "already_received" for i in range(6)]
+        "rejected" if i == refused_at else "already_received" for i in range(6)
+    ]
 
 
 async def test_the_same_submission_twice_in_one_batch(client, device, accounts):
@@ -239,13 +266,14 @@ async def test_race_waits_for_the_first_transaction(accounts, settings):
     with accounts.session() as db:
         site_id = SiteRepository(db).get_by_code("SITE-A").id
     conninfo = libpq_conninfo(settings.database_url)
-    async with await AsyncConnection.connect(conninfo) as first, \
-            await AsyncConnection.connect(conninfo, autocommit=True) as other:
+    async with (
+        await AsyncConnection.connect(conninfo) as first,
+        await AsyncConnection.connect(conninfo, autocommit=True) as other,
+    ):
         async with first.transaction():
             received = await IngestService(first, REGISTRY).ingest(sub, site_id=site_id, device_id=None)
             assert received.status == "received"
-            second = asyncio.create_task(IngestService(other, REGISTRY).ingest(sub, site_id=site_id,
-                                                                               device_id=None))
+            second = asyncio.create_task(IngestService(other, REGISTRY).ingest(sub, site_id=site_id, device_id=None))
             await asyncio.sleep(0.3)
             assert not second.done()  # blocked on the first transaction's row
         result = await asyncio.wait_for(second, 5)
@@ -256,6 +284,7 @@ async def test_logs_never_carry_patient_data(client, device, caplog):
     sub = make_submission(initials="X-W", birth_date=date(1949, 2, 27))
     caplog.set_level(logging.DEBUG)
     from sync_server.logging import JsonFormatter
+
     formatter = JsonFormatter()
     await post(client, device, payload(sub))
     await post(client, device, tampered(sub, **{"patient.age_at_session": 3}))
@@ -279,8 +308,9 @@ async def test_request_id_round_trip_and_security_headers(client):
     assert minted.headers["x-request-id"] != "bad id with spaces"
     docs = await client.get("/docs")
     assert docs.status_code == 200 and "content-security-policy" not in docs.headers
-    cors = await client.options("/v1/stats", headers={"Origin": "https://evil.example",
-                                                       "Access-Control-Request-Method": "GET"})
+    cors = await client.options(
+        "/v1/stats", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+    )
     assert "access-control-allow-origin" not in cors.headers
 
 
@@ -311,5 +341,6 @@ async def test_ready_reports_pending_migration(app, client):
 
 def test_age_band():
     from sync_server.services.ingest import age_band
+
     assert [age_band(a) for a in (18, 60, 69, 70, 101)] == ["10-19", "60-69", "60-69", "70-79", "100-109"]
     assert datetime.now(UTC).date() > BIRTH_DATE and INITIALS

@@ -56,9 +56,12 @@ def _outages() -> float:
 
 
 async def test_database_down_is_503_with_retry_after(settings):
-    down = settings.model_copy(update={
-        "database_url": f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/qlq",
-        "db_pool_timeout_seconds": 0.5})
+    down = settings.model_copy(
+        update={
+            "database_url": f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/qlq",
+            "db_pool_timeout_seconds": 0.5,
+        }
+    )
     app = create_app(down)
     sub = make_submission()
     outages = _outages()
@@ -84,23 +87,47 @@ async def test_connections_dropped_by_the_database_heal(app, client, accounts, d
     pool = app.state.ingest_pool
     await pool.wait(timeout=10)
     with psycopg.connect(libpq_dsn(database_url), autocommit=True) as admin:
-        killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                               "WHERE application_name = 'qlq-server-ingest' AND datname = current_database()"
-                               ).fetchone()[0]
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'qlq-server-ingest' AND datname = current_database()"
+        ).fetchone()[0]
     assert killed == app.state.settings.db_ingest_pool_size
     subs = [make_submission() for _ in range(2 * killed + 2)]
-    statuses = [(await client.post("/v1/submissions", json=payload(s), headers=bearer(token))).status_code
-                for s in subs]
+    statuses = [
+        (await client.post("/v1/submissions", json=payload(s), headers=bearer(token))).status_code for s in subs
+    ]
     assert set(statuses) <= {201, 503} and statuses.count(503) <= killed and statuses[-2:] == [201, 201]
-    retried = [(await client.post("/v1/submissions", json=payload(s), headers=bearer(token))).status_code
-               for s, status in zip(subs, statuses, strict=True) if status == 503]
+    retried = [
+        (await client.post("/v1/submissions", json=payload(s), headers=bearer(token))).status_code
+        for s, status in zip(subs, statuses, strict=True)
+        if status == 503
+    ]
     assert retried == [201] * statuses.count(503)
     with accounts.session() as db:
         assert db.scalar(select(func.count()).select_from(StoredSubmission)) == len(subs)
 
 
-_ODD_VALUES = [None, "", " ", -1, 0, 10**20, 1.5, float("-0.0"), True, [], {}, "x" * 3000, "a\x00b", "2999-01-01",
-               "1900-01-01T00:00:00", "not-a-uuid", "11111111-1111-1111-1111-111111111111", {"nested": [1]}, "é" * 50]
+_ODD_VALUES = [
+    None,
+    "",
+    " ",
+    -1,
+    0,
+    10**20,
+    1.5,
+    float("-0.0"),
+    True,
+    [],
+    {},
+    "x" * 3000,
+    "a\x00b",
+    "2999-01-01",
+    "1900-01-01T00:00:00",
+    "not-a-uuid",
+    "11111111-1111-1111-1111-111111111111",
+    {"nested": [1]},
+    "é" * 50,
+]
 
 
 def _paths(node: object, prefix: tuple = ()) -> list[tuple]:

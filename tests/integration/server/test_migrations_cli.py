@@ -30,7 +30,8 @@ def test_upgrade_downgrade_upgrade(make_database):
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
     migrate.upgrade(url)
     assert {"submissions", "answers", "scores", "audit_events", "devices", "users"} <= set(
-        inspect(engine).get_table_names())
+        inspect(engine).get_table_names()
+    )
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     engine.dispose()
@@ -39,12 +40,22 @@ def test_upgrade_downgrade_upgrade(make_database):
 
 def test_cli_migrate_from_another_directory(make_database, tmp_path):
     url = make_database()
-    result = subprocess.run([sys.executable, "-m", "sync_server.cli", "--database-url", url, "migrate"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "sync_server.cli", "--database-url", url, "migrate"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert f"empty -> {migrate.head_revision()}" in result.stdout
-    result = subprocess.run([sys.executable, "-m", "sync_server.cli", "--database-url", url, "migrate",
-                             "--downgrade", "base"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "sync_server.cli", "--database-url", url, "migrate", "--downgrade", "base"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert f"{migrate.head_revision()} -> empty" in result.stdout
 
 
@@ -77,8 +88,18 @@ def test_serve_refuses_unsafe_production_settings(monkeypatch, capsys):
 def test_every_command_says_what_it_does(capsys):
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    assert set(commands) >= {"serve", "migrate", "create-user", "enroll", "revoke-device", "export",
-                             "import-legacy", "gdpr", "create-site", "devices"}
+    assert set(commands) >= {
+        "serve",
+        "migrate",
+        "create-user",
+        "enroll",
+        "revoke-device",
+        "export",
+        "import-legacy",
+        "gdpr",
+        "create-site",
+        "devices",
+    }
     for name, sub in commands.items():
         assert sub.description, name
     with pytest.raises(SystemExit):
@@ -102,6 +123,7 @@ def test_cli_create_user_site_enroll_revoke(settings, accounts, monkeypatch, cap
     assert any(block in out for block in "█▀▄")  # the QR code, drawn with half blocks
     assert cli([*url, "enroll", "--site", "NOWHERE"]) == 1
     from sync_server.services.accounts import AccountService
+
     with accounts.session() as db, db.begin():
         issued = AccountService(db, settings).enroll(code, "tablette")
     assert cli([*url, "devices"]) == 0
@@ -125,24 +147,34 @@ def test_payloads_stored_before_0002_survive_it_and_its_downgrade(make_database)
     migrate.upgrade(url, "0001")
     sub = make_submission(voice_items=[1, 2], confirmed_items=[1])
     row = dict(prepare_submission(InstrumentRegistry.bundled(), sub, site_id=0, device_id=None).row)
-    for added_by_0004 in ("initial_mode", "audio_enabled", "answer_values", "answer_methods", "voice_answers",
-                          "score_codes", "score_values"):
+    for added_by_0004 in (
+        "initial_mode",
+        "audio_enabled",
+        "answer_values",
+        "answer_methods",
+        "voice_answers",
+        "score_codes",
+        "score_values",
+    ):
         del row[added_by_0004]
     with psycopg.connect(libpq_dsn(url)) as conn:
         row["site_id"] = conn.execute("INSERT INTO sites (code, name) VALUES ('S1', 'Site') RETURNING id").fetchone()[0]
         columns = ", ".join(row)
         values = ", ".join(f"%({c})s" for c in row)
-        conn.execute(f"INSERT INTO submissions ({columns}, payload) VALUES ({values}, %(payload)s::jsonb)",
-                     {**row, "payload": json.dumps(sub.canonical_json())})
+        conn.execute(
+            f"INSERT INTO submissions ({columns}, payload) VALUES ({values}, %(payload)s::jsonb)",
+            {**row, "payload": json.dumps(sub.canonical_json())},
+        )
     migrate.upgrade(url)
     with psycopg.connect(libpq_dsn(url)) as conn:
-        kind, text = conn.execute(
-            "SELECT pg_typeof(payload)::text, payload::text FROM submissions").fetchone()
+        kind, text = conn.execute("SELECT pg_typeof(payload)::text, payload::text FROM submissions").fetchone()
     assert kind == "json"
     assert Submission.model_validate_json(text) == sub
     with psycopg.connect(libpq_dsn(url)) as conn:  # 0004 filled the new columns from the payload
         assert conn.execute("SELECT initial_mode, audio_enabled FROM submissions").fetchone() == (
-            "voice-continuous", True)
+            "voice-continuous",
+            True,
+        )
     migrate.downgrade(url, "0001")
     with psycopg.connect(libpq_dsn(url)) as conn:
         kind, text = conn.execute("SELECT pg_typeof(payload)::text, payload::text FROM submissions").fetchone()
@@ -168,8 +200,9 @@ def test_0004_fills_the_export_columns_from_stored_payloads(make_database):
 
     async def store() -> None:
         async with await psycopg.AsyncConnection.connect(libpq_conninfo(url), autocommit=True) as conn:
-            site = await (await conn.execute("INSERT INTO sites (code, name) VALUES ('S1', 'S') RETURNING id"))\
-                .fetchone()
+            site = await (
+                await conn.execute("INSERT INTO sites (code, name) VALUES ('S1', 'S') RETURNING id")
+            ).fetchone()
             await IngestService(conn, InstrumentRegistry.bundled()).ingest(sub, site_id=site[0], device_id=None)
 
     asyncio.run(store())
@@ -177,7 +210,9 @@ def test_0004_fills_the_export_columns_from_stored_payloads(make_database):
     migrate.upgrade(url)
     with psycopg.connect(libpq_dsn(url)) as conn:
         assert conn.execute("SELECT initial_mode, audio_enabled FROM submissions").fetchone() == (
-            "voice-continuous", True)
+            "voice-continuous",
+            True,
+        )
         values, methods, voice, codes, scores = conn.execute(
             "SELECT answer_values, answer_methods, voice_answers, score_codes, score_values FROM submissions"
         ).fetchone()

@@ -42,8 +42,11 @@ def populated(accounts):
 async def test_stats_per_site_and_month(client, accounts, populated):
     token = accounts.user_token("researcher")
     rows = (await client.get("/v1/stats", headers=bearer(token))).json()["rows"]
-    assert [(r["site"], r["month"]) for r in rows] == [("SITE-A", "2025-03"), ("SITE-A", "2025-04"),
-                                                        ("SITE-B", "2025-03")]
+    assert [(r["site"], r["month"]) for r in rows] == [
+        ("SITE-A", "2025-03"),
+        ("SITE-A", "2025-04"),
+        ("SITE-B", "2025-03"),
+    ]
     march = rows[0]
     assert (march["sessions_started"], march["sessions_completed"], march["sessions_abandoned"]) == (3, 2, 1)
     durations = sorted(populated[k].session.duration_seconds for k in ("a1", "a2"))
@@ -52,35 +55,41 @@ async def test_stats_per_site_and_month(client, accounts, populated):
     assert march["voice_answer_share"] == pytest.approx(4 / 65)
     assert march["voice_confirmation_share"] == pytest.approx(1 / 4)
     assert rows[1]["voice_confirmation_share"] is None
-    filtered = (await client.get("/v1/stats", params={"site": "SITE-B", "from": "2025-03-01", "to": "2025-03-31"},
-                                 headers=bearer(token))).json()["rows"]
+    filtered = (
+        await client.get(
+            "/v1/stats", params={"site": "SITE-B", "from": "2025-03-01", "to": "2025-03-31"}, headers=bearer(token)
+        )
+    ).json()["rows"]
     assert [(r["site"], r["sessions_started"]) for r in filtered] == [("SITE-B", 1)]
     unknown = await client.get("/v1/stats", params={"site": "NOPE"}, headers=bearer(token))
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_site"
-    backwards = await client.get("/v1/stats", params={"from": "2025-04-01", "to": "2025-03-01"},
-                                 headers=bearer(token))
+    backwards = await client.get("/v1/stats", params={"from": "2025-04-01", "to": "2025-03-01"}, headers=bearer(token))
     assert backwards.status_code == 422
 
 
 async def test_export_csv_wide_streams_and_is_audited(client, accounts, populated):
     token = accounts.user_token("researcher", "rita")
-    response = await client.get("/v1/exports/csv-wide", params={"site": "SITE-A", "completed_only": "true"},
-                                headers=bearer(token))
+    response = await client.get(
+        "/v1/exports/csv-wide", params={"site": "SITE-A", "completed_only": "true"}, headers=bearer(token)
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert sorted(r["submission_id"] for r in rows) == sorted(
-        str(populated[k].submission_id) for k in ("a1", "a2", "a4"))
+        str(populated[k].submission_id) for k in ("a1", "a2", "a4")
+    )
     assert INITIALS not in response.text and BIRTH_DATE.isoformat() not in response.text
-    with_birth = await client.get("/v1/exports/csv-wide", params={"include_birth_date": "true"},
-                                  headers=bearer(token))
+    with_birth = await client.get("/v1/exports/csv-wide", params={"include_birth_date": "true"}, headers=bearer(token))
     assert BIRTH_DATE.isoformat() in with_birth.text
     with accounts.session() as db:
         audit = db.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert [(a.action, a.actor, a.row_count, a.include_birth_date) for a in audit] == [
-        ("export", "user:rita", 3, False), ("export-completed", "user:rita", 3, False),
-        ("export", "user:rita", 5, True), ("export-completed", "user:rita", 5, False)]
+        ("export", "user:rita", 3, False),
+        ("export-completed", "user:rita", 3, False),
+        ("export", "user:rita", 5, True),
+        ("export-completed", "user:rita", 5, False),
+    ]
     assert audit[1].detail == {"export_audit_id": audit[0].id, "format": "csv-wide", "rows_written": 3}
     audit = [a for a in audit if a.action == "export"]
     assert audit[0].detail["format"] == "csv-wide" and audit[0].detail["site"] == "SITE-A"
@@ -100,8 +109,11 @@ async def test_export_every_format_and_anonymized_rows(client, accounts, populat
     sav = await client.get("/v1/exports/sav", params={"include_birth_date": "true"}, headers=bearer(token))
     assert sav.status_code == 200
     wide = await client.get("/v1/exports/csv-wide", params={"include_birth_date": "true"}, headers=bearer(token))
-    row = next(r for r in csv.DictReader(io.StringIO(wide.content.decode("utf-8-sig")))
-               if r["submission_id"] == str(anonymized))
+    row = next(
+        r
+        for r in csv.DictReader(io.StringIO(wide.content.decode("utf-8-sig")))
+        if r["submission_id"] == str(anonymized)
+    )
     assert row["birth_date"] == ""
     # the exact age is gone (the CSV writer renders the anonymized record's missing age; see the report)
     assert row["age_at_session"] != str(populated["a2"].patient.age_at_session)
@@ -143,20 +155,36 @@ def _has_pandas() -> bool:
 def _legacy_db(path) -> None:
     labels = {1: "Pas du tout", 2: "Un peu", 3: "Plutôt", 4: "Beaucoup"}
     con = sqlite3.connect(path)
-    con.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, initials TEXT, birth_date TEXT, today_date TEXT, "
-                "mode TEXT, audio_enabled INTEGER, created_at TEXT, completed_at TEXT)")
-    con.execute("CREATE TABLE responses (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, "
-                "question_num INTEGER, question_text TEXT, score INTEGER, response_text TEXT, transcript TEXT, "
-                "response_type TEXT, timestamp TEXT)")
+    con.execute(
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY, initials TEXT, birth_date TEXT, today_date TEXT, "
+        "mode TEXT, audio_enabled INTEGER, created_at TEXT, completed_at TEXT)"
+    )
+    con.execute(
+        "CREATE TABLE responses (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, "
+        "question_num INTEGER, question_text TEXT, score INTEGER, response_text TEXT, transcript TEXT, "
+        "response_type TEXT, timestamp TEXT)"
+    )
     for sid, last_item, completed in (("L1", 30, "2024-03-05 09:45:00"), ("L2", 12, None), ("L3", 30, "x")):
-        con.execute("INSERT INTO sessions VALUES (?, 'J.D.', '1950-04-12', '2024-03-05', 'Standard', 1, "
-                    "'2024-03-05 09:00:00', ?)", (sid, completed))
+        con.execute(
+            "INSERT INTO sessions VALUES (?, 'J.D.', '1950-04-12', '2024-03-05', 'Standard', 1, "
+            "'2024-03-05 09:00:00', ?)",
+            (sid, completed),
+        )
         for n in range(1, last_item + 1):
             score = 3 if n <= 28 else 5
-            con.execute("INSERT INTO responses (session_id, question_num, question_text, score, response_text, "
-                        "transcript, response_type, timestamp) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
-                        (sid, n, f"Question {n}", score if sid != "L3" or n != 7 else 9,
-                         labels.get(score) if n <= 28 else None, "manual", f"2024-03-05T09:{n:02d}:30Z"))
+            con.execute(
+                "INSERT INTO responses (session_id, question_num, question_text, score, response_text, "
+                "transcript, response_type, timestamp) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
+                (
+                    sid,
+                    n,
+                    f"Question {n}",
+                    score if sid != "L3" or n != 7 else 9,
+                    labels.get(score) if n <= 28 else None,
+                    "manual",
+                    f"2024-03-05T09:{n:02d}:30Z",
+                ),
+            )
     con.commit()
     con.close()
 
@@ -174,8 +202,11 @@ def test_cli_import_legacy_is_idempotent(accounts, settings, tmp_path, capsys):
     out, _ = capsys.readouterr()
     assert "imported: 0" in out and "already present: 2" in out
     with accounts.session() as db:
-        rows = db.execute(select(StoredSubmission.source, StoredSubmission.legacy_id, StoredSubmission.device_id)
-                          .order_by(StoredSubmission.legacy_id)).all()
+        rows = db.execute(
+            select(StoredSubmission.source, StoredSubmission.legacy_id, StoredSubmission.device_id).order_by(
+                StoredSubmission.legacy_id
+            )
+        ).all()
     assert rows == [("legacy-prototype", "L1", None), ("legacy-prototype", "L2", None)]
     assert cli([*url, "import-legacy", str(tmp_path / "missing.db"), "--site", "LEGACY"]) == 2
     (tmp_path / "junk.db").write_text("not sqlite")
@@ -194,8 +225,9 @@ async def test_legacy_marker_is_refused_over_http(client, accounts):
     assert payload(sub)
 
 
-async def test_a_format_that_cannot_hold_a_stored_value_fails_before_the_first_byte(client, accounts, populated,
-                                                                                   database_url):
+async def test_a_format_that_cannot_hold_a_stored_value_fails_before_the_first_byte(
+    client, accounts, populated, database_url
+):
     """A stored session .sav/FHIR cannot represent (its end before year 1 in UTC): the whole file is written
     before the response starts, so the researcher gets an error response, never a cut stream; the CSV
     formats export it; the audit trail says which export failed."""
@@ -205,9 +237,11 @@ async def test_a_format_that_cannot_hold_a_stored_value_fails_before_the_first_b
 
     token = accounts.user_token("researcher", "rita")
     with psycopg.connect(libpq_dsn(database_url), autocommit=True) as conn:
-        conn.execute("UPDATE submissions SET payload = jsonb_set(payload::jsonb, '{session,ended_at}', "
-                     "'\"0001-01-01T00:00:00+15:00\"')::json WHERE submission_id = %s",
-                     (populated["a1"].submission_id,))
+        conn.execute(
+            "UPDATE submissions SET payload = jsonb_set(payload::jsonb, '{session,ended_at}', "
+            "'\"0001-01-01T00:00:00+15:00\"')::json WHERE submission_id = %s",
+            (populated["a1"].submission_id,),
+        )
     for fmt in ("sav", "fhir"):
         response = await client.get(f"/v1/exports/{fmt}", headers=bearer(token))
         assert response.status_code == 422, response.text

@@ -37,8 +37,7 @@ def api_schema(fuzzed_app):
 @pytest.fixture
 def tokens(accounts):
     device, _ = accounts.device("SITE-A")
-    return {"device": device, "researcher": accounts.user_token("researcher"),
-            "admin": accounts.user_token("admin")}
+    return {"device": device, "researcher": accounts.user_token("researcher"), "admin": accounts.user_token("admin")}
 
 
 def _role(path: str) -> str:
@@ -54,8 +53,9 @@ def _role(path: str) -> str:
 def test_no_server_error(case, tokens, fuzzed_app):
     response = case.call(headers={"Authorization": f"Bearer {tokens[_role(case.path)]}"})
     assert fuzzed_app.state.ingest_pool is not None  # the lifespan runs: production's submission path
-    assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}: " \
-                                       f"{response.text[:500]}"
+    assert response.status_code < 500, (
+        f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
+    )
 
 
 def test_settings_unused_import_guard():

@@ -15,8 +15,9 @@ import pytest
 
 from tests.fakes.voice_clips import compose, espeak_available, write_wav
 
-pytestmark = pytest.mark.skipif(not (espeak_available() and shutil.which("sox")),
-                                reason="espeak-ng and sox are needed (scripts/bootstrap.sh)")
+pytestmark = pytest.mark.skipif(
+    not (espeak_available() and shutil.which("sox")), reason="espeak-ng and sox are needed (scripts/bootstrap.sh)"
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -26,30 +27,40 @@ def fake_home(tmp_path: Path, raw: Path) -> Path:
     home.mkdir()
     (home / ".asoundrc").write_text(
         'pcm.!default { type asym playback.pcm "nullout" capture.pcm "fakemic" }\n'
-        'pcm.nullout { type null }\n'
+        "pcm.nullout { type null }\n"
         f'pcm.fakemic {{ type file slave.pcm "null" file "/dev/null" infile "{raw}" format "raw" }}\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return home
 
 
 def wav_to_raw(wav: Path, raw: Path) -> None:
-    subprocess.run(["sox", str(wav), "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw",
-                    str(raw)], check=True)
+    subprocess.run(
+        ["sox", str(wav), "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw", str(raw)],
+        check=True,
+    )
 
 
 def run_turn(tmp_path: Path, wav: Path, *args: str) -> dict:
     raw = tmp_path / "in.raw"
     wav_to_raw(wav, raw)
     env = {**os.environ, "HOME": str(fake_home(tmp_path, raw)), "GRPC_VERBOSITY": "ERROR"}
-    result = subprocess.run([sys.executable, "-m", "tests.integration.speech.turn_script", *args], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.integration.speech.turn_script", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_a_spoken_answer_goes_from_the_wav_through_pyaudio_to_the_recogniser(tmp_path: Path) -> None:
-    samples, start, end = compose([("euh", 0.5), ("un peu", 0)], lead_s=1.0, tail_s=3.0, noise_kind="pink",
-                                  snr_db=15.0, seed=5)
+    samples, start, end = compose(
+        [("euh", 0.5), ("un peu", 0)], lead_s=1.0, tail_s=3.0, noise_kind="pink", snr_db=15.0, seed=5
+    )
     wav = tmp_path / "answer.wav"
     write_wav(wav, samples, rate=22_050)
     out = run_turn(tmp_path, wav, "fakemic", "un peu", "0.92")

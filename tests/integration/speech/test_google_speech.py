@@ -17,8 +17,9 @@ from kiosk.speech.recognizer import RecognitionError, RecognitionRequest, phrase
 from tests.fakes.google_speech import Abort, FakeSpeechServer, Hang, Reply
 
 CHUNK = bytes(3200)
-REQUEST = RecognitionRequest(language="fr-FR", phrase_hints=("pas du tout", "un peu", "assez", "beaucoup"),
-                             boost=12.0, max_alternatives=4)
+REQUEST = RecognitionRequest(
+    language="fr-FR", phrase_hints=("pas du tout", "un peu", "assez", "beaucoup"), boost=12.0, max_alternatives=4
+)
 FAST = GoogleSpeechSettings(timeout_s=2.0, retries=1, retry_backoff_s=0.01)
 
 
@@ -38,15 +39,26 @@ def test_a_turn_round_trips_with_alternatives_interim_and_config(fake: FakeSpeec
     interim: list[str] = []
     result = fake.recognizer(FAST).recognize(audio(), REQUEST, interim.append)
     assert [(a.transcript, round(a.confidence or 0, 2)) for a in result.alternatives] == [
-        ("un peu", 0.91), ("un peut", 0.4), ("impeu", 0.1)]
+        ("un peu", 0.91),
+        ("un peut", 0.4),
+        ("impeu", 0.1),
+    ]
     assert (result.engine, result.model, result.language, result.attempts) == (
-        "google-speech-v1", "latest_short", "fr-FR", 1)
+        "google-speech-v1",
+        "latest_short",
+        "fr-FR",
+        1,
+    )
     assert interim == ["un", "un pe"]
     (call,) = fake.calls
     assert call.started_with_config and call.half_closed and call.audio_bytes == 10 * 3200
     cfg = call.config.config
-    assert (cfg.language_code, cfg.model, cfg.sample_rate_hertz, cfg.max_alternatives) == ("fr-FR", "latest_short",
-                                                                                           16000, 4)
+    assert (cfg.language_code, cfg.model, cfg.sample_rate_hertz, cfg.max_alternatives) == (
+        "fr-FR",
+        "latest_short",
+        16000,
+        4,
+    )
     assert list(cfg.speech_contexts[0].phrases) == list(REQUEST.phrase_hints)
     assert cfg.speech_contexts[0].boost == pytest.approx(12.0)
     assert call.config.interim_results
@@ -125,7 +137,8 @@ def test_a_server_that_is_down_fails_fast(fake: FakeSpeechServer) -> None:
     t0 = time.monotonic()
     with pytest.raises(RecognitionError) as info:
         down.recognizer(GoogleSpeechSettings(timeout_s=1.0, retries=1, retry_backoff_s=0.01)).recognize(
-            audio(2), REQUEST)
+            audio(2), REQUEST
+        )
     assert info.value.kind in ("unavailable", "timeout") and time.monotonic() - t0 < 5
 
 
@@ -156,8 +169,20 @@ def test_credentials_come_from_the_secret_store() -> None:
 
 def test_phrase_hints_hold_the_scale_the_numbers_and_the_commands() -> None:
     hints = phrase_hints(("pas du tout", "un peu", "assez", "beaucoup"), "fr-FR", scale_max=4)
-    assert {"pas du tout", "un peu", "assez", "beaucoup", "un", "deux", "trois", "quatre", "répéter", "retour",
-            "oui", "non"} <= set(hints)
+    assert {
+        "pas du tout",
+        "un peu",
+        "assez",
+        "beaucoup",
+        "un",
+        "deux",
+        "trois",
+        "quatre",
+        "répéter",
+        "retour",
+        "oui",
+        "non",
+    } <= set(hints)
     assert "cinq" not in hints
     assert "sept" in phrase_hints(("tres mauvais", "excellent"), "fr", scale_max=7)
     assert {"a little", "repeat", "yes"} <= set(phrase_hints(("a little",), "en-GB", scale_max=4))

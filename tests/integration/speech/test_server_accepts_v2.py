@@ -21,8 +21,9 @@ def v2_payload() -> dict:
     from kiosk.domain.submission import build_submission
 
     session, clock = voice_session()
-    return build_submission(session, device_id="kiosk-voice", app_version="0.2.0",
-                            frozen_at=clock.tick()).canonical_json()
+    return build_submission(
+        session, device_id="kiosk-voice", app_version="0.2.0", frozen_at=clock.tick()
+    ).canonical_json()
 
 
 def as_v1(data: dict) -> dict:

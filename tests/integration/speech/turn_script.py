@@ -33,9 +33,12 @@ def main() -> int:
         fake.push(Reply(((transcript, confidence), ("un peut", 0.3)), interim=("un",)))
 
         def result(r, t):
-            out.update(kind="result", alternatives=[[a.transcript, a.confidence] for a in r.alternatives],
-                       speech_ms=[t.speech_start_ms, t.speech_end_ms],
-                       times_ordered=t.listen_started_at <= t.speech_start_at <= t.speech_end_at <= t.result_at)
+            out.update(
+                kind="result",
+                alternatives=[[a.transcript, a.confidence] for a in r.alternatives],
+                speech_ms=[t.speech_start_ms, t.speech_end_ms],
+                times_ordered=t.listen_started_at <= t.speech_start_at <= t.speech_end_at <= t.result_at,
+            )
             done.set()
 
         def error(e, t):
@@ -47,12 +50,16 @@ def main() -> int:
             done.set()
 
         interim: list[str] = []
-        callbacks = TurnCallbacks(on_level=levels.append, on_interim=interim.append, on_result=result,
-                                  on_error=error, on_no_speech=no_speech)
-        turn = ListeningTurn(MicrophoneCapture(CaptureSettings(device)),
-                             fake.recognizer(GoogleSpeechSettings(timeout_s=5, retry_backoff_s=0.01)),
-                             RecognitionRequest(language="fr-FR", phrase_hints=("un peu",)), callbacks,
-                             config=EndpointConfig(start_timeout_ms=3000))
+        callbacks = TurnCallbacks(
+            on_level=levels.append, on_interim=interim.append, on_result=result, on_error=error, on_no_speech=no_speech
+        )
+        turn = ListeningTurn(
+            MicrophoneCapture(CaptureSettings(device)),
+            fake.recognizer(GoogleSpeechSettings(timeout_s=5, retry_backoff_s=0.01)),
+            RecognitionRequest(language="fr-FR", phrase_hints=("un peu",)),
+            callbacks,
+            config=EndpointConfig(start_timeout_ms=3000),
+        )
         turn.start()
         done.wait(30)
         turn.join(5)

@@ -29,8 +29,9 @@ TEST_KEY = "0123456789abcdef" * 4  # a fixed database key: the encrypted store o
 
 
 @pytest.fixture(params=["sqlite", "sqlcipher", "memory"])
-def store_factory(request: pytest.FixtureRequest, tmp_path: Path,
-                  clock: FakeClock) -> Iterator[Callable[[], SessionStore]]:
+def store_factory(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+) -> Iterator[Callable[[], SessionStore]]:
     """Opens "the" store: each call on SQLite is a NEW store instance on the same file; the fake is itself."""
     opened: list[SqliteSessionStore] = []
     fake = InMemorySessionStore(clock=clock)

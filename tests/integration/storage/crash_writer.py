@@ -50,10 +50,13 @@ def run(db_path: Path, report: Callable[[str], None] = _say) -> None:
             session = store.load(resumable[0].session_id, instrument)
         else:
             session = Session.start(
-                session_id=str(uuid.uuid4()), instrument=instrument,
+                session_id=str(uuid.uuid4()),
+                instrument=instrument,
                 patient=PatientDetails(initials="C K", birth_date=date(1960, 1, 1), session_date=_now().date()),
                 config=SessionConfig(mode=Mode.TOUCH, audio_enabled=False, language=instrument.language),
-                consents=(Consent(kind=ConsentKind.ANSWERS, given=True, at=_now()),), now=_now())
+                consents=(Consent(kind=ConsentKind.ANSWERS, given=True, at=_now()),),
+                now=_now(),
+            )
             session = session.begin_items(now=_now())
             store.save(session)
         report(f"ready {session.id} {session.answered_count()}")
@@ -61,8 +64,9 @@ def run(db_path: Path, report: Callable[[str], None] = _say) -> None:
             assert session.current_item is not None
             session = session.answer(value_for(instrument, session.current_item), now=_now())
             if session.phase.is_final:
-                submission = build_submission(session, device_id=store.device_id(), app_version="crash-test",
-                                              frozen_at=_now())
+                submission = build_submission(
+                    session, device_id=store.device_id(), app_version="crash-test", frozen_at=_now()
+                )
                 store.finish(session, submission)
             else:
                 store.save(session)

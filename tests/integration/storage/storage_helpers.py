@@ -19,16 +19,20 @@ from kiosk.domain.submission import Submission, build_submission
 from kiosk.storage.interface import SessionStore
 
 
-def start_session(instrument: Instrument, clock: FakeClock, *, mode: Mode = Mode.TOUCH, audio: bool = False,
-                  initials: str = "J D") -> Session:
+def start_session(
+    instrument: Instrument, clock: FakeClock, *, mode: Mode = Mode.TOUCH, audio: bool = False, initials: str = "J D"
+) -> Session:
     consents = [Consent(kind=ConsentKind.ANSWERS, given=True, at=clock.now())]
     if mode.is_voice:
         consents.append(Consent(kind=ConsentKind.CLOUD_VOICE, given=True, at=clock.now()))
     return Session.start(
-        session_id=str(uuid.uuid4()), instrument=instrument,
+        session_id=str(uuid.uuid4()),
+        instrument=instrument,
         patient=PatientDetails(initials=initials, birth_date=date(1952, 3, 7), session_date=clock.now().date()),
         config=SessionConfig(mode=mode, audio_enabled=audio, language=instrument.language),
-        consents=consents, now=clock.now())
+        consents=consents,
+        now=clock.now(),
+    )
 
 
 def value_for(instrument: Instrument, item: int) -> int:

@@ -42,8 +42,14 @@ class Zygote:
         self.errors = db.with_name("crash_writer.stderr")
         with self.errors.open("w") as errors:
             self.process = subprocess.Popen(
-                [sys.executable, str(WRITER), "--zygote", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=errors, text=True, bufsize=1, cwd=WRITER.parent)
+                [sys.executable, str(WRITER), "--zygote", str(db)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+                bufsize=1,
+                cwd=WRITER.parent,
+            )
         self.child = 0
         self.transcript: list[str] = []
         self.lines: queue.Queue[str] = queue.Queue()
@@ -61,9 +67,11 @@ class Zygote:
         try:
             return self.lines.get(timeout=timeout)
         except queue.Empty:
-            pytest.fail(f"no word from the crash writer in {timeout} s (exit code {self.process.poll()}); "
-                        f"zygote {_state(self.process.pid)}; writer {_state(self.child)}; "
-                        f"stderr: {self.errors.read_text()[-3000:]}; last lines: {self.transcript[-6:]}")
+            pytest.fail(
+                f"no word from the crash writer in {timeout} s (exit code {self.process.poll()}); "
+                f"zygote {_state(self.process.pid)}; writer {_state(self.child)}; "
+                f"stderr: {self.errors.read_text()[-3000:]}; last lines: {self.transcript[-6:]}"
+            )
 
     def send(self, command: str) -> None:
         assert self.process.stdin is not None

@@ -37,8 +37,9 @@ def _fill(store: SqliteSessionStore, instrument: Instrument, clock: FakeClock) -
     ongoing = start_session(instrument, clock, mode=Mode.VOICE_CONTINUOUS, initials=INITIALS)
     ongoing = ongoing.record_check(audio_ok=True, microphone_ok=True, now=clock.tick())
     ongoing = ongoing.begin_items(now=clock.tick())
-    ongoing = ongoing.answer(2, now=clock.tick(), method=Method.VOICE, transcript=TRANSCRIPT, confidence=0.91,
-                             confirmed=True)
+    ongoing = ongoing.answer(
+        2, now=clock.tick(), method=Method.VOICE, transcript=TRANSCRIPT, confidence=0.91, confirmed=True
+    )
     store.save(ongoing)
     store.set_setting("kiosk.text_size", "large")
     return done.id, ongoing.id
@@ -52,8 +53,9 @@ def _assert_nothing_readable(folder: Path) -> None:
             assert needle not in data, f"{needle!r} readable in {name}"
 
 
-def test_an_encrypted_store_keeps_nothing_readable_on_disk_and_reads_back(tmp_path: Path, instrument: Instrument,
-                                                                          clock: FakeClock) -> None:
+def test_an_encrypted_store_keeps_nothing_readable_on_disk_and_reads_back(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock
+) -> None:
     path = tmp_path / "kiosk.db"
     with SqliteSessionStore(path, key=KEY, clock=clock) as store:
         done, ongoing = _fill(store, instrument, clock)
@@ -71,8 +73,9 @@ def test_an_encrypted_store_keeps_nothing_readable_on_disk_and_reads_back(tmp_pa
     assert oct(path.stat().st_mode & 0o777) == "0o600"
 
 
-def test_a_wrong_key_or_no_key_is_refused_and_the_file_is_untouched(tmp_path: Path, instrument: Instrument,
-                                                                     clock: FakeClock) -> None:
+def test_a_wrong_key_or_no_key_is_refused_and_the_file_is_untouched(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock
+) -> None:
     path = tmp_path / "kiosk.db"
     with SqliteSessionStore(path, key=KEY, clock=clock) as store:
         _fill(store, instrument, clock)
@@ -88,8 +91,9 @@ def test_a_wrong_key_or_no_key_is_refused_and_the_file_is_untouched(tmp_path: Pa
         assert store.pending_count() == 1
 
 
-def test_a_truncated_encrypted_file_is_refused_as_truncated(tmp_path: Path, instrument: Instrument,
-                                                            clock: FakeClock) -> None:
+def test_a_truncated_encrypted_file_is_refused_as_truncated(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock
+) -> None:
     path = tmp_path / "kiosk.db"
     with SqliteSessionStore(path, key=KEY, clock=clock) as store:
         _fill(store, instrument, clock)
@@ -100,8 +104,9 @@ def test_a_truncated_encrypted_file_is_refused_as_truncated(tmp_path: Path, inst
     assert "tronqué" in caught.value.nurse_message
 
 
-def test_a_plaintext_database_is_encrypted_in_place_losing_nothing(tmp_path: Path, instrument: Instrument,
-                                                                   clock: FakeClock) -> None:
+def test_a_plaintext_database_is_encrypted_in_place_losing_nothing(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock
+) -> None:
     path = tmp_path / "kiosk.db"
     with SqliteSessionStore(path, clock=clock) as store:  # what a kiosk of the previous release wrote
         _done, ongoing = _fill(store, instrument, clock)
@@ -119,9 +124,9 @@ def test_a_plaintext_database_is_encrypted_in_place_losing_nothing(tmp_path: Pat
     assert not any(p.exists() for p in encryption.leftovers(path))
 
 
-def test_a_failed_encryption_leaves_the_plaintext_exactly_as_it_was(tmp_path: Path, instrument: Instrument,
-                                                                    clock: FakeClock,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_encryption_leaves_the_plaintext_exactly_as_it_was(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "kiosk.db"
     with SqliteSessionStore(path, clock=clock) as store:
         _fill(store, instrument, clock)
@@ -150,7 +155,8 @@ def test_a_failed_encryption_leaves_the_plaintext_exactly_as_it_was(tmp_path: Pa
 
 
 def test_a_crash_before_the_swap_keeps_the_live_plaintext_and_a_crash_after_it_wipes_the_old_copy(
-        tmp_path: Path, instrument: Instrument, clock: FakeClock) -> None:
+    tmp_path: Path, instrument: Instrument, clock: FakeClock
+) -> None:
     path = tmp_path / "kiosk.db"
     with SqliteSessionStore(path, clock=clock) as store:
         _fill(store, instrument, clock)
@@ -175,9 +181,9 @@ class BrokenSecrets(MemorySecretStore):
         raise SecretStoreError("locked", nurse_message="Le trousseau de clés de la tablette est verrouillé.")
 
 
-def test_the_key_is_made_once_kept_in_the_secret_store_and_reused(tmp_path: Path, instrument: Instrument,
-                                                                   clock: FakeClock,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_key_is_made_once_kept_in_the_secret_store_and_reused(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(encryption.KEY_ENV, raising=False)
     secrets = MemorySecretStore()
     path = tmp_path / "data" / "kiosk.db"
@@ -192,9 +198,9 @@ def test_the_key_is_made_once_kept_in_the_secret_store_and_reused(tmp_path: Path
     _assert_nothing_readable(path.parent)
 
 
-def test_a_lost_key_never_makes_a_new_one_over_an_encrypted_database(tmp_path: Path, instrument: Instrument,
-                                                                     clock: FakeClock,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_lost_key_never_makes_a_new_one_over_an_encrypted_database(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(encryption.KEY_ENV, raising=False)
     path = tmp_path / "kiosk.db"
     with encryption.open_encrypted_store(path, MemorySecretStore(), clock=clock) as store:
@@ -229,8 +235,9 @@ def test_key_sources_and_their_errors(tmp_path: Path, monkeypatch: pytest.Monkey
     assert f"variable d'environnement {encryption.KEY_ENV}" in env.value.nurse_message
 
 
-def test_two_stores_opened_at_once_on_a_new_database_agree_on_one_key(tmp_path: Path, clock: FakeClock,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_stores_opened_at_once_on_a_new_database_agree_on_one_key(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(encryption.KEY_ENV, raising=False)
     secrets = MemorySecretStore()
     path = tmp_path / "kiosk.db"

@@ -89,8 +89,9 @@ def _listing(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("case", list(CORRUPTIONS))
-def test_an_unusable_file_is_refused_and_left_untouched(case: str, tmp_path: Path, instrument: Instrument,
-                                                        clock: FakeClock) -> None:
+def test_an_unusable_file_is_refused_and_left_untouched(
+    case: str, tmp_path: Path, instrument: Instrument, clock: FakeClock
+) -> None:
     path = tmp_path / "kiosk.db"
     make_kiosk_db(path, instrument, clock)
     damage, reason = CORRUPTIONS[case]
@@ -106,14 +107,17 @@ def test_an_unusable_file_is_refused_and_left_untouched(case: str, tmp_path: Pat
     assert _listing(tmp_path) == before  # nothing replaced, renamed, modified or added
 
 
-def test_a_file_without_read_permission_is_refused(tmp_path: Path, instrument: Instrument, clock: FakeClock,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_without_read_permission_is_refused(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "kiosk.db"
     make_kiosk_db(path, instrument, clock)
     before = sha256_of(path)
     if os.geteuid() == 0:  # root reads anything: make the open fail as it would for the kiosk's user
+
         def denied(self: Path, *args: Any, **kwargs: Any) -> Any:
             raise PermissionError(13, "Permission denied", str(self))
+
         monkeypatch.setattr(Path, "open", denied)
     else:
         path.chmod(0)
@@ -127,8 +131,9 @@ def test_a_file_without_read_permission_is_refused(tmp_path: Path, instrument: I
     assert sha256_of(path) == before
 
 
-def test_a_read_only_file_is_refused(tmp_path: Path, instrument: Instrument, clock: FakeClock,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_read_only_file_is_refused(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "kiosk.db"
     make_kiosk_db(path, instrument, clock)
     before = sha256_of(path)
@@ -153,8 +158,9 @@ def test_an_empty_file_becomes_a_new_database(tmp_path: Path, clock: FakeClock) 
         assert store.pending_count() == 0
 
 
-def test_a_database_from_a_newer_kiosk_is_refused_and_left_untouched(tmp_path: Path, instrument: Instrument,
-                                                                     clock: FakeClock) -> None:
+def test_a_database_from_a_newer_kiosk_is_refused_and_left_untouched(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock
+) -> None:
     path = tmp_path / "kiosk.db"
     make_kiosk_db(path, instrument, clock)
     conn = sqlite3.connect(path)
@@ -170,8 +176,9 @@ def test_a_database_from_a_newer_kiosk_is_refused_and_left_untouched(tmp_path: P
     assert _listing(tmp_path) == before
 
 
-def test_a_database_left_by_a_crash_reopens_with_its_journal(tmp_path: Path, instrument: Instrument,
-                                                             clock: FakeClock) -> None:
+def test_a_database_left_by_a_crash_reopens_with_its_journal(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock
+) -> None:
     """A copy taken while the store is open has its last commits only in the -wal file: they are kept."""
     path = tmp_path / "kiosk.db"
     copy = tmp_path / "copy" / "kiosk.db"
@@ -190,8 +197,7 @@ def test_a_database_left_by_a_crash_reopens_with_its_journal(tmp_path: Path, ins
 # ----------------------------------------------------------------- migrations
 def _insert(conn: Any, table: str, row: dict[str, Any]) -> None:
     columns = ", ".join(row)
-    conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in row)})",
-                         tuple(row.values()))
+    conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in row)})", tuple(row.values()))
 
 
 def _legacy_answer_rows(session: Session) -> list[dict[str, Any]]:
@@ -199,21 +205,30 @@ def _legacy_answer_rows(session: Session) -> list[dict[str, Any]]:
     answer_rows = []
     for number, record in sorted(session.records.items()):
         current = record.current
-        answer_rows.append({
-            "session_id": session.id, "item": number,
-            "status": current.status.value if current else None, "value": current.value if current else None,
-            "method": current.method.value if current else None, "transcript": None, "confidence": None,
-            "confirmed": False, "first_shown_at": record.first_shown_at.isoformat(),
-            "last_shown_at": record.last_shown_at.isoformat(),
-            "answered_at": current.at.isoformat() if current else None, "times_shown": record.times_shown,
-            "history_json": json.dumps([{"status": e.status.value, "value": e.value} for e in record.events]),
-        })
+        answer_rows.append(
+            {
+                "session_id": session.id,
+                "item": number,
+                "status": current.status.value if current else None,
+                "value": current.value if current else None,
+                "method": current.method.value if current else None,
+                "transcript": None,
+                "confidence": None,
+                "confirmed": False,
+                "first_shown_at": record.first_shown_at.isoformat(),
+                "last_shown_at": record.last_shown_at.isoformat(),
+                "answered_at": current.at.isoformat() if current else None,
+                "times_shown": record.times_shown,
+                "history_json": json.dumps([{"status": e.status.value, "value": e.value} for e in record.events]),
+            }
+        )
     return answer_rows
 
 
 @pytest.mark.parametrize("revision", ["0001", "0002"])
-def test_an_older_database_is_upgraded_with_its_data(revision: str, tmp_path: Path, instrument: Instrument,
-                                                     clock: FakeClock) -> None:
+def test_an_older_database_is_upgraded_with_its_data(
+    revision: str, tmp_path: Path, instrument: Instrument, clock: FakeClock
+) -> None:
     path = tmp_path / "kiosk.db"
     database.create_private_file(path)
     engine = database.create_kiosk_engine(path)
@@ -231,11 +246,21 @@ def test_an_older_database_is_upgraded_with_its_data(revision: str, tmp_path: Pa
                 _insert(conn, "sessions", session_row(session, now=clock.now()))
                 for answer in _legacy_answer_rows(session):
                     _insert(conn, "answers", answer)
-            _insert(conn, "submissions", {k: v for k, v in submission_row(done, submission, now=clock.now()).items()
-                                          if k not in ("next_attempt_at", "last_error_code", "purged_at")})  # 0004
+            _insert(
+                conn,
+                "submissions",
+                {
+                    k: v
+                    for k, v in submission_row(done, submission, now=clock.now()).items()
+                    if k not in ("next_attempt_at", "last_error_code", "purged_at")
+                },
+            )  # 0004
             if revision == "0002":
-                _insert(conn, "settings", {"key": "kiosk.inactivity_seconds", "value": "240",
-                                           "updated_at": clock.now().isoformat()})
+                _insert(
+                    conn,
+                    "settings",
+                    {"key": "kiosk.inactivity_seconds", "value": "240", "updated_at": clock.now().isoformat()},
+                )
             assert database.current_revision(conn) == revision
             tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
             assert "answers" in tables and ("settings" in tables) == (revision == "0002")
@@ -261,9 +286,9 @@ def test_an_older_database_is_upgraded_with_its_data(revision: str, tmp_path: Pa
         assert store.load(ongoing.id, instrument).answered_count() == 5
 
 
-def test_a_failed_upgrade_leaves_the_previous_schema_and_data(tmp_path: Path, instrument: Instrument,
-                                                              clock: FakeClock,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_upgrade_leaves_the_previous_schema_and_data(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "kiosk.db"
     make_kiosk_db(path, instrument, clock)
     broken = tmp_path / "migrations"
@@ -276,7 +301,9 @@ def test_a_failed_upgrade_leaves_the_previous_schema_and_data(tmp_path: Path, in
         "def upgrade() -> None:\n"
         '    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))\n'
         '    op.execute("DROP TABLE settings")\n'
-        '    raise RuntimeError("disk pulled out")\n', encoding="utf-8")
+        '    raise RuntimeError("disk pulled out")\n',
+        encoding="utf-8",
+    )
     monkeypatch.setattr(database, "MIGRATIONS_DIR", broken)
     monkeypatch.setattr(database, "HEAD_REVISION", "9999")
     with pytest.raises(StorageError) as caught:

@@ -40,12 +40,18 @@ def test_connections_are_durable_and_checked(tmp_path: Path) -> None:
     engine = database.create_kiosk_engine(tmp_path / "kiosk.db")
     try:
         with engine.connect() as conn:
-            pragma = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
-                      for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")}
+            pragma = {
+                name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+            }
     finally:
         engine.dispose()
-    assert pragma == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1,
-                      "busy_timeout": database.BUSY_TIMEOUT_MS}
+    assert pragma == {
+        "journal_mode": "wal",
+        "synchronous": 2,
+        "foreign_keys": 1,
+        "busy_timeout": database.BUSY_TIMEOUT_MS,
+    }
 
 
 def test_a_connection_that_cannot_be_made_durable_is_refused() -> None:
@@ -66,9 +72,9 @@ def test_the_file_is_private_and_its_folder_created(tmp_path: Path, clock: FakeC
     assert not path.with_name("kiosk.db-wal").exists()  # closing checkpoints the WAL into the file
 
 
-def test_the_session_row_holds_the_snapshot_and_the_start_screen_columns(sqlite_store: SqliteSessionStore,
-                                                                         instrument: Instrument,
-                                                                         clock: FakeClock) -> None:
+def test_the_session_row_holds_the_snapshot_and_the_start_screen_columns(
+    sqlite_store: SqliteSessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     session = start_session(instrument, clock)
     session = session.begin_items(now=clock.tick())
     sqlite_store.save(session)
@@ -95,15 +101,19 @@ def test_the_session_row_holds_the_snapshot_and_the_start_screen_columns(sqlite_
     assert "answers" not in tables  # revision 0003: no second copy to keep in step (or to encrypt)
 
 
-def test_a_damaged_snapshot_is_refused_and_loses_nothing(sqlite_store: SqliteSessionStore, instrument: Instrument,
-                                                          clock: FakeClock) -> None:
+def test_a_damaged_snapshot_is_refused_and_loses_nothing(
+    sqlite_store: SqliteSessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     damaged = start_session(instrument, clock)
     damaged = answer_items(damaged.begin_items(now=clock.tick()), clock, 3, sqlite_store)
     sound = start_session(instrument, clock, initials="A B")
     sound = answer_items(sound.begin_items(now=clock.tick()), clock, 2, sqlite_store)
     with sqlite3.connect(sqlite_store.path) as other_program:  # e.g. a support engineer's slip in a SQLite tool
-        other_program.execute("UPDATE sessions SET snapshot_json = replace(snapshot_json, '\"phase\":\"items\"', "
-                              "'\"phase\":\"lunch\"') WHERE id = ?", (damaged.id,))
+        other_program.execute(
+            'UPDATE sessions SET snapshot_json = replace(snapshot_json, \'"phase":"items"\', '
+            '\'"phase":"lunch"\') WHERE id = ?',
+            (damaged.id,),
+        )
     other_program.close()
     before = session_rows(sqlite_store.path)
 
@@ -116,8 +126,9 @@ def test_a_damaged_snapshot_is_refused_and_loses_nothing(sqlite_store: SqliteSes
     assert sqlite_store.load(sound.id, instrument).to_dict() == sound.to_dict()
 
 
-def test_finish_writes_the_final_snapshot_and_the_queue_row(sqlite_store: SqliteSessionStore,
-                                                            instrument: Instrument, clock: FakeClock) -> None:
+def test_finish_writes_the_final_snapshot_and_the_queue_row(
+    sqlite_store: SqliteSessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     session = start_session(instrument, clock)
     session = session.begin_items(now=clock.tick())
     session, submission = complete(session, clock, sqlite_store)
@@ -141,13 +152,15 @@ def _session_at_last_item(store: SqliteSessionStore, instrument: Instrument, clo
     return session, before
 
 
-def test_a_failing_queue_insert_writes_nothing(sqlite_store: SqliteSessionStore, instrument: Instrument,
-                                               clock: FakeClock) -> None:
+def test_a_failing_queue_insert_writes_nothing(
+    sqlite_store: SqliteSessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     session, before = _session_at_last_item(sqlite_store, instrument, clock)
     # A real failure inside SQLite, after the session rows were written in the same transaction.
     with sqlite3.connect(sqlite_store.path) as other_program:
-        other_program.execute("CREATE TRIGGER refuse_queue BEFORE INSERT ON submissions "
-                              "BEGIN SELECT RAISE(ABORT, 'queue refused'); END")
+        other_program.execute(
+            "CREATE TRIGGER refuse_queue BEFORE INSERT ON submissions BEGIN SELECT RAISE(ABORT, 'queue refused'); END"
+        )
     other_program.close()
     submission = freeze(session, clock, sqlite_store)
     with pytest.raises(StorageError, match="queue refused") as caught:
@@ -165,8 +178,9 @@ def test_a_failing_queue_insert_writes_nothing(sqlite_store: SqliteSessionStore,
         assert reopened.pending_count() == 1 and reopened.unfinished() == []
 
 
-def test_an_exception_mid_transaction_writes_nothing(sqlite_store: SqliteSessionStore, instrument: Instrument,
-                                                     clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_exception_mid_transaction_writes_nothing(
+    sqlite_store: SqliteSessionStore, instrument: Instrument, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     session, before = _session_at_last_item(sqlite_store, instrument, clock)
 
     def explode(conn: Any, row: dict[str, Any]) -> None:
@@ -180,8 +194,9 @@ def test_an_exception_mid_transaction_writes_nothing(sqlite_store: SqliteSession
     assert sqlite_store.unfinished()[0].session_id == session.id
 
 
-def test_a_full_disk_is_reported_and_nothing_is_half_written(sqlite_store: SqliteSessionStore,
-                                                             instrument: Instrument, clock: FakeClock) -> None:
+def test_a_full_disk_is_reported_and_nothing_is_half_written(
+    sqlite_store: SqliteSessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     session = start_session(instrument, clock, mode=Mode.VOICE_ON_DEMAND, audio=True)
     session = session.record_check(audio_ok=True, microphone_ok=True, now=clock.tick())
     session = session.begin_items(now=clock.tick())

@@ -28,8 +28,9 @@ from tests.integration.storage.storage_helpers import (
 StoreFactory = Callable[[], SessionStore]
 
 
-def test_every_step_round_trips_through_a_new_store(store_factory: StoreFactory, instrument: Instrument,
-                                                    clock: FakeClock) -> None:
+def test_every_step_round_trips_through_a_new_store(
+    store_factory: StoreFactory, instrument: Instrument, clock: FakeClock
+) -> None:
     session = start_session(instrument, clock, mode=Mode.VOICE_ON_DEMAND, audio=True)
     store = store_factory()
 
@@ -44,11 +45,21 @@ def test_every_step_round_trips_through_a_new_store(store_factory: StoreFactory,
     step(lambda s: s.record_check(audio_ok=True, microphone_ok=True, now=clock.tick()))
     step(lambda s: s.begin_items(now=clock.tick()))
     step(lambda s: s.answer(2, now=clock.tick()))
-    step(lambda s: s.answer(3, now=clock.tick(), method=Method.VOICE, transcript="assez « oui »",
-                                confidence=0.62, confirmed=True))
+    step(
+        lambda s: s.answer(
+            3, now=clock.tick(), method=Method.VOICE, transcript="assez « oui »", confidence=0.62, confirmed=True
+        )
+    )
     step(lambda s: s.skip(now=clock.tick()))
-    step(lambda s: s.skip(now=clock.tick(), status=ItemStatus.DONT_KNOW, method=Method.VOICE,
-                              transcript="je ne sais pas", confidence=0.9))
+    step(
+        lambda s: s.skip(
+            now=clock.tick(),
+            status=ItemStatus.DONT_KNOW,
+            method=Method.VOICE,
+            transcript="je ne sais pas",
+            confidence=0.9,
+        )
+    )
     step(lambda s: s.back(now=clock.tick()))  # back to item 4
     step(lambda s: s.back(now=clock.tick()))  # back to item 3
     step(lambda s: s.answer(1, now=clock.tick()))  # item 3: skipped, now answered
@@ -87,16 +98,17 @@ def test_every_step_round_trips_through_a_new_store(store_factory: StoreFactory,
     assert reopened.unfinished() == []
     assert reopened.pending_count() == 1
     [queued] = reopened.queued()
-    assert (queued.submission_id, queued.status, queued.attempts, queued.last_error) == (
-        session.id, "pending", 0, None)
+    assert (queued.submission_id, queued.status, queued.attempts, queued.last_error) == (session.id, "pending", 0, None)
     assert hashlib.sha256(queued.payload_json.encode("utf-8")).hexdigest() == submission.content_sha256()
     assert json.loads(queued.payload_json) == submission.canonical_json()
-    assert queued.payload_json == json.dumps(submission.canonical_json(), sort_keys=True,
-                                             separators=(",", ":"), ensure_ascii=False)
+    assert queued.payload_json == json.dumps(
+        submission.canonical_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
 
 
-def test_unfinished_lists_newest_first_and_skips_finished_sessions(store: SessionStore, instrument: Instrument,
-                                                                   clock: FakeClock) -> None:
+def test_unfinished_lists_newest_first_and_skips_finished_sessions(
+    store: SessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     older = start_session(instrument, clock, initials="A B")
     store.save(older)
     clock.tick(600)
@@ -117,8 +129,9 @@ def test_unfinished_lists_newest_first_and_skips_finished_sessions(store: Sessio
     assert store.pending_count() == 2
 
 
-def test_refinishing_with_the_same_payload_changes_nothing(store: SessionStore, instrument: Instrument,
-                                                           clock: FakeClock) -> None:
+def test_refinishing_with_the_same_payload_changes_nothing(
+    store: SessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     session = start_session(instrument, clock)
     session = session.begin_items(now=clock.tick())
     session, submission = complete(session, clock, store)
@@ -129,8 +142,9 @@ def test_refinishing_with_the_same_payload_changes_nothing(store: SessionStore, 
     assert store.pending_count() == 1
 
 
-def test_refinishing_with_another_payload_is_refused(store: SessionStore, instrument: Instrument,
-                                                     clock: FakeClock) -> None:
+def test_refinishing_with_another_payload_is_refused(
+    store: SessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     session = start_session(instrument, clock)
     session = session.begin_items(now=clock.tick())
     session, first = complete(session, clock, store)
@@ -143,8 +157,9 @@ def test_refinishing_with_another_payload_is_refused(store: SessionStore, instru
     assert json.loads(queued.payload_json) == first.canonical_json()
 
 
-def test_a_finished_session_is_written_by_finish_only(store: SessionStore, instrument: Instrument,
-                                                      clock: FakeClock) -> None:
+def test_a_finished_session_is_written_by_finish_only(
+    store: SessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     session = start_session(instrument, clock)
     session = session.abandon(now=clock.tick(), reason="décision de l'infirmière")
     with pytest.raises(ValueError, match="finish"):
@@ -152,8 +167,9 @@ def test_a_finished_session_is_written_by_finish_only(store: SessionStore, instr
     assert store.unfinished() == []
 
 
-def test_a_stale_snapshot_never_reopens_a_finished_session(store: SessionStore, instrument: Instrument,
-                                                           clock: FakeClock) -> None:
+def test_a_stale_snapshot_never_reopens_a_finished_session(
+    store: SessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     session = start_session(instrument, clock)
     session = session.begin_items(now=clock.tick())
     store.save(session)
@@ -166,8 +182,9 @@ def test_a_stale_snapshot_never_reopens_a_finished_session(store: SessionStore, 
     assert store.unfinished() == []
 
 
-def test_finish_refuses_a_session_in_progress_or_a_foreign_submission(store: SessionStore, instrument: Instrument,
-                                                                      clock: FakeClock) -> None:
+def test_finish_refuses_a_session_in_progress_or_a_foreign_submission(
+    store: SessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     done = start_session(instrument, clock)
     done = done.abandon(now=clock.tick(), reason="test")
     submission = freeze(done, clock, store)
@@ -181,8 +198,9 @@ def test_finish_refuses_a_session_in_progress_or_a_foreign_submission(store: Ses
     assert store.pending_count() == 0
 
 
-def test_loading_an_unknown_session_or_with_another_instrument(store: SessionStore, instrument: Instrument,
-                                                               clock: FakeClock) -> None:
+def test_loading_an_unknown_session_or_with_another_instrument(
+    store: SessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     with pytest.raises(SessionNotFoundError) as not_found:
         store.load("00000000-0000-4000-8000-000000000000", instrument)
     assert not_found.value.nurse_message == messages.SESSION_NOT_FOUND
@@ -193,8 +211,9 @@ def test_loading_an_unknown_session_or_with_another_instrument(store: SessionSto
     assert mismatch.value.nurse_message == messages.INSTRUMENT_MISMATCH
 
 
-def test_queue_order_filter_limit_and_send_results(store: SessionStore, instrument: Instrument,
-                                                   clock: FakeClock) -> None:
+def test_queue_order_filter_limit_and_send_results(
+    store: SessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     ids = []
     for _ in range(3):
         session = start_session(instrument, clock)

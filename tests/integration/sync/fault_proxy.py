@@ -30,8 +30,10 @@ FAULTS = ("pass", "refuse", "cut_request", "cut_response", "stall", "http500", "
 
 def _canned(status: str, code: str, extra: str = "") -> bytes:
     body = json.dumps({"error": {"code": code, "message": "injected by the test proxy", "field": None}}).encode()
-    head = (f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{extra}content-length: {len(body)}\r\n"
-            "connection: close\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{extra}content-length: {len(body)}\r\n"
+        "connection: close\r\n\r\n"
+    )
     return head.encode() + body
 
 

@@ -51,8 +51,9 @@ def tamper_scores(path: Path, submission_id: str) -> None:
     """Make one queued payload wrong on the server's check (a score changed), as a corrupted kiosk would."""
     conn = sqlite3.connect(path)
     try:
-        (payload,) = conn.execute("SELECT payload_json FROM submissions WHERE submission_id = ?",
-                                  (submission_id,)).fetchone()
+        (payload,) = conn.execute(
+            "SELECT payload_json FROM submissions WHERE submission_id = ?", (submission_id,)
+        ).fetchone()
         import json
 
         data = json.loads(payload)
@@ -62,8 +63,10 @@ def tamper_scores(path: Path, submission_id: str) -> None:
         else:
             key = next(iter(data["scores"]))
             data["scores"][key] = 0.0 if data["scores"][key] != 0.0 else 50.0
-        conn.execute("UPDATE submissions SET payload_json = ? WHERE submission_id = ?",
-                     (json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False), submission_id))
+        conn.execute(
+            "UPDATE submissions SET payload_json = ? WHERE submission_id = ?",
+            (json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False), submission_id),
+        )
         conn.commit()
     finally:
         conn.close()

@@ -36,14 +36,35 @@ class ServerProcess:
         self.starts = 0
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "QLQ_DATABASE_URL": self.database_url, "QLQ_TOKEN_SECRET": TEST_SECRET,
-                "QLQ_LOG_JSON": "true", "QLQ_LOG_LEVEL": "WARNING", "QLQ_DB_POOL_TIMEOUT_SECONDS": "3"}
+        return {
+            **os.environ,
+            "QLQ_DATABASE_URL": self.database_url,
+            "QLQ_TOKEN_SECRET": TEST_SECRET,
+            "QLQ_LOG_JSON": "true",
+            "QLQ_LOG_LEVEL": "WARNING",
+            "QLQ_DB_POOL_TIMEOUT_SECONDS": "3",
+        }
 
     def start(self, timeout: float = 60) -> None:
         out = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", "1"], env=self.env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "sync_server.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+            ],
+            env=self.env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         if self.log_path:
             out.close()  # type: ignore[union-attr]
         self.starts += 1
@@ -74,15 +95,26 @@ class ServerProcess:
 
 def qlq_kiosk(*args: str, env: dict[str, str], timeout: float = 300) -> tuple[int, dict[str, Any] | None, str]:
     """Run ``qlq-kiosk ARGS``; (exit status, the JSON it printed or None, stderr)."""
-    done = subprocess.run([sys.executable, "-m", "kiosk.cli.main", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     return done.returncode, (json.loads(lines[-1]) if lines else None), done.stderr
 
 
 def enrollment_code(database_url: str, site: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "sync_server.cli", "enroll", "--site", site],
-                          env={**os.environ, "QLQ_DATABASE_URL": database_url, "QLQ_TOKEN_SECRET": TEST_SECRET},
-                          capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "sync_server.cli", "enroll", "--site", site],
+        env={**os.environ, "QLQ_DATABASE_URL": database_url, "QLQ_TOKEN_SECRET": TEST_SECRET},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     first = done.stdout.splitlines()[0]  # "Enrollment code for site SITE: CODE"
     return first.rsplit(":", 1)[1].strip()

@@ -47,8 +47,16 @@ def test_an_enrolled_kiosk_drains_in_the_background(qtbot, tmp_path: Path) -> No
     secrets = MemorySecretStore({SecretName.DEVICE_TOKEN: "qlqd_test"})
     # The application's own store (it encrypts the queue and makes the key) stays open meanwhile.
     with open_encrypted_store(db, secrets) as app_store:
-        save_enrollment(app_store, Enrollment(server_url="https://qlq.test", site="S", device_name="t",
-                                              server_device_id="d", enrolled_at=datetime.now(UTC)))
+        save_enrollment(
+            app_store,
+            Enrollment(
+                server_url="https://qlq.test",
+                site="S",
+                device_name="t",
+                server_device_id="d",
+                enrolled_at=datetime.now(UTC),
+            ),
+        )
         centre = FakeCentre()
         sync = SyncViewModel(lambda: open_app_sync(db, secrets=secrets, transport=centre, poll_interval=30))
         try:

@@ -30,8 +30,9 @@ def _queue(store: SessionStore, instrument: Instrument, clock: FakeClock, n: int
     return ids
 
 
-def test_due_follows_next_attempt_times_oldest_first(store: SessionStore, instrument: Instrument,
-                                                     clock: FakeClock) -> None:
+def test_due_follows_next_attempt_times_oldest_first(
+    store: SessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     ids = _queue(store, instrument, clock, 3)
     now = clock.now()
     assert [q.submission_id for q in store.due(now)] == ids
@@ -57,7 +58,8 @@ def test_due_follows_next_attempt_times_oldest_first(store: SessionStore, instru
 
 
 def test_purge_removes_patient_details_after_acknowledgement_and_keeps_the_proof(
-        store: SessionStore, instrument: Instrument, clock: FakeClock) -> None:
+    store: SessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     sent, waiting = _queue(store, instrument, clock, 2)
     store.mark_sent(sent, receipt='{"status":"received","http_status":201}')
     sent_at = clock.now()
@@ -82,8 +84,9 @@ def test_purge_removes_patient_details_after_acknowledgement_and_keeps_the_proof
     assert row["phase"] == "completed"  # still listed as a finished, sent session
 
 
-def test_a_0003_database_upgrades_to_0004_keeping_its_queue(tmp_path: Path, instrument: Instrument,
-                                                             clock: FakeClock) -> None:
+def test_a_0003_database_upgrades_to_0004_keeping_its_queue(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock
+) -> None:
     path = tmp_path / "kiosk.db"
     with SqliteSessionStore(path, clock=clock) as store:
         ids = _queue(store, instrument, clock, 2)
@@ -101,13 +104,18 @@ def test_a_0003_database_upgrades_to_0004_keeping_its_queue(tmp_path: Path, inst
         assert [q.submission_id for q in store.due(clock.now())] == ids
         first, second = store.queued()
         assert (first.attempts, first.last_error, first.last_error_code, first.next_attempt_at) == (
-            1, "hors ligne", None, None)
+            1,
+            "hors ligne",
+            None,
+            None,
+        )
         assert second.payload_json is not None and second.attempts == 0
     assert database.probe(path) == database.HEAD_REVISION == "0004"
 
 
 def test_by_default_the_last_patient_stays_until_a_later_session_starts(
-        store: SessionStore, instrument: Instrument, clock: FakeClock) -> None:
+    store: SessionStore, instrument: Instrument, clock: FakeClock
+) -> None:
     from kiosk.sync import retention
 
     first, second = _queue(store, instrument, clock, 2)
@@ -146,13 +154,15 @@ def test_retention_after_a_delay(store: SessionStore, instrument: Instrument, cl
         retention.RetentionPolicy.parse("after:x")
 
 
-def test_after_the_purge_the_file_and_its_wal_hold_no_copy_of_the_patient(tmp_path: Path, instrument: Instrument,
-                                                                           clock: FakeClock) -> None:
+def test_after_the_purge_the_file_and_its_wal_hold_no_copy_of_the_patient(
+    tmp_path: Path, instrument: Instrument, clock: FakeClock
+) -> None:
     path = tmp_path / "kiosk.db"
     with SqliteSessionStore(path, clock=clock) as store:
         ids = _queue(store, instrument, clock, 3)
-        raw = path.read_bytes() + (path.with_name("kiosk.db-wal").read_bytes()
-                                   if path.with_name("kiosk.db-wal").exists() else b"")
+        raw = path.read_bytes() + (
+            path.with_name("kiosk.db-wal").read_bytes() if path.with_name("kiosk.db-wal").exists() else b""
+        )
         assert b"Q Z" in raw and b"1952-03-07" in raw  # the control: they are there before
         for sid in ids:
             store.mark_sent(sid, receipt="r")

@@ -52,9 +52,17 @@ def keys(tmp_path: Path) -> KeyPair:
 @pytest.fixture
 def server(database_url: str, tmp_path: Path, keys: KeyPair) -> Iterator[Served]:
     releases = tmp_path / "server-releases"
-    settings = Settings(database_url=database_url, token_secret=TEST_SECRET, environment="development",
-                        db_pool_size=2, db_max_overflow=2, db_ingest_pool_size=1, releases_dir=str(releases),
-                        release_public_key=str(keys.public_pem), log_json=True)
+    settings = Settings(
+        database_url=database_url,
+        token_secret=TEST_SECRET,
+        environment="development",
+        db_pool_size=2,
+        db_max_overflow=2,
+        db_ingest_pool_size=1,
+        releases_dir=str(releases),
+        release_public_key=str(keys.public_pem),
+        log_json=True,
+    )
     app = create_app(settings)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", access_log=False)
@@ -81,19 +89,34 @@ def server(database_url: str, tmp_path: Path, keys: KeyPair) -> Iterator[Served]
 
 
 def write_sbom(archive: Path) -> None:
-    Path(f"{archive}.cdx.json").write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5",
-                                                       "components": []}))
+    Path(f"{archive}.cdx.json").write_text(
+        json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": []})
+    )
 
 
-def publish(served: Served, folder: Path, version: str, signer: KeyPair, *, self_test_exit: int = 0,
-            public_key: Path | None = None) -> Path:
+def publish(
+    served: Served,
+    folder: Path,
+    version: str,
+    signer: KeyPair,
+    *,
+    self_test_exit: int = 0,
+    public_key: Path | None = None,
+) -> Path:
     """Build, sign (installer/sign.sh) and publish (qlq-server publish-release) a release."""
     archive = make_archive(folder / version, version, *PLATFORM, self_test_exit=self_test_exit)
     sign_with_script(archive, signer)
     write_sbom(archive)
-    argv = ["--database-url", served.settings.database_url, "publish-release", str(archive),
-            "--releases-dir", str(served.releases),
-            "--public-key", str(public_key or signer.public_pem)]
+    argv = [
+        "--database-url",
+        served.settings.database_url,
+        "publish-release",
+        str(archive),
+        "--releases-dir",
+        str(served.releases),
+        "--public-key",
+        str(public_key or signer.public_pem),
+    ]
     assert server_main(argv) == 0
     return served.releases / archive.name
 
@@ -124,8 +147,14 @@ def kiosk(server: Served, tmp_path: Path, keys: KeyPair) -> Iterator[Kiosk]:
     layout = install_initial(tmp_path / "opt-qlq-kiosk")
     gate = SessionLock()
     source = HttpReleaseSource(server.base_url, lambda: server.device_token)
-    updater = Updater(source, layout, current_version="1.0.0", gate=gate, public_key=load_public_key(keys.public_pem),
-                      platform=PLATFORM)
+    updater = Updater(
+        source,
+        layout,
+        current_version="1.0.0",
+        gate=gate,
+        public_key=load_public_key(keys.public_pem),
+        platform=PLATFORM,
+    )
     try:
         yield Kiosk(layout, gate, updater, source)
     finally:

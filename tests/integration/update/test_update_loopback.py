@@ -24,8 +24,14 @@ def test_a_newer_release_is_downloaded_verified_installed_and_self_tested(server
     assert not any(kiosk.layout.downloads.iterdir())
     assert kiosk.layout.load_state().pending is None
     # now running 1.1.0: nothing newer
-    again = Updater(kiosk.source, kiosk.layout, current_version="1.1.0", gate=kiosk.gate,
-                    public_key=load_public_key(keys.public_pem), platform=PLATFORM)
+    again = Updater(
+        kiosk.source,
+        kiosk.layout,
+        current_version="1.1.0",
+        gate=kiosk.gate,
+        public_key=load_public_key(keys.public_pem),
+        platform=PLATFORM,
+    )
     assert again.run_once().stage == "up_to_date"
 
 
@@ -106,8 +112,14 @@ def test_a_crash_during_the_self_test_is_rolled_back_at_the_next_start(server, k
     state.pending, state.previous = "1.1.0", "1.0.0"
     layout.save_state(state)
     layout.switch_to("1.1.0")  # ... and then the power goes
-    restarted = Updater(kiosk.source, layout, current_version="1.1.0", gate=kiosk.gate,
-                        public_key=load_public_key(keys.public_pem), platform=PLATFORM)
+    restarted = Updater(
+        kiosk.source,
+        layout,
+        current_version="1.1.0",
+        gate=kiosk.gate,
+        public_key=load_public_key(keys.public_pem),
+        platform=PLATFORM,
+    )
     status = restarted.recover()
     assert status is not None and status.code == "self_test_interrupted"
     assert layout.current_version() == "1.0.0" and not layout.bundle("1.1.0").exists()
@@ -139,8 +151,16 @@ def test_publish_release_refuses_a_bad_release_before_copying_anything(server, k
 
     archive = make_archive(tmp_path / "bad", "2.0.0", *PLATFORM)
     sign_with_script(archive, keys)
-    base = ["--database-url", server.settings.database_url, "publish-release", str(archive), "--releases-dir",
-            str(server.releases), "--public-key", str(keys.public_pem)]
+    base = [
+        "--database-url",
+        server.settings.database_url,
+        "publish-release",
+        str(archive),
+        "--releases-dir",
+        str(server.releases),
+        "--public-key",
+        str(keys.public_pem),
+    ]
     assert server_main(base) == 1
     assert "missing_sbom" in capsys.readouterr().err
     other = make_keypair(tmp_path / "other", "other")
@@ -152,8 +172,9 @@ def test_publish_release_refuses_a_bad_release_before_copying_anything(server, k
     assert not server.releases.exists() or not any(server.releases.iterdir())
 
 
-def test_publishing_again_is_a_no_op_and_a_different_file_under_the_same_name_is_refused(server, keys, tmp_path,
-                                                                                           capsys):
+def test_publishing_again_is_a_no_op_and_a_different_file_under_the_same_name_is_refused(
+    server, keys, tmp_path, capsys
+):
     from sync_server.cli import main as server_main
     from tests.integration.update.conftest import write_sbom
     from tests.release_kit import make_archive, sign_with_script
@@ -163,14 +184,29 @@ def test_publishing_again_is_a_no_op_and_a_different_file_under_the_same_name_is
     again = make_archive(tmp_path / "two", "1.1.0", *PLATFORM, extra={"qlq-kiosk/other.txt": b"different"})
     sign_with_script(again, keys)
     write_sbom(again)
-    argv = ["--database-url", server.settings.database_url, "publish-release", str(again), "--releases-dir",
-            str(server.releases), "--public-key", str(keys.public_pem)]
+    argv = [
+        "--database-url",
+        server.settings.database_url,
+        "publish-release",
+        str(again),
+        "--releases-dir",
+        str(server.releases),
+        "--public-key",
+        str(keys.public_pem),
+    ]
     capsys.readouterr()
     assert server_main(argv) == 1
     assert "release_exists" in capsys.readouterr().err
     assert published.read_bytes() == first
-    same = ["--database-url", server.settings.database_url, "publish-release",
-            str(tmp_path / "one" / "1.1.0" / published.name), "--releases-dir", str(server.releases),
-            "--public-key", str(keys.public_pem)]
+    same = [
+        "--database-url",
+        server.settings.database_url,
+        "publish-release",
+        str(tmp_path / "one" / "1.1.0" / published.name),
+        "--releases-dir",
+        str(server.releases),
+        "--public-key",
+        str(keys.public_pem),
+    ]
     assert server_main(same) == 0
     assert "already published" in capsys.readouterr().out

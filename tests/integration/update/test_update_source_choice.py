@@ -57,9 +57,18 @@ def sync_for(url: str | None):
     """What _release_source reads of the SyncViewModel: the enrollment stored now and the opened backend."""
     secrets = MemorySecretStore()
     secrets.set(SecretName.DEVICE_TOKEN, TOKEN)
-    enrollment = None if url is None else Enrollment(
-        server_url=url, site="LYON-01", device_name="t", server_device_id="d1",
-        enrolled_at=datetime(2026, 12, 1, tzinfo=UTC), allow_http=True)
+    enrollment = (
+        None
+        if url is None
+        else Enrollment(
+            server_url=url,
+            site="LYON-01",
+            device_name="t",
+            server_device_id="d1",
+            enrolled_at=datetime(2026, 12, 1, tzinfo=UTC),
+            allow_http=True,
+        )
+    )
     return SimpleNamespace(enrollment=enrollment, backend=SimpleNamespace(secrets=secrets))
 
 

@@ -16,11 +16,20 @@ from kiosk.secrets import MemorySecretStore, SecretName
 
 def _service_account_json() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    return json.dumps({"type": "service_account", "project_id": "clinic-test", "private_key_id": "k1",
-                       "private_key": pem, "client_email": "kiosk-tts@clinic-test.iam.gserviceaccount.com",
-                       "client_id": "1", "token_uri": "https://oauth2.googleapis.com/token"})
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return json.dumps(
+        {
+            "type": "service_account",
+            "project_id": "clinic-test",
+            "private_key_id": "k1",
+            "private_key": pem,
+            "client_email": "kiosk-tts@clinic-test.iam.gserviceaccount.com",
+            "client_id": "1",
+            "token_uri": "https://oauth2.googleapis.com/token",
+        }
+    )
 
 
 def test_credentials_come_from_the_secret_store() -> None:

@@ -30,8 +30,13 @@ def _messages() -> set[str]:
                 for arg in node.args:
                     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                         found.add(arg.value)
-    voice = {voice_vm.NOTICE_TOUCH_ITEM, voice_vm.NOTICE_VOICE_OFF, voice_vm.NOT_CONFIGURED, *REASONS,
-             *ERROR_MESSAGES.values()}
+    voice = {
+        voice_vm.NOTICE_TOUCH_ITEM,
+        voice_vm.NOTICE_VOICE_OFF,
+        voice_vm.NOT_CONFIGURED,
+        *REASONS,
+        *ERROR_MESSAGES.values(),
+    }
     return found | {END_TEXT, ABANDONED_TEXT, PAUSED_TEXT} | voice | _voice_panel_states()
 
 

@@ -94,8 +94,14 @@ def test_a_missing_or_corrupt_clip_file_is_remade(tmp_path: Path) -> None:
 
 def test_failures_are_named_and_the_rest_is_written(tmp_path: Path) -> None:
     progress: list[tuple[int, int, str, str]] = []
-    report = build_pack(CATALOGUE, tmp_path / "fr", ScriptedSynth(fail={"Bonjour."}), language="fr",
-                        rates=(0.9, 1.0), progress=lambda *a: progress.append(a))
+    report = build_pack(
+        CATALOGUE,
+        tmp_path / "fr",
+        ScriptedSynth(fail={"Bonjour."}),
+        language="fr",
+        rates=(0.9, 1.0),
+        progress=lambda *a: progress.append(a),
+    )
     assert report.failed == {"intro@0.9": "scripted failure", "intro@1": "scripted failure"}
     assert len(AudioPack.load(tmp_path / "fr")) == 4
     assert progress[0] == (1, 6, "intro", "failed: scripted failure") and progress[-1][:2] == (6, 6)
@@ -109,16 +115,26 @@ def _manifest(tmp_path: Path, clips: list[dict], **top) -> Path:
     return folder
 
 
-GOOD = {"prompt_id": "intro", "file": "intro.r090.wav", "text_sha256": text_sha256("Bonjour."), "language": "fr",
-        "voice": "fr-fr", "rate": 0.9, "engine": "espeak"}
+GOOD = {
+    "prompt_id": "intro",
+    "file": "intro.r090.wav",
+    "text_sha256": text_sha256("Bonjour."),
+    "language": "fr",
+    "voice": "fr-fr",
+    "rate": 0.9,
+    "engine": "espeak",
+}
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"text_sha256": "abc"}, "clips[0] (prompt 'intro'), field 'text_sha256': not a lowercase hex sha256"),
-    ({"file": "../../etc/passwd.wav"}, "field 'file': must be a .wav file name inside the pack folder"),
-    ({"rate": "fast"}, "field 'rate': must be a number between 0.1 and 4"),
-    ({"engine": ""}, "field 'engine': missing or not a non-empty str"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"text_sha256": "abc"}, "clips[0] (prompt 'intro'), field 'text_sha256': not a lowercase hex sha256"),
+        ({"file": "../../etc/passwd.wav"}, "field 'file': must be a .wav file name inside the pack folder"),
+        ({"rate": "fast"}, "field 'rate': must be a number between 0.1 and 4"),
+        ({"engine": ""}, "field 'engine': missing or not a non-empty str"),
+    ],
+)
 def test_damaged_entries_are_named(tmp_path: Path, change: dict, message: str) -> None:
     folder = _manifest(tmp_path, [{**GOOD, **change}])
     with pytest.raises(PackError, match="manifest.json: ") as err:
@@ -166,6 +182,9 @@ def test_check_complete_names_each_missing_or_stale_clip(tmp_path: Path) -> None
     problems = check_complete(AudioPack.load(tmp_path / "fr"), reworded, rates=(0.9, 1.0))
     assert [(p.prompt_id, p.rate, p.status) for p in problems] == [
         ("intro", 1.0, LookupStatus.MISSING),
-        ("item-01", 0.9, LookupStatus.STALE), ("item-01", 1.0, LookupStatus.STALE),
-        ("end", 0.9, LookupStatus.MISSING), ("end", 1.0, LookupStatus.MISSING)]
+        ("item-01", 0.9, LookupStatus.STALE),
+        ("item-01", 1.0, LookupStatus.STALE),
+        ("end", 0.9, LookupStatus.MISSING),
+        ("end", 1.0, LookupStatus.MISSING),
+    ]
     assert len(check_complete(pack, CATALOGUE, rates=(0.8,))) == len(CATALOGUE)  # a rate the pack lacks

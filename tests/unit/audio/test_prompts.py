@@ -21,8 +21,19 @@ EN = load_instrument("qlq-c30", "en")
 
 def test_catalogue_holds_every_prompt_the_kiosk_can_say() -> None:
     catalogue = prompt_catalogue(FR)
-    expected = {"intro", "check-audio", "check-microphone", "confirm-unclear", "reprompt", "no-speech",
-                "touch-fallback", "recognizer-error", "voice-off", "end", "end-abandoned"}
+    expected = {
+        "intro",
+        "check-audio",
+        "check-microphone",
+        "confirm-unclear",
+        "reprompt",
+        "no-speech",
+        "touch-fallback",
+        "recognizer-error",
+        "voice-off",
+        "end",
+        "end-abandoned",
+    }
     expected |= {f"item-{n:02d}" for n in range(1, 31)}
     expected |= {f"confirm-likert4-{v}" for v in range(1, 5)} | {f"confirm-numeric7-{v}" for v in range(1, 8)}
     expected |= {"reprompt-likert4", "reprompt-numeric7"} | {f"review-{n}" for n in range(1, 31)}
@@ -37,20 +48,25 @@ def test_catalogue_is_a_pure_function_of_the_instrument() -> None:
 
 
 def test_item_prompt_reads_header_item_then_options() -> None:
-    assert item_prompt(FR, 7).text == ("Au cours de la semaine passée, Avez-vous été gêné dans vos activités de "
-                                       "loisirs ? Répondez : pas du tout, un peu, assez, ou beaucoup.")
+    assert item_prompt(FR, 7).text == (
+        "Au cours de la semaine passée, Avez-vous été gêné dans vos activités de "
+        "loisirs ? Répondez : pas du tout, un peu, assez, ou beaucoup."
+    )
     text29 = item_prompt(FR, 29).text
     assert text29.startswith("Au cours de la semaine passée, Pour les questions suivantes")
     assert text29.endswith("Répondez par un chiffre de 1, très mauvais, à 7, excellent.")
     assert "(e)" not in item_prompt(FR, 4).text  # the spoken form, not the screen's "obligé(e)"
 
 
-@pytest.mark.parametrize(("scale", "value", "text"), [
-    ("likert4", 3, "Vous avez répondu : assez. Est-ce bien cela ?"),
-    ("likert4", 1, "Vous avez répondu : pas du tout. Est-ce bien cela ?"),
-    ("numeric7", 5, "Vous avez répondu : 5. Est-ce bien cela ?"),
-    ("numeric7", 7, "Vous avez répondu : 7, excellent. Est-ce bien cela ?"),
-])
+@pytest.mark.parametrize(
+    ("scale", "value", "text"),
+    [
+        ("likert4", 3, "Vous avez répondu : assez. Est-ce bien cela ?"),
+        ("likert4", 1, "Vous avez répondu : pas du tout. Est-ce bien cela ?"),
+        ("numeric7", 5, "Vous avez répondu : 5. Est-ce bien cela ?"),
+        ("numeric7", 7, "Vous avez répondu : 7, excellent. Est-ce bien cela ?"),
+    ],
+)
 def test_confirmation_questions(scale: str, value: int, text: str) -> None:
     prompt = confirmation_prompt(FR, scale, value)
     assert prompt.prompt_id == f"confirm-{scale}-{value}" and prompt.text == text

@@ -31,13 +31,17 @@ def fr() -> Instrument:
 def start(instrument: Instrument, mode: Mode, clock: FakeClock, *, audio: bool = True) -> Session:
     consents = [Consent(ConsentKind.ANSWERS, True, clock.now()), Consent(ConsentKind.CLOUD_VOICE, True, clock.now())]
     session = Session.start(
-        session_id=str(uuid.uuid4()), instrument=instrument,
+        session_id=str(uuid.uuid4()),
+        instrument=instrument,
         patient=PatientDetails(initials=INITIALS, birth_date=BIRTH, session_date=clock.now().date()),
         config=SessionConfig(mode=mode, audio_enabled=audio, language=instrument.language),
-        consents=consents, now=clock.now())
+        consents=consents,
+        now=clock.now(),
+    )
     if session.phase.value == "check":
-        session = session.record_check(audio_ok=True if audio else None, microphone_ok=True if mode.is_voice else None,
-                                       now=clock.tick())
+        session = session.record_check(
+            audio_ok=True if audio else None, microphone_ok=True if mode.is_voice else None, now=clock.tick()
+        )
     session = session.begin_items(now=clock.tick())
     return session
 
@@ -74,8 +78,13 @@ def voice_with_changes() -> Submission:
         n = s.current_item
         assert n is not None
         if n == 9:
-            s = s.skip(now=clock.tick(), status=ItemStatus.DONT_KNOW, method=Method.VOICE,
-                       transcript="je ne sais pas", confidence=0.77)
+            s = s.skip(
+                now=clock.tick(),
+                status=ItemStatus.DONT_KNOW,
+                method=Method.VOICE,
+                transcript="je ne sais pas",
+                confidence=0.77,
+            )
         elif n == 5:
             s = s.answer(2, now=clock.tick(), method=Method.VOICE, transcript="un peu", confidence=0.45, confirmed=True)
         elif n == 20:
@@ -83,8 +92,7 @@ def voice_with_changes() -> Submission:
             s = s.answer(2, now=clock.tick())
         elif n < 20:
             value = n % 4 + 1 if n <= 28 else 6
-            s = s.answer(value, now=clock.tick(), method=Method.VOICE, transcript=f"réponse {value}",
-                         confidence=0.9)
+            s = s.answer(value, now=clock.tick(), method=Method.VOICE, transcript=f"réponse {value}", confidence=0.9)
         else:
             s = s.answer(n % 4 + 1 if n <= 28 else 7, now=clock.tick())
     if s.phase.value == "review_prompt":
@@ -118,13 +126,26 @@ def all_submissions() -> list[Submission]:
     return [touch_completed(), voice_with_changes(), abandoned_early(), partially_missing()]
 
 
-def record(sub: Submission, *, anonymized: bool = False, source: str = "kiosk", legacy_id: str | None = None,
-           device_id: str | None = "tablet-07", site: str = "CHU-LYON") -> ExportRecord:
+def record(
+    sub: Submission,
+    *,
+    anonymized: bool = False,
+    source: str = "kiosk",
+    legacy_id: str | None = None,
+    device_id: str | None = "tablet-07",
+    site: str = "CHU-LYON",
+) -> ExportRecord:
     """The session as the server hands it to the Python writers; ``anonymized``: with its patient anonymised
     (the domain's :class:`AnonymisedSubmission`, as the server reads an anonymised row)."""
     stored = anonymise(sub, age_band(sub.patient.age_at_session)) if anonymized else sub
-    return ExportRecord(submission=stored, site_code=site, device_id=device_id,
-                        received_at=sub.frozen_at + timedelta(minutes=3), source=source, legacy_id=legacy_id)
+    return ExportRecord(
+        submission=stored,
+        site_code=site,
+        device_id=device_id,
+        received_at=sub.frozen_at + timedelta(minutes=3),
+        source=source,
+        legacy_id=legacy_id,
+    )
 
 
 def copies(sub: Submission, count: int, consumed: list[int] | None = None) -> Iterator[ExportRecord]:

@@ -54,9 +54,12 @@ def test_bundle_is_a_collection_with_the_questionnaire_first() -> None:
     first, last = q.item[0], q.item[29]
     assert first.text == inst.item(1).text and first.type == "choice"
     assert [(o.valueCoding.code, o.valueCoding.display) for o in first.answerOption] == [
-        ("1", "Pas du tout"), ("2", "Un peu"), ("3", "Assez"), ("4", "Beaucoup")]
-    assert [o.valueCoding.display for o in last.answerOption] == ["Très mauvais", "2", "3", "4", "5", "6",
-                                                                  "Excellent"]
+        ("1", "Pas du tout"),
+        ("2", "Un peu"),
+        ("3", "Assez"),
+        ("4", "Beaucoup"),
+    ]
+    assert [o.valueCoding.display for o in last.answerOption] == ["Très mauvais", "2", "3", "4", "5", "6", "Excellent"]
 
 
 def test_each_response_holds_the_stored_answers() -> None:
@@ -78,13 +81,13 @@ def test_each_response_holds_the_stored_answers() -> None:
         for item in qr.item or []:
             assert item.text == inst.item(int(item.linkId[1:])).text
             value = int(item.answer[0].valueCoding.code)
-            assert item.answer[0].valueCoding.display == (inst.scale_of(int(item.linkId[1:])).label(value)
-                                                           or str(value))
+            assert item.answer[0].valueCoding.display == (
+                inst.scale_of(int(item.linkId[1:])).label(value) or str(value)
+            )
 
 
 def test_methods_and_statuses() -> None:
-    _, bundle = export_bundle([record(voice_with_changes()), record(abandoned_early()),
-                               record(partially_missing())])
+    _, bundle = export_bundle([record(voice_with_changes()), record(abandoned_early()), record(partially_missing())])
     voice, early, partial = [e.resource for e in (bundle.entry or [])[1:]]
     methods = {i.linkId: i.answer[0].extension[0] for i in voice.item}
     assert methods["q1"].url == ANSWER_METHOD_URL and methods["q1"].valueCode == "voice"
@@ -123,8 +126,12 @@ def test_the_bundle_is_valid_fhir_r4_as_well() -> None:
     SMART on FHIR's ``fhirclient``, strictly (every element known to R4 and of its R4 type, required ones present),
     so the "unchanged between R4 and R4B" claim of ``exports/fhir.py`` is checked, not assumed."""
     sub = voice_with_changes()
-    legacy = sub.model_copy(update={"submission_id": uuid.uuid4(),
-                                    "instrument": sub.instrument.model_copy(update={"content_sha256": "ab" * 32})})
+    legacy = sub.model_copy(
+        update={
+            "submission_id": uuid.uuid4(),
+            "instrument": sub.instrument.model_copy(update={"content_sha256": "ab" * 32}),
+        }
+    )
     records = [record(s) for s in all_submissions()] + [record(legacy, source="legacy-prototype", legacy_id="L-9")]
     raw, bundle = export_bundle(records)
     assert len({entry.fullUrl for entry in bundle.entry or []}) == len(records) + 1

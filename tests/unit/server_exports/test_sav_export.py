@@ -53,11 +53,11 @@ def test_values_equal_the_stored_answers_and_scores(tmp_path: Path) -> None:
         values = sub.answer_values()
         for n in range(1, 31):
             cell = data[f"q{n}"][i]
-            assert (missing(cell) if values.get(n) is None else cell == values[n]), (i, n)
+            assert missing(cell) if values.get(n) is None else cell == values[n], (i, n)
         expected = score_answers(inst, values).as_dict()
         for code in score_codes(inst):
             cell = data[code][i]
-            assert (missing(cell) if expected[code] is None else cell == expected[code]), (i, code)
+            assert missing(cell) if expected[code] is None else cell == expected[code], (i, code)
         started = sub.session.started_at.astimezone(UTC).replace(tzinfo=None)
         assert abs((data["started_at"][i] - started).total_seconds()) < 1e-3
         assert data["duration_seconds"][i] == sub.session.duration_seconds
@@ -158,8 +158,13 @@ def test_pspp_reads_the_file_without_warnings(tmp_path: Path, seekable: bool) ->
         path.write_bytes(bytes(out.data))
     syntax = tmp_path / "check.sps"
     syntax.write_text(f"GET FILE='{path}'.\nLIST VARIABLES=submission_id outcome q2 SUMSC.\n", encoding="utf-8")
-    result = subprocess.run(["pspp", str(syntax), "-O", "format=txt", "-o", str(tmp_path / "out.txt")],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        ["pspp", str(syntax), "-O", "format=txt", "-o", str(tmp_path / "out.txt")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     report = (tmp_path / "out.txt").read_text(encoding="utf-8") + result.stdout + result.stderr
     assert result.returncode == 0, report
     assert "warning" not in report.lower() and "error" not in report.lower(), report

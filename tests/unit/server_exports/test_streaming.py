@@ -76,8 +76,12 @@ def test_memory_stays_flat(fmt: str, count: int) -> None:
 
 def test_formats_media_types_and_extensions() -> None:
     assert FORMATS == ("csv-wide", "csv-long", "sav", "fhir")
-    assert [media_type(f) for f in FORMATS] == ["text/csv; charset=utf-8", "text/csv; charset=utf-8",
-                                                "application/x-spss-sav", "application/fhir+json"]
+    assert [media_type(f) for f in FORMATS] == [
+        "text/csv; charset=utf-8",
+        "text/csv; charset=utf-8",
+        "application/x-spss-sav",
+        "application/fhir+json",
+    ]
     assert [file_extension(f) for f in FORMATS] == [".csv", ".csv", ".sav", ".json"]
 
 
@@ -102,6 +106,10 @@ def test_anonymised_records_export_as_missing(fmt: str) -> None:
     from tests.unit.server_exports.builders import record
 
     out = io.BytesIO()
-    assert write_export(fmt, [record(voice_with_changes(), anonymized=True)], out, instrument=fr(),
-                        include_birth_date=True) == 1
+    assert (
+        write_export(
+            fmt, [record(voice_with_changes(), anonymized=True)], out, instrument=fr(), include_birth_date=True
+        )
+        == 1
+    )
     assert b"Q-X" not in out.getvalue() and b"1951-06-17" not in out.getvalue()

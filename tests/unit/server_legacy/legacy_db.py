@@ -7,10 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BASE_SESSIONS = ("id TEXT PRIMARY KEY, initials TEXT, birth_date TEXT, today_date TEXT, mode TEXT, "
-                 "audio_enabled INTEGER, created_at TEXT, completed_at TEXT")
-BASE_RESPONSES = ("id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, question_num INTEGER, question_text TEXT, "
-                  "score INTEGER, response_text TEXT, transcript TEXT, response_type TEXT, timestamp TEXT")
+BASE_SESSIONS = (
+    "id TEXT PRIMARY KEY, initials TEXT, birth_date TEXT, today_date TEXT, mode TEXT, "
+    "audio_enabled INTEGER, created_at TEXT, completed_at TEXT"
+)
+BASE_RESPONSES = (
+    "id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, question_num INTEGER, question_text TEXT, "
+    "score INTEGER, response_text TEXT, transcript TEXT, response_type TEXT, timestamp TEXT"
+)
 LABELS = {1: "Pas du tout", 2: "Un peu", 3: "Plutôt", 4: "Beaucoup"}
 
 
@@ -21,25 +25,63 @@ class LegacyDb:
     sessions: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
 
-    def session(self, sid: Any, *, initials: Any = "J.D.", birth_date: Any = "1950-04-12",
-                today_date: Any = "2024-03-05", mode: Any = "Standard", audio_enabled: Any = 1,
-                created_at: Any = "2024-03-05 09:00:00", completed_at: Any = "2024-03-05 09:45:00",
-                metadata: Any = None) -> LegacyDb:
-        row = dict(id=sid, initials=initials, birth_date=birth_date, today_date=today_date, mode=mode,
-                   audio_enabled=audio_enabled, created_at=created_at, completed_at=completed_at)
+    def session(
+        self,
+        sid: Any,
+        *,
+        initials: Any = "J.D.",
+        birth_date: Any = "1950-04-12",
+        today_date: Any = "2024-03-05",
+        mode: Any = "Standard",
+        audio_enabled: Any = 1,
+        created_at: Any = "2024-03-05 09:00:00",
+        completed_at: Any = "2024-03-05 09:45:00",
+        metadata: Any = None,
+    ) -> LegacyDb:
+        row = dict(
+            id=sid,
+            initials=initials,
+            birth_date=birth_date,
+            today_date=today_date,
+            mode=mode,
+            audio_enabled=audio_enabled,
+            created_at=created_at,
+            completed_at=completed_at,
+        )
         if self.extended:
             row["metadata"] = metadata
         self.sessions.append(row)
         return self
 
-    def response(self, sid: Any, question: Any, score: Any, *, at: Any = None, response_type: Any = "manual",
-                 text: Any = None, transcript: Any = None, confidence: Any = None, rid: int | None = None) -> LegacyDb:
+    def response(
+        self,
+        sid: Any,
+        question: Any,
+        score: Any,
+        *,
+        at: Any = None,
+        response_type: Any = "manual",
+        text: Any = None,
+        transcript: Any = None,
+        confidence: Any = None,
+        rid: int | None = None,
+    ) -> LegacyDb:
         if text is None and isinstance(score, int) and isinstance(question, int) and 1 <= question <= 28:
             text = LABELS.get(score)
-        row = dict(session_id=sid, question_num=question, question_text=f"Question {question}", score=score,
-                   response_text=text, transcript=transcript, response_type=response_type,
-                   timestamp=at if at is not None else f"2024-03-05T09:{question:02d}:30Z"
-                   if isinstance(question, int) and 0 <= question < 60 else "2024-03-05T09:00:30Z")
+        row = dict(
+            session_id=sid,
+            question_num=question,
+            question_text=f"Question {question}",
+            score=score,
+            response_text=text,
+            transcript=transcript,
+            response_type=response_type,
+            timestamp=at
+            if at is not None
+            else f"2024-03-05T09:{question:02d}:30Z"
+            if isinstance(question, int) and 0 <= question < 60
+            else "2024-03-05T09:00:30Z",
+        )
         if rid is not None:
             row["id"] = rid
         if self.extended:
@@ -62,9 +104,11 @@ class LegacyDb:
             db.execute(f"CREATE TABLE sessions ({sessions})")
             db.execute(f"CREATE TABLE responses ({responses})")
             for row in self.sessions:
-                db.execute(f"INSERT INTO sessions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                           list(row.values()))
+                db.execute(
+                    f"INSERT INTO sessions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+                )
             for row in self.responses:
-                db.execute(f"INSERT INTO responses ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                           list(row.values()))
+                db.execute(
+                    f"INSERT INTO responses ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+                )
         return self.path

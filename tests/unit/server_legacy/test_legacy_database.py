@@ -40,8 +40,10 @@ def test_missing_table_and_columns_are_named(tmp_path: Path) -> None:
         read_legacy_db(path, instrument=FR)
     message = str(info.value)
     assert "table 'responses' is missing" in message
-    assert "table 'sessions' lacks the column(s) 'today_date', 'mode', 'audio_enabled', 'created_at', " \
-           "'completed_at'" in message
+    assert (
+        "table 'sessions' lacks the column(s) 'today_date', 'mode', 'audio_enabled', 'created_at', "
+        "'completed_at'" in message
+    )
 
 
 def test_an_empty_sqlite_file_lacks_both_tables(tmp_path: Path) -> None:
@@ -89,15 +91,24 @@ def test_results_stream_one_session_at_a_time(tmp_path: Path) -> None:
 def test_imported_sessions_export_like_kiosk_ones(tmp_path: Path) -> None:
     db = LegacyDb(tmp_path / "p.db").full("a").full("b", completed_at=None)
     sessions = [r for r in read_legacy_db(db.write(), instrument=FR) if isinstance(r, LegacySession)]
-    records = [ExportRecord(submission=s.submission, site_code="CHU-LYON", device_id=None,
-                            received_at=datetime(2026, 1, 5, tzinfo=UTC), source="legacy-prototype",
-                            legacy_id=s.legacy_id) for s in sessions]
+    records = [
+        ExportRecord(
+            submission=s.submission,
+            site_code="CHU-LYON",
+            device_id=None,
+            received_at=datetime(2026, 1, 5, tzinfo=UTC),
+            source="legacy-prototype",
+            legacy_id=s.legacy_id,
+        )
+        for s in sessions
+    ]
     out = io.BytesIO()  # (CSV is written by PostgreSQL: tests/integration/server/test_research.py imports them)
     assert write_export("fhir", records, out, instrument=FR) == 2
     responses = [e["resource"] for e in json.loads(out.getvalue())["entry"][1:]]
     assert [(r["id"], r["meta"]["tag"][0]["code"], r["status"]) for r in responses] == [
-        (str(s.submission.submission_id), "legacy-prototype", st) for s, st in zip(sessions, ("completed", "stopped"),
-                                                                                     strict=True)]
+        (str(s.submission.submission_id), "legacy-prototype", st)
+        for s, st in zip(sessions, ("completed", "stopped"), strict=True)
+    ]
     q3 = next(i for i in responses[0]["item"] if i["linkId"] == "q3")
     assert q3["answer"][0]["valueCoding"]["code"] == "4"
     assert write_export("sav", records, io.BytesIO(), instrument=FR) == 2

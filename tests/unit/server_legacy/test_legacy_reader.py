@@ -42,8 +42,9 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> LegacyDb:
 
 def assert_sound(session: LegacySession) -> None:
     """Every produced submission passes the server's checks against the legacy instrument variant."""
-    problems = check_against_instrument(session.submission, legacy_instrument(FR), today=date(2026, 1, 1),
-                                        require_consent=False)
+    problems = check_against_instrument(
+        session.submission, legacy_instrument(FR), today=date(2026, 1, 1), require_consent=False
+    )
     assert problems == []
 
 
@@ -66,7 +67,10 @@ def test_a_complete_session(db: LegacyDb) -> None:
     assert (sub.instrument.id, sub.instrument.version, sub.instrument.language) == ("qlq-c30", "3.0", "fr")
     assert sub.instrument.content_sha256 == LEGACY_INSTRUMENT_SHA256 and sub.consents == ()
     assert (sub.patient.initials, sub.patient.birth_date, sub.patient.age_at_session) == (
-        "M-L B", date(1950, 4, 12), 73)
+        "M-L B",
+        date(1950, 4, 12),
+        73,
+    )
     assert sub.session.mode is Mode.TOUCH and sub.session.initial_mode is Mode.TOUCH
     assert sub.session.started_at == datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
     assert sub.session.ended_at == datetime(2024, 3, 5, 9, 45, tzinfo=UTC) == sub.frozen_at
@@ -103,10 +107,16 @@ def test_voice_session_with_transcripts(db: LegacyDb) -> None:
     assert_sound(result)
 
 
-@pytest.mark.parametrize(("mode", "expected"), [("Standard", Mode.TOUCH), ("manual", Mode.TOUCH),
-                                                ("Continu (Web Speech)", Mode.VOICE_CONTINUOUS),
-                                                (" continuous ", Mode.VOICE_CONTINUOUS),
-                                                ("CONTINU  (web speech)", Mode.VOICE_CONTINUOUS)])
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("Standard", Mode.TOUCH),
+        ("manual", Mode.TOUCH),
+        ("Continu (Web Speech)", Mode.VOICE_CONTINUOUS),
+        (" continuous ", Mode.VOICE_CONTINUOUS),
+        ("CONTINU  (web speech)", Mode.VOICE_CONTINUOUS),
+    ],
+)
 def test_modes(tmp_path: Path, mode: str, expected: Mode) -> None:
     [result] = read(LegacyDb(tmp_path / "m.db").full("m", mode=mode))
     assert isinstance(result, LegacySession) and result.submission.session.mode is expected
@@ -155,10 +165,20 @@ def test_duplicates_keep_the_latest_as_current(db: LegacyDb) -> None:
 
 def test_date_forms(tmp_path: Path) -> None:
     db = LegacyDb(tmp_path / "dates.db")
-    db.full("iso-z", birth_date="12/04/1950", today_date="05/03/2024", created_at="2024-03-05T08:00:00Z",
-            completed_at="2024-03-05T10:00:00+01:00")
-    db.full("epoch", birth_date="1950-04-12T00:00:00.000Z", today_date=None, created_at=1709625600,
-            completed_at="1709632800000")
+    db.full(
+        "iso-z",
+        birth_date="12/04/1950",
+        today_date="05/03/2024",
+        created_at="2024-03-05T08:00:00Z",
+        completed_at="2024-03-05T10:00:00+01:00",
+    )
+    db.full(
+        "epoch",
+        birth_date="1950-04-12T00:00:00.000Z",
+        today_date=None,
+        created_at=1709625600,
+        completed_at="1709632800000",
+    )
     results = by_id(read(db))
     iso = results["iso-z"].submission
     assert iso.patient.birth_date == date(1950, 4, 12) and iso.session.session_date == date(2024, 3, 5)
@@ -172,9 +192,13 @@ def test_date_forms(tmp_path: Path) -> None:
 def test_javascript_date_strings(tmp_path: Path) -> None:
     """The prototype's JavaScript may have stored Date.toString() / toUTCString() text rather than ISO."""
     db = LegacyDb(tmp_path / "js.db")
-    db.full("js", birth_date="Wed Apr 12 1950 00:00:00 GMT+0100 (heure normale d’Europe centrale)",
-            today_date=None, created_at="Tue Mar 05 2024 09:00:00 GMT+0100 (heure normale d’Europe centrale)",
-            completed_at="Tue, 05 Mar 2024 10:00:00 GMT")
+    db.full(
+        "js",
+        birth_date="Wed Apr 12 1950 00:00:00 GMT+0100 (heure normale d’Europe centrale)",
+        today_date=None,
+        created_at="Tue Mar 05 2024 09:00:00 GMT+0100 (heure normale d’Europe centrale)",
+        completed_at="Tue, 05 Mar 2024 10:00:00 GMT",
+    )
     sub = by_id(read(db))["js"].submission
     assert sub.patient.birth_date == date(1950, 4, 12)  # the calendar day as written, not shifted to UTC
     assert sub.session.session_date == date(2024, 3, 5)
@@ -182,8 +206,10 @@ def test_javascript_date_strings(tmp_path: Path) -> None:
     db.full("late", today_date=None, created_at="2024-03-05T00:30:00+01:00", completed_at="2024-03-05T11:00:00+01:00")
     late = by_id(read(db))["late"].submission
     assert late.session.session_date == date(2024, 3, 5)  # the clinic's day, though 23:30 UTC on the 4th
-    assert (sub.session.started_at, sub.session.ended_at) == (datetime(2024, 3, 5, 8, 0, tzinfo=UTC),
-                                                              datetime(2024, 3, 5, 10, 0, tzinfo=UTC))
+    assert (sub.session.started_at, sub.session.ended_at) == (
+        datetime(2024, 3, 5, 8, 0, tzinfo=UTC),
+        datetime(2024, 3, 5, 10, 0, tzinfo=UTC),
+    )
 
 
 def test_initials_are_kept_loosely(db: LegacyDb) -> None:
@@ -211,34 +237,42 @@ def problem_of(tmp_path: Path, build, *, extended: bool = False) -> LegacyProble
     return problem
 
 
-@pytest.mark.parametrize(("question", "score", "message"), [
-    (7, 5, "score 5 of question 7 is outside 1..4"),
-    (29, 0, "score 0 of question 29 is outside 1..7"),
-    (3, "abc", "'abc' is not an integer"),
-    (3, 2.5, "2.5 is not an integer"),
-    (3, None, "None is not an integer"),
-    (31, 2, "question_num 31 is not an item of qlq-c30"),
-    ("x", 2, "'x' is not an integer"),
-])
+@pytest.mark.parametrize(
+    ("question", "score", "message"),
+    [
+        (7, 5, "score 5 of question 7 is outside 1..4"),
+        (29, 0, "score 0 of question 29 is outside 1..7"),
+        (3, "abc", "'abc' is not an integer"),
+        (3, 2.5, "2.5 is not an integer"),
+        (3, None, "None is not an integer"),
+        (31, 2, "question_num 31 is not an item of qlq-c30"),
+        ("x", 2, "'x' is not an integer"),
+    ],
+)
 def test_bad_response_values_reject_the_whole_session(tmp_path: Path, question, score, message: str) -> None:
     def build(db: LegacyDb) -> None:
         db.full("bad")
         db.response("bad", question, score, rid=777, text="?")
+
     problem = problem_of(tmp_path, build)
     assert problem.row == "responses id=777" and message in problem.message
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("response_type", "gesture", "unknown response_type 'gesture'"),
-    ("response_type", None, "unknown response_type None"),
-    ("at", "yesterday", "'yesterday' is not a date or time"),
-    ("text", "Beaucoup", "response_text 'Beaucoup' contradicts score 2"),
-    ("text", "Plutôt", "response_text 'Plutôt' contradicts score 2"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("response_type", "gesture", "unknown response_type 'gesture'"),
+        ("response_type", None, "unknown response_type None"),
+        ("at", "yesterday", "'yesterday' is not a date or time"),
+        ("text", "Beaucoup", "response_text 'Beaucoup' contradicts score 2"),
+        ("text", "Plutôt", "response_text 'Plutôt' contradicts score 2"),
+    ],
+)
 def test_bad_response_fields(tmp_path: Path, field: str, value, message: str) -> None:
     def build(db: LegacyDb) -> None:
         db.full("bad")
         db.response("bad", 6, 2, rid=555, **{field: value})
+
     problem = problem_of(tmp_path, build)
     assert problem.row == "responses id=555" and message in problem.message
 
@@ -248,26 +282,32 @@ def test_bad_confidence(tmp_path: Path, confidence) -> None:
     def build(db: LegacyDb) -> None:
         db.full("bad")
         db.response("bad", 6, 2, rid=556, response_type="voice", confidence=confidence)
+
     problem = problem_of(tmp_path, build, extended=True)
     assert problem.row == "responses id=556" and "confidence" in problem.message
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"birth_date": "2030-01-01"}, "is after the session date"),
-    ({"birth_date": "1850-01-01"}, "age 174"),
-    ({"birth_date": "2015-01-01"}, "fails the server's checks: patient.birth_date: age 9 is outside 18..120"),
-    ({"birth_date": "31/02/1950"}, "birth_date: '31/02/1950' is not a valid date"),
-    ({"birth_date": None}, "birth_date is empty"),
-    ({"today_date": "05/03/24"}, "today_date: '05/03/24'"),
-    ({"today_date": None, "created_at": None}, "neither today_date nor created_at"),
-    ({"mode": "Vocal à la demande"}, "unknown mode 'Vocal à la demande'"),
-    ({"mode": None}, "unknown mode None"),
-    ({"audio_enabled": "maybe"}, "audio_enabled: 'maybe' is not a yes/no value"),
-    ({"completed_at": "2024-03-05 08:00:00"}, "ends (2024-03-05T08:00:00+00:00) before it starts"),
-    ({"created_at": "soon"}, "created_at: 'soon'"),
-    ({"today_date": "2099-01-01", "created_at": "2099-01-01 09:00", "completed_at": "2099-01-01 10:00"},
-     "in the future"),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"birth_date": "2030-01-01"}, "is after the session date"),
+        ({"birth_date": "1850-01-01"}, "age 174"),
+        ({"birth_date": "2015-01-01"}, "fails the server's checks: patient.birth_date: age 9 is outside 18..120"),
+        ({"birth_date": "31/02/1950"}, "birth_date: '31/02/1950' is not a valid date"),
+        ({"birth_date": None}, "birth_date is empty"),
+        ({"today_date": "05/03/24"}, "today_date: '05/03/24'"),
+        ({"today_date": None, "created_at": None}, "neither today_date nor created_at"),
+        ({"mode": "Vocal à la demande"}, "unknown mode 'Vocal à la demande'"),
+        ({"mode": None}, "unknown mode None"),
+        ({"audio_enabled": "maybe"}, "audio_enabled: 'maybe' is not a yes/no value"),
+        ({"completed_at": "2024-03-05 08:00:00"}, "ends (2024-03-05T08:00:00+00:00) before it starts"),
+        ({"created_at": "soon"}, "created_at: 'soon'"),
+        (
+            {"today_date": "2099-01-01", "created_at": "2099-01-01 09:00", "completed_at": "2099-01-01 10:00"},
+            "in the future",
+        ),
+    ],
+)
 def test_bad_sessions(tmp_path: Path, fields: dict, message: str) -> None:
     problem = problem_of(tmp_path, lambda db: db.full("bad", **fields))
     assert problem.row == "sessions id=bad" and message in problem.message, problem.message
@@ -283,8 +323,11 @@ def test_orphan_responses_and_null_ids(tmp_path: Path) -> None:
     results = read(db)
     problems = [r for r in results if isinstance(r, LegacyProblem)]
     assert [(p.legacy_id, p.row) for p in problems] == [
-        (None, "sessions id=NULL"), (None, "responses id=404"), ("a-ghost", "responses id=401"),
-        ("c-ghost", "responses id=403")]
+        (None, "sessions id=NULL"),
+        (None, "responses id=404"),
+        ("a-ghost", "responses id=401"),
+        ("c-ghost", "responses id=403"),
+    ]
     assert "2 response(s) point to session 'a-ghost'" in problems[2].message
     assert [r.legacy_id for r in results if isinstance(r, LegacySession)] == ["b-session"]
 
@@ -292,15 +335,22 @@ def test_orphan_responses_and_null_ids(tmp_path: Path) -> None:
 def test_numeric_session_ids_and_question_zero_oddities(tmp_path: Path) -> None:
     path = tmp_path / "numeric.db"
     with sqlite3.connect(path) as con:
-        con.execute("CREATE TABLE sessions (id, initials, birth_date, today_date, mode, audio_enabled, "
-                    "created_at, completed_at)")
-        con.execute("CREATE TABLE responses (id, session_id, question_num, question_text, score, response_text, "
-                    "transcript, response_type, timestamp)")
-        con.execute("INSERT INTO sessions VALUES (12, 'AB', '1960-01-01', '2024-01-02', 'manual', 0, "
-                    "'2024-01-02 10:00:00', NULL)")
+        con.execute(
+            "CREATE TABLE sessions (id, initials, birth_date, today_date, mode, audio_enabled, "
+            "created_at, completed_at)"
+        )
+        con.execute(
+            "CREATE TABLE responses (id, session_id, question_num, question_text, score, response_text, "
+            "transcript, response_type, timestamp)"
+        )
+        con.execute(
+            "INSERT INTO sessions VALUES (12, 'AB', '1960-01-01', '2024-01-02', 'manual', 0, "
+            "'2024-01-02 10:00:00', NULL)"
+        )
         con.execute("INSERT INTO responses VALUES (1, 12, 0, 'son ?', 'n/a', NULL, NULL, NULL, 'garbage')")
-        con.execute("INSERT INTO responses VALUES (2, '12', 1, 'q1', '3', 'Plutôt', NULL, 'manual', "
-                    "'2024-01-02 10:01:00')")
+        con.execute(
+            "INSERT INTO responses VALUES (2, '12', 1, 'q1', '3', 'Plutôt', NULL, 'manual', '2024-01-02 10:01:00')"
+        )
     [result] = read_legacy_db(path, instrument=FR)
     assert isinstance(result, LegacySession) and result.legacy_id == "12"
     assert result.submission.answer_values() == {1: 3}

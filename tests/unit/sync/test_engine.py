@@ -35,6 +35,7 @@ def reject_initials(initials: str):
         if payload["patient"]["initials"] == initials:
             return 422, "implausible_date", "session_date is in the future"
         return None
+
     return rule
 
 
@@ -120,7 +121,8 @@ def test_retry_after_is_honoured_and_sync_now_overrides_the_wait(store, clock) -
     report = engine.run_pass()
     assert report.stopped == "transient"
     assert report.retry_at is not None and timedelta(seconds=120) <= report.retry_at - clock.now() <= timedelta(
-        seconds=121)
+        seconds=121
+    )
     assert all(q.next_attempt_at == report.retry_at for q in store.queued(status="pending"))
     assert engine.status.last_error_code == "database_unavailable"
     assert engine.status.last_error == messages.SERVER_BUSY
@@ -132,6 +134,7 @@ def test_retry_after_is_honoured_and_sync_now_overrides_the_wait(store, clock) -
 
 def test_retry_after_as_an_http_date(store, clock) -> None:
     import email.utils
+
     queue(store, clock, 1)
     centre = FakeCentre(clock=clock)
     when = email.utils.format_datetime(clock.now() + timedelta(seconds=300), usegmt=True)

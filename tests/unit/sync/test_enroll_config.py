@@ -16,16 +16,30 @@ from kiosk.sync.enroll import EnrollmentError, enroll, forget, parse_enrollment_
 from kiosk.sync.transport import Reply, TransportFailure
 
 
-@pytest.mark.parametrize("url,expected", [
-    ("https://qlq.chu-lyon.fr", "https://qlq.chu-lyon.fr"),
-    ("  https://qlq.chu-lyon.fr:8443/centre/ ", "https://qlq.chu-lyon.fr:8443/centre"),
-])
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        ("https://qlq.chu-lyon.fr", "https://qlq.chu-lyon.fr"),
+        ("  https://qlq.chu-lyon.fr:8443/centre/ ", "https://qlq.chu-lyon.fr:8443/centre"),
+    ],
+)
 def test_https_urls_are_accepted_and_normalised(url: str, expected: str) -> None:
     assert check_server_url(url) == expected
 
 
-@pytest.mark.parametrize("url", ["ftp://x", "qlq.chu-lyon.fr", "https://", "https://u:p@host", "https://h/?a=1",
-                                 "https://h/#x", "https://h:99999", ""])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://x",
+        "qlq.chu-lyon.fr",
+        "https://",
+        "https://u:p@host",
+        "https://h/?a=1",
+        "https://h/#x",
+        "https://h:99999",
+        "",
+    ],
+)
 def test_malformed_urls_are_refused_in_french(url: str) -> None:
     with pytest.raises(ServerUrlError) as caught:
         check_server_url(url)
@@ -41,7 +55,8 @@ def test_plain_http_only_with_the_development_flag() -> None:
 
 def test_the_qr_text_gives_url_and_code() -> None:
     assert parse_enrollment_text("qlq-enroll:https://qlq.chu.fr#AB12-CD34") == parse_enrollment_text(
-        "  qlq-enroll:https://qlq.chu.fr#AB12-CD34 ", "https://qlq.chu.fr/")
+        "  qlq-enroll:https://qlq.chu.fr#AB12-CD34 ", "https://qlq.chu.fr/"
+    )
     given = parse_enrollment_text("qlq-enroll:https://qlq.chu.fr#AB12-CD34")
     assert (given.server_url, given.code) == ("https://qlq.chu.fr", "AB12-CD34")
     assert parse_enrollment_text("AB12-CD34", "https://x").code == "AB12-CD34"
@@ -70,9 +85,16 @@ class OneReply:
 
 
 def _enroll(transport: OneReply, settings: InMemorySessionStore, secrets: MemorySecretStore, **kw):
-    return enroll(server_url=kw.pop("server_url", "https://qlq.chu.fr"), code=" AB12-CD34 ",
-                  device_name=" tablette 3 ", settings=settings, secrets=secrets,
-                  transport_for=lambda url: transport, clock=FakeClock(datetime(2026, 12, 3, 9, tzinfo=UTC)), **kw)
+    return enroll(
+        server_url=kw.pop("server_url", "https://qlq.chu.fr"),
+        code=" AB12-CD34 ",
+        device_name=" tablette 3 ",
+        settings=settings,
+        secrets=secrets,
+        transport_for=lambda url: transport,
+        clock=FakeClock(datetime(2026, 12, 3, 9, tzinfo=UTC)),
+        **kw,
+    )
 
 
 def test_enrollment_stores_the_token_in_the_secret_store_and_the_rest_in_settings() -> None:
@@ -89,17 +111,21 @@ def test_enrollment_stores_the_token_in_the_secret_store_and_the_rest_in_setting
     assert load_enrollment(settings) is None and secrets.get(SecretName.DEVICE_TOKEN) is None
 
 
-@pytest.mark.parametrize("reply,wording", [
-    (Reply(401, {"error": {"code": "invalid_enrollment_code"}}), "Demandez un nouveau code"),
-    (Reply(429, {"error": {"code": "rate_limited"}}), "attendez une minute"),
-    (TransportFailure("tls", "x"), "certificat"),
-    (TransportFailure("network", "x"), "injoignable"),
-    (Reply(200, "<html>portail captif</html>"), "inattendue"),
-])
+@pytest.mark.parametrize(
+    "reply,wording",
+    [
+        (Reply(401, {"error": {"code": "invalid_enrollment_code"}}), "Demandez un nouveau code"),
+        (Reply(429, {"error": {"code": "rate_limited"}}), "attendez une minute"),
+        (TransportFailure("tls", "x"), "certificat"),
+        (TransportFailure("network", "x"), "injoignable"),
+        (Reply(200, "<html>portail captif</html>"), "inattendue"),
+    ],
+)
 def test_a_failed_reenrollment_keeps_the_previous_one(reply, wording: str) -> None:
     settings, secrets = InMemorySessionStore(), MemorySecretStore()
-    first = _enroll(OneReply(Reply(201, {"device_id": "1", "device_token": "qlqd_old", "site": "A"})),
-                    settings, secrets)
+    first = _enroll(
+        OneReply(Reply(201, {"device_id": "1", "device_token": "qlqd_old", "site": "A"})), settings, secrets
+    )
     with pytest.raises(EnrollmentError) as caught:
         _enroll(OneReply(reply), settings, secrets)
     assert wording in caught.value.nurse_message

@@ -25,8 +25,14 @@ NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
 
 
 def test_nurse_lines() -> None:
-    lines = nurse_lines(SyncStatus(counts=QueueCounts(pending=2, rejected=1), last_success_at=NOW - timedelta(hours=2),
-                                   last_error=messages.NETWORK), NOW)
+    lines = nurse_lines(
+        SyncStatus(
+            counts=QueueCounts(pending=2, rejected=1),
+            last_success_at=NOW - timedelta(hours=2),
+            last_error=messages.NETWORK,
+        ),
+        NOW,
+    )
     assert lines.waiting == "2 questionnaires en attente d'envoi"
     assert lines.last_success.startswith("Dernier envoi réussi : aujourd'hui à ")
     assert lines.problem == messages.NETWORK and lines.parked is not None and "1 questionnaire refusé" in lines.parked
@@ -54,8 +60,11 @@ def test_enroll_then_the_worker_sends_and_the_panel_shows_it(qtbot) -> None:
         engine = SyncEngine(store, centre, token_reader(secrets), clock=clock)
         return SyncWorker(engine, poll_interval=30, on_status=on_status, clock=clock)
 
-    vm = SyncViewModel(lambda: SyncBackend(settings=store, secrets=secrets, worker_factory=factory,
-                                           transport_for=lambda url, ca: centre))
+    vm = SyncViewModel(
+        lambda: SyncBackend(
+            settings=store, secrets=secrets, worker_factory=factory, transport_for=lambda url, ca: centre
+        )
+    )
     vm.status_changed.connect(lambda _s: delivered_on.add(threading.current_thread() is gui))
     panel = SyncStatusPanel(vm, clock)
     page = EnrollmentPage(vm)
@@ -89,10 +98,14 @@ def test_a_refused_code_is_shown_and_nothing_is_stored(qtbot) -> None:
             return Reply(401, {"error": {"code": "invalid_enrollment_code"}})
 
     store, secrets = InMemorySessionStore(), MemorySecretStore()
-    vm = SyncViewModel(lambda: SyncBackend(
-        settings=store, secrets=secrets,
-        worker_factory=lambda cb: SyncWorker(SyncEngine(store, Refusing(), lambda: None)),
-        transport_for=lambda url, ca: Refusing()))
+    vm = SyncViewModel(
+        lambda: SyncBackend(
+            settings=store,
+            secrets=secrets,
+            worker_factory=lambda cb: SyncWorker(SyncEngine(store, Refusing(), lambda: None)),
+            transport_for=lambda url, ca: Refusing(),
+        )
+    )
     page = EnrollmentPage(vm)
     qtbot.addWidget(page)
     with qtbot.waitSignal(vm.ready_changed, timeout=5000):

@@ -30,8 +30,14 @@ def test_the_worker_drains_on_its_own_thread_when_woken(tmp_path: Path) -> None:
             drained.set()
 
     statuses: list[SyncStatus] = []
-    worker = SyncWorker(SyncEngine(store, centre, lambda: "qlqd_test", clock=clock), lock_path=tmp_path / LOCK_FILE,
-                        poll_interval=30, on_pass=on_pass, on_status=statuses.append, clock=clock)
+    worker = SyncWorker(
+        SyncEngine(store, centre, lambda: "qlqd_test", clock=clock),
+        lock_path=tmp_path / LOCK_FILE,
+        poll_interval=30,
+        on_pass=on_pass,
+        on_status=statuses.append,
+        clock=clock,
+    )
     worker.start()
     try:
         assert not drained.wait(0.3)  # nothing queued yet
@@ -82,8 +88,12 @@ def test_sync_now_ignores_the_backoff(tmp_path: Path) -> None:
     centre = FakeCentre(clock=clock)
     centre.faults = [Fault("network")]
     done = threading.Event()
-    worker = SyncWorker(SyncEngine(store, centre, lambda: "qlqd_test", clock=clock), poll_interval=30,
-                        on_pass=lambda r: done.set() if r.sent else None, clock=clock)
+    worker = SyncWorker(
+        SyncEngine(store, centre, lambda: "qlqd_test", clock=clock),
+        poll_interval=30,
+        on_pass=lambda r: done.set() if r.sent else None,
+        clock=clock,
+    )
     worker.start()
     try:
         assert not done.wait(0.5)  # failed, now waiting out a backoff of seconds (the fake clock does not move)

@@ -8,16 +8,40 @@ from kiosk.domain import answer_lexicon_en, answer_lexicon_fr
 from kiosk.domain.answers import LEXICONS, lexicon_for, parse_answer
 
 CASES = [
-    (4, "not at all", "=1"), (4, "Not at all.", "=1"), (4, "a little", "=2"), (4, "a little bit", "=2"),
-    (4, "quite a bit", "=3"), (4, "very much", "=4"), (4, "um, very much", "=4"), (4, "I'd say a little", "=2"),
-    (4, "3", "=3"), (4, "three", "=3"), (4, "number two", "=2"), (4, "one", "?1"), (4, "a lot", "?4"),
-    (4, "not very much", "unclear"), (4, "two or three", "unclear"), (4, "five", "unclear"),
-    (4, "repeat", "repeat"), (4, "say that again", "repeat"), (4, "go back", "back"),
-    (4, "I don't know", "dont_know"), (4, "skip", "skip"), (4, "what?", "repeat"),
-    (4, "quiet a bit", "?3"), (4, "a little, no, very much", "?4"),
-    (7, "very poor", "=1"), (7, "excellent", "=7"), (7, "six", "=6"), (7, "it's a six", "=6"), (7, "6", "=6"),
-    (7, "six out of seven", "=6"), (7, "a little", "unclear"), (7, "eight", "unclear"),
-    (4, "pas du tout", "unclear"), (4, "beaucoup", "unclear"),
+    (4, "not at all", "=1"),
+    (4, "Not at all.", "=1"),
+    (4, "a little", "=2"),
+    (4, "a little bit", "=2"),
+    (4, "quite a bit", "=3"),
+    (4, "very much", "=4"),
+    (4, "um, very much", "=4"),
+    (4, "I'd say a little", "=2"),
+    (4, "3", "=3"),
+    (4, "three", "=3"),
+    (4, "number two", "=2"),
+    (4, "one", "?1"),
+    (4, "a lot", "?4"),
+    (4, "not very much", "unclear"),
+    (4, "two or three", "unclear"),
+    (4, "five", "unclear"),
+    (4, "repeat", "repeat"),
+    (4, "say that again", "repeat"),
+    (4, "go back", "back"),
+    (4, "I don't know", "dont_know"),
+    (4, "skip", "skip"),
+    (4, "what?", "repeat"),
+    (4, "quiet a bit", "?3"),
+    (4, "a little, no, very much", "?4"),
+    (7, "very poor", "=1"),
+    (7, "excellent", "=7"),
+    (7, "six", "=6"),
+    (7, "it's a six", "=6"),
+    (7, "6", "=6"),
+    (7, "six out of seven", "=6"),
+    (7, "a little", "unclear"),
+    (7, "eight", "unclear"),
+    (4, "pas du tout", "unclear"),
+    (4, "beaucoup", "unclear"),
 ]
 
 
@@ -51,8 +75,11 @@ def test_every_lexicon_phrase_is_normalised(lexicon: object) -> None:
 
     for name in dir(lexicon):
         value = getattr(lexicon, name)
-        if name.isupper() and isinstance(value, (dict, frozenset, tuple)) and name not in (
-                "PHONETIC_RULES", "LETTER_NAMES", "_RULES", "DIGIT_WORDS", "HINT_PHRASES"):
+        if (
+            name.isupper()
+            and isinstance(value, (dict, frozenset, tuple))
+            and name not in ("PHONETIC_RULES", "LETTER_NAMES", "_RULES", "DIGIT_WORDS", "HINT_PHRASES")
+        ):
             for phrase in value:
                 if isinstance(phrase, str):
                     assert normalise(phrase) == phrase, (name, phrase)

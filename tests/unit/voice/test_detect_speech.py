@@ -33,8 +33,9 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Clip]:
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kiosk.cli.main", "detect-speech", *args],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.cli.main", "detect-speech", *args], capture_output=True, text=True
+    )
 
 
 def test_the_corpus_is_big_and_varied(clips: list[Clip]) -> None:
@@ -49,9 +50,17 @@ def test_detect_speech_on_every_clip(clips: list[Clip]) -> None:
     wrong = []
     for c in clips:
         got = detect_speech(read_wav_mono16k(c.path))
-        if got.speech != c.speech or (c.speech and (
-                got.start_ms is None or got.end_ms is None or c.start_ms is None or c.end_ms is None
-                or abs(got.start_ms - c.start_ms) > 250 or abs(got.end_ms - c.end_ms) > 300)):
+        if got.speech != c.speech or (
+            c.speech
+            and (
+                got.start_ms is None
+                or got.end_ms is None
+                or c.start_ms is None
+                or c.end_ms is None
+                or abs(got.start_ms - c.start_ms) > 250
+                or abs(got.end_ms - c.end_ms) > 300
+            )
+        ):
             wrong.append((c.name, c.description, c.start_ms, c.end_ms, got))
     assert not wrong, "\n".join(map(str, wrong))
 
@@ -92,8 +101,14 @@ def test_a_half_second_hesitation_does_not_end_the_turn_but_a_long_silence_does(
 
 
 def test_steady_noise_neither_ends_the_turn_early_nor_keeps_it_open() -> None:
-    samples, _start, end = compose([("pas du tout", 0.6), ("vraiment pas du tout", 0)], lead_s=1.0, tail_s=4.0,
-                                  noise_kind="pink", snr_db=10.0, seed=3)
+    samples, _start, end = compose(
+        [("pas du tout", 0.6), ("vraiment pas du tout", 0)],
+        lead_s=1.0,
+        tail_s=4.0,
+        noise_kind="pink",
+        snr_db=10.0,
+        seed=3,
+    )
     endpointer = Endpointer(SileroDetector(), EndpointConfig())
     events = []
     pcm = float_to_pcm16(samples)
@@ -109,8 +124,9 @@ def test_start_timeout_and_maximum_length() -> None:
     endpointer = Endpointer(SileroDetector(), EndpointConfig(start_timeout_ms=3000))
     events = [e for i in range(0, len(silence), 3200) for e in endpointer.feed(silence[i : i + 3200])]
     assert [(e.kind, e.at_ms // 100) for e in events] == [("no_speech", 30)]
-    long_speech, _, _ = compose([("pas du tout, vraiment, pas du tout du tout, je vous assure", 0.2)] * 4,
-                                lead_s=0.2, tail_s=0.5)
+    long_speech, _, _ = compose(
+        [("pas du tout, vraiment, pas du tout du tout, je vous assure", 0.2)] * 4, lead_s=0.2, tail_s=0.5
+    )
     endpointer = Endpointer(SileroDetector(), EndpointConfig(max_utterance_ms=2000))
     pcm = float_to_pcm16(long_speech)
     events = [e for i in range(0, len(pcm), 3200) for e in endpointer.feed(pcm[i : i + 3200])]
@@ -138,6 +154,9 @@ def test_the_comparison_detectors_fail_where_silero_holds(clips: list[Clip]) -> 
     energy_wrong = 0
     for c in pink:
         r = detect_speech(read_wav_mono16k(c.path), detector=EnergyDetector())
-        energy_wrong += not r.speech or abs((r.start_ms or 0) - (c.start_ms or 0)) > 250 or abs(
-            (r.end_ms or 0) - (c.end_ms or 0)) > 300
+        energy_wrong += (
+            not r.speech
+            or abs((r.start_ms or 0) - (c.start_ms or 0)) > 250
+            or abs((r.end_ms or 0) - (c.end_ms or 0)) > 300
+        )
     assert energy_wrong >= 1

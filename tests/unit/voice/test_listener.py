@@ -27,13 +27,15 @@ class Outcome:
             def f(*args: object) -> None:
                 self.kind, self.value, self.timing = kind, args[0] if args else None, args[-1] if args else None
                 self.done.set()
+
             return f
 
         def end() -> None:
             self.speech_end += 1
 
-        return TurnCallbacks(on_result=set_("result"), on_no_speech=set_("no_speech"), on_error=set_("error"),
-                             on_speech_end=end)
+        return TurnCallbacks(
+            on_result=set_("result"), on_no_speech=set_("no_speech"), on_error=set_("error"), on_speech_end=end
+        )
 
 
 def speech(lead_s: float = 1.0) -> bytes:
@@ -62,8 +64,9 @@ def test_errors_and_no_speech() -> None:
     ListeningTurn(PcmCapture(speech()), FakeRecognizer([Fail("timeout")]), REQUEST, out.callbacks()).start()
     assert out.done.wait(10) and out.kind == "error" and out.value.kind == "timeout"
     out = Outcome()
-    ListeningTurn(PcmCapture(b""), FakeRecognizer([]), REQUEST, out.callbacks(),
-                  config=EndpointConfig(start_timeout_ms=1000)).start()
+    ListeningTurn(
+        PcmCapture(b""), FakeRecognizer([]), REQUEST, out.callbacks(), config=EndpointConfig(start_timeout_ms=1000)
+    ).start()
     assert out.done.wait(10) and out.kind == "no_speech"
 
 
@@ -104,7 +107,8 @@ class DeadCapture:
 def test_a_microphone_that_delivers_nothing_is_reported() -> None:
     out = Outcome()
     dead = DeadCapture()
-    ListeningTurn(dead, FakeRecognizer([]), REQUEST, out.callbacks(),
-                  config=EndpointConfig(start_timeout_ms=1000)).start()
+    ListeningTurn(
+        dead, FakeRecognizer([]), REQUEST, out.callbacks(), config=EndpointConfig(start_timeout_ms=1000)
+    ).start()
     assert out.done.wait(10) and out.kind == "error"
     assert out.value.reason == "Le microphone ne transmet aucun son." and dead.stopped

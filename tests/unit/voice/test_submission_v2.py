@@ -28,11 +28,18 @@ def detail(clock: Clock, *, confirmation: str = "none", attempts: int = 1, fallb
     t = clock.now() - timedelta(seconds=4)  # the answer event is at clock.now
     return VoiceDetail(
         alternatives=(HeardAlternative("un peu", 0.91), HeardAlternative("un peut", 0.42), HeardAlternative("impeu")),
-        attempts=attempts, confirmation=confirmation,  # type: ignore[arg-type]
+        attempts=attempts,
+        confirmation=confirmation,  # type: ignore[arg-type]
         confirmation_transcript="oui" if confirmation == "voice" else None,
-        engine="google-speech-v1", model="latest_short", language="fr-FR",
-        prompt_end_at=t, speech_start_at=t + timedelta(seconds=1), speech_end_at=t + timedelta(seconds=2),
-        result_at=t + timedelta(seconds=2.3), fallback=fallback)  # type: ignore[arg-type]
+        engine="google-speech-v1",
+        model="latest_short",
+        language="fr-FR",
+        prompt_end_at=t,
+        speech_start_at=t + timedelta(seconds=1),
+        speech_end_at=t + timedelta(seconds=2),
+        result_at=t + timedelta(seconds=2.3),
+        fallback=fallback,
+    )  # type: ignore[arg-type]
 
 
 def voice_session() -> tuple[Session, Clock]:
@@ -40,12 +47,24 @@ def voice_session() -> tuple[Session, Clock]:
     s = start_session(Mode.VOICE_CONTINUOUS, clock=clock)
     s = s.record_check(audio_ok=True, microphone_ok=True, now=clock.tick())
     s = s.begin_items(now=clock.tick())
-    s = s.answer(2, now=clock.tick(5), method=Method.VOICE, transcript="un peu", confidence=0.91,
-             voice=detail(clock))
-    s = s.answer(3, now=clock.tick(5), method=Method.VOICE, transcript="assez", confidence=0.5, confirmed=True,
-             voice=detail(clock, confirmation="voice", attempts=2))
-    s = s.skip(now=clock.tick(5), status=ItemStatus.DONT_KNOW, method=Method.VOICE, transcript="je ne sais pas",
-           confidence=0.9, voice=detail(clock))
+    s = s.answer(2, now=clock.tick(5), method=Method.VOICE, transcript="un peu", confidence=0.91, voice=detail(clock))
+    s = s.answer(
+        3,
+        now=clock.tick(5),
+        method=Method.VOICE,
+        transcript="assez",
+        confidence=0.5,
+        confirmed=True,
+        voice=detail(clock, confirmation="voice", attempts=2),
+    )
+    s = s.skip(
+        now=clock.tick(5),
+        status=ItemStatus.DONT_KNOW,
+        method=Method.VOICE,
+        transcript="je ne sais pas",
+        confidence=0.9,
+        voice=detail(clock),
+    )
     s = s.answer(1, now=clock.tick(5), voice=detail(clock, attempts=2, fallback="not_understood"))
     while s.phase.value == "items":
         s = s.answer(2, now=clock.tick())
@@ -68,10 +87,16 @@ def test_a_v2_payload_carries_every_alternative_attempts_confirmation_recogniser
     a2 = sub.answers[1]
     assert a2.voice is not None and a2.confirmed
     assert [(x.transcript, x.confidence) for x in a2.voice.alternatives] == [
-        ("un peu", 0.91), ("un peut", 0.42), ("impeu", None)]
+        ("un peu", 0.91),
+        ("un peut", 0.42),
+        ("impeu", None),
+    ]
     assert (a2.voice.attempts, a2.voice.confirmation, a2.voice.confirmation_transcript) == (2, "voice", "oui")
     assert (a2.voice.recogniser.engine, a2.voice.recogniser.model, a2.voice.recogniser.language) == (
-        "google-speech-v1", "latest_short", "fr-FR")
+        "google-speech-v1",
+        "latest_short",
+        "fr-FR",
+    )
     times = a2.voice.times
     assert times.prompt_end_at and times.speech_start_at and times.speech_end_at and times.result_at
     assert times.prompt_end_at < times.speech_start_at < times.speech_end_at < times.result_at
@@ -109,12 +134,18 @@ def test_voice_details_need_version_2() -> None:
         Submission.model_validate(data)
 
 
-@pytest.mark.parametrize(("mutate", "code", "field"), [
-    (lambda a: a["voice"].update(alternatives=[]), "voice_inconsistent", "answers[0].voice.alternatives"),
-    (lambda a: a["voice"].update(confirmation="voice"), "voice_inconsistent", "answers[0].voice.confirmation"),
-    (lambda a: a["voice"]["times"].update(speech_start_at="2026-11-25T08:00:00+00:00"), "implausible_date",
-     "answers[0].voice.times.speech_start_at"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "code", "field"),
+    [
+        (lambda a: a["voice"].update(alternatives=[]), "voice_inconsistent", "answers[0].voice.alternatives"),
+        (lambda a: a["voice"].update(confirmation="voice"), "voice_inconsistent", "answers[0].voice.confirmation"),
+        (
+            lambda a: a["voice"]["times"].update(speech_start_at="2026-11-25T08:00:00+00:00"),
+            "implausible_date",
+            "answers[0].voice.times.speech_start_at",
+        ),
+    ],
+)
 def test_inconsistent_voice_blocks_are_named(mutate, code, field) -> None:
     s, clock = voice_session()
     data = build_submission(s, device_id="d", app_version="0.1.0", frozen_at=clock.tick()).canonical_json()
@@ -140,4 +171,5 @@ def test_schema_files_are_current() -> None:
         on_disk = json.loads((schemas_dir() / f"submission-v{version}.schema.json").read_text(encoding="utf-8"))
         assert on_disk == submission_json_schema(version), (
             f"regenerate: qlq-kiosk submission-schema --schema-version {version} "
-            f"-o resources/schemas/submission-v{version}.schema.json")
+            f"-o resources/schemas/submission-v{version}.schema.json"
+        )

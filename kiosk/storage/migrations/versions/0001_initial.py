@@ -44,8 +44,7 @@ def upgrade() -> None:
     op.create_index("ix_sessions_started_at", "sessions", ["started_at"])
     op.create_table(
         "answers",
-        sa.Column("session_id", sa.String(64), sa.ForeignKey("sessions.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column("session_id", sa.String(64), sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("item", sa.Integer, primary_key=True),
         sa.Column("status", sa.String(16)),
         sa.Column("value", sa.Integer),
