@@ -30,8 +30,11 @@ def test_the_keyring_store_is_opened_once_and_handed_over(monkeypatch) -> None:
 
     module.open_secret_store = open_secret_store  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "kiosk.secrets.keyring_store", module)
-    assert open_system_store(demo=True) is store and calls == [True]
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)  # not the .deb's service: the OS keyring
+    assert open_system_store() is store and calls == [False]
     assert prepare_audio._secret_store() is store
+    demo = open_system_store(demo=True)  # demo mode keeps nothing, and never asks the keyring
+    assert isinstance(demo, MemorySecretStore) and demo is not store and calls == [False, False]
 
 
 @pytest.mark.parametrize("error", [RuntimeError("no D-Bus"), OSError("locked")])
