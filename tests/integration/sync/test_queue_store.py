@@ -23,7 +23,7 @@ from tests.integration.storage.storage_helpers import FakeClock, complete, start
 def _queue(store: SessionStore, instrument: Instrument, clock: FakeClock, n: int) -> list[str]:
     ids = []
     for _ in range(n):
-        session = start_session(instrument, clock, initials="Q Z")
+        session = start_session(instrument, clock, initials="Q.X.Z.W.")
         session = session.begin_items(now=clock.tick())
         complete(session, clock, store)
         ids.append(session.id)
@@ -72,7 +72,7 @@ def test_purge_removes_patient_details_after_acknowledgement_and_keeps_the_proof
     assert purged.server_receipt == '{"status":"received","http_status":201}' and purged.sent_at == sent_at
     [pending] = store.queued(status="pending")
     assert pending.submission_id == waiting and pending.payload_json is not None
-    assert "Q Z" in json.loads(pending.payload_json)["patient"]["initials"]
+    assert "Q.X.Z.W." in json.loads(pending.payload_json)["patient"]["initials"]
     assert store.queue_counts() == QueueCounts(pending=1, sent=1, rejected=0, purged=1)
     if isinstance(store, InMemorySessionStore):
         row = store.session_row(sent)
@@ -163,7 +163,7 @@ def test_after_the_purge_the_file_and_its_wal_hold_no_copy_of_the_patient(
         raw = path.read_bytes() + (
             path.with_name("kiosk.db-wal").read_bytes() if path.with_name("kiosk.db-wal").exists() else b""
         )
-        assert b"Q Z" in raw and b"1952-03-07" in raw  # the control: they are there before
+        assert b"Q.X.Z.W." in raw and b"1952-03-07" in raw  # the control: they are there before
         for sid in ids:
             store.mark_sent(sid, receipt="r")
         clock.tick(60)
@@ -173,5 +173,5 @@ def test_after_the_purge_the_file_and_its_wal_hold_no_copy_of_the_patient(
         files = [p for p in tmp_path.iterdir() if p.name.startswith("kiosk.db")]
         for file in files:  # while the store is still open: the -wal is there
             data = file.read_bytes()
-            assert b"Q Z" not in data and b"1952-03-07" not in data, file.name
+            assert b"Q.X.Z.W." not in data and b"1952-03-07" not in data, file.name
         assert store.queue_counts().sent == 3
