@@ -14,6 +14,7 @@ No worker thread, no ORM, two round-trips: see :func:`ingest_connection` and ``r
 
 from __future__ import annotations
 
+import select
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -58,11 +59,32 @@ def libpq_conninfo(database_url: str) -> str:
 INGEST_RECONNECT_TIMEOUT_SECONDS = 2.0
 
 
+def server_spoke(connection: AsyncConnection) -> bool:
+    """Whether PostgreSQL sent anything to this idle connection, or closed it: one ``poll(2)``, no round-trip.
+
+    An idle autocommit connection that listens to nothing receives nothing, except when the server drops it (a
+    restart, a failover, ``pg_terminate_backend``): it then sends the reason and closes the socket, which makes
+    the socket readable."""
+    if connection.closed or connection.broken:
+        return True
+    fd = connection.fileno()
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])  # Windows: no poll(2)
+
+
 class IngestPool(AsyncConnectionPool[AsyncConnection]):
-    """The submission endpoint's pool: every connection is checked before it is handed out, and one that fails
-    its check (the database restarted or dropped it) makes the pool check all its idle ones at once, so a waiting
-    request gets a fresh connection instead of the next dead one (psycopg_pool would otherwise back off for a
-    second between two failed checks: one 503 per dead connection)."""
+    """The submission endpoint's pool: a connection the database dropped is never handed out, and finding one
+    makes the pool check all its idle ones at once, so a waiting request gets a fresh connection instead of the
+    next dead one (psycopg_pool would otherwise back off for a second between two failed checks: one 503 per
+    dead connection).
+
+    A connection is checked with a round-trip only when the server said something to it (:func:`server_spoke`):
+    a round-trip per request cost as much as the device lookup. A connection whose network path died without
+    the server closing it passes the check; the request it serves then fails as a 503 (the kiosk retries) and
+    psycopg_pool discards the broken connection."""
 
     def __init__(self, conninfo: str, **kwargs: Any) -> None:
         super().__init__(
@@ -70,6 +92,8 @@ class IngestPool(AsyncConnectionPool[AsyncConnection]):
         )
 
     async def _check_alive(self, connection: AsyncConnection) -> None:
+        if not server_spoke(connection):
+            return
         try:
             await self.check_connection(connection)
         except Exception:

@@ -30,7 +30,9 @@ def test_a_long_but_predictable_secret_is_refused(weak):
 
 def test_a_random_secret_is_accepted():
     assert production_problems(Settings(**PRODUCTION, token_secret=STRONG)) == []
-    assert production_problems(Settings(**PRODUCTION, token_secret=secrets.token_hex(16))) == []
+    # zxcvbn reads dates and sequences into random hex: 6% of 128-bit hex secrets scored below the old threshold
+    for _ in range(50):
+        assert production_problems(Settings(**PRODUCTION, token_secret=secrets.token_hex(16))) == []
 
 
 @pytest.mark.parametrize(

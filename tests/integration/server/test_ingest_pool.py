@@ -107,6 +107,29 @@ async def test_connections_dropped_by_the_database_heal(app, client, accounts, d
         assert db.scalar(select(func.count()).select_from(StoredSubmission)) == len(subs)
 
 
+async def test_a_connection_the_server_dropped_is_told_from_an_idle_one_without_a_round_trip(database_url):
+    """The pool's check (``db.server_spoke``): an idle connection is quiet; once PostgreSQL terminated its backend
+    the socket says so."""
+    import asyncio
+
+    import psycopg
+
+    from sync_server.db import server_spoke
+    from tests.conftest_pg import libpq_dsn
+
+    async with await psycopg.AsyncConnection.connect(libpq_dsn(database_url), autocommit=True) as conn:
+        await conn.execute("SELECT 1")
+        assert not server_spoke(conn)
+        pid = conn.info.backend_pid
+        with psycopg.connect(libpq_dsn(database_url), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        for _ in range(100):
+            if server_spoke(conn):
+                break
+            await asyncio.sleep(0.02)
+        assert server_spoke(conn)
+
+
 _ODD_VALUES = [
     None,
     "",
