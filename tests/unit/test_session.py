@@ -119,7 +119,7 @@ def test_out_of_scale_answer_is_refused_and_changes_nothing(value) -> None:
     s = at_item(clock)
     before = s.to_dict()
     with pytest.raises(InvalidTransition, match="item 1"):
-        s = s.answer(value, now=clock.tick())  # type: ignore[arg-type]
+        s = s.answer(value, now=clock.tick())
     assert s.to_dict() == before
 
 

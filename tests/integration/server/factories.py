@@ -163,7 +163,7 @@ class Accounts:
         options.setdefault("device_id", None)
         self.site(site)
         with self._session() as db:
-            site_id = AccountService(db, self.settings).sites.get_by_code(site).id  # type: ignore[union-attr]
+            site_id = AccountService(db, self.settings).sites.get_by_code(site).id
 
         async def run() -> list[str]:
             async with await AsyncConnection.connect(

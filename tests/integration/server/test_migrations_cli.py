@@ -87,7 +87,8 @@ def test_serve_refuses_unsafe_production_settings(monkeypatch, capsys):
 
 def test_every_command_says_what_it_does(capsys):
     parser = build_parser()
-    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    commands = parser._subparsers._group_actions[0].choices
+    assert commands is not None
     assert set(commands) >= {
         "serve",
         "migrate",
