@@ -446,5 +446,5 @@ def test_no_code_drops_the_session_a_transition_returns() -> None:
                     and call.func.attr in TRANSITIONS
                     and any(k.arg == "now" for k in call.keywords)
                 ):
-                    dropped.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(call)[:80]}")
+                    dropped.append(f"{path.relative_to(ROOT)}:{call.lineno}: {ast.unparse(call)[:80]}")
     assert dropped == []
