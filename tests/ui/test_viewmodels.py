@@ -247,6 +247,7 @@ def test_task_manager_keeps_order_and_calls_back_on_the_gui_thread(qtbot, tasks)
     gui = QThread.currentThread()
     for n in range(20):
         tasks.run_in_background(
+            # (the ignore: append's None is used on purpose, to note the call and then return n)
             lambda n=n: ran.append((n, threading.current_thread().name)) or n,  # type: ignore[func-returns-value]
             lambda n: delivered.append((n, QThread.currentThread() is gui)),
         )
