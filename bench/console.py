@@ -16,6 +16,7 @@ The database is dropped at the end.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import secrets
@@ -53,20 +54,26 @@ WITH src AS MATERIALIZED (
     CROSS JOIN generate_series(%(first)s::int, %(last)s::int) AS g
 ), ins AS (
     INSERT INTO submissions (submission_id, site_id, device_id, content_sha256, instrument_id, instrument_language,
-        instrument_sha256, outcome, mode, session_date, started_at, ended_at, duration_seconds, age_at_session,
+        instrument_sha256, outcome, mode, initial_mode, audio_enabled, session_date, started_at, ended_at,
+        duration_seconds, answer_values, answer_methods, voice_answers, score_codes, score_values, age_at_session,
         age_band, patient_initials, patient_birth_date, source, legacy_id, anonymized, payload, received_at)
     SELECT new_id, (%(site_ids)s::int[])[1 + (id + copy) %% %(n_sites)s], device_id, content_sha256, instrument_id,
-        instrument_language, instrument_sha256, outcome, mode, session_date - CAST((id * 7 + copy * 13) %% 730 AS int),
-        started_at, ended_at, duration_seconds + (copy %% 97), age_at_session, age_band, patient_initials,
-        patient_birth_date, source, NULL, false, payload, received_at
+        instrument_language, instrument_sha256, outcome, mode, initial_mode, audio_enabled,
+        session_date - CAST((id * 7 + copy * 13) %% 730 AS int), started_at, ended_at, duration_seconds + (copy %% 97),
+        answer_values, answer_methods, voice_answers, score_codes, score_values, age_at_session, age_band,
+        patient_initials, patient_birth_date, source, NULL, false, payload, received_at
     FROM src
     RETURNING id, submission_id
+), ans AS (
+    INSERT INTO answers (submission_pk, item, value, status, method, transcript, confidence, confirmed,
+                         first_shown_at, answered_at, times_shown, previous)
+    SELECT ins.id, a.item, a.value, a.status, a.method, a.transcript, a.confidence, a.confirmed, a.first_shown_at,
+           a.answered_at, a.times_shown, a.previous
+    FROM ins JOIN src ON src.new_id = ins.submission_id JOIN answers AS a ON a.submission_pk = src.id
 )
-INSERT INTO answers (submission_pk, item, value, status, method, confidence, confirmed, first_shown_at, answered_at,
-                     times_shown, previous)
-SELECT ins.id, a.item, a.value, a.status, a.method, a.confidence, a.confirmed, a.first_shown_at, a.answered_at,
-       a.times_shown, a.previous
-FROM ins JOIN src ON src.new_id = ins.submission_id JOIN answers AS a ON a.submission_pk = src.id
+INSERT INTO scores (submission_pk, code, score)
+SELECT ins.id, sc.code, sc.score
+FROM ins JOIN src ON src.new_id = ins.submission_id JOIN scores AS sc ON sc.submission_pk = src.id
 """
 
 
@@ -78,21 +85,26 @@ def populate(url: str, *, sessions: int, seed: int) -> None:
         accounts = AccountService(db, settings)
         site_ids = [accounts.create_site(code, f"Centre {code}").id for code in SITES]
         accounts.create_user("bench-researcher", PASSWORD, "researcher")
-        ingest = IngestService(db, InstrumentRegistry.bundled())
-        for i in range(seed):
-            values = {n: (n + i) % 4 + 1 if n <= 28 else (n + i) % 7 + 1 for n in range(1, 31) if (n + i) % 17}
-            abandoned = i % 9 == 0
-            sub = make_submission(
-                voice_items=range(1, 1 + i % 8),
-                confirmed_items=range(1, 1 + i % 3),
-                values=values,
-                started_at=today - timedelta(days=1 + i % 20),
-                outcome="abandoned" if abandoned else "completed",
-                abandon_after=12 if abandoned else None,
-                step_seconds=5 + i % 7,
-            )
-            ingest.ingest(sub, site_id=site_ids[i % len(site_ids)], device_id=None)
     engine.dispose()
+
+    async def store_seeds() -> None:  # the server's ingest service runs on an async psycopg connection
+        async with await psycopg.AsyncConnection.connect(libpq(url), autocommit=True) as conn:
+            ingest = IngestService(conn, InstrumentRegistry.bundled())
+            for i in range(seed):
+                values = {n: (n + i) % 4 + 1 if n <= 28 else (n + i) % 7 + 1 for n in range(1, 31) if (n + i) % 17}
+                abandoned = i % 9 == 0
+                sub = make_submission(
+                    voice_items=range(1, 1 + i % 8),
+                    confirmed_items=range(1, 1 + i % 3),
+                    values=values,
+                    started_at=today - timedelta(days=1 + i % 20),
+                    outcome="abandoned" if abandoned else "completed",
+                    abandon_after=12 if abandoned else None,
+                    step_seconds=5 + i % 7,
+                )
+                await ingest.ingest(sub, site_id=site_ids[i % len(site_ids)], device_id=None)
+
+    asyncio.run(store_seeds())
     made, copy = seed, 0
     per_statement = 20
     with psycopg.connect(libpq(url)) as conn:

@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -117,7 +118,7 @@ def main() -> None:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sink = NullSink()
     start, cpu_start = time.perf_counter(), time.process_time()
-    written = write_export(args.format, records(sub, args.rows), sink, instrument=instrument)
+    written = write_export(args.format, records(sub, args.rows), cast(BinaryIO, sink), instrument=instrument)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(

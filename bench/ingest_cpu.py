@@ -16,6 +16,7 @@ import json
 import statistics
 import sys
 import timeit
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,7 +28,7 @@ from sync_server.services.instruments import InstrumentRegistry
 from tests.integration.server.factories import make_submission, payload
 
 
-def per_call_ms(fn, repeat: int, number: int = 200) -> float:
+def per_call_ms(fn: Callable[[], object], repeat: int, number: int = 200) -> float:
     rounds = [min(timeit.repeat(fn, number=number, repeat=3)) / number * 1000 for _ in range(repeat)]
     return statistics.median(rounds)
 

@@ -21,8 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.domain.session import Session
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false;qt.qpa.*=false")
@@ -60,7 +65,7 @@ def answer_latencies(db: Path) -> list[float]:  # noqa: PLR0915 - one benchmark'
     class TimedStore(SqliteSessionStore):
         """Records how long each save takes on the DB thread (the storage share of the latency)."""
 
-        def save(self, session) -> None:
+        def save(self, session: Session) -> None:
             began = time.perf_counter()
             super().save(session)
             SAVE_MS.append((time.perf_counter() - began) * 1000)
@@ -77,7 +82,7 @@ def answer_latencies(db: Path) -> list[float]:  # noqa: PLR0915 - one benchmark'
     window.show()
     vm.open()
 
-    def wait(predicate, timeout: float = 10.0) -> None:
+    def wait(predicate: Callable[..., object], timeout: float = 10.0) -> None:  # (lambdas bind loop values as defaults)
         end = time.perf_counter() + timeout
         while not predicate():
             if time.perf_counter() > end:
@@ -93,10 +98,13 @@ def answer_latencies(db: Path) -> list[float]:  # noqa: PLR0915 - one benchmark'
         wait(lambda: window.session is not None)
         session = window.session
         view = window.session_view
+        assert session is not None and view is not None
         QTest.mouseClick(view.intro_start, Qt.MouseButton.LeftButton)
         wait(lambda s=session: s.screen.kind is ScreenKind.ITEM)
         while session.screen.kind is ScreenKind.ITEM:
-            number = session.screen.item.number
+            item = session.screen.item
+            assert item is not None
+            number = item.number
             buttons = view.items.buttons
             started = time.perf_counter()
             QTest.mouseClick(buttons[rng.randrange(len(buttons))], Qt.MouseButton.LeftButton)

@@ -35,12 +35,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from server_ingest import create_database, drop_database, enroll_devices, free_port, start_server, wait_ready
-
+from bench.server_ingest import create_database, drop_database, enroll_devices, free_port, start_server, wait_ready
 from kiosk.secrets import MemorySecretStore, SecretName
 from kiosk.storage.encryption import new_key
 from kiosk.storage.sqlite_store import SqliteSessionStore
@@ -154,7 +152,7 @@ def main() -> int:
     process = None
     try:
         migrate.upgrade(url)
-        from server_ingest import SECRET
+        from bench.server_ingest import SECRET
 
         [token] = enroll_devices(url, 1)
         port = free_port()

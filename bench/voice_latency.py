@@ -16,6 +16,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -30,7 +31,7 @@ from kiosk.viewmodels.screens import ScreenKind
 from tests.fakes.voice_kiosk import make_voice_kiosk
 
 
-def wait(predicate, timeout: float = 20.0) -> None:
+def wait(predicate: Callable[[], object], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

@@ -19,7 +19,7 @@ echo "== ruff (lint) =="
 "$UV" run --frozen ruff check .
 echo "== ruff (format: the code is as ruff format leaves it; run it to fix) =="
 "$UV" run --frozen ruff format --check .
-echo "== mypy (types, strict on kiosk and sync_server) =="
+echo "== mypy (types: strict on kiosk, sync_server and bench; tests too, eased as pyproject.toml says) =="
 "$UV" run --frozen mypy
 echo "== import-linter (layering contracts in pyproject.toml) =="
 "$UV" run --frozen lint-imports --no-cache

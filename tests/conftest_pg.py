@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -48,6 +49,13 @@ def table_names() -> tuple[str, ...]:
     from sync_server.models import Base
 
     return tuple(table.name for table in reversed(Base.metadata.sorted_tables))
+
+
+def one_row(cursor: psycopg.Cursor[Any]) -> Any:
+    """The row a query is known to return (``cursor.fetchone()``, which is None when there is none)."""
+    row = cursor.fetchone()
+    assert row is not None, "the query returned no row"
+    return row
 
 
 def libpq_dsn(url: str, database: str | None = None) -> str:

@@ -77,8 +77,8 @@ def make_archive(
         link = tarfile.TarInfo("qlq-kiosk/_internal/libfoo.so")
         link.type, link.linkname = tarfile.SYMTYPE, "VERSION"
         tar.addfile(link)
-        for info, data in raw_members or []:
-            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+        for info, content in raw_members or []:
+            tar.addfile(info, io.BytesIO(content) if content is not None else None)
     return archive
 
 

@@ -68,7 +68,7 @@ def make_client(
     if plaintext:
         if not endpoint or endpoint.rsplit(":", 1)[0] not in LOOPBACK_HOSTS:
             raise SynthesisError("a plaintext (insecure) endpoint is only for a local test server on 127.0.0.1")
-        import grpc  # type: ignore[import-untyped]
+        import grpc
         from google.cloud.texttospeech_v1.services.text_to_speech.transports import TextToSpeechGrpcTransport
 
         return tts.TextToSpeechClient(transport=TextToSpeechGrpcTransport(channel=grpc.insecure_channel(endpoint)))

@@ -348,7 +348,7 @@ class _LoopbackGoogle:
     def __init__(self) -> None:
         from concurrent import futures
 
-        import grpc  # type: ignore[import-untyped]  # grpcio ships no type stubs
+        import grpc
         from google.cloud import speech_v1, texttospeech_v1
 
         def recognize(requests: Iterator[Any], context: Any) -> Iterator[Any]:

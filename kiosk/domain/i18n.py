@@ -59,7 +59,7 @@ class Translator:
 
 
 def _load_catalogue(path: Path) -> gettext.NullTranslations:
-    import polib  # type: ignore[import-untyped]
+    import polib
 
     po = polib.pofile(str(path), encoding="utf-8")
     return gettext.GNUTranslations(io.BytesIO(po.to_binary()))

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,7 +119,7 @@ def legacy_instrument(instrument: Instrument) -> Instrument:
     )
 
 
-def read_legacy_db(path: Path, *, instrument: Instrument) -> Iterator[LegacyResult]:
+def read_legacy_db(path: Path, *, instrument: Instrument) -> Generator[LegacyResult, None, None]:
     """Open the prototype database read-only and stream its sessions.
 
     ``instrument`` must be the current French QLQ-C30 (its items and scoring are used). Raises
@@ -137,7 +137,9 @@ def read_legacy_db(path: Path, *, instrument: Instrument) -> Iterator[LegacyResu
     return _stream(connection, "confidence" in columns["responses"], instrument)
 
 
-def _stream(connection: sqlite3.Connection, has_confidence: bool, instrument: Instrument) -> Iterator[LegacyResult]:
+def _stream(
+    connection: sqlite3.Connection, has_confidence: bool, instrument: Instrument
+) -> Generator[LegacyResult, None, None]:
     connection.row_factory = sqlite3.Row
     # Text that is not valid UTF-8 would otherwise abort the whole import; U+FFFD marks the damaged bytes.
     connection.text_factory = lambda raw: raw.decode("utf-8", "replace")

@@ -108,7 +108,8 @@ def test_a_device_token_never_opens_the_console(page: Any, server: Server) -> No
     device, _ = server.accounts.device("SITE-D", "tablette-d")
     # a correctly signed console cookie carrying a device token, and the token as a bearer header: both refused
     forged = session_cookie_value(server.settings, device)
-    for kwargs in ({"cookies": {SESSION_COOKIE: forged}}, {"headers": bearer(device)}):
+    attempts: tuple[dict[str, Any], ...] = ({"cookies": {SESSION_COOKIE: forged}}, {"headers": bearer(device)})
+    for kwargs in attempts:
         response = httpx.get(f"{server.base}/console/dashboard", follow_redirects=False, **kwargs)
         assert response.status_code == 303 and response.headers["location"].startswith("/console/login")
     page.context.add_cookies([{"name": SESSION_COOKIE, "value": forged, "url": f"{server.base}/console/"}])

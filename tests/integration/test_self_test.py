@@ -88,7 +88,7 @@ def test_database_encryption_passes_and_fails_when_data_is_readable(
     assert outcome.en.startswith("SQLCipher 4.") and "unreadable without the key" in outcome.en
     from kiosk.storage import database
 
-    def plaintext_engine(path: Path, key: str | None = None):  # type: ignore[no-untyped-def]
+    def plaintext_engine(path: Path, key: str | None = None):
         return real(path, None)  # a build whose store ignored the key
 
     real = database.create_kiosk_engine

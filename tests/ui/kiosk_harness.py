@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from kiosk.audio.silent import SilentAudioService
 from kiosk.domain.clock import FakeClock
@@ -29,7 +30,7 @@ class Kiosk:
     clock: FakeClock
     audio: SilentAudioService
     store: object
-    qtbot: object
+    qtbot: QtBot
 
     # ------------------------------------------------------------------ waiting
     def settle(self) -> None:
@@ -71,6 +72,10 @@ class Kiosk:
     @property
     def screen(self):
         return self.window.session.screen
+
+    def screen_kind(self) -> ScreenKind:
+        """``self.screen.kind``, read through a call (why: tests/ui/fresh.py)."""
+        return self.screen.kind
 
     def answer(self, value: int) -> None:
         item = self.screen.item

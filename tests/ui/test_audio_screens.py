@@ -56,7 +56,7 @@ def test_audio_unavailable_notice_text_stays_and_screenshot(qtbot, tmp_path) -> 
     try:
         k.start(audio=True)
         view = k.window.session_view
-        assert k.screen.kind is ScreenKind.CHECK
+        assert k.screen_kind() is ScreenKind.CHECK
         qtbot.waitUntil(lambda: view.check.toolbar.audio_status.shown, timeout=3000)
         qtbot.waitUntil(lambda: audio.playing is None, timeout=1000)  # finished: nothing waits for a sound
         k.click(view.check.audio_yes)
@@ -140,7 +140,7 @@ def test_admin_page_edits_rate_and_volume(qtbot) -> None:
         admin = k.window.admin
         admin.show_settings(KioskSettings(), "", False)
         assert admin.speech_rate.currentData() == 90 and admin.volume.value() == 100
-        saved = []
+        saved: list[KioskSettings] = []
         admin.saved.connect(saved.append)
         admin.speech_rate.setCurrentIndex(admin.speech_rate.findData(100))
         admin.volume.setValue(70)
@@ -160,13 +160,13 @@ def test_english_session_screens_are_english(qtbot) -> None:
         k.click(nurse.start)
         view = k.window.session_view
         seen: list[str] = []
-        assert k.screen.kind is ScreenKind.CHECK
+        assert k.screen_kind() is ScreenKind.CHECK
         seen += texts_of(view.check)
         k.click(view.check.audio_no)  # the failure page too
         seen += texts_of(view.check)
         k.click(view.check.retry)
         k.click(view.check.audio_yes)
-        assert k.screen.kind is ScreenKind.INTRODUCTION
+        assert k.screen_kind() is ScreenKind.INTRODUCTION
         seen += texts_of(view.intro)
         k.to_items()
         seen += texts_of(view.items)
@@ -179,12 +179,12 @@ def test_english_session_screens_are_english(qtbot) -> None:
                 k.click(view.items.skip)
             else:
                 k.answer(2)
-        assert k.screen.kind is ScreenKind.REVIEW
+        assert k.screen_kind() is ScreenKind.REVIEW
         seen += texts_of(view.review)
         assert view.review.findChild(QLabel, "itemText").text().startswith("You have not answered 1 question.")
         assert audio.played[-1][1] == "You have not answered 1 question. Would you like to go back to it?"
         k.click(view.review_no)
-        assert k.screen.kind is ScreenKind.END
+        assert k.screen_kind() is ScreenKind.END
         seen += texts_of(view.end)
         assert audio.played[-1] == (
             "end",

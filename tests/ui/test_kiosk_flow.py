@@ -28,10 +28,10 @@ def test_full_session_by_touch_to_summary_then_new_patient(qtbot, tmp_path, back
     try:
         k.start(audio=True)
         view = k.window.session_view
-        assert k.screen.kind is ScreenKind.CHECK  # item 0: audio on
+        assert k.screen_kind() is ScreenKind.CHECK  # item 0: audio on
         assert k.audio.prompt_ids[-1] == "check-audio"
         k.click(view.check.audio_yes)
-        assert k.screen.kind is ScreenKind.INTRODUCTION
+        assert k.screen_kind() is ScreenKind.INTRODUCTION
         assert k.audio.prompt_ids[-1] == "intro"
         k.to_items()
         for number in range(1, 31):
@@ -41,7 +41,7 @@ def test_full_session_by_touch_to_summary_then_new_patient(qtbot, tmp_path, back
             assert all(b.height() >= 90 for b in view.items.buttons)
             k.answer(2)
             assert k.audio.prompt_ids[-1] in (f"item-{number + 1:02d}", "end")
-        assert k.screen.kind is ScreenKind.END
+        assert k.screen_kind() is ScreenKind.END
         assert store.pending_count() == 1
         session = store.load(k.window.session.session.id, load_instrument("qlq-c30", "fr"))
         assert session.phase is Phase.COMPLETED and session.answers() == dict.fromkeys(range(1, 31), 2)
@@ -88,14 +88,14 @@ def test_skip_then_review_prompt(memory_kiosk):
             k.click(view.items.skip)
         else:
             k.answer(1)
-    assert k.screen.kind is ScreenKind.REVIEW
+    assert k.screen_kind() is ScreenKind.REVIEW
     assert view.review_text.text() == "Vous n'avez pas répondu à 2 questions. Voulez-vous y revenir\u00a0?"
     k.click(view.review_yes)
     assert k.screen.item.number == 4
     k.answer(2)
     assert k.screen.item.number == 17
     k.click(view.items.skip)
-    assert k.screen.kind is ScreenKind.END  # offered once only
+    assert k.screen_kind() is ScreenKind.END  # offered once only
     assert k.window.session.session.status_of(17) is ItemStatus.SKIPPED
 
 
@@ -106,18 +106,18 @@ def test_pause_then_abandon_on_the_fake_clock(memory_kiosk):
     k.answer(2)
     k.clock.tick(minutes=2)
     k.window.tick()
-    assert k.screen.kind is ScreenKind.ITEM
+    assert k.screen_kind() is ScreenKind.ITEM
     k.clock.tick(1, minutes=1)
     k.window.tick()
     k.settle()
-    assert k.screen.kind is ScreenKind.PAUSED
+    assert k.screen_kind() is ScreenKind.PAUSED
     assert k.window.session_view.currentWidget() is k.window.session_view.pause
     k.click(k.window.session_view.pause)  # a touch resumes
-    assert k.screen.kind is ScreenKind.ITEM and k.screen.item.number == 2
+    assert k.screen_kind() is ScreenKind.ITEM and k.screen.item.number == 2
     k.clock.tick(minutes=21)
     k.window.tick()
     k.settle()
-    assert k.screen.kind is ScreenKind.END and k.screen.abandoned
+    assert k.screen_kind() is ScreenKind.END and k.screen.abandoned
     assert k.store.pending_count() == 1
     payload = k.store.queued()[0].payload_json
     assert '"outcome":"abandoned"' in payload.replace(" ", "")
@@ -186,7 +186,7 @@ def test_resume_prompt_and_resume(qtbot):
         assert nurse.resume_text.text() == "Reprendre la session J D — question 4 sur 30"
         assert not nurse.start.isEnabled()
         k.click(nurse.resume)
-        assert k.screen.kind is ScreenKind.ITEM and k.screen.item.number == 4
+        assert k.screen_kind() is ScreenKind.ITEM and k.screen.item.number == 4
         assert k.window.session.session.answers()[3] == 3
     finally:
         close_kiosk(k)

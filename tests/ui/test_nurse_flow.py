@@ -19,6 +19,7 @@ from kiosk.viewmodels.nurse_flow import PIN_PROMPTS, AdminState, NurseFlowViewMo
 from kiosk.viewmodels.options import DEMO_PIN, PIN_HASH_KEY, KioskSettings
 from kiosk.viewmodels.session_vm import SessionViewModel
 from kiosk.viewmodels.start_form import StartForm
+from tests.ui.fresh import page, return_to
 
 PIN = "4321"
 _PIN_HASH = hash_pin(PIN)
@@ -53,7 +54,7 @@ def _flow(qtbot, tasks: TaskManager, store: InMemorySessionStore, *, demo: bool 
     pages: list[Page] = []
     flow.page_changed.connect(pages.append)
     kiosk.open()
-    qtbot.waitUntil(lambda: flow.page is not Page.LOADING and tasks.idle, timeout=5000)
+    qtbot.waitUntil(lambda: page(flow) is not Page.LOADING and tasks.idle, timeout=5000)
     return kiosk, flow, pages
 
 
@@ -69,7 +70,7 @@ def test_first_start_asks_for_a_pin_and_demo_mode_sets_the_demo_pin(qtbot, tasks
 
     store = InMemorySessionStore()
     _, demo, pages = _flow(qtbot, tasks, store, demo=True)
-    qtbot.waitUntil(lambda: demo.page is Page.NURSE, timeout=5000)
+    qtbot.waitUntil(lambda: page(demo) is Page.NURSE, timeout=5000)
     assert pages == [Page.NURSE] and demo.demo_pin == DEMO_PIN
     stored = store.get_setting(PIN_HASH_KEY)
     assert stored is not None and verify_pin(stored, DEMO_PIN) and DEMO_PIN not in stored
@@ -79,7 +80,7 @@ def test_the_pin_gate_remembers_why_and_where_from(qtbot, tasks):
     store = InMemorySessionStore()
     store.set_setting(PIN_HASH_KEY, _PIN_HASH)
     kiosk, flow, _ = _flow(qtbot, tasks, store)
-    assert flow.page is Page.NURSE
+    assert page(flow) is Page.NURSE
     prompts: list[str] = []
     refused: list[bool] = []
     opened: list[AdminState] = []
@@ -88,20 +89,20 @@ def test_the_pin_gate_remembers_why_and_where_from(qtbot, tasks):
     flow.admin_opened.connect(opened.append)
 
     assert flow.request_pin("admin")
-    assert flow.page is Page.PIN and prompts == [PIN_PROMPTS[PinPurpose.ADMIN]] and flow.return_to is Page.NURSE
+    assert page(flow) is Page.PIN and prompts == [PIN_PROMPTS[PinPurpose.ADMIN]] and return_to(flow) is Page.NURSE
     assert not flow.request_pin(PinPurpose.SUMMARY)  # not from the PIN page itself
     _enter(qtbot, kiosk, tasks, "0000")
-    assert refused == [True] and flow.page is Page.PIN
+    assert refused == [True] and page(flow) is Page.PIN
     flow.leave_pin()  # "Annuler"
-    assert flow.page is Page.NURSE and flow.return_to is None
+    assert page(flow) is Page.NURSE and return_to(flow) is None
 
     flow.request_pin(PinPurpose.ADMIN)
     _enter(qtbot, kiosk, tasks, PIN)
-    assert flow.page is Page.ADMIN and opened == [AdminState(kiosk.settings, 0, False, version=version_label())]
+    assert page(flow) is Page.ADMIN and opened == [AdminState(kiosk.settings, 0, False, version=version_label())]
     assert not flow.request_pin(PinPurpose.ADMIN)  # not from the settings either
     flow.save_settings(kiosk.settings.with_changes(inactivity_seconds=240))
     qtbot.waitUntil(lambda: tasks.idle)
-    assert flow.page is Page.NURSE and store.get_setting("kiosk.inactivity_seconds") == "240"
+    assert page(flow) is Page.NURSE and store.get_setting("kiosk.inactivity_seconds") == "240"
 
 
 def test_from_a_running_session_to_the_summary_and_a_new_patient(qtbot, tasks):
@@ -110,7 +111,7 @@ def test_from_a_running_session_to_the_summary_and_a_new_patient(qtbot, tasks):
     kiosk, flow, pages = _flow(qtbot, tasks, store)
     kiosk.session_started.connect(flow.show_session)
     assert kiosk.start_session(FORM)
-    qtbot.waitUntil(lambda: flow.page is Page.SESSION, timeout=5000)
+    qtbot.waitUntil(lambda: page(flow) is Page.SESSION, timeout=5000)
     session = flow.session
     assert isinstance(session, SessionViewModel)
 
@@ -119,17 +120,17 @@ def test_from_a_running_session_to_the_summary_and_a_new_patient(qtbot, tasks):
     opened: list[AdminState] = []
     flow.admin_opened.connect(opened.append)
     _enter(qtbot, kiosk, tasks, PIN)
-    assert flow.page is Page.ADMIN and opened[-1].session_running
+    assert page(flow) is Page.ADMIN and opened[-1].session_running
     flow.abandon_running()  # "Abandonner la session en cours"
     qtbot.waitUntil(lambda: tasks.idle and session.phase is Phase.ABANDONED, timeout=5000)
     flow.leave_pin()
-    assert flow.page is Page.SESSION  # its end screen
+    assert page(flow) is Page.SESSION  # its end screen
 
     flow.request_pin(PinPurpose.SUMMARY)
-    assert flow.return_to is Page.SESSION
+    assert return_to(flow) is Page.SESSION
     _enter(qtbot, kiosk, tasks, PIN)
-    assert flow.page is Page.SUMMARY
+    assert page(flow) is Page.SUMMARY
     assert flow.summary().missing_items == tuple(range(1, 31))
     flow.new_patient()
-    assert flow.page is Page.NURSE and flow.session is None and flow.return_to is None
+    assert page(flow) is Page.NURSE and flow.session is None and return_to(flow) is None
     assert pages[-4:] == [Page.SESSION, Page.PIN, Page.SUMMARY, Page.NURSE]

@@ -222,6 +222,6 @@ def test_every_stage_has_a_french_line():
         "rolled_back",
         "failed",
     ):
-        line = french_line(UpdateStatus(stage, RUNNING, offered_version="1.1.0", code="wrong_key"))  # type: ignore[arg-type]
+        line = french_line(UpdateStatus(stage, RUNNING, offered_version="1.1.0", code="wrong_key"))
         assert line and stage not in line.split(), line
     assert "non prévues" in french_line(None, enabled=False)

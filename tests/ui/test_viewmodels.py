@@ -27,6 +27,7 @@ from kiosk.viewmodels.screens import ScreenKind
 from kiosk.viewmodels.session_vm import SessionViewModel
 from kiosk.viewmodels.start_form import StartForm, build_session, date_text
 from kiosk.viewmodels.summary import summarise
+from tests.ui.fresh import screen_kind
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 FR = load_instrument("qlq-c30", "fr")
@@ -241,14 +242,16 @@ def tasks():
 
 
 def test_task_manager_keeps_order_and_calls_back_on_the_gui_thread(qtbot, tasks):
-    ran, delivered = [], []
+    ran: list[tuple[int, str]] = []
+    delivered: list[tuple[int, bool]] = []
     gui = QThread.currentThread()
     for n in range(20):
         tasks.run_in_background(
-            lambda n=n: ran.append((n, threading.current_thread().name)) or n,
+            # (the ignore: append's None is used on purpose, to note the call and then return n)
+            lambda n=n: ran.append((n, threading.current_thread().name)) or n,  # type: ignore[func-returns-value]
             lambda n: delivered.append((n, QThread.currentThread() is gui)),
         )
-    errors = []
+    errors: list[BaseException] = []
     tasks.run_in_background(lambda: 1 / 0, None, errors.append)
     qtbot.waitUntil(lambda: tasks.idle)
     assert [n for n, _ in ran] == list(range(20)) and len({name for _, name in ran}) == 1
@@ -301,7 +304,7 @@ def test_a_failed_save_keeps_the_saved_session_and_the_item(qtbot, tasks):
     store = InMemorySessionStore()
     vm, _ = _vm(store, tasks, answer_beat_ms=0)
     saved = vm.session
-    errors = []
+    errors: list[str] = []
     vm.error.connect(errors.append)
     store.fail_next("save")
     vm.answer(2)
@@ -321,7 +324,7 @@ def test_the_session_is_the_saved_state_and_an_abandon_builds_on_the_save_in_fli
     assert vm.session is saved and vm.session.status_of(1) is None  # not on disk yet
     assert vm.abandon("interrompue par l'équipe soignante")  # the nurse closes it meanwhile
     store.gate.set()
-    qtbot.waitUntil(lambda: vm.screen.kind is ScreenKind.END)
+    qtbot.waitUntil(lambda: screen_kind(vm) is ScreenKind.END)
     assert vm.session.phase is Phase.ABANDONED and vm.session.answers()[1] == 3  # the answer is not lost
     assert store.load(vm.session.id, FR).to_dict() == vm.session.to_dict() and store.pending_count() == 1
 
@@ -342,13 +345,13 @@ def test_inactivity_pauses_then_abandons(qtbot, tasks):
     vm, _ = _vm(store, tasks, clock, inactivity_seconds=60, abandon_seconds=300)
     clock.tick(59)
     vm.tick()
-    assert vm.screen.kind is ScreenKind.ITEM
+    assert screen_kind(vm) is ScreenKind.ITEM
     clock.tick(2)
     vm.tick()
-    qtbot.waitUntil(lambda: vm.screen.kind is ScreenKind.PAUSED)
+    qtbot.waitUntil(lambda: screen_kind(vm) is ScreenKind.PAUSED)
     clock.tick(240)
     vm.tick()
-    qtbot.waitUntil(lambda: vm.screen.kind is ScreenKind.END)
+    qtbot.waitUntil(lambda: screen_kind(vm) is ScreenKind.END)
     assert vm.session.phase is Phase.ABANDONED and vm.session.abandon_reason == "inactivité"
     assert store.pending_count() == 1
 

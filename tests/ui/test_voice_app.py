@@ -29,6 +29,7 @@ def test_a_voice_session_without_credentials_shows_unavailable_and_goes_on_by_to
     kiosk.settle()
     kiosk.to_items()
     qtbot.waitUntil(lambda: window.voice.state is VoiceState.UNAVAILABLE, timeout=5000)
+    assert window.voice.unavailable_reason is not None
     assert "identifiants Google absents" in window.voice.unavailable_reason
     kiosk.answer(3)
     assert session.session.records[1].current.method is Method.TOUCH

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kiosk.domain.session import Mode
 from kiosk.speech.fake import FakeRecognizer
+from kiosk.speech.recognizer import Recognizer
 from kiosk.storage.fake import InMemorySessionStore
 from kiosk.viewmodels.options import KioskSettings, load_settings
 from kiosk.viewmodels.voice_setup import VoiceAvailability
@@ -24,7 +25,7 @@ class FakeVoiceCheck:
 
     def __init__(self, microphones: tuple[str, ...] = (), reason: str | None = None) -> None:
         self.microphones, self.reason = microphones, reason
-        self.recognizer = None
+        self.recognizer: Recognizer | None = None
         self.asked: list[str] = []  # the microphone name of each check
 
     def __call__(self, settings: KioskSettings, _secrets: object) -> VoiceAvailability:

@@ -6,6 +6,7 @@ The French vocabulary itself is covered by the utterance table (``test_answers_c
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -86,7 +87,7 @@ def test_normalise(text: str, expected: str) -> None:
 
 
 def test_every_lexicon_phrase_is_written_normalised() -> None:
-    collections = [
+    collections: list[Iterable[str]] = [
         lex.LIKERT,
         lex.LIKERT_WEAK,
         lex.LIKERT_VARIANTS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -24,7 +25,7 @@ def _codes(sub: Submission, now: datetime, **kwargs: object) -> list[tuple[str, 
 def _edit(sub: Submission, **changes: object) -> Submission:
     data = sub.model_dump(mode="json")
     for dotted, value in changes.items():
-        target = data
+        target: Any = data  # a dict or, below it, a list
         *parents, last = dotted.split(".")
         for part in parents:
             target = target[int(part)] if isinstance(target, list) else target[part]

@@ -119,7 +119,7 @@ def test_out_of_scale_answer_is_refused_and_changes_nothing(value) -> None:
     s = at_item(clock)
     before = s.to_dict()
     with pytest.raises(InvalidTransition, match="item 1"):
-        s = s.answer(value, now=clock.tick())  # type: ignore[arg-type]
+        s = s.answer(value, now=clock.tick())
     assert s.to_dict() == before
 
 
@@ -446,5 +446,5 @@ def test_no_code_drops_the_session_a_transition_returns() -> None:
                     and call.func.attr in TRANSITIONS
                     and any(k.arg == "now" for k in call.keywords)
                 ):
-                    dropped.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(call)[:80]}")
+                    dropped.append(f"{path.relative_to(ROOT)}:{call.lineno}: {ast.unparse(call)[:80]}")
     assert dropped == []

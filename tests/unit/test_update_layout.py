@@ -84,4 +84,4 @@ def test_a_downgrade_and_another_platform_are_refused(tmp_path, keys):
 def test_the_updater_rejects_anything_but_a_verified_release(tmp_path, keys):
     up = updater(tmp_path, keys, tmp_path / "src")
     with pytest.raises(TypeError):
-        up.install(tmp_path / "some.tar.gz")  # type: ignore[arg-type]
+        up.install(tmp_path / "some.tar.gz")

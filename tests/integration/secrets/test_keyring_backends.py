@@ -21,7 +21,7 @@ from kiosk.secrets.keyring_store import (
 class DictKeyring(keyring.backend.KeyringBackend):
     """An in-memory keyring backend (what tests set with ``keyring.set_keyring``)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()
@@ -81,7 +81,8 @@ def test_plaintext_and_unknown_backends_are_refused_naming_the_backend(module: s
 
 
 def _chainer_over(monkeypatch: pytest.MonkeyPatch, *backends: keyring.backend.KeyringBackend) -> chainer.ChainerBackend:
-    monkeypatch.setattr(chainer.backend, "get_all_keyring", lambda: list(backends))
+    # keyring.backends.chainer calls it through this very module (its `from .. import backend`)
+    monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda: list(backends))
     return chainer.ChainerBackend()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -45,7 +45,7 @@ def make_submission(
     *,
     instrument: Instrument | None = None,
     outcome: str = "completed",
-    values: dict[int, int | None] | None = None,
+    values: Mapping[int, int | None] | None = None,
     voice_items: Iterable[int] = (),
     confirmed_items: Iterable[int] = (),
     abandon_after: int | None = None,
@@ -163,7 +163,7 @@ class Accounts:
         options.setdefault("device_id", None)
         self.site(site)
         with self._session() as db:
-            site_id = AccountService(db, self.settings).sites.get_by_code(site).id  # type: ignore[union-attr]
+            site_id = AccountService(db, self.settings).sites.get_by_code(site).id
 
         async def run() -> list[str]:
             async with await AsyncConnection.connect(

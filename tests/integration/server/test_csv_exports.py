@@ -8,6 +8,7 @@ import csv
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -367,7 +368,7 @@ def voice_detailed() -> Submission:
 
     clock = new_clock(T0_VOICE)
 
-    def heard(*alternatives: tuple[str, float | None], **more: object) -> VoiceDetail:
+    def heard(*alternatives: tuple[str, float | None], **more: Any) -> VoiceDetail:
         prompt_end = clock.tick()
         clock.tick(3)  # the answer is taken after the recogniser's result
         return VoiceDetail(
@@ -380,7 +381,7 @@ def voice_detailed() -> Submission:
             speech_end_at=prompt_end + timedelta(seconds=2),
             result_at=prompt_end + timedelta(seconds=2, milliseconds=250),
             **more,
-        )  # type: ignore[arg-type]
+        )
 
     s = start(fr(), Mode.VOICE_CONTINUOUS, clock)
     v = heard(("un peu", 0.93), ("un feu", 0.41))  # heard before the answer is taken (argument order)

@@ -20,7 +20,7 @@ from sync_server.services.dashboard import DashboardService
 from sync_server.services.gdpr import GdprService
 from sync_server.services.instruments import InstrumentRegistry
 from sync_server.services.stats import StatsService
-from tests.conftest_pg import libpq_dsn
+from tests.conftest_pg import libpq_dsn, one_row
 from tests.integration.server.factories import make_submission
 
 pytestmark = pytest.mark.postgres
@@ -115,8 +115,8 @@ def test_rollups_equal_the_direct_aggregate_through_arrivals_deletions_and_purge
     age_everything(settings.database_url)
     check()  # now all from the roll-ups
     with psycopg.connect(libpq_dsn(settings.database_url)) as conn:
-        covered = conn.execute("SELECT max_pk FROM dashboard_rollup_state").fetchone()[0]
-        assert covered == conn.execute("SELECT max(id) FROM submissions").fetchone()[0]
+        covered = one_row(conn.execute("SELECT max_pk FROM dashboard_rollup_state"))[0]
+        assert covered == one_row(conn.execute("SELECT max(id) FROM submissions"))[0]
     store(accounts, "LYON-01", *random_sessions(rng, 10, 9))
     check()  # roll-ups + a live tail
     with accounts.session() as db, db.begin():

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 from sync_server import metrics, migrate
@@ -49,7 +50,7 @@ def test_entrypoint_migrates_and_dispatches(make_database):
         **os.environ,
         "QLQ_DATABASE_URL": url,
         "QLQ_DB_WAIT_SECONDS": "10",
-        "PATH": f"{Path(os.sys.executable).parent}:{os.environ['PATH']}",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
     result = subprocess.run(
         ["sh", str(DEPLOY / "entrypoint.sh"), "migrate"], env=env, capture_output=True, text=True, timeout=120

@@ -36,7 +36,8 @@ def limited(settings):
     )
     apps = [create_app(tight), create_app(tight)]
     apps[0].state.auth_limiter.reset()
-    yield [ProxyHeadersMiddleware(a, trusted_hosts=tight.forwarded_allow_ips) for a in apps]
+    # (the ignore: a FastAPI app is an ASGI 3 application; Starlette's ASGI types and uvicorn's do not match)
+    yield [ProxyHeadersMiddleware(a, trusted_hosts=tight.forwarded_allow_ips) for a in apps]  # type: ignore[arg-type]
     apps[0].state.auth_limiter.reset()
     for a in apps:
         a.state.engine.dispose()

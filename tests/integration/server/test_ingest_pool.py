@@ -4,6 +4,7 @@ is told when the database cannot be reached (503 ``database_unavailable``, retry
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import httpx
 import pytest
@@ -81,16 +82,18 @@ async def test_connections_dropped_by_the_database_heal(app, client, accounts, d
     dead pooled connection, then the pool reconnects; a 503'd session is stored when the kiosk retries it."""
     import psycopg
 
-    from tests.conftest_pg import libpq_dsn
+    from tests.conftest_pg import libpq_dsn, one_row
 
     token, _ = accounts.device("SITE-A")
     pool = app.state.ingest_pool
     await pool.wait(timeout=10)
     with psycopg.connect(libpq_dsn(database_url), autocommit=True) as admin:
-        killed = admin.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE application_name = 'qlq-server-ingest' AND datname = current_database()"
-        ).fetchone()[0]
+        killed = one_row(
+            admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = 'qlq-server-ingest' AND datname = current_database()"
+            )
+        )[0]
     assert killed == app.state.settings.db_ingest_pool_size
     subs = [make_submission() for _ in range(2 * killed + 2)]
     statuses = [
@@ -130,7 +133,7 @@ async def test_a_connection_the_server_dropped_is_told_from_an_idle_one_without_
         assert server_spoke(conn)
 
 
-_ODD_VALUES = [
+_ODD_VALUES: list[Any] = [
     None,
     "",
     " ",

@@ -87,7 +87,8 @@ def test_serve_refuses_unsafe_production_settings(monkeypatch, capsys):
 
 def test_every_command_says_what_it_does(capsys):
     parser = build_parser()
-    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    commands = parser._subparsers._group_actions[0].choices
+    assert commands is not None
     assert set(commands) >= {
         "serve",
         "migrate",
@@ -140,7 +141,7 @@ def test_payloads_stored_before_0002_survive_it_and_its_downgrade(make_database)
     from kiosk.domain.submission import Submission
     from sync_server.services.ingest import prepare_submission
     from sync_server.services.instruments import InstrumentRegistry
-    from tests.conftest_pg import libpq_dsn
+    from tests.conftest_pg import libpq_dsn, one_row
     from tests.integration.server.factories import make_submission
 
     url = make_database()
@@ -158,7 +159,7 @@ def test_payloads_stored_before_0002_survive_it_and_its_downgrade(make_database)
     ):
         del row[added_by_0004]
     with psycopg.connect(libpq_dsn(url)) as conn:
-        row["site_id"] = conn.execute("INSERT INTO sites (code, name) VALUES ('S1', 'Site') RETURNING id").fetchone()[0]
+        row["site_id"] = one_row(conn.execute("INSERT INTO sites (code, name) VALUES ('S1', 'Site') RETURNING id"))[0]
         columns = ", ".join(row)
         values = ", ".join(f"%({c})s" for c in row)
         conn.execute(
@@ -167,7 +168,7 @@ def test_payloads_stored_before_0002_survive_it_and_its_downgrade(make_database)
         )
     migrate.upgrade(url)
     with psycopg.connect(libpq_dsn(url)) as conn:
-        kind, text = conn.execute("SELECT pg_typeof(payload)::text, payload::text FROM submissions").fetchone()
+        kind, text = one_row(conn.execute("SELECT pg_typeof(payload)::text, payload::text FROM submissions"))
     assert kind == "json"
     assert Submission.model_validate_json(text) == sub
     with psycopg.connect(libpq_dsn(url)) as conn:  # 0004 filled the new columns from the payload
@@ -177,7 +178,7 @@ def test_payloads_stored_before_0002_survive_it_and_its_downgrade(make_database)
         )
     migrate.downgrade(url, "0001")
     with psycopg.connect(libpq_dsn(url)) as conn:
-        kind, text = conn.execute("SELECT pg_typeof(payload)::text, payload::text FROM submissions").fetchone()
+        kind, text = one_row(conn.execute("SELECT pg_typeof(payload)::text, payload::text FROM submissions"))
     assert kind == "jsonb"
     assert Submission.model_validate_json(text) == sub
 
@@ -191,7 +192,7 @@ def test_0004_fills_the_export_columns_from_stored_payloads(make_database):
     from sync_server.db import libpq_conninfo
     from sync_server.services.ingest import IngestService
     from sync_server.services.instruments import InstrumentRegistry
-    from tests.conftest_pg import libpq_dsn
+    from tests.conftest_pg import libpq_dsn, one_row
     from tests.integration.server.factories import make_submission
 
     url = make_database()
@@ -203,6 +204,7 @@ def test_0004_fills_the_export_columns_from_stored_payloads(make_database):
             site = await (
                 await conn.execute("INSERT INTO sites (code, name) VALUES ('S1', 'S') RETURNING id")
             ).fetchone()
+            assert site is not None
             await IngestService(conn, InstrumentRegistry.bundled()).ingest(sub, site_id=site[0], device_id=None)
 
     asyncio.run(store())
@@ -213,9 +215,11 @@ def test_0004_fills_the_export_columns_from_stored_payloads(make_database):
             "voice-continuous",
             True,
         )
-        values, methods, voice, codes, scores = conn.execute(
-            "SELECT answer_values, answer_methods, voice_answers, score_codes, score_values FROM submissions"
-        ).fetchone()
+        values, methods, voice, codes, scores = one_row(
+            conn.execute(
+                "SELECT answer_values, answer_methods, voice_answers, score_codes, score_values FROM submissions"
+            )
+        )
         transcripts = conn.execute("SELECT item, transcript FROM answers ORDER BY item").fetchall()
     assert transcripts == [(a.item, a.transcript) for a in sub.answers]
     assert transcripts[0] == (1, "2")  # a voice answer's transcript, the touch ones stay None

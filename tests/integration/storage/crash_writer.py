@@ -22,13 +22,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from storage_helpers import value_for
-
 from kiosk.domain.instrument import load_instrument
 from kiosk.domain.patient import PatientDetails
 from kiosk.domain.session import Consent, ConsentKind, Mode, Session, SessionConfig
 from kiosk.domain.submission import build_submission
 from kiosk.storage.sqlite_store import SqliteSessionStore
+from tests.integration.storage.storage_helpers import value_for
 
 
 def _now() -> datetime:

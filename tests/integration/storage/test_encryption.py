@@ -136,7 +136,7 @@ def test_a_failed_encryption_leaves_the_plaintext_exactly_as_it_was(
     real = encryption._table_digests
     calls = []
 
-    def lossy(conn):  # type: ignore[no-untyped-def]
+    def lossy(conn):
         found = real(conn)
         calls.append(1)
         if len(calls) == 2:  # the encrypted copy's: one row "lost" by the export

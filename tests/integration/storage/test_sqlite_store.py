@@ -95,7 +95,7 @@ def test_the_session_row_holds_the_snapshot_and_the_start_screen_columns(
     assert [(e["status"], e["value"], e["method"]) for e in items[1]["events"]] == [("answered", 2, "touch")]
     assert items[1]["times_shown"] == 1 and items[2]["times_shown"] == 2
     assert [(e["status"], e["value"]) for e in items[2]["events"]] == [("skipped", None), ("answered", 4)]
-    assert items[2]["events"][-1]["at"] == session.records[2].current.at.isoformat()  # type: ignore[union-attr]
+    assert items[2]["events"][-1]["at"] == session.records[2].current.at.isoformat()
     assert items[3]["events"] == []
     tables = {r["name"] for r in rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "answers" not in tables  # revision 0003: no second copy to keep in step (or to encrypt)

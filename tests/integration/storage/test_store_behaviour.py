@@ -99,6 +99,7 @@ def test_every_step_round_trips_through_a_new_store(
     assert reopened.pending_count() == 1
     [queued] = reopened.queued()
     assert (queued.submission_id, queued.status, queued.attempts, queued.last_error) == (session.id, "pending", 0, None)
+    assert queued.payload_json is not None
     assert hashlib.sha256(queued.payload_json.encode("utf-8")).hexdigest() == submission.content_sha256()
     assert json.loads(queued.payload_json) == submission.canonical_json()
     assert queued.payload_json == json.dumps(
@@ -154,6 +155,7 @@ def test_refinishing_with_another_payload_is_refused(
         store.finish(session, other)
     assert caught.value.nurse_message == messages.SUBMISSION_CONFLICT
     [queued] = store.queued()
+    assert queued.payload_json is not None
     assert json.loads(queued.payload_json) == first.canonical_json()
 
 

@@ -66,7 +66,7 @@ class ServerProcess:
             start_new_session=True,
         )
         if self.log_path:
-            out.close()  # type: ignore[union-attr]
+            out.close()
         self.starts += 1
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:  # bounded

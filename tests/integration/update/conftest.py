@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -128,7 +129,8 @@ def install_initial(root: Path, version: str = "1.0.0") -> InstallLayout:
     archive = make_archive(root.parent / "initial", version, *PLATFORM)
     with tarfile.open(archive) as tar:
         # the test's own archive; Python's data filter where it exists (3.11.4+; Debian 12 has 3.11.2)
-        tar.extractall(root / "staging", **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+        data_filter: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(root / "staging", **data_filter)
     (root / "staging" / "qlq-kiosk").rename(layout.bundle(version))
     layout.switch_to(version)
     return layout

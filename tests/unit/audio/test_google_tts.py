@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -12,6 +13,9 @@ from google.api_core import exceptions as gexc
 from kiosk.audio.google_tts import EU_ENDPOINT, GoogleSynthesizer, as_wav, credentials_from_store, make_client
 from kiosk.audio.synth import SynthesisError
 from kiosk.secrets import MemorySecretStore, SecretName
+
+if TYPE_CHECKING:
+    from google.cloud.texttospeech_v1 import TextToSpeechClient
 
 
 def _service_account_json() -> str:
@@ -68,23 +72,29 @@ class FlakyClient:
         return Reply()
 
 
+def as_client(fake: FlakyClient) -> TextToSpeechClient:
+    """The fake where the synthesizer takes a client: it has the one method the synthesizer calls."""
+    return cast("TextToSpeechClient", fake)
+
+
 def test_own_bounded_retry_with_explicit_timeout() -> None:
     sleeps: list[float] = []
     client = FlakyClient([gexc.ServiceUnavailable("down"), gexc.DeadlineExceeded("slow")])
-    synth = GoogleSynthesizer(client, timeout=7.5, attempts=3, backoff=0.5, sleep=sleeps.append)
+    synth = GoogleSynthesizer(as_client(client), timeout=7.5, attempts=3, backoff=0.5, sleep=sleeps.append)
     audio = synth.synthesize("Bonjour", language="fr", voice=None, rate=0.9)
     assert audio[:4] == b"RIFF"  # raw PCM got a WAV header
     assert [c["retry"] for c in client.calls] == [None, None, None]  # the client's own retry is off
     assert {c["timeout"] for c in client.calls} == {7.5} and sleeps == [0.5, 1.0]
     refused = FlakyClient([gexc.InvalidArgument("bad voice")])
     with pytest.raises(SynthesisError, match="refused the request: INVALID_ARGUMENT bad voice"):
-        GoogleSynthesizer(refused, sleep=sleeps.append).synthesize("x", language="fr", voice="nope", rate=1.0)
+        refusing = GoogleSynthesizer(as_client(refused), sleep=sleeps.append)
+        refusing.synthesize("x", language="fr", voice="nope", rate=1.0)
     assert len(refused.calls) == 1
 
 
 def test_limits_checked_before_sending() -> None:
     client = FlakyClient([])
-    synth = GoogleSynthesizer(client)
+    synth = GoogleSynthesizer(as_client(client))
     with pytest.raises(SynthesisError, match="longer than the service's 5000 bytes"):
         synth.synthesize("é" * 2501, language="fr", voice=None, rate=1.0)
     with pytest.raises(SynthesisError, match="outside Google's 0.25..2.0"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import cast
 
 import polib
 
@@ -48,7 +49,7 @@ def _voice_panel_states() -> set[str]:
             assert isinstance(node.value, ast.Dict)
             texts = {v.value for v in node.value.values if isinstance(v, ast.Constant) and v.value}
             assert len(texts) >= 8
-            return texts
+            return cast(set[str], texts)  # STATE_TEXT's values are strings
     raise AssertionError("STATE_TEXT not found in voice_panel.py")
 
 

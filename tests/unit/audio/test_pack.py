@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import wave
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,7 +116,7 @@ def _manifest(tmp_path: Path, clips: list[dict], **top) -> Path:
     return folder
 
 
-GOOD = {
+GOOD: dict[str, Any] = {
     "prompt_id": "intro",
     "file": "intro.r090.wav",
     "text_sha256": text_sha256("Bonjour."),

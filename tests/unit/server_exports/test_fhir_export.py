@@ -9,7 +9,7 @@ import uuid
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
-from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse, QuestionnaireResponseItem
 from fhirclient.models.bundle import Bundle as R4Bundle
 from fhirclient.models.fhirabstractbase import FHIRValidationError
 
@@ -39,6 +39,20 @@ def export_bundle(records: list, **options: bool) -> tuple[bytes, Bundle]:
     bundle = Bundle.model_validate_json(raw)
     assert count == len(bundle.entry or []) - 1
     return raw, bundle
+
+
+def _number(item: QuestionnaireResponseItem) -> int:
+    """The item number of a response item: its linkId is ``q<number>``."""
+    assert item.linkId is not None
+    return int(item.linkId[1:])
+
+
+def _code(item: QuestionnaireResponseItem) -> int:
+    """The answer's code, as a number (the scale value)."""
+    assert item.answer
+    coding = item.answer[0].valueCoding
+    assert coding is not None and coding.code is not None
+    return int(coding.code)
 
 
 def test_bundle_is_a_collection_with_the_questionnaire_first() -> None:
@@ -76,14 +90,13 @@ def test_each_response_holds_the_stored_answers() -> None:
         assert qr.status == ("completed" if sub.outcome == "completed" else "stopped")
         assert qr.authored == sub.session.ended_at
         answered = {n: v for n, v in sub.answer_values().items() if v is not None}
-        got = {int(i.linkId[1:]): int(i.answer[0].valueCoding.code) for i in qr.item or []}
+        got = {_number(i): _code(i) for i in qr.item or []}
         assert got == answered
         for item in qr.item or []:
-            assert item.text == inst.item(int(item.linkId[1:])).text
-            value = int(item.answer[0].valueCoding.code)
-            assert item.answer[0].valueCoding.display == (
-                inst.scale_of(int(item.linkId[1:])).label(value) or str(value)
-            )
+            assert item.text == inst.item(_number(item)).text
+            value = _code(item)
+            assert item.answer
+            assert item.answer[0].valueCoding.display == (inst.scale_of(_number(item)).label(value) or str(value))
 
 
 def test_methods_and_statuses() -> None:

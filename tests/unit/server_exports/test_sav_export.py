@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from datetime import UTC
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 import pyreadstat
 import pytest
@@ -30,7 +31,7 @@ def missing(cell: object) -> bool:
     return cell is None or (isinstance(cell, float) and math.isnan(cell))
 
 
-def read_back(path: Path) -> tuple[dict, object]:
+def read_back(path: Path) -> tuple[dict, Any]:  # the data, and pyreadstat's metadata_container
     return pyreadstat.read_sav(str(path), output_format="dict")
 
 
@@ -118,7 +119,7 @@ class Unseekable(io.RawIOBase):
 def test_unseekable_output_leaves_the_case_count_unknown(tmp_path: Path) -> None:
     out = Unseekable()
     subs = all_submissions()
-    assert write_export("sav", [record(s) for s in subs], out, instrument=fr()) == 4
+    assert write_export("sav", [record(s) for s in subs], cast(BinaryIO, out), instrument=fr()) == 4
     assert int.from_bytes(out.data[80:84], "little", signed=True) == -1
     path = tmp_path / "stream.sav"
     path.write_bytes(bytes(out.data))
@@ -154,7 +155,7 @@ def test_pspp_reads_the_file_without_warnings(tmp_path: Path, seekable: bool) ->
         export_to(path, [record(s) for s in subs])
     else:
         out = Unseekable()
-        write_export("sav", [record(s) for s in subs], out, instrument=fr())
+        write_export("sav", [record(s) for s in subs], cast(BinaryIO, out), instrument=fr())
         path.write_bytes(bytes(out.data))
     syntax = tmp_path / "check.sps"
     syntax.write_text(f"GET FILE='{path}'.\nLIST VARIABLES=submission_id outcome q2 SUMSC.\n", encoding="utf-8")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import io
 import tracemalloc
+from typing import BinaryIO, cast
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_output_is_written_while_the_records_are_consumed(fmt: str) -> None:
     total = 1500
     consumed = [0]
     out = RecordingOutput(consumed)
-    written = write_export(fmt, copies(voice_with_changes(), total, consumed), out, instrument=fr())
+    written = write_export(fmt, copies(voice_with_changes(), total, consumed), cast(BinaryIO, out), instrument=fr())
     assert consumed[0] == total
     assert written == total
     during = [n for n, size in out.writes if n < total and size]
@@ -66,7 +67,7 @@ def test_memory_stays_flat(fmt: str, count: int) -> None:
     gc.collect()
     tracemalloc.start()
     try:
-        written = write_export(fmt, copies(sub, count), sink, instrument=fr())
+        written = write_export(fmt, copies(sub, count), cast(BinaryIO, sink), instrument=fr())
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -89,14 +90,14 @@ def test_unknown_format_is_refused_before_anything_is_read_or_written() -> None:
     consumed = [0]
     out = RecordingOutput(consumed)
     with pytest.raises(ExportError, match="unknown export format 'xlsx'") as info:
-        write_export("xlsx", copies(voice_with_changes(), 5, consumed), out, instrument=fr())
+        write_export("xlsx", copies(voice_with_changes(), 5, consumed), cast(BinaryIO, out), instrument=fr())
     assert isinstance(info.value, ValueError)
     assert consumed == [0] and out.writes == []
     for helper in (media_type, file_extension):
         with pytest.raises(ExportError):
             helper("xlsx")
     with pytest.raises(ExportError, match="written by the database"):
-        write_export("csv-wide", copies(voice_with_changes(), 5, consumed), out, instrument=fr())
+        write_export("csv-wide", copies(voice_with_changes(), 5, consumed), cast(BinaryIO, out), instrument=fr())
     assert consumed == [0]
 
 

@@ -9,6 +9,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,9 +66,9 @@ def test_the_file_is_opened_read_only_and_left_unchanged(tmp_path: Path, monkeyp
     opened: list[tuple[str, bool]] = []
     real_connect = sqlite3.connect
 
-    def spy(database: str, **kwargs: object) -> sqlite3.Connection:
+    def spy(database: str, **kwargs: Any) -> sqlite3.Connection:
         opened.append((database, bool(kwargs.get("uri"))))
-        return real_connect(database, **kwargs)  # type: ignore[arg-type]
+        return real_connect(database, **kwargs)
 
     monkeypatch.setattr("sync_server.legacy.database.sqlite3.connect", spy)
     path.chmod(0o444)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from kiosk.audio.capture import ChunkHandler, PcmCapture
 from kiosk.speech.endpointing import EndpointConfig, float_to_pcm16
@@ -18,8 +19,8 @@ class Outcome:
     def __init__(self) -> None:
         self.done = threading.Event()
         self.kind = ""
-        self.value: object = None
-        self.timing: object = None
+        self.value: Any = None  # what the callback was given first: a result, an error, or None
+        self.timing: Any = None  # ... and last: the turn's timing
         self.speech_end = 0
 
     def callbacks(self) -> TurnCallbacks:

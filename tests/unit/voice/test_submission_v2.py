@@ -20,16 +20,18 @@ from kiosk.domain.submission import (
     check_against_instrument,
     submission_json_schema,
 )
-from kiosk.domain.voice_record import HeardAlternative, VoiceDetail
+from kiosk.domain.voice_record import Confirmation, Fallback, HeardAlternative, VoiceDetail
 from tests.unit.domain_factory import TODAY, start_session
 
 
-def detail(clock: Clock, *, confirmation: str = "none", attempts: int = 1, fallback: str = "") -> VoiceDetail:
+def detail(
+    clock: Clock, *, confirmation: Confirmation = "none", attempts: int = 1, fallback: Fallback = ""
+) -> VoiceDetail:
     t = clock.now() - timedelta(seconds=4)  # the answer event is at clock.now
     return VoiceDetail(
         alternatives=(HeardAlternative("un peu", 0.91), HeardAlternative("un peut", 0.42), HeardAlternative("impeu")),
         attempts=attempts,
-        confirmation=confirmation,  # type: ignore[arg-type]
+        confirmation=confirmation,
         confirmation_transcript="oui" if confirmation == "voice" else None,
         engine="google-speech-v1",
         model="latest_short",
@@ -39,7 +41,7 @@ def detail(clock: Clock, *, confirmation: str = "none", attempts: int = 1, fallb
         speech_end_at=t + timedelta(seconds=2),
         result_at=t + timedelta(seconds=2.3),
         fallback=fallback,
-    )  # type: ignore[arg-type]
+    )
 
 
 def voice_session() -> tuple[Session, Clock]:
@@ -76,7 +78,7 @@ def voice_session() -> tuple[Session, Clock]:
 def test_the_session_keeps_voice_details_through_its_snapshot() -> None:
     s, _ = voice_session()
     again = Session.from_dict(json.loads(json.dumps(s.to_dict())), s.instrument)
-    assert again.records[2].current is not None and again.records[2].current.voice == s.records[2].current.voice  # type: ignore[union-attr]
+    assert again.records[2].current is not None and again.records[2].current.voice == s.records[2].current.voice
     assert again.to_dict() == s.to_dict()
 
 
@@ -101,7 +103,7 @@ def test_a_v2_payload_carries_every_alternative_attempts_confirmation_recogniser
     assert times.prompt_end_at and times.speech_start_at and times.speech_end_at and times.result_at
     assert times.prompt_end_at < times.speech_start_at < times.speech_end_at < times.result_at
     assert sub.answers[2].status is ItemStatus.DONT_KNOW and sub.answers[2].voice is not None
-    assert sub.answers[3].method is Method.TOUCH and sub.answers[3].voice.fallback == "not_understood"  # type: ignore[union-attr]
+    assert sub.answers[3].method is Method.TOUCH and sub.answers[3].voice.fallback == "not_understood"
     assert sub.answers[10].voice is None
     jsonschema.validate(sub.canonical_json(), submission_json_schema(2))
     again = Submission.model_validate_json(json.dumps(sub.canonical_json()))
