@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sync_server.logging import request_id_var
-from sync_server.repositories.submissions import AuditRepository
+from sync_server.repositories.submissions import AuditRepository, SubmissionFilter
 
 # "export-completed" / "export-failed": how an export ended (detail.export_audit_id names its "export" row)
 ACTIONS = ("export", "export-completed", "export-failed", "show", "delete", "anonymize", "purge", "import-legacy")
@@ -48,6 +48,30 @@ def record_access(
         include_birth_date=include_birth_date,
         row_count=row_count,
         submission_ids=list(submission_ids),
+        detail=detail or {},
+        request_id=request_id_var.get(),
+    )
+
+
+def record_selection_access(
+    session: Session,
+    actor: Actor,
+    action: str,
+    where: SubmissionFilter,
+    *,
+    detail: dict[str, Any] | None = None,
+    include_birth_date: bool = False,
+) -> tuple[int, int, int]:
+    """Append an audit event for every submission ``where`` selects, listed by PostgreSQL itself; returns (its
+    id, how many it lists, the highest primary key listed or 0)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    return AuditRepository(session).append_for_selection(
+        where,
+        actor=actor.name,
+        actor_role=actor.role,
+        action=action,
+        include_birth_date=include_birth_date,
         detail=detail or {},
         request_id=request_id_var.get(),
     )

@@ -40,8 +40,8 @@ from sync_server import exports, metrics
 from sync_server.errors import AppError
 from sync_server.exports.csv_sql import SESSION_SETTINGS, csv_select
 from sync_server.repositories.export_reader import ExportRow, export_batches, read_ahead
-from sync_server.repositories.submissions import SubmissionFilter, SubmissionRepository
-from sync_server.services.audit import Actor, record_access
+from sync_server.repositories.submissions import SubmissionFilter
+from sync_server.services.audit import Actor, record_access, record_selection_access
 
 log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
@@ -91,17 +91,14 @@ class ExportJob:
 
 def audit_export(session: Session, job: ExportJob, actor: Actor) -> ExportJob:
     """Write the audit row (in ``session``'s transaction) and bound the job to the sessions it lists."""
-    pairs = SubmissionRepository(session).matching_keys(job.where)
-    audit_id = record_access(
+    audit_id, _rows, last = record_selection_access(
         session,
         actor,
         "export",
-        [sid for _, sid in pairs],
-        row_count=len(pairs),
+        job.where,
         include_birth_date=job.include_birth_date,
         detail={"format": job.fmt, "instrument": f"{job.instrument.id}/{job.instrument.language}", **job.filters},
     )
-    last = pairs[-1][0] if pairs else 0
     return replace(job, where=replace(job.where, max_pk=last), actor=actor, audit_id=audit_id)
 
 

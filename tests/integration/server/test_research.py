@@ -96,6 +96,21 @@ async def test_export_csv_wide_streams_and_is_audited(client, accounts, populate
     assert sorted(map(str, audit[0].submission_ids)) == sorted(r["submission_id"] for r in rows)
 
 
+async def test_the_audit_row_lists_the_exported_sessions_in_order_and_an_empty_selection_as_none(
+    client, accounts, populated
+):
+    token = accounts.user_token("researcher", "rita")
+    everything = await client.get("/v1/exports/csv-wide", headers=bearer(token))
+    nothing = await client.get("/v1/exports/csv-wide", params={"from": "2099-01-01"}, headers=bearer(token))
+    assert everything.status_code == nothing.status_code == 200
+    exported = [r["submission_id"] for r in csv.DictReader(io.StringIO(everything.text))]
+    assert len(exported) == 5 and nothing.text.count("\n") == 1  # the header alone
+    with accounts.session() as db:
+        audits = db.scalars(select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id)).all()
+    assert [list(map(str, a.submission_ids)) for a in audits] == [exported, []]  # the export's order: by arrival
+    assert [a.row_count for a in audits] == [5, 0]
+
+
 async def test_export_every_format_and_anonymized_rows(client, accounts, populated):
     admin = accounts.user_token("admin")
     token = accounts.user_token("researcher")
