@@ -88,7 +88,8 @@ def _retryable() -> tuple[type[BaseException], ...]:
 
 
 class GoogleSynthesizer:
-    """Synthesises LINEAR16 WAV at 16 kHz (the pack's rate). ``attempts`` calls at most per text, each with ``timeout``."""
+    """Synthesises LINEAR16 WAV at 16 kHz (the pack's rate). ``attempts`` calls at most per text, each with
+    ``timeout``."""
 
     engine = "google"
 
