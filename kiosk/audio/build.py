@@ -54,14 +54,20 @@ def _usable(pack: AudioPack, clip: Clip | None, *, digest: str, language: str, e
 
 def to_pack_format(audio: bytes, rate: int = SAMPLE_RATE) -> bytes:
     """The WAV file ``audio`` (PCM 16-bit, mono or stereo) as PCM 16-bit mono at ``rate``; unchanged when it is
-    already so. Raises ``wave.Error`` for any other WAV."""
+    already so. Raises ``wave.Error`` for any other WAV, :class:`SynthesisError` without numpy."""
     with wave.open(io.BytesIO(audio), "rb") as w:
         channels, width, source, frames = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.readframes(-1)
     if width != 2 or channels not in (1, 2):
         raise wave.Error(f"not PCM 16-bit mono or stereo: {channels} channel(s) of {8 * width} bits")
     if (channels, source) == (1, rate):
         return audio
-    import numpy as np
+    try:
+        import numpy as np
+    except ImportError:  # the kiosk's bundle leaves numpy out (issue 12): build packs from a source checkout
+        raise SynthesisError(
+            f"converting {source} Hz audio to the pack's {rate} Hz needs numpy, which this installation lacks "
+            "(run prepare-audio from a source checkout, or use --engine google: it speaks at the pack's rate)"
+        ) from None
 
     samples = np.frombuffer(frames[: len(frames) - len(frames) % (2 * channels)], dtype="<i2").astype(np.float64)
     samples = resample(samples.reshape(-1, channels).mean(axis=1), source, rate)
@@ -78,7 +84,7 @@ def resample(samples: Any, source: int, rate: int, *, half_width: int = 16) -> A
     """``samples`` (a float numpy array at ``source`` Hz) at ``rate`` Hz, band-limited: each output sample is the
     input weighted by a Hann-windowed sinc (``2 * half_width`` taps at the input rate) whose cut-off, when
     downsampling, is 94 % of the new Nyquist frequency, so what lies above it does not fold back into speech.
-    numpy's core only (the bundle leaves numpy.fft out)."""
+    numpy (a build-time tool: prepare-audio runs from a source checkout before the bundle is made)."""
     import numpy as np
 
     if source == rate or not len(samples):

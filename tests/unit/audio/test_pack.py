@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import wave
 from pathlib import Path
 
@@ -131,6 +132,16 @@ def test_resampling_keeps_the_speech_band_and_folds_nothing_back() -> None:
     assert level(300) == pytest.approx(1.0, abs=0.01) and level(4000) == pytest.approx(1.0, abs=0.01)
     assert level(6500) > 0.9  # the top of the speech band, barely touched
     assert level(9000) < 0.01 and level(10500) < 0.01  # above 8 kHz: would alias to 7000 and 5500 Hz
+
+
+def test_without_numpy_a_clip_to_resample_fails_with_the_reason(tmp_path: Path, monkeypatch) -> None:
+    """The kiosk's bundle has no numpy: prepare-audio there names why an espeak-ng clip cannot be made."""
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    report = build_pack(CATALOGUE, tmp_path / "fr", ScriptedSynth(sample_rate=22050), language="fr", rates=(0.9,))
+    assert set(report.failed) == {"intro@0.9", "item-01@0.9", "confirm-likert4-3@0.9"}
+    assert all("needs numpy" in reason and "--engine google" in reason for reason in report.failed.values())
+    report = build_pack(CATALOGUE, tmp_path / "fr", ScriptedSynth(), language="fr", rates=(0.9,))
+    assert report.ok and len(report.synthesised) == 3  # already at the pack's rate: no numpy needed
 
 
 def test_a_clip_already_in_the_pack_format_is_left_as_it_is(tmp_path: Path) -> None:
