@@ -22,6 +22,7 @@ import wave
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from kiosk.audio.pack import SAMPLE_RATE as PACK_SAMPLE_RATE
 from kiosk.audio.synth import SynthesisError
 from kiosk.secrets.interface import SecretName, SecretStore
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 GOOGLE_LANGUAGES = {"fr": "fr-FR", "en": "en-GB"}
 EU_ENDPOINT = "eu-texttospeech.googleapis.com"
 MAX_INPUT_BYTES = 5000  # the service's limit per request
-SAMPLE_RATE = 24000
+SAMPLE_RATE = PACK_SAMPLE_RATE  # asked of the service: the pack's own rate, no resampling
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -87,7 +88,8 @@ def _retryable() -> tuple[type[BaseException], ...]:
 
 
 class GoogleSynthesizer:
-    """Synthesises LINEAR16 WAV at 24 kHz. ``attempts`` calls at most per text, each with ``timeout``."""
+    """Synthesises LINEAR16 WAV at 16 kHz (the pack's rate). ``attempts`` calls at most per text, each with
+    ``timeout``."""
 
     engine = "google"
 

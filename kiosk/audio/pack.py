@@ -39,6 +39,9 @@ PACKS_DIR_ENV = "QLQ_AUDIO_DIR"
 #: Speaking rates a nurse can choose (1.0 = the engine's normal pace). Packs are built for one or more of them.
 RATES: tuple[float, ...] = (0.8, 0.9, 1.0, 1.15)
 DEFAULT_RATE = 0.9  # a little slower than normal: patients are often elderly and tired
+#: Every clip of a pack is PCM 16-bit mono at this rate (wideband speech; QSoundEffect plays WAV only): the builder
+#: asks Google for it and resamples espeak-ng's 22.05 kHz (a pack is a third of the kiosk's bundle: issue 12).
+SAMPLE_RATE = 16_000
 
 
 class PackError(ValueError):

@@ -26,21 +26,32 @@ the turn there, and the recogniser's confidence and the confirmation step catch 
 
 from __future__ import annotations
 
+import math
+import sys
 import wave
-from collections.abc import Callable, Iterator
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
-
-import numpy as np
-import numpy.typing as npt
 
 SAMPLE_RATE = 16_000
 SAMPLE_WIDTH = 2  # bytes, signed 16-bit little-endian
 FRAME_SAMPLES = 512  # 32 ms at 16 kHz: the window Silero requires
 FRAME_MS = FRAME_SAMPLES * 1000 // SAMPLE_RATE
 
-FloatFrame = npt.NDArray[np.float32]
+#: Float samples (-1..1). Pure Python (``array('f')`` from the endpointer; numpy arrays work too): numpy is 40 MB
+#: of the kiosk's bundle, which it leaves out (issue 12); one 32 ms frame costs ~30 µs to convert.
+FloatFrame = Sequence[float]
+
+
+def pcm16_samples(pcm: bytes) -> array[int]:
+    """Signed 16-bit little-endian bytes as an ``array('h')`` (a trailing odd byte is dropped)."""
+    samples = array("h")
+    samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
+    if sys.byteorder == "big":  # pragma: no cover - every platform the kiosk ships on is little-endian
+        samples.byteswap()
+    return samples
 
 
 class SpeechDetector(Protocol):
@@ -68,8 +79,8 @@ class SileroDetector:
             raise RuntimeError(f"Silero expects {self._vad.window_size_samples}-sample windows")
 
     def probability(self, frame: FloatFrame) -> float:
-        buffer = np.ascontiguousarray(frame, dtype=np.float32)
-        return float(self._vad.process(memoryview(buffer.data)))
+        buffer = frame if isinstance(frame, array) and frame.typecode == "f" else array("f", frame)
+        return float(self._vad.process(buffer))
 
     def reset(self) -> None:
         self._vad.reset()
@@ -86,7 +97,10 @@ class WebRtcDetector:
         self._vad = webrtcvad.Vad(mode)
 
     def probability(self, frame: FloatFrame) -> float:
-        pcm = (np.clip(frame, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+        ints = array("h", (int(min(1.0, max(-1.0, float(x))) * 32767) for x in frame))
+        if sys.byteorder == "big":  # pragma: no cover
+            ints.byteswap()
+        pcm = ints.tobytes()
         votes: list[bool] = [
             self._vad.is_speech(pcm[i : i + 960], SAMPLE_RATE)
             for i in range(0, 960 * 2 + 1, 320)
@@ -108,7 +122,7 @@ class EnergyDetector:
         self._floor: float | None = None
 
     def probability(self, frame: FloatFrame) -> float:
-        level = 10 * np.log10(float(np.mean(frame.astype(np.float64) ** 2)) + 1e-10)
+        level = 10 * math.log10(math.fsum(float(x) * float(x) for x in frame) / len(frame) + 1e-10)
         if self._floor is None:
             self._floor = level
         speech = level > self._floor + self._margin
@@ -191,9 +205,9 @@ class Endpointer:
         usable = len(data) - len(data) % (FRAME_SAMPLES * SAMPLE_WIDTH)
         self._pending = data[usable:]
         events: list[EndpointEvent] = []
-        samples = np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
+        samples = pcm16_samples(data[:usable])
         for offset in range(0, len(samples), FRAME_SAMPLES):
-            event = self._frame(samples[offset : offset + FRAME_SAMPLES])
+            event = self._frame(array("f", [s / 32768.0 for s in samples[offset : offset + FRAME_SAMPLES]]))
             if event is not None:
                 events.append(event)
                 break
@@ -269,37 +283,69 @@ def read_wav_mono16k(path: Path) -> bytes:
     if not 4000 <= rate <= 192_000:
         raise WavError(f"{path}: unsupported sample rate {rate} Hz")
     if width == 1:
-        samples = (np.frombuffer(raw, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
+        samples: list[float] = [(b - 128) / 128.0 for b in raw]
     elif width == 2:
-        samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+        samples = [s / 32768.0 for s in pcm16_samples(raw)]
     elif width == 3:
-        b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
-        ints = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        samples = np.where(ints >= 1 << 23, ints - (1 << 24), ints).astype(np.float32) / float(1 << 23)
+        samples = [
+            int.from_bytes(raw[i : i + 3], "little", signed=True) / float(1 << 23) for i in range(0, len(raw) - 2, 3)
+        ]
     elif width == 4:
-        samples = np.frombuffer(raw, dtype="<i4").astype(np.float32) / float(1 << 31)
+        ints = array("i")
+        if ints.itemsize != 4:  # pragma: no cover - C int is 32-bit on every platform the kiosk ships on
+            raise WavError(f"{path}: 32-bit samples are not supported on this platform")
+        ints.frombytes(raw[: len(raw) - len(raw) % 4])
+        if sys.byteorder == "big":  # pragma: no cover
+            ints.byteswap()
+        samples = [s / float(1 << 31) for s in ints]
     else:
         raise WavError(f"{path}: unsupported sample width {width} bytes")
     usable = len(samples) - len(samples) % channels
-    mono = samples[:usable].reshape(-1, channels).mean(axis=1)
+    if channels == 1:
+        mono = samples[:usable]
+    else:
+        mono = [math.fsum(samples[i : i + channels]) / channels for i in range(0, usable, channels)]
     return float_to_pcm16(resample(mono, rate, SAMPLE_RATE))
 
 
-def resample(samples: npt.NDArray[np.float32], rate: int, target: int) -> npt.NDArray[np.float32]:
-    """Linear-interpolation resampling (enough for detecting speech; the recogniser gets native 16 kHz)."""
-    if rate == target or len(samples) == 0:
-        return samples.astype(np.float32)
-    if rate > target:  # a crude low-pass before decimating: moving average over the ratio
+def resample(samples: Sequence[float], rate: int, target: int) -> list[float]:
+    """Linear-interpolation resampling (enough for detecting speech; the recogniser gets native 16 kHz).
+    When decimating, a crude low-pass first: a moving average over the ratio (centred as numpy's
+    ``convolve(mode="same")``)."""
+    values = [float(x) for x in samples]
+    if rate == target or not values:
+        return values
+    n = len(values)
+    if rate > target:
         width = max(1, round(rate / target))
-        samples = np.convolve(samples, np.ones(width, dtype=np.float32) / width, mode="same").astype(np.float32)
-    duration = len(samples) / rate
-    n_out = int(duration * target)
-    positions = np.arange(n_out, dtype=np.float64) * (rate / target)
-    return np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
+        if width > 1:
+            sums = [0.0]
+            for x in values:
+                sums.append(sums[-1] + x)
+            shift = (width - 1) // 2  # out[i] = mean of values[i + shift - width + 1 .. i + shift]
+            values = [(sums[min(n, i + shift + 1)] - sums[max(0, i + shift + 1 - width)]) / width for i in range(n)]
+    n_out = int(n / rate * target)
+    step = rate / target
+    out = []
+    last = values[-1]
+    for i in range(n_out):
+        position = i * step
+        index = int(position)
+        if index >= n - 1:
+            out.append(last)
+        else:
+            left = values[index]
+            out.append(left + (values[index + 1] - left) * (position - index))
+    return out
 
 
-def float_to_pcm16(samples: npt.NDArray[np.float32]) -> bytes:
-    return (np.clip(samples, -1.0, 32767 / 32768) * 32768.0).astype("<i2").tobytes()
+def float_to_pcm16(samples: Sequence[float]) -> bytes:
+    """Float samples (-1..1) as signed 16-bit little-endian bytes (clipped; truncated toward zero)."""
+    top = 32767 / 32768
+    ints = array("h", (int(min(top, max(-1.0, float(x))) * 32768.0) for x in samples))
+    if sys.byteorder == "big":  # pragma: no cover
+        ints.byteswap()
+    return ints.tobytes()
 
 
 def chunks(pcm: bytes, size: int = 3200) -> Iterator[bytes]:
@@ -327,6 +373,6 @@ def level_of(pcm: bytes) -> float:
     """A 0..1 level for the meter: RMS in dBFS mapped from -60 dB (0) to -10 dB (1)."""
     if len(pcm) < SAMPLE_WIDTH:
         return 0.0
-    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float64) / 32768.0
-    db = 10 * np.log10(float(np.mean(samples**2)) + 1e-12)
+    samples = pcm16_samples(pcm)
+    db = 10 * math.log10(sum(s * s for s in samples) / (len(samples) * 32768.0 * 32768.0) + 1e-12)
     return float(min(1.0, max(0.0, (db + 60.0) / 50.0)))

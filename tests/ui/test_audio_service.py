@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.audio.pack import DEFAULT_RATE, MANIFEST, AudioPack
+from kiosk.audio.pack import DEFAULT_RATE, MANIFEST, SAMPLE_RATE, AudioPack
 from kiosk.audio.qt_player import QtAudioService
 from kiosk.domain.instrument import load_instrument
 from kiosk.domain.prompts import confirmation_prompt, item_prompt, prompt_catalogue
@@ -48,7 +48,7 @@ def test_every_catalogue_prompt_has_a_fresh_clip(espeak_pack: Path) -> None:
     for prompt_id, text in CATALOGUE.items():
         lookup = pack.lookup(prompt_id, text, rate=DEFAULT_RATE)
         assert lookup.ok and lookup.clip is not None, prompt_id
-        assert (lookup.clip.engine, lookup.clip.voice, lookup.clip.sample_rate) == ("espeak", "fr-fr", 22050)
+        assert (lookup.clip.engine, lookup.clip.voice, lookup.clip.sample_rate) == ("espeak", "fr-fr", SAMPLE_RATE)
         assert lookup.clip.duration_ms > 300
 
 

@@ -69,7 +69,7 @@ def test_builds_every_prompt_once_with_a_right_manifest(fake_tts, tmp_path: Path
             0.9,
             "google",
         )
-        assert clip["sample_rate"] == 24000 and clip["duration_ms"] >= 100
+        assert clip["sample_rate"] == 16000 and clip["duration_ms"] >= 100
         assert (out / clip["file"]).read_bytes()[:4] == b"RIFF"
 
 

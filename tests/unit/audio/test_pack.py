@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
 import wave
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kiosk.audio.build import build_pack
-from kiosk.audio.pack import MANIFEST, AudioPack, Clip, LookupStatus, PackError, clip_file_name
+from kiosk.audio.build import build_pack, resample, to_pack_format
+from kiosk.audio.pack import MANIFEST, SAMPLE_RATE, AudioPack, Clip, LookupStatus, PackError, clip_file_name, wav_info
 from kiosk.audio.synth import SynthesisError
 from kiosk.domain.prompts import text_sha256
 
@@ -28,9 +29,10 @@ class ScriptedSynth:
 
     engine = "espeak"
 
-    def __init__(self, fail: set[str] | None = None) -> None:
+    def __init__(self, fail: set[str] | None = None, *, sample_rate: int = 16000, channels: int = 1) -> None:
         self.calls: list[tuple[str, float]] = []
         self.fail = fail or set()
+        self.sample_rate, self.channels = sample_rate, channels
 
     def voice_for(self, language: str, voice: str | None) -> str:
         return voice or f"{language}-test"
@@ -43,10 +45,10 @@ class ScriptedSynth:
 
         out = io.BytesIO()
         with wave.open(out, "wb") as w:
-            w.setnchannels(1)
+            w.setnchannels(self.channels)
             w.setsampwidth(2)
-            w.setframerate(16000)
-            w.writeframes(b"\x00\x01" * (160 * len(text)))
+            w.setframerate(self.sample_rate)
+            w.writeframes(b"\x00\x01" * (self.sample_rate // 100 * self.channels * len(text)))
         return out.getvalue()
 
 
@@ -91,6 +93,62 @@ def test_a_missing_or_corrupt_clip_file_is_remade(tmp_path: Path) -> None:
     synth = ScriptedSynth()
     build_pack(CATALOGUE, out, synth, language="fr", rates=(0.9,))
     assert sorted(t for t, _ in synth.calls) == sorted(["Bonjour.", "Avez-vous mal ?"])
+
+
+def test_every_clip_is_stored_at_the_pack_format(tmp_path: Path) -> None:
+    """espeak-ng speaks at 22.05 kHz: the pack holds 16 kHz mono 16-bit, of the same duration."""
+    out = tmp_path / "fr"
+    build_pack(CATALOGUE, out, ScriptedSynth(sample_rate=22050, channels=2), language="fr", rates=(0.9,))
+    for clip in AudioPack.load(out):
+        info = wav_info(out / clip.file)
+        assert (info.sample_rate, info.channels, info.sample_width) == (SAMPLE_RATE, 1, 2) == (16000, 1, 2)
+        assert clip.sample_rate == SAMPLE_RATE
+        assert clip.duration_ms == pytest.approx(10 * len(CATALOGUE[clip.prompt_id]), abs=2)
+
+
+def test_a_clip_in_another_format_is_remade(tmp_path: Path) -> None:
+    """A pack built before the format was 16 kHz (espeak-ng's 22.05 kHz clips) is brought to it."""
+    out = tmp_path / "fr"
+    build_pack(CATALOGUE, out, ScriptedSynth(), language="fr", rates=(0.9,))
+    with wave.open(str(out / clip_file_name("intro", 0.9)), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(22050)
+        w.writeframes(b"\x01\x00" * 2205)
+    synth = ScriptedSynth()
+    build_pack(CATALOGUE, out, synth, language="fr", rates=(0.9,))
+    assert [t for t, _ in synth.calls] == ["Bonjour."]
+    assert wav_info(out / clip_file_name("intro", 0.9)).sample_rate == SAMPLE_RATE
+
+
+def test_resampling_keeps_the_speech_band_and_folds_nothing_back() -> None:
+    np = pytest.importorskip("numpy")
+    t = np.arange(22050) / 22050
+
+    def level(frequency: float) -> float:
+        out = resample(np.sin(2 * np.pi * frequency * t), 22050, 16000)
+        assert len(out) == 16000
+        return float(np.sqrt(2 * np.mean(out[1000:-1000] ** 2)))
+
+    assert level(300) == pytest.approx(1.0, abs=0.01) and level(4000) == pytest.approx(1.0, abs=0.01)
+    assert level(6500) > 0.9  # the top of the speech band, barely touched
+    assert level(9000) < 0.01 and level(10500) < 0.01  # above 8 kHz: would alias to 7000 and 5500 Hz
+
+
+def test_without_numpy_a_clip_to_resample_fails_with_the_reason(tmp_path: Path, monkeypatch) -> None:
+    """The kiosk's bundle has no numpy: prepare-audio there names why an espeak-ng clip cannot be made."""
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    report = build_pack(CATALOGUE, tmp_path / "fr", ScriptedSynth(sample_rate=22050), language="fr", rates=(0.9,))
+    assert set(report.failed) == {"intro@0.9", "item-01@0.9", "confirm-likert4-3@0.9"}
+    assert all("needs numpy" in reason and "--engine google" in reason for reason in report.failed.values())
+    report = build_pack(CATALOGUE, tmp_path / "fr", ScriptedSynth(), language="fr", rates=(0.9,))
+    assert report.ok and len(report.synthesised) == 3  # already at the pack's rate: no numpy needed
+
+
+def test_a_clip_already_in_the_pack_format_is_left_as_it_is(tmp_path: Path) -> None:
+    _wav(tmp_path / "a.wav")
+    data = (tmp_path / "a.wav").read_bytes()
+    assert to_pack_format(data) == data
 
 
 def test_failures_are_named_and_the_rest_is_written(tmp_path: Path) -> None:
