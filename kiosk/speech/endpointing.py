@@ -30,7 +30,7 @@ import math
 import sys
 import wave
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -40,9 +40,15 @@ SAMPLE_WIDTH = 2  # bytes, signed 16-bit little-endian
 FRAME_SAMPLES = 512  # 32 ms at 16 kHz: the window Silero requires
 FRAME_MS = FRAME_SAMPLES * 1000 // SAMPLE_RATE
 
-#: Float samples (-1..1). Pure Python (``array('f')`` from the endpointer; numpy arrays work too): numpy is 40 MB
-#: of the kiosk's bundle, which it leaves out (issue 12); one 32 ms frame costs ~30 µs to convert.
-FloatFrame = Sequence[float]
+
+class FloatFrame(Protocol):
+    """Float samples (-1..1): a sized iterable of floats. Pure Python (``array('f')`` from the endpointer; numpy
+    arrays and lists work too): numpy is 40 MB of the kiosk's bundle, which it leaves out (issue 12); one 32 ms
+    frame costs ~30 µs to convert."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[float]: ...
 
 
 def pcm16_samples(pcm: bytes) -> array[int]:
@@ -308,7 +314,7 @@ def read_wav_mono16k(path: Path) -> bytes:
     return float_to_pcm16(resample(mono, rate, SAMPLE_RATE))
 
 
-def resample(samples: Sequence[float], rate: int, target: int) -> list[float]:
+def resample(samples: Iterable[float], rate: int, target: int) -> list[float]:
     """Linear-interpolation resampling (enough for detecting speech; the recogniser gets native 16 kHz).
     When decimating, a crude low-pass first: a moving average over the ratio (centred as numpy's
     ``convolve(mode="same")``)."""
@@ -339,7 +345,7 @@ def resample(samples: Sequence[float], rate: int, target: int) -> list[float]:
     return out
 
 
-def float_to_pcm16(samples: Sequence[float]) -> bytes:
+def float_to_pcm16(samples: Iterable[float]) -> bytes:
     """Float samples (-1..1) as signed 16-bit little-endian bytes (clipped; truncated toward zero)."""
     top = 32767 / 32768
     ints = array("h", (int(min(top, max(-1.0, float(x))) * 32768.0) for x in samples))

@@ -38,7 +38,7 @@ def say(text: str, *, speed: int = 140, voice: str = "fr") -> Samples:
         with wave.open(str(out), "rb") as w:
             rate = w.getframerate()
             raw = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
-    samples = resample(raw, rate, RATE)
+    samples = np.asarray(resample(raw, rate, RATE), dtype=np.float32)
     loud = np.flatnonzero(np.abs(samples) > 0.02)
     return samples[loud[0] : loud[-1] + 1] if len(loud) else samples[:0]
 

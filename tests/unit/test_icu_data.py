@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 from tests.release_kit import ROOT
 
 sys.path.insert(0, str(ROOT / "installer"))
-import icu_data
+icu_data = importlib.import_module("icu_data")  # installer/ holds scripts, not a package
 
 
 @pytest.mark.parametrize(
