@@ -277,7 +277,7 @@ def run_app(demo: bool = False, windowed: bool = False, data_dir: Path | None = 
         if temp is not None:
             temp.cleanup()
     if restart:  # the supervisor (systemd unit, launcher) starts the installed version
-        from kiosk.viewmodels.update_vm import RESTART_EXIT_CODE
+        from kiosk.update.launcher import RESTART_EXIT_CODE
 
         return RESTART_EXIT_CODE
     return int(code)

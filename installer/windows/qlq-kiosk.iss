@@ -53,7 +53,10 @@ Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs 
 Name: "{commonappdata}\QLQ-Kiosk"; Permissions: users-modify
 
 [Icons]
-Name: "{autoprograms}\Kiosque QLQ-C30"; Filename: "{app}\qlq-kiosk.exe"
+; through the launcher (kiosk/update/launcher.py): the newest verified version (this one or an update the kiosk
+; installed in the user's app-data folder), started again after an update or a crash; at every logon too
+Name: "{autoprograms}\Kiosque QLQ-C30"; Filename: "{app}\qlq-kiosk.exe"; Parameters: "launch"
+Name: "{commonstartup}\Kiosque QLQ-C30"; Filename: "{app}\qlq-kiosk.exe"; Parameters: "launch"
 
 [Run]
 ; a tablet checks itself after installation (same command IT can run by hand)

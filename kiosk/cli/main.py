@@ -106,6 +106,12 @@ def _configure(argv: list[str]) -> int:
     return configure.run(argv)
 
 
+def _launch(argv: list[str]) -> int:
+    from kiosk.cli import launch
+
+    return launch.run(argv)
+
+
 def _sync(argv: list[str]) -> int:
     from kiosk.cli import sync
 
@@ -122,6 +128,7 @@ SUBCOMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "verify-release": (_verify_release, "check a release archive's signature and signed manifest"),
     "enroll": (_enroll, "enroll this kiosk with the central server (device token in the OS keyring)"),
     "sync": (_sync, "send the queued sessions to the central server now; prints the counts (JSON)"),
+    "launch": (_launch, "run the newest kiosk (installed or verified update), again after an update (Windows, macOS)"),
     "configure": (_configure, "write and validate the provisioning file IT pushes (server, site, code, settings)"),
 }
 

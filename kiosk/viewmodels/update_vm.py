@@ -13,7 +13,8 @@ factory the application gives) and runs every blocking step on one background th
   refuses new sessions while the install runs, and an install attempted while a session runs is ``deferred``;
 - once installed, :attr:`restart_pending` is true and :meth:`restart_now` (the admin's button, or the window when
   the nurse screen has been left untouched) emits :attr:`restart_requested`: the application exits with
-  :data:`RESTART_EXIT_CODE` and its supervisor (the systemd unit) starts the new version through the launcher.
+  :data:`kiosk.update.launcher.RESTART_EXIT_CODE` and its supervisor (the systemd unit, or ``qlq-kiosk launch``)
+  starts the new version.
 
 :func:`french_line` is the admin screen's line for a :class:`~kiosk.update.service.UpdateStatus`.
 """
@@ -30,8 +31,6 @@ from kiosk.update.service import SessionLock, Updater, UpdateStatus
 
 log = logging.getLogger(__name__)
 
-#: The exit code of a kiosk that stops to start its newly installed version (EX_TEMPFAIL: "try again").
-RESTART_EXIT_CODE = 75
 HOUR_MS = 3_600_000
 
 _FAILURES = {
