@@ -28,6 +28,20 @@ class Actor:
     role: str
 
 
+def _event(actor: Actor, action: str, detail: dict[str, Any] | None, include_birth_date: bool) -> dict[str, Any]:
+    """The columns every audit event has (the action checked against :data:`ACTIONS`)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    return {
+        "actor": actor.name,
+        "actor_role": actor.role,
+        "action": action,
+        "include_birth_date": include_birth_date,
+        "detail": detail or {},
+        "request_id": request_id_var.get(),
+    }
+
+
 def record_access(
     session: Session,
     actor: Actor,
@@ -39,17 +53,8 @@ def record_access(
     include_birth_date: bool = False,
 ) -> int:
     """Append an audit event; returns its id."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
     return AuditRepository(session).append(
-        actor=actor.name,
-        actor_role=actor.role,
-        action=action,
-        include_birth_date=include_birth_date,
-        row_count=row_count,
-        submission_ids=list(submission_ids),
-        detail=detail or {},
-        request_id=request_id_var.get(),
+        **_event(actor, action, detail, include_birth_date), row_count=row_count, submission_ids=list(submission_ids)
     )
 
 
@@ -64,14 +69,4 @@ def record_selection_access(
 ) -> tuple[int, int, int]:
     """Append an audit event for every submission ``where`` selects, listed by PostgreSQL itself; returns (its
     id, how many it lists, the highest primary key listed or 0)."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
-    return AuditRepository(session).append_for_selection(
-        where,
-        actor=actor.name,
-        actor_role=actor.role,
-        action=action,
-        include_birth_date=include_birth_date,
-        detail=detail or {},
-        request_id=request_id_var.get(),
-    )
+    return AuditRepository(session).append_for_selection(where, **_event(actor, action, detail, include_birth_date))
