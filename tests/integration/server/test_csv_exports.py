@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from kiosk.domain.instrument import parse_instrument
@@ -19,6 +22,7 @@ from kiosk.domain.scoring import score_answers, score_codes
 from kiosk.domain.session import ItemStatus, Mode
 from kiosk.domain.submission import Submission
 from sync_server import metrics
+from sync_server.exports import csv_sql
 from sync_server.exports.columns import WideLayout
 from sync_server.models import AuditEvent
 from sync_server.repositories.submissions import SubmissionFilter
@@ -472,3 +476,40 @@ def test_the_voice_columns_of_stored_sessions_are_filled_by_migration_0006(accou
         migrate.upgrade(database_url)
     _, after = export_rows(accounts, "csv-long")
     assert after == before and sum(r["voice_alternatives"] != "" for r in after) == 4
+
+
+_FINITE = st.floats(allow_nan=False, allow_infinity=False)
+_NEAR_BOUNDS = st.sampled_from(
+    [0.0, -0.0, 1e15, -1e15, 1e15 - 1, 1e15 + 0.5, -9999999999999998.0, 1e16, 1e-4, 1e-5, 5e-324]
+)
+_TIMES = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-9, minutes=-30))]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    value=_FINITE | _NEAR_BOUNDS,
+    moment=_TIMES | _TIMES.map(lambda t: t.replace(microsecond=0)),
+    cell=st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=8)
+    | st.sampled_from(FORMULAS),
+)
+def test_the_cell_formulas_write_what_python_writes(database_url, value: float, moment: datetime, cell: str) -> None:
+    """The SQL cell expressions against Python's own text of a value, for any value: ``repr`` of a float (an
+    integral one with ``.0``, -0.0, the switch to exponents at 1e16 and 1e-5), ``isoformat`` of a time in UTC
+    (with and without microseconds, years 1–9999), a text neutralised against formulas exactly when it starts
+    with one of their characters."""
+    sql = f"SELECT {csv_sql.number('%(v)s::float8')}, {csv_sql.timestamp('%(t)s::timestamptz')}, " + csv_sql.text(
+        "%(c)s::text"
+    )
+    with psycopg.connect(libpq_dsn(database_url)) as conn:
+        for statement in csv_sql.SESSION_SETTINGS:
+            conn.execute(statement)
+        row = conn.execute(sql, {"v": value, "t": moment, "c": cell}).fetchone()
+    in_utc = moment.astimezone(UTC)
+    if not 1 <= in_utc.year <= 9999:  # outside Python's years: PostgreSQL's own text (tested above)
+        return
+    neutralised = "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+    assert row is not None and row[1:] == (in_utc.isoformat(), neutralised), (moment, cell)
+    number_text = row[0]
+    assert struct.pack("<d", float(number_text)) == struct.pack("<d", value)  # the same double, bit for bit
+    if abs(value) < 2**53:  # above, where the shortest text can be a tie, PostgreSQL may write one digit more
+        assert number_text == repr(value)
