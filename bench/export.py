@@ -194,8 +194,9 @@ def main() -> int:  # noqa: PLR0915 - one benchmark's steps, in order
                 print(f"FAIL: {outcome}")
                 return 1
             elapsed, size, lines = outcome
-            if args.format.startswith("csv") and lines - 1 != args.sessions:
-                print(f"FAIL: expected {args.sessions:,} rows, got {lines - 1:,}")
+            rows = lines - 1 if args.format.startswith("csv") else None  # the header line
+            if rows not in (None, args.sessions):
+                print(f"FAIL: expected {args.sessions:,} rows, got {rows:,}")
                 return 1
             times.append(elapsed)
             floors.append(copy_floor(url)[0])
@@ -210,7 +211,6 @@ def main() -> int:  # noqa: PLR0915 - one benchmark's steps, in order
         else:
             drop_database(args.server_url, name)
 
-    rows = lines - 1 if args.format.startswith("csv") else None
     print(
         f"format={args.format} sessions={args.sessions:,} rows={rows if rows is not None else '-'} "
         f"bytes={size:,} workers={args.workers} load1={os.getloadavg()[0]:.1f}"
