@@ -5,6 +5,14 @@ valid until revoked, bound to one site) and user tokens (``qlqu_…``, issued by
 expiring after ``QLQ_RESEARCHER_TOKEN_TTL_MINUTES``). Both are opaque random strings stored as keyed hashes,
 so revocation and expiry take effect on the next request. Roles: ``device`` may only submit for its own
 site; ``researcher`` may export and read statistics; ``admin`` manages accounts and runs GDPR actions.
+
+The submission endpoints, which every kiosk calls for every session, keep the devices a worker has looked up
+in a :class:`~sync_server.device_cache.DeviceCache` for ``QLQ_DEVICE_CACHE_SECONDS`` (60 s by default): no
+lookup round-trip per submission. Revocation still takes effect on the next submission, because the statement
+that stores one stores it only for a device that is still active (``repositories/submissions.py``) and answers
+whether it was: a revoked device gets 401 ``invalid_token`` and its cache entry is dropped. Only the order of
+refusals can differ meanwhile: a device revoked less than that long ago that sends an invalid payload gets its
+422 instead of the 401. Every other endpoint looks the token up on every request.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from psycopg import AsyncConnection
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from sync_server.db import IngestConnection, pooled_connection, unit_of_work
+from sync_server.db import pooled_connection, unit_of_work
 from sync_server.errors import DatabaseUnavailable, Forbidden, NotAuthenticated
 from sync_server.repositories.accounts import DeviceIdentity, DeviceTokenRepository, UserTokenRepository
 from sync_server.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, keyed_hash
@@ -68,28 +76,32 @@ def user_principal(db: Session, secret: str, token: str) -> Principal:
     return Principal(role=role, name=user.username, user_id=user.user_id)
 
 
-async def device_principal(connection: AsyncConnection, secret: str, token: str) -> Principal:
-    """Resolve a device token (``qlqd_…``) to a principal on an ingest-pool connection, or raise 401 (unknown
-    or revoked)."""
+async def device_identity(connection: AsyncConnection, token_hash: str) -> DeviceIdentity | None:
+    """The active device holding a token (by its keyed hash) on an ingest-pool connection; its ``last_seen_at``
+    is brought up to date (to within :data:`LAST_SEEN_RESOLUTION`). None: unknown or revoked."""
     devices = DeviceTokenRepository(connection)
-    device = await devices.identity_by_token_hash(keyed_hash(secret, token))
+    device = await devices.identity_by_token_hash(token_hash)
     if _needs_touch(device):
         await devices.touch(device.device_id)
-    return _device_principal(device)
+    return device
 
 
-async def _principal(request: Request, token: str, connection: AsyncConnection | None = None) -> Principal:
-    """The caller behind a bearer token: a device on an ingest-pool connection (``connection``, or one taken for
-    the lookup), a user with the ORM in one worker-thread hop. Raises 401."""
+async def _looked_up_device(request: Request, token_hash: str) -> DeviceIdentity | None:
+    """:func:`device_identity` on a connection of the ingest pool taken for the lookup."""
+    pool = server_state(request).ingest_pool
+    if pool is None:  # only an app whose lifespan is not running
+        raise DatabaseUnavailable()
+    async with pooled_connection(pool) as connection:
+        return await device_identity(connection, token_hash)
+
+
+async def _principal(request: Request, token: str) -> Principal:
+    """The caller behind a bearer token: a device looked up on the ingest pool, a user with the ORM in one
+    worker-thread hop. Raises 401."""
     state = server_state(request)
     if token.startswith(DEVICE_TOKEN_PREFIX):
-        if connection is not None:
-            principal = await device_principal(connection, state.settings.token_secret, token)
-        else:
-            if state.ingest_pool is None:  # only an app whose lifespan is not running
-                raise DatabaseUnavailable()
-            async with pooled_connection(state.ingest_pool) as taken:
-                principal = await device_principal(taken, state.settings.token_secret, token)
+        device = await _looked_up_device(request, keyed_hash(state.settings.token_secret, token))
+        principal = _device_principal(device)
     elif token.startswith(USER_TOKEN_PREFIX):
         factory: sessionmaker[Session] = state.sessionmaker
 
@@ -128,12 +140,28 @@ async def authenticate(request: Request, credentials: BearerCredentials) -> Prin
     return await _principal(request, _bearer_token(credentials))
 
 
-async def authenticate_device(
-    request: Request, credentials: BearerCredentials, connection: IngestConnection
-) -> Principal:
-    """The device calling, looked up on the request's ingest-pool connection (the one that then stores its
-    submissions); 401 as :func:`authenticate`, 403 for a user token."""
-    return ensure_role(await _principal(request, _bearer_token(credentials), connection), ("device",))
+async def authenticate_device(request: Request, credentials: BearerCredentials) -> Principal:
+    """The device calling; 401 as :func:`authenticate`, 403 for a user token."""
+    return ensure_role(await _principal(request, _bearer_token(credentials)), ("device",))
+
+
+async def authenticate_submitting_device(request: Request, credentials: BearerCredentials) -> Principal:
+    """:func:`authenticate_device` for the submission endpoints: a device token is first looked for in the
+    worker's :class:`~sync_server.device_cache.DeviceCache` (the statement storing a submission checks that the
+    device is still active)."""
+    token = _bearer_token(credentials)
+    if not token.startswith(DEVICE_TOKEN_PREFIX):
+        return await authenticate_device(request, credentials)
+    state = server_state(request)
+    token_hash = keyed_hash(state.settings.token_secret, token)
+    device = state.device_cache.get(token_hash)
+    if device is None:
+        device = await _looked_up_device(request, token_hash)
+        if device is not None:
+            state.device_cache.put(token_hash, device)
+    principal = _device_principal(device)
+    request.state.principal = principal
+    return principal
 
 
 def ensure_role(principal: Principal, roles: tuple[Role, ...]) -> Principal:
@@ -161,6 +189,7 @@ require_admin = require_roles("admin")
 require_user = require_roles("researcher", "admin")
 
 DeviceCaller = Annotated[Principal, Depends(authenticate_device)]
+SubmittingDevice = Annotated[Principal, Depends(authenticate_submitting_device)]
 ResearcherCaller = Annotated[Principal, Depends(require_roles("researcher"))]
 StatsCaller = Annotated[Principal, Depends(require_user)]
 UserCaller = Annotated[Principal, Depends(require_user)]

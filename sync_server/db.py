@@ -8,8 +8,8 @@ response, not a 201 for data that was never stored).
 Device requests (``POST /v1/submissions``, every kiosk, every session, and batches) do not use the engine:
 they run on the event loop with an asynchronous psycopg pool (:func:`make_ingest_pool`, opened and closed by
 the app's lifespan, which every client of the app runs — uvicorn and the tests alike) in autocommit mode, where
-the device lookup and the one INSERT statement that stores a submission whole are each their own transaction.
-No worker thread, no ORM, two round-trips: see :func:`ingest_connection` and ``routers/submissions.py``.
+the one INSERT statement that stores a submission whole is its own transaction (and a device lookup, when the
+worker does not know the device yet, another). No worker thread, no ORM: see ``routers/submissions.py``.
 """
 
 from __future__ import annotations
@@ -132,18 +132,6 @@ async def pooled_connection(pool: AsyncConnectionPool[AsyncConnection]) -> Async
     except (PoolTimeout, psycopg.OperationalError) as exc:
         metrics.DATABASE_UNAVAILABLE.inc()
         raise DatabaseUnavailable() from exc
-
-
-async def ingest_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    """One ingest-pool connection per request (autocommit), given back before the response is sent."""
-    pool = server_state(request).ingest_pool
-    if pool is None:  # only an app whose lifespan is not running (every client of the app runs it)
-        raise DatabaseUnavailable()
-    async with pooled_connection(pool) as connection:
-        yield connection
-
-
-IngestConnection = Annotated[AsyncConnection, Depends(ingest_connection, scope="function")]
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -62,6 +62,13 @@ class NotAuthenticated(AppError):
     default_headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012 - read-only class default
 
 
+class DeviceRevoked(NotAuthenticated):
+    """The device's token was valid when the worker last looked it up, but the device has been revoked since."""
+
+    code = "invalid_token"
+    default_message = "unknown or revoked device token"
+
+
 class Forbidden(AppError):
     status, code = 403, "forbidden"
 

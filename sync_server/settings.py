@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         default=10, ge=1, description="login attempts per account within the window (all addresses together)"
     )
     auth_rate_limit_window_seconds: int = Field(default=60, ge=1)
+    device_cache_seconds: float = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="how long a worker trusts a device token it looked up before looking it up again, on the "
+        "submission endpoints (0: every request); a revoked device can never store a submission meanwhile",
+    )
     clock_skew_seconds: int = Field(
         default=900,
         ge=0,

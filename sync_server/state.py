@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker as SessionFactory
 from starlette.datastructures import State
 from starlette.requests import HTTPConnection
 
+from sync_server.device_cache import DeviceCache
 from sync_server.ratelimit import RateLimiter
 from sync_server.services.instruments import InstrumentRegistry
 from sync_server.settings import Settings
@@ -30,6 +31,7 @@ class ServerState(State):
     instruments: InstrumentRegistry
     head_revision: str | None
     auth_limiter: RateLimiter
+    device_cache: DeviceCache
     ingest_pool: AsyncConnectionPool[AsyncConnection] | None
 
     def __init__(
@@ -49,6 +51,7 @@ class ServerState(State):
         self.instruments = instruments
         self.head_revision = head_revision
         self.auth_limiter = auth_limiter
+        self.device_cache = DeviceCache(settings.device_cache_seconds)
         self.ingest_pool = None  # set while the lifespan runs (uvicorn always runs it)
 
 

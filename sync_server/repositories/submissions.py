@@ -9,6 +9,11 @@ CTEs, answers and scores unpacked server-side from the stored payload with ``jso
 so the JSON is sent and parsed once): one round-trip instead of ~50 single-row INSERTs, which is what makes the
 ingest benchmark's throughput (see ``bench/server_ingest.py``). It runs on an async psycopg connection
 (:class:`IngestRepository`): the submission endpoints, batch ingest and the legacy import all store through it.
+
+The same statement stores a device's submission only if the device is still active (not revoked, same site) and
+says whether it was (:class:`Inserted`): the submission endpoints authenticate devices from a per-worker cache
+(``sync_server/device_cache.py``), and this is what keeps a revoked device from storing anything meanwhile. A
+submission without a device (the legacy import) needs none.
 """
 
 from __future__ import annotations
@@ -88,10 +93,22 @@ _COLUMNS = (
     "source",
     "legacy_id",
 )
+# The wide row's arrays are sent as PostgreSQL's text form of an array (see :func:`array_literal`)
+_ARRAYS = {
+    "answer_values": "integer[]",
+    "answer_methods": "integer[]",
+    "score_codes": "text[]",
+    "score_values": "float8[]",
+}
+_VALUES = ", ".join(f"CAST(%({c})s AS {_ARRAYS[c]})" if c in _ARRAYS else f"%({c})s" for c in _COLUMNS)
 INSERT_ALL_SQL = f"""
-WITH s AS (
+WITH d AS (
+    SELECT CAST(%(device_id)s AS uuid) IS NULL OR EXISTS (
+        SELECT FROM devices WHERE id = %(device_id)s AND site_id = %(site_id)s AND revoked_at IS NULL
+    ) AS active
+), s AS (
     INSERT INTO submissions ({", ".join(_COLUMNS)}, anonymized, payload)
-    VALUES ({", ".join(f"%({c})s" for c in _COLUMNS)}, false, CAST(%(payload)s AS json))
+    SELECT {_VALUES}, false, CAST(%(payload)s AS json) FROM d WHERE d.active
     ON CONFLICT (submission_id) DO NOTHING
     RETURNING id, payload
 ), a AS (
@@ -107,10 +124,19 @@ WITH s AS (
     INSERT INTO scores (submission_pk, code, score)
     SELECT s.id, e.key, CAST(e.value #>> '{{}}' AS float8) FROM s, json_each(s.payload -> 'scores') AS e
 )
-SELECT id FROM s
+SELECT (SELECT id FROM s), (SELECT active FROM d)
 """  # noqa: S608 - column names are constants, values are bound parameters
 EXISTING_SQL = "SELECT id, content_sha256, site_id, legacy_id FROM submissions WHERE submission_id = %(submission_id)s"
 LEGACY_EXISTS_SQL = "SELECT 1 FROM submissions WHERE legacy_id = %(legacy_id)s"
+
+
+@dataclass(frozen=True)
+class Inserted:
+    """What :data:`INSERT_ALL_SQL` did: the new row's primary key (None: nothing was stored, the id being taken
+    or the device inactive), and whether the submitting device is active (always True without a device)."""
+
+    pk: int | None
+    device_active: bool
 
 
 @dataclass(frozen=True)
@@ -121,9 +147,27 @@ class ExistingSubmission:
     legacy_id: str | None
 
 
+def array_literal(values: Sequence[int | float | str | None]) -> str:
+    """PostgreSQL's text form of a one-dimensional array: ``[1, None, 2.5]`` → ``{1,NULL,2.5}``, texts quoted
+    (``"PF2"``, with ``\\`` and ``"`` escaped). A float's ``repr`` is the shortest text that reads back as the
+    same double, which is what PostgreSQL then reads. Built here because psycopg's list adapter runs Python code
+    per element: on a submission's four arrays it was ~10 % of the ingest worker's CPU."""
+    return "{" + ",".join(_element(v) for v in values) + "}"
+
+
+def _element(value: int | float | str | None) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, float):
+        return repr(value)
+    return str(int(value))
+
+
 def insert_params(row: dict[str, Any], payload_json: str) -> dict[str, Any]:
     """The parameters of :data:`INSERT_ALL_SQL` for one submission row and its payload's JSON text."""
-    params = {c: row[c] for c in _COLUMNS}
+    params = {c: array_literal(row[c]) if c in _ARRAYS else row[c] for c in _COLUMNS}
     params["payload"] = payload_json
     return params
 
@@ -197,15 +241,14 @@ class IngestRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
 
-    async def insert_with_children(self, row: dict[str, Any], *, payload_json: str) -> int | None:
-        """Insert the submission with its answers and scores in one statement, unless its id exists.
+    async def insert_with_children(self, row: dict[str, Any], *, payload_json: str) -> Inserted:
+        """Insert the submission with its answers and scores in one statement, unless its id exists or its
+        device is no longer active (nothing is written then).
 
         The answers and scores rows are unpacked server-side from the stored payload's ``answers`` list and
-        ``scores`` object (the payload is sent and parsed once). Returns the new primary key, or None when the
-        submission id was already stored (nothing is written then)."""
+        ``scores`` object (the payload is sent and parsed once)."""
         cursor = await self.connection.execute(INSERT_ALL_SQL, insert_params(row, payload_json))
-        found = await cursor.fetchone()
-        return int(found[0]) if found else None
+        return await self.inserted(cursor)
 
     def pipeline(self) -> AbstractAsyncContextManager[Any]:
         """Send statements without waiting for each one's result (psycopg pipeline mode). On an autocommit
@@ -214,15 +257,16 @@ class IngestRepository:
         return self.connection.pipeline()
 
     async def send_insert(self, row: dict[str, Any], *, payload_json: str) -> AsyncCursor[Any]:
-        """:meth:`insert_with_children`'s statement, sent; read its result with :meth:`inserted_pk`. Never
+        """:meth:`insert_with_children`'s statement, sent; read its result with :meth:`inserted`. Never
         prepared here: a statement prepared inside a pipeline that then fails is believed prepared by psycopg
         but was never created by the server ("prepared statement _pg3_0 does not exist" at its next use)."""
         return await self.connection.execute(INSERT_ALL_SQL, insert_params(row, payload_json), prepare=False)
 
     @staticmethod
-    async def inserted_pk(cursor: AsyncCursor[Any]) -> int | None:
+    async def inserted(cursor: AsyncCursor[Any]) -> Inserted:
         found = await cursor.fetchone()
-        return int(found[0]) if found else None
+        assert found is not None  # the statement always answers one row
+        return Inserted(None if found[0] is None else int(found[0]), bool(found[1]))
 
     async def existing(self, submission_id: uuid.UUID) -> ExistingSubmission | None:
         cursor = await self.connection.execute(EXISTING_SQL, {"submission_id": submission_id})

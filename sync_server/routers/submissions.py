@@ -2,32 +2,37 @@
 
 ``POST /v1/submissions`` is the hot path (every kiosk, every session). It is served entirely on the event loop,
 with the async psycopg pool the lifespan opens (``db.make_ingest_pool``; every client of the app runs the
-lifespan, uvicorn and the tests alike): one connection per request, one statement looks the device up, the
-payload is validated, and ONE INSERT statement (autocommit: its own transaction) stores the submission with its
-answers and scores — two round-trips, no worker thread, no ORM. The connection goes back to the pool before the
-response is sent.
+lifespan, uvicorn and the tests alike). The device is usually known to the worker already (``device_cache.py``:
+no lookup), the payload is validated, then one connection of the pool runs ONE INSERT statement (autocommit:
+its own transaction) that stores the submission with its answers and scores — provided the device is still
+active — in one round-trip, no worker thread, no ORM. The connection goes back to the pool before the response
+is sent.
 
 FastAPI declares and reads the body (``payload: Submission``), so the order of refusals is its own: a body that
 is not JSON is refused first (422), then the caller is authenticated (401) and must be a device (403), then the
-payload is validated (422) and stored, committed before the response is sent.
+payload is validated (422) and stored, committed before the response is sent (or refused with 401 if the
+device was revoked since the worker last looked it up).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
+from psycopg import AsyncConnection
 
 from kiosk.domain.submission import Submission
-from sync_server.auth import DeviceCaller
-from sync_server.db import IngestConnection
-from sync_server.errors import PayloadTooLarge
+from sync_server.auth import Principal, SubmittingDevice
+from sync_server.db import pooled_connection
+from sync_server.errors import DatabaseUnavailable, DeviceRevoked, PayloadTooLarge
 from sync_server.routers.deps import AppSettings, Instruments
 from sync_server.schemas.api import BatchResponse, ErrorResponse, SubmissionAccepted
 from sync_server.services.ingest import IngestService
-from sync_server.state import server_state
+from sync_server.state import ServerState, server_state
 
 router = APIRouter(tags=["submissions"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (401, 403, 409, 413, 422, 503)}
@@ -40,13 +45,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for c
     responses={200: {"model": SubmissionAccepted, "description": "Already received (a retry)"}, **_ERRORS},
     summary="Submit one finished session (idempotent by submission_id)",
 )
-async def submit(request: Request, payload: Submission, device: DeviceCaller, connection: IngestConnection) -> Response:
+async def submit(request: Request, payload: Submission, device: SubmittingDevice) -> Response:
     # the registry straight from the app's state: a (sync) dependency would cost a worker-thread hop here
     state = server_state(request)
     assert device.site_id is not None and device.device_id is not None
-    result = await IngestService(connection, state.instruments, clock_skew=state.settings.clock_skew).ingest(
-        payload, site_id=device.site_id, device_id=device.device_id
-    )
+    async with _storing(state, device) as connection:
+        result = await IngestService(connection, state.instruments, clock_skew=state.settings.clock_skew).ingest(
+            payload, site_id=device.site_id, device_id=device.device_id
+        )
     return Response(
         orjson.dumps({"submission_id": str(result.submission_id), "status": result.status}),
         status_code=result.http_status,
@@ -61,9 +67,9 @@ async def submit(request: Request, payload: Submission, device: DeviceCaller, co
     summary="Submit up to QLQ_BATCH_MAX_ITEMS sessions; each item succeeds or fails on its own",
 )
 async def submit_batch(
+    request: Request,
     items: Annotated[list[dict[str, Any]], Body(description="Submission payloads (1.0 or 2.0)")],
-    device: DeviceCaller,
-    connection: IngestConnection,
+    device: SubmittingDevice,
     instruments: Instruments,
     settings: AppSettings,
 ) -> BatchResponse:
@@ -72,7 +78,24 @@ async def submit_batch(
             f"a batch holds at most {settings.batch_max_items} submissions, got {len(items)}", code="batch_too_large"
         )
     assert device.site_id is not None
-    results = await IngestService(connection, instruments, clock_skew=settings.clock_skew).ingest_batch(
-        items, site_id=device.site_id, device_id=device.device_id
-    )
+    state = server_state(request)
+    async with _storing(state, device) as connection:
+        results = await IngestService(connection, instruments, clock_skew=settings.clock_skew).ingest_batch(
+            items, site_id=device.site_id, device_id=device.device_id
+        )
     return BatchResponse.model_validate({"results": results})
+
+
+@asynccontextmanager
+async def _storing(state: ServerState, device: Principal) -> AsyncIterator[AsyncConnection]:
+    """A connection of the ingest pool for the statement that stores (503 while none can be had). A device
+    found revoked meanwhile is dropped from the worker's cache: its next request is refused at authentication."""
+    if state.ingest_pool is None:  # only an app whose lifespan is not running (every client of the app runs it)
+        raise DatabaseUnavailable()
+    try:
+        async with pooled_connection(state.ingest_pool) as connection:
+            yield connection
+    except DeviceRevoked:
+        assert device.device_id is not None
+        state.device_cache.forget(device.device_id)
+        raise

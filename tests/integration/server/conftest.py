@@ -47,7 +47,9 @@ def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
     if "database_url" in request.fixturenames:
         truncate_all(request.getfixturevalue("database_url"))
         if "app" in request.fixturenames:
-            request.getfixturevalue("app").state.auth_limiter.reset()
+            state = request.getfixturevalue("app").state
+            state.auth_limiter.reset()
+            state.device_cache.clear()  # its devices were just deleted
 
 
 @pytest.fixture
