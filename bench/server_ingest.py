@@ -198,6 +198,27 @@ class KioskConnection:
         self.reader = self.writer = None
 
 
+def _processes() -> list[tuple[int, int, str, float]]:
+    """(pid, parent pid, name, user + system CPU seconds) of every process (Linux ``/proc``; empty elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    out = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = entry.read_text()
+            name = text[text.index("(") + 1 : text.rindex(")")]
+            fields = text[text.rindex(")") + 2 :].split()
+            out.append((int(entry.parent.name), int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick))
+    return out
+
+
+def server_cpu(server_pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by the server (its process and its workers) and by PostgreSQL's processes."""
+    processes = _processes()
+    server = sum(cpu for pid, ppid, _name, cpu in processes if server_pid in (pid, ppid))
+    postgres = sum(cpu for _pid, _ppid, name, cpu in processes if name == "postgres")
+    return server, postgres
+
+
 STAGGER_S = 0.005  # between two kiosks' first connections
 
 
@@ -275,14 +296,17 @@ def measure(
     seconds: float,
     max_sessions: int,
     rate: float,
+    server_pid: int,
 ) -> dict[str, object]:
     """One run of the clients and its figures over the steady state."""
     cpu_before = time.process_time()
+    server_before, postgres_before = server_cpu(server_pid)
     samples, started = asyncio.run(
         run_clients(base, tokens, bodies, clients=clients, seconds=seconds, max_sessions=max_sessions, rate=rate)
     )
     elapsed = time.perf_counter() - started
     client_cpu = time.process_time() - cpu_before
+    server_after, postgres_after = server_cpu(server_pid)
     ramp = clients * STAGGER_S + 1.0
     window, length = steady_state(samples, started, seconds=seconds, ramp=ramp)
     latencies = [s.latency for s in window]
@@ -301,6 +325,8 @@ def measure(
         "p95": quantiles[94] * 1000,
         "p99": quantiles[98] * 1000,
         "client_cpu": client_cpu,
+        "server_cpu": server_after - server_before,
+        "postgres_cpu": postgres_after - postgres_before,
         "means": sorted(statistics.fmean(v) * 1000 for v in per_kiosk.values()),
     }
 
@@ -329,6 +355,14 @@ def report(title: str, run: dict[str, object]) -> None:
         f"  load generator CPU: {100 * cpu / elapsed:.0f}% of one core "
         f"({1000 * cpu / max(1, len(samples)):.2f} ms per request)"
     )
+    served = max(1, sum(1 for s in samples if s.status == 201))
+    server, postgres = float(run["server_cpu"]), float(run["postgres_cpu"])  # type: ignore[arg-type]
+    if server:
+        print(
+            f"  CPU per stored session: server {1000 * server / served:.2f} ms, PostgreSQL "
+            f"{1000 * postgres / served:.2f} ms ({100 * server / elapsed:.0f}% and {100 * postgres / elapsed:.0f}% "
+            "of one core)"
+        )
 
 
 def main() -> int:
@@ -373,7 +407,14 @@ def main() -> int:
         # warm-up: every worker process imports lazily-loaded code and opens pool connections
         warm_up, _ = asyncio.run(run_clients(base, tokens, bodies, clients=10, seconds=2, max_sessions=200))
         capacity = measure(
-            base, tokens, bodies, clients=args.clients, seconds=args.seconds, max_sessions=args.max_sessions, rate=0.0
+            base,
+            tokens,
+            bodies,
+            clients=args.clients,
+            seconds=args.seconds,
+            max_sessions=args.max_sessions,
+            rate=0.0,
+            server_pid=process.pid,
         )
         offered = args.rate or float(capacity["rate"]) / 2  # type: ignore[arg-type]
         half = measure(
@@ -384,6 +425,7 @@ def main() -> int:
             seconds=args.seconds,
             max_sessions=args.max_sessions,
             rate=offered,
+            server_pid=process.pid,
         )
         with psycopg.connect(libpq(url)) as conn:  # what was acknowledged is what is stored, answers included
             stored, answers = conn.execute(
