@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -128,6 +129,16 @@ def enroll_devices(url: str, count: int) -> list[str]:
             tokens.append(service.enroll(service.create_enrollment_code("BENCH", "bench").code, f"kiosk-{i}").token)
     engine.dispose()
     return tokens
+
+
+def stored_counts(url: str) -> tuple[int, int]:
+    """The benchmark site's stored submissions and all stored answers: what was acknowledged must be there."""
+    with psycopg.connect(libpq(url)) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM submissions WHERE site_id = (SELECT id FROM sites "
+            "WHERE code = 'BENCH')), (SELECT count(*) FROM answers)"
+        ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def templates(count: int) -> list[tuple[bytes, bytes]]:
@@ -406,32 +417,20 @@ def main() -> int:
             return 1
         # warm-up: every worker process imports lazily-loaded code and opens pool connections
         warm_up, _ = asyncio.run(run_clients(base, tokens, bodies, clients=10, seconds=2, max_sessions=200))
-        capacity = measure(
+        clients_run = functools.partial(
+            measure,
             base,
             tokens,
             bodies,
             clients=args.clients,
             seconds=args.seconds,
             max_sessions=args.max_sessions,
-            rate=0.0,
             server_pid=process.pid,
         )
+        capacity = clients_run(rate=0.0)
         offered = args.rate or float(capacity["rate"]) / 2  # type: ignore[arg-type]
-        half = measure(
-            base,
-            tokens,
-            bodies,
-            clients=args.clients,
-            seconds=args.seconds,
-            max_sessions=args.max_sessions,
-            rate=offered,
-            server_pid=process.pid,
-        )
-        with psycopg.connect(libpq(url)) as conn:  # what was acknowledged is what is stored, answers included
-            stored, answers = conn.execute(
-                "SELECT (SELECT count(*) FROM submissions WHERE site_id = (SELECT id FROM sites "
-                "WHERE code = 'BENCH')), (SELECT count(*) FROM answers)"
-            ).fetchone() or (0, 0)
+        half = clients_run(rate=offered)
+        stored, answers = stored_counts(url)
     finally:
         if process is not None:
             process.terminate()
