@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from sync_server.db import pooled_connection, unit_of_work
-from sync_server.errors import DatabaseUnavailable, Forbidden, NotAuthenticated
+from sync_server.errors import Forbidden, NotAuthenticated
 from sync_server.repositories.accounts import DeviceIdentity, DeviceTokenRepository, UserTokenRepository
 from sync_server.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, keyed_hash
 from sync_server.state import server_state
@@ -88,10 +88,7 @@ async def device_identity(connection: AsyncConnection, token_hash: str) -> Devic
 
 async def _looked_up_device(request: Request, token_hash: str) -> DeviceIdentity | None:
     """:func:`device_identity` on a connection of the ingest pool taken for the lookup."""
-    pool = server_state(request).ingest_pool
-    if pool is None:  # only an app whose lifespan is not running
-        raise DatabaseUnavailable()
-    async with pooled_connection(pool) as connection:
+    async with pooled_connection(server_state(request).ingest_pool) as connection:
         return await device_identity(connection, token_hash)
 
 

@@ -120,10 +120,12 @@ def make_ingest_pool(settings: Settings) -> IngestPool:
 
 
 @asynccontextmanager
-async def pooled_connection(pool: AsyncConnectionPool[AsyncConnection]) -> AsyncIterator[AsyncConnection]:
-    """A connection of the ingest pool; no connection within the pool timeout, or a database that cannot be
-    reached (also while the connection is in use), is a 503 ``database_unavailable`` (the kiosk keeps the
-    session queued and retries)."""
+async def pooled_connection(pool: AsyncConnectionPool[AsyncConnection] | None) -> AsyncIterator[AsyncConnection]:
+    """A connection of the ingest pool; no pool (only an app whose lifespan is not running: every client of the
+    app runs it), no connection within the pool timeout, or a database that cannot be reached (also while the
+    connection is in use), is a 503 ``database_unavailable`` (the kiosk keeps the session queued and retries)."""
+    if pool is None:
+        raise DatabaseUnavailable()
     asked = time.perf_counter()
     try:
         async with pool.connection() as connection:

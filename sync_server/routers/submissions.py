@@ -28,8 +28,7 @@ from psycopg import AsyncConnection
 from kiosk.domain.submission import Submission
 from sync_server.auth import Principal, SubmittingDevice
 from sync_server.db import pooled_connection
-from sync_server.errors import DatabaseUnavailable, DeviceRevoked, PayloadTooLarge
-from sync_server.routers.deps import AppSettings, Instruments
+from sync_server.errors import DeviceRevoked, PayloadTooLarge
 from sync_server.schemas.api import BatchResponse, ErrorResponse, SubmissionAccepted
 from sync_server.services.ingest import IngestService
 from sync_server.state import ServerState, server_state
@@ -70,17 +69,16 @@ async def submit_batch(
     request: Request,
     items: Annotated[list[dict[str, Any]], Body(description="Submission payloads (1.0 or 2.0)")],
     device: SubmittingDevice,
-    instruments: Instruments,
-    settings: AppSettings,
 ) -> BatchResponse:
+    state = server_state(request)  # as in submit(): no sync dependency, no worker-thread hop
+    settings = state.settings
     if len(items) > settings.batch_max_items:
         raise PayloadTooLarge(
             f"a batch holds at most {settings.batch_max_items} submissions, got {len(items)}", code="batch_too_large"
         )
     assert device.site_id is not None
-    state = server_state(request)
     async with _storing(state, device) as connection:
-        results = await IngestService(connection, instruments, clock_skew=settings.clock_skew).ingest_batch(
+        results = await IngestService(connection, state.instruments, clock_skew=settings.clock_skew).ingest_batch(
             items, site_id=device.site_id, device_id=device.device_id
         )
     return BatchResponse.model_validate({"results": results})
@@ -90,8 +88,6 @@ async def submit_batch(
 async def _storing(state: ServerState, device: Principal) -> AsyncIterator[AsyncConnection]:
     """A connection of the ingest pool for the statement that stores (503 while none can be had). A device
     found revoked meanwhile is dropped from the worker's cache: its next request is refused at authentication."""
-    if state.ingest_pool is None:  # only an app whose lifespan is not running (every client of the app runs it)
-        raise DatabaseUnavailable()
     try:
         async with pooled_connection(state.ingest_pool) as connection:
             yield connection
