@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.server_ingest import create_database, drop_database, free_port, libpq, start_server, wait_ready
 from sync_server import migrate
+from sync_server.repositories.submissions import IngestRepository
 from sync_server.services.accounts import AccountService
 from sync_server.services.ingest import IngestService
 from sync_server.services.instruments import InstrumentRegistry
@@ -89,7 +90,7 @@ def populate(url: str, *, sessions: int, seed: int) -> None:
 
     async def store_seeds() -> None:  # the server's ingest service runs on an async psycopg connection
         async with await psycopg.AsyncConnection.connect(libpq(url), autocommit=True) as conn:
-            ingest = IngestService(conn, InstrumentRegistry.bundled())
+            ingest = IngestService(IngestRepository(conn), InstrumentRegistry.bundled())
             for i in range(seed):
                 values = {n: (n + i) % 4 + 1 if n <= 28 else (n + i) % 7 + 1 for n in range(1, 31) if (n + i) % 17}
                 abandoned = i % 9 == 0

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.floors import copy_floor
 from bench.server_ingest import create_database, drop_database, free_port, libpq, start_server, wait_ready
 from sync_server import migrate
+from sync_server.repositories.submissions import IngestRepository
 from sync_server.services.accounts import AccountService
 from sync_server.services.ingest import IngestService
 from sync_server.services.instruments import InstrumentRegistry
@@ -91,7 +92,7 @@ def populate(url: str, *, sessions: int, seed: int) -> None:
 
     async def store_seeds() -> None:
         async with await psycopg.AsyncConnection.connect(libpq(url), autocommit=True) as conn:
-            ingest = IngestService(conn, InstrumentRegistry.bundled())
+            ingest = IngestService(IngestRepository(conn), InstrumentRegistry.bundled())
             for i in range(seed):
                 sub = make_submission(
                     voice_items=range(1, 1 + i % 6),

@@ -17,6 +17,7 @@ from kiosk import __version__
 from sync_server.console import install_console
 from sync_server.db import make_engine, make_ingest_pool, make_sessionmaker
 from sync_server.errors import install_error_handlers
+from sync_server.group_commit import GroupCommit
 from sync_server.logging import configure_logging
 from sync_server.middleware import RequestContextMiddleware
 from sync_server.migrate import head_revision
@@ -42,9 +43,13 @@ def create_app(settings: Settings) -> FastAPI:
         pool = make_ingest_pool(settings)
         await pool.open()
         application.state.ingest_pool = pool
+        application.state.group_commit = GroupCommit(
+            pool, max_size=settings.ingest_group_max, in_flight=settings.ingest_groups_in_flight
+        )
         try:
             yield
         finally:
+            application.state.group_commit = None
             application.state.ingest_pool = None
             await pool.close()
             engine.dispose()

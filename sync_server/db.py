@@ -115,7 +115,9 @@ def make_ingest_pool(settings: Settings) -> IngestPool:
         open=False,
         timeout=settings.db_pool_timeout_seconds,
         name="ingest",
-        kwargs={"autocommit": True, "application_name": "qlq-server-ingest"},
+        # every statement prepared on its first use: what group commit's pipelines need (see
+        # ``IngestRepository.insert_many``), and these connections only ever run a handful of statements
+        kwargs={"autocommit": True, "prepare_threshold": 0, "application_name": "qlq-server-ingest"},
     )
 
 

@@ -43,6 +43,17 @@ INGEST_POOL_WAIT = Histogram(
     registry=REGISTRY,
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+INGEST_GROUP_SIZE = Histogram(
+    "qlq_ingest_group_size",
+    "Submissions stored together in one transaction (group commit; 1 while a worker is not busy)",
+    registry=REGISTRY,
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 500),
+)
+INGEST_GROUPS_SPLIT = Counter(
+    "qlq_ingest_groups_split",
+    "Groups PostgreSQL refused (a value it cannot hold, a lock conflict), stored again one submission at a time",
+    registry=REGISTRY,
+)
 DATABASE_UNAVAILABLE = Counter(
     "qlq_database_unavailable_total",
     "Requests answered 503 database_unavailable (database unreachable, or no "

@@ -61,6 +61,19 @@ class Settings(BaseSettings):
         le=200,
         description="connections per worker of the asynchronous pool that serves POST /v1/submissions",
     )
+    ingest_group_max: int = Field(
+        default=64,
+        ge=1,
+        le=1000,
+        description="most submissions a worker stores in one transaction, from requests that arrive while its "
+        "earlier ones are being stored (group commit; 1: each submission in its own transaction)",
+    )
+    ingest_groups_in_flight: int = Field(
+        default=2,
+        ge=1,
+        le=200,
+        description="groups of submissions a worker stores at once, each on a connection of its ingest pool",
+    )
     db_pool_timeout_seconds: float = Field(
         default=10.0,
         gt=0,

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -17,13 +17,17 @@ from starlette.datastructures import State
 from starlette.requests import HTTPConnection
 
 from sync_server.device_cache import DeviceCache
+from sync_server.errors import DatabaseUnavailable
 from sync_server.ratelimit import RateLimiter
 from sync_server.services.instruments import InstrumentRegistry
 from sync_server.settings import Settings
 
+if TYPE_CHECKING:  # it imports db, which imports this module
+    from sync_server.group_commit import GroupCommit
+
 
 class ServerState(State):
-    """Everything ``create_app`` wires, plus the ingest pool while the lifespan runs."""
+    """Everything ``create_app`` wires, plus the ingest pool and its group commit while the lifespan runs."""
 
     settings: Settings
     engine: Engine
@@ -33,6 +37,7 @@ class ServerState(State):
     auth_limiter: RateLimiter
     device_cache: DeviceCache
     ingest_pool: AsyncConnectionPool[AsyncConnection] | None
+    group_commit: GroupCommit | None
 
     def __init__(
         self,
@@ -53,6 +58,13 @@ class ServerState(State):
         self.auth_limiter = auth_limiter
         self.device_cache = DeviceCache(settings.device_cache_seconds)
         self.ingest_pool = None  # set while the lifespan runs (uvicorn always runs it)
+        self.group_commit = None  # stores submissions on the ingest pool, set with it
+
+    def submission_store(self) -> GroupCommit:
+        """Where submissions are stored; a 503 ``database_unavailable`` while the lifespan is not running."""
+        if self.group_commit is None:
+            raise DatabaseUnavailable()
+        return self.group_commit
 
 
 def app_state(app: Any) -> ServerState:

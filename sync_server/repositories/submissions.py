@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -241,26 +240,32 @@ class IngestRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
 
-    async def insert_with_children(self, row: dict[str, Any], *, payload_json: str) -> Inserted:
+    async def insert(self, row: dict[str, Any], *, payload_json: str) -> Inserted:
         """Insert the submission with its answers and scores in one statement, unless its id exists or its
         device is no longer active (nothing is written then).
 
         The answers and scores rows are unpacked server-side from the stored payload's ``answers`` list and
         ``scores`` object (the payload is sent and parsed once)."""
-        cursor = await self.connection.execute(INSERT_ALL_SQL, insert_params(row, payload_json))
-        return await self.inserted(cursor)
+        return await self.insert_params(insert_params(row, payload_json))
 
-    def pipeline(self) -> AbstractAsyncContextManager[Any]:
-        """Send statements without waiting for each one's result (psycopg pipeline mode). On an autocommit
-        connection PostgreSQL runs everything sent inside it as one implicit transaction, committed when the
-        block ends: all of it is stored, or — on any error — none of it."""
-        return self.connection.pipeline()
+    async def insert_params(self, params: dict[str, Any]) -> Inserted:
+        """:meth:`insert` with :func:`insert_params`' parameters."""
+        return await self.inserted(await self.connection.execute(INSERT_ALL_SQL, params))
 
-    async def send_insert(self, row: dict[str, Any], *, payload_json: str) -> AsyncCursor[Any]:
-        """:meth:`insert_with_children`'s statement, sent; read its result with :meth:`inserted`. Never
-        prepared here: a statement prepared inside a pipeline that then fails is believed prepared by psycopg
-        but was never created by the server ("prepared statement _pg3_0 does not exist" at its next use)."""
-        return await self.connection.execute(INSERT_ALL_SQL, insert_params(row, payload_json), prepare=False)
+    async def insert_many(self, params: Sequence[dict[str, Any]]) -> list[Inserted]:
+        """Several :meth:`insert` statements sent as one pipeline (psycopg pipeline mode), in the given order. On
+        an autocommit connection PostgreSQL runs them as one implicit transaction, committed when the pipeline
+        ends: all of them are stored, or — on any error, raised here — none.
+
+        Only on a connection that prepares each statement on its first use (``prepare_threshold=0``, as the
+        ingest pool's do): psycopg then checks each new prepared statement's result. With a threshold above 0, a
+        statement that reaches it inside a pipeline that then fails is believed prepared by psycopg but was never
+        created by the server ("prepared statement _pg3_0 does not exist" at its next use)."""
+        if self.connection.prepare_threshold != 0:
+            raise ValueError("insert_many needs a connection with prepare_threshold=0")
+        async with self.connection.pipeline():
+            cursors = [await self.connection.execute(INSERT_ALL_SQL, p) for p in params]
+        return [await self.inserted(cursor) for cursor in cursors]
 
     @staticmethod
     async def inserted(cursor: AsyncCursor[Any]) -> Inserted:

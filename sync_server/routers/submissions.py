@@ -3,10 +3,10 @@
 ``POST /v1/submissions`` is the hot path (every kiosk, every session). It is served entirely on the event loop,
 with the async psycopg pool the lifespan opens (``db.make_ingest_pool``; every client of the app runs the
 lifespan, uvicorn and the tests alike). The device is usually known to the worker already (``device_cache.py``:
-no lookup), the payload is validated, then one connection of the pool runs ONE INSERT statement (autocommit:
-its own transaction) that stores the submission with its answers and scores — provided the device is still
-active — in one round-trip, no worker thread, no ORM. The connection goes back to the pool before the response
-is sent.
+no lookup), the payload is validated, then ONE INSERT statement stores the submission with its answers and
+scores — provided the device is still active — no worker thread, no ORM. The statement goes to the worker's
+group commit (``group_commit.py``): alone when the worker is not busy, otherwise in one transaction with the
+submissions other requests brought meanwhile. The response is sent once it is committed.
 
 FastAPI declares and reads the body (``payload: Submission``), so the order of refusals is its own: a body that
 is not JSON is refused first (422), then the caller is authenticated (401) and must be a device (403), then the
@@ -16,18 +16,16 @@ device was revoked since the worker last looked it up).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
-from psycopg import AsyncConnection
 
 from kiosk.domain.submission import Submission
 from sync_server.auth import Principal, SubmittingDevice
-from sync_server.db import pooled_connection
 from sync_server.errors import DeviceRevoked, PayloadTooLarge
 from sync_server.schemas.api import BatchResponse, ErrorResponse, SubmissionAccepted
 from sync_server.services.ingest import IngestService
@@ -48,10 +46,9 @@ async def submit(request: Request, payload: Submission, device: SubmittingDevice
     # the registry straight from the app's state: a (sync) dependency would cost a worker-thread hop here
     state = server_state(request)
     assert device.site_id is not None and device.device_id is not None
-    async with _storing(state, device) as connection:
-        result = await IngestService(connection, state.instruments, clock_skew=state.settings.clock_skew).ingest(
-            payload, site_id=device.site_id, device_id=device.device_id
-        )
+    with _forgetting_revoked(state, device):
+        service = IngestService(state.submission_store(), state.instruments, clock_skew=state.settings.clock_skew)
+        result = await service.ingest(payload, site_id=device.site_id, device_id=device.device_id)
     return Response(
         orjson.dumps({"submission_id": str(result.submission_id), "status": result.status}),
         status_code=result.http_status,
@@ -77,20 +74,18 @@ async def submit_batch(
             f"a batch holds at most {settings.batch_max_items} submissions, got {len(items)}", code="batch_too_large"
         )
     assert device.site_id is not None
-    async with _storing(state, device) as connection:
-        results = await IngestService(connection, state.instruments, clock_skew=settings.clock_skew).ingest_batch(
-            items, site_id=device.site_id, device_id=device.device_id
-        )
+    with _forgetting_revoked(state, device):
+        service = IngestService(state.submission_store(), state.instruments, clock_skew=settings.clock_skew)
+        results = await service.ingest_batch(items, site_id=device.site_id, device_id=device.device_id)
     return BatchResponse.model_validate({"results": results})
 
 
-@asynccontextmanager
-async def _storing(state: ServerState, device: Principal) -> AsyncIterator[AsyncConnection]:
-    """A connection of the ingest pool for the statement that stores (503 while none can be had). A device
-    found revoked meanwhile is dropped from the worker's cache: its next request is refused at authentication."""
+@contextmanager
+def _forgetting_revoked(state: ServerState, device: Principal) -> Iterator[None]:
+    """A device found revoked while storing is dropped from the worker's cache: its next request is refused at
+    authentication."""
     try:
-        async with pooled_connection(state.ingest_pool) as connection:
-            yield connection
+        yield
     except DeviceRevoked:
         assert device.device_id is not None
         state.device_cache.forget(device.device_id)

@@ -6,13 +6,15 @@ same id with other content is a conflict (409 ``submission_conflict``). Problems
 ``check_against_instrument`` are refused with their own stable code and the field they concern. The site
 always comes from the device's token, never from the payload.
 
-One service, :class:`IngestService`, on an async psycopg connection: the submission endpoint and batch ingest
-run it on the ingest pool's autocommit connections (a single submission's INSERT is its own transaction, a batch's
-are pipelined and committed together), the legacy import on a connection of its own.
+One service, :class:`IngestService`, storing in a :class:`SubmissionStore`: the submission endpoints in the
+worker's ``GroupCommit`` (``sync_server/group_commit.py``: submissions that arrive together are stored together,
+each request answered once its group is committed), the legacy import in an ``IngestRepository`` on a connection
+of its own (one INSERT statement per submission).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -21,11 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import orjson
 import psycopg
-from psycopg import AsyncConnection
 from pydantic import ValidationError
 
 from kiosk.domain.instrument import Instrument
@@ -43,7 +44,7 @@ from sync_server.errors import (
     first_validation_error,
 )
 from sync_server.exports.columns import METHOD_CODES
-from sync_server.repositories.submissions import ExistingSubmission, IngestRepository, Inserted
+from sync_server.repositories.submissions import ExistingSubmission, Inserted
 from sync_server.services.instruments import InstrumentRegistry
 
 Status = Literal["received", "already_received"]
@@ -232,20 +233,29 @@ def settle(prepared: PreparedSubmission, inserted: Inserted, existing: ExistingS
     )
 
 
+class SubmissionStore(Protocol):
+    """Where :class:`IngestService` stores: an :class:`IngestRepository` on one connection (each submission its
+    own statement; in the caller's transaction, if any), or the worker's ``GroupCommit`` (concurrent
+    submissions stored together, on the ingest pool)."""
+
+    async def insert(self, row: dict[str, Any], *, payload_json: str) -> Inserted: ...
+
+    async def existing(self, submission_id: uuid.UUID) -> ExistingSubmission | None: ...
+
+
 class IngestService:
-    """Validate and store submissions on an async psycopg connection. On an autocommit connection (the ingest
-    pool) each submission's INSERT is its own transaction; inside a transaction block it joins it."""
+    """Validate submissions and store them in a :class:`SubmissionStore`."""
 
     def __init__(
         self,
-        connection: AsyncConnection,
+        store: SubmissionStore,
         instruments: InstrumentRegistry,
         *,
         clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     ) -> None:
         self.clock_skew = clock_skew
         self.instruments = instruments
-        self.repo = IngestRepository(connection)
+        self.store = store
 
     async def ingest(
         self,
@@ -273,66 +283,52 @@ class IngestService:
                 today=today,
                 clock_skew=self.clock_skew,
             )
-            inserted = await self.repo.insert_with_children(prepared.row, payload_json=prepared.payload_json)
-            return settle(prepared, inserted, await self._existing_if_taken(inserted, sub))
+            return await self._stored(sub, prepared)
 
     async def ingest_batch(
         self, items: list[Any], *, site_id: int, device_id: uuid.UUID | None
     ) -> list[dict[str, Any]]:
-        """Each item on its own: a bad item is reported and the others are still stored.
-
-        The items that pass validation are sent in one pipeline (the next item is validated while PostgreSQL
-        stores the previous one) and committed together when it ends, on an autocommit connection; only then
-        are they reported stored. Should the database refuse any of them (a value PostgreSQL cannot hold),
-        nothing of the pipeline was stored, and those items are stored again one by one, each in its own
-        transaction, so that only the refused one is rejected."""
+        """Each item on its own: a bad item is reported and the others are still stored. The valid items are
+        stored concurrently (with a ``GroupCommit`` store, together: see ``sync_server/group_commit.py``), and
+        each is reported only once stored; a device revoked meanwhile has the whole batch refused (401), as its
+        lookup would have."""
         results: list[dict[str, Any] | None] = [None] * len(items)
-        valid: dict[int, Submission] = {}
-        sent: list[tuple[int, Submission, PreparedSubmission, Any]] = []
-        try:
-            async with self.repo.pipeline():
-                for index, raw in enumerate(items):
-                    checked = self._validated(index, raw, site_id=site_id, device_id=device_id)
-                    if isinstance(checked, dict):
-                        results[index] = checked
-                        continue
-                    sub, prepared = checked
-                    valid[index] = sub
-                    cursor = await self.repo.send_insert(prepared.row, payload_json=prepared.payload_json)
-                    sent.append((index, sub, prepared, cursor))
-            outcomes = [await self.repo.inserted(cursor) for (_i, _s, _p, cursor) in sent]
-        except psycopg.Error:
-            # Nothing of the pipeline was stored: every item without a result yet, one by one (those not
-            # reached when the refusal arrived are validated first).
-            for index, raw in enumerate(items):
-                if results[index] is not None:
-                    continue
-                if index not in valid:
-                    checked = self._validated(index, raw, site_id=site_id, device_id=device_id)
-                    if isinstance(checked, dict):
-                        results[index] = checked
-                        continue
-                    valid[index] = checked[0]
-                results[index] = await self._one(index, valid[index], site_id=site_id, device_id=device_id)
-            return [r for r in results if r is not None]
-        if outcomes and not any(o.device_active for o in outcomes):  # revoked: refused whole, as a lookup would
-            metrics.SUBMISSIONS_REJECTED.labels(DeviceRevoked.code).inc(len(outcomes))
+        valid: list[tuple[int, Submission, PreparedSubmission]] = []
+        for index, raw in enumerate(items):
+            checked = self._validated(index, raw, site_id=site_id, device_id=device_id)
+            if isinstance(checked, dict):
+                results[index] = checked
+            else:
+                valid.append((index, *checked))
+        outcomes = await asyncio.gather(*(self._outcome(sub, prepared) for _index, sub, prepared in valid))
+        if outcomes and all(isinstance(o, DeviceRevoked) for o in outcomes):
             raise DeviceRevoked()
-        for (index, sub, prepared, _cursor), inserted in zip(sent, outcomes, strict=True):
-            try:
-                with _rejections_counted():
-                    result = settle(prepared, inserted, await self._existing_if_taken(inserted, sub))
-            except AppError as exc:
-                results[index] = _item(index, str(sub.submission_id), "rejected", exc.status, exc.body()["error"])
-                continue
-            results[index] = _item(index, str(sub.submission_id), result.status, result.http_status, None)
+        for (index, sub, _prepared), outcome in zip(valid, outcomes, strict=True):
+            if isinstance(outcome, AppError):
+                results[index] = _item(
+                    index, str(sub.submission_id), "rejected", outcome.status, outcome.body()["error"]
+                )
+            else:
+                results[index] = _item(index, str(sub.submission_id), outcome.status, outcome.http_status, None)
         return [r for r in results if r is not None]
+
+    async def _stored(self, sub: Submission, prepared: PreparedSubmission) -> IngestResult:
+        """Store a prepared submission and settle what happened (in ``_rejections_counted``)."""
+        inserted = await self.store.insert(prepared.row, payload_json=prepared.payload_json)
+        return settle(prepared, inserted, await self._existing_if_taken(inserted, sub))
+
+    async def _outcome(self, sub: Submission, prepared: PreparedSubmission) -> IngestResult | AppError:
+        try:
+            with _rejections_counted():
+                return await self._stored(sub, prepared)
+        except AppError as exc:
+            return exc
 
     async def _existing_if_taken(self, inserted: Inserted, sub: Submission) -> ExistingSubmission | None:
         """The stored submission holding this id, when the INSERT did nothing because the id was taken."""
         if inserted.pk is not None or not inserted.device_active:
             return None
-        return await self.repo.existing(sub.submission_id)
+        return await self.store.existing(sub.submission_id)
 
     def _validated(
         self, index: int, raw: Any, *, site_id: int, device_id: uuid.UUID | None
@@ -354,13 +350,6 @@ class IngestService:
                 )
         except AppError as exc:
             return _item(index, str(sub.submission_id), "rejected", exc.status, exc.body()["error"])
-
-    async def _one(self, index: int, sub: Submission, *, site_id: int, device_id: uuid.UUID | None) -> dict[str, Any]:
-        try:
-            result = await self.ingest(sub, site_id=site_id, device_id=device_id)
-        except AppError as exc:
-            return _item(index, str(sub.submission_id), "rejected", exc.status, exc.body()["error"])
-        return _item(index, str(sub.submission_id), result.status, result.http_status, None)
 
 
 def _item(

@@ -70,7 +70,8 @@ def import_legacy_db(
     async def store_all() -> None:
         url = session.get_bind().url.render_as_string(hide_password=False)  # type: ignore[union-attr]
         async with await AsyncConnection.connect(libpq_conninfo(url), autocommit=True) as connection:
-            repo, ingest = IngestRepository(connection), IngestService(connection, instruments)
+            repo = IngestRepository(connection)
+            ingest = IngestService(repo, instruments)
             for result in legacy.read_legacy_db(path, instrument=instrument):
                 if isinstance(result, legacy.LegacyProblem):
                     summary.malformed += 1

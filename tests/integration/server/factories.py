@@ -24,6 +24,7 @@ from kiosk.domain.session import Consent, ConsentKind, Method, Mode, Session, Se
 from kiosk.domain.submission import Submission, build_submission
 from sync_server.db import libpq_conninfo
 from sync_server.repositories.accounts import UserRepository, UserTokenRepository
+from sync_server.repositories.submissions import IngestRepository
 from sync_server.security import keyed_hash, new_user_token
 from sync_server.services.accounts import AccountService
 from sync_server.services.ingest import IngestService
@@ -169,7 +170,7 @@ class Accounts:
             async with await AsyncConnection.connect(
                 libpq_conninfo(self.settings.database_url), autocommit=True
             ) as connection:
-                service = IngestService(connection, registry or InstrumentRegistry.bundled())
+                service = IngestService(IngestRepository(connection), registry or InstrumentRegistry.bundled())
                 return [(await service.ingest(sub, site_id=site_id, **options)).status for sub in subs]
 
         return asyncio.run(run())

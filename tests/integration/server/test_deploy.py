@@ -37,7 +37,7 @@ def test_docs_describe_every_setting():
 def test_dashboard_plots_existing_metrics():
     dashboard = json.loads((DEPLOY / "grafana-dashboard.json").read_text())
     exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
-    names = set(re.findall(r"\b(qlq_[a-z_]+?)(?:_bucket|_total)?\b[\[{(]", exprs))
+    names = set(re.findall(r"\b(qlq_[a-z_]+?)(?:_bucket|_sum|_count|_total)?\b[\[{(]", exprs))
     registered = {m.name for m in metrics.REGISTRY.collect()} | {
         m.name.removesuffix("_total") for m in metrics.REGISTRY.collect()
     }

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sync_server.db import libpq_conninfo
 from sync_server.models import Answer, Score, StoredSubmission
 from sync_server.repositories.accounts import SiteRepository
+from sync_server.repositories.submissions import IngestRepository
 from sync_server.services.ingest import IngestService
 from sync_server.services.instruments import InstrumentRegistry
 from tests.integration.server.factories import (
@@ -271,9 +272,13 @@ async def test_race_waits_for_the_first_transaction(accounts, settings):
         await AsyncConnection.connect(conninfo, autocommit=True) as other,
     ):
         async with first.transaction():
-            received = await IngestService(first, REGISTRY).ingest(sub, site_id=site_id, device_id=None)
+            received = await IngestService(IngestRepository(first), REGISTRY).ingest(
+                sub, site_id=site_id, device_id=None
+            )
             assert received.status == "received"
-            second = asyncio.create_task(IngestService(other, REGISTRY).ingest(sub, site_id=site_id, device_id=None))
+            second = asyncio.create_task(
+                IngestService(IngestRepository(other), REGISTRY).ingest(sub, site_id=site_id, device_id=None)
+            )
             await asyncio.sleep(0.3)
             assert not second.done()  # blocked on the first transaction's row
         result = await asyncio.wait_for(second, 5)

@@ -190,6 +190,7 @@ def test_0004_fills_the_export_columns_from_stored_payloads(make_database):
     import psycopg
 
     from sync_server.db import libpq_conninfo
+    from sync_server.repositories.submissions import IngestRepository
     from sync_server.services.ingest import IngestService
     from sync_server.services.instruments import InstrumentRegistry
     from tests.conftest_pg import libpq_dsn, one_row
@@ -205,7 +206,9 @@ def test_0004_fills_the_export_columns_from_stored_payloads(make_database):
                 await conn.execute("INSERT INTO sites (code, name) VALUES ('S1', 'S') RETURNING id")
             ).fetchone()
             assert site is not None
-            await IngestService(conn, InstrumentRegistry.bundled()).ingest(sub, site_id=site[0], device_id=None)
+            await IngestService(IngestRepository(conn), InstrumentRegistry.bundled()).ingest(
+                sub, site_id=site[0], device_id=None
+            )
 
     asyncio.run(store())
     migrate.downgrade(url, "0002")
