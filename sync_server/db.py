@@ -7,9 +7,10 @@ response, not a 201 for data that was never stored).
 
 Device requests (``POST /v1/submissions``, every kiosk, every session, and batches) do not use the engine:
 they run on the event loop with an asynchronous psycopg pool (:func:`make_ingest_pool`, opened and closed by
-the app's lifespan, which every client of the app runs — uvicorn and the tests alike) in autocommit mode, where
-the one INSERT statement that stores a submission whole is its own transaction (and a device lookup, when the
-worker does not know the device yet, another). No worker thread, no ORM: see ``routers/submissions.py``.
+the app's lifespan, which every client of the app runs — uvicorn and the tests alike) in autocommit mode: one
+INSERT statement stores a submission whole, alone or pipelined with others in one transaction by the worker's
+group commit (``group_commit.py``), and a device lookup, when the worker does not know the device yet, is
+another. No worker thread, no ORM: see ``routers/submissions.py``.
 """
 
 from __future__ import annotations

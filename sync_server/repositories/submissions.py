@@ -234,8 +234,9 @@ class SubmissionRepository:
 
 
 class IngestRepository:
-    """The statements that store submissions, on an async psycopg connection. In autocommit mode (the ingest
-    pool) the INSERT is one statement, so it is its own transaction: stored whole or not at all."""
+    """The statements that store submissions, on an async psycopg connection. In autocommit mode one INSERT is
+    its own transaction (:meth:`insert`), several sent as one pipeline share one (:meth:`insert_many`): stored
+    whole or not at all."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
