@@ -8,8 +8,8 @@ response, not a 201 for data that was never stored).
 Device requests (``POST /v1/submissions``, every kiosk, every session, and batches) do not use the engine:
 they run on the event loop with an asynchronous psycopg pool (:func:`make_ingest_pool`, opened and closed by
 the app's lifespan, which every client of the app runs — uvicorn and the tests alike) in autocommit mode: one
-INSERT statement stores a submission whole, alone or pipelined with others in one transaction by the worker's
-group commit (``group_commit.py``), and a device lookup, when the worker does not know the device yet, is
+INSERT statement stores a submission whole, alone or — one statement, one transaction — with the others the
+worker's group commit (``group_commit.py``) holds, and a device lookup, when the worker does not know the device yet, is
 another. No worker thread, no ORM: see ``routers/submissions.py``.
 """
 
@@ -116,8 +116,8 @@ def make_ingest_pool(settings: Settings) -> IngestPool:
         open=False,
         timeout=settings.db_pool_timeout_seconds,
         name="ingest",
-        # every statement prepared on its first use: what group commit's pipelines need (see
-        # ``IngestRepository.insert_many``), and these connections only ever run a handful of statements
+        # every statement prepared on its first use: these connections only ever run a handful of statements,
+        # each of them thousands of times
         kwargs={"autocommit": True, "prepare_threshold": 0, "application_name": "qlq-server-ingest"},
     )
 

@@ -7,8 +7,10 @@ submissions racing each other give one insert and one "already received", never 
 The submission row, its answers and its scores are written by ONE statement (:data:`INSERT_ALL_SQL`: data-modifying
 CTEs, answers and scores unpacked server-side from the stored payload with ``json_to_recordset``/``json_each``,
 so the JSON is sent and parsed once): one round-trip instead of ~50 single-row INSERTs, which is what makes the
-ingest benchmark's throughput (see ``bench/server_ingest.py``). It runs on an async psycopg connection
-(:class:`IngestRepository`): the submission endpoints, batch ingest and the legacy import all store through it.
+ingest benchmark's throughput (see ``bench/server_ingest.py``). A group of submissions (the worker's group commit,
+``group_commit.py``) is written by one such statement too (:data:`INSERT_GROUP_SQL`, the rows sent as one JSON
+parameter). Both run on an async psycopg connection (:class:`IngestRepository`): the submission endpoints, batch
+ingest and the legacy import all store through it.
 
 The same statement stores a device's submission only if the device is still active (not revoked, same site) and
 says whether it was (:class:`Inserted`): the submission endpoints authenticate devices from a per-worker cache
@@ -24,8 +26,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import orjson
 from psycopg import AsyncConnection, AsyncCursor
 from sqlalchemy import ARRAY, Select, cast, delete, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
@@ -64,7 +68,7 @@ class SubmissionFilter:
         return query
 
 
-_COLUMNS = (
+ROW_COLUMNS = (  # the columns a prepared submission row gives (``services/ingest.py``)
     "submission_id",
     "site_id",
     "device_id",
@@ -99,18 +103,12 @@ _ARRAYS = {
     "score_codes": "text[]",
     "score_values": "float8[]",
 }
-_VALUES = ", ".join(f"CAST(%({c})s AS {_ARRAYS[c]})" if c in _ARRAYS else f"%({c})s" for c in _COLUMNS)
-INSERT_ALL_SQL = f"""
-WITH d AS (
-    SELECT CAST(%(device_id)s AS uuid) IS NULL OR EXISTS (
-        SELECT FROM devices WHERE id = %(device_id)s AND site_id = %(site_id)s AND revoked_at IS NULL
-    ) AS active
-), s AS (
-    INSERT INTO submissions ({", ".join(_COLUMNS)}, anonymized, payload)
-    SELECT {_VALUES}, false, CAST(%(payload)s AS json) FROM d WHERE d.active
-    ON CONFLICT (submission_id) DO NOTHING
-    RETURNING id, payload
-), a AS (
+_VALUES = ", ".join(f"CAST(%({c})s AS {_ARRAYS[c]})" if c in _ARRAYS else f"%({c})s" for c in ROW_COLUMNS)
+# The answers and scores rows of the submissions ``s`` just stored, unpacked server-side from each stored
+# payload's ``answers`` list and ``scores`` object (the payload is sent and parsed once): the same tail for one
+# submission and for a group.
+_CHILDREN_SQL = """
+a AS (
     INSERT INTO answers (submission_pk, item, value, status, method, transcript, confidence, confirmed,
                          first_shown_at, answered_at, times_shown, previous, voice)
     SELECT s.id, r.item, r.value, r.status, r.method, r.transcript, r.confidence, r.confirmed, r.first_shown_at,
@@ -121,10 +119,45 @@ WITH d AS (
         first_shown_at timestamptz, answered_at timestamptz, times_shown smallint, previous jsonb, voice jsonb)
 ), sc AS (
     INSERT INTO scores (submission_pk, code, score)
-    SELECT s.id, e.key, CAST(e.value #>> '{{}}' AS float8) FROM s, json_each(s.payload -> 'scores') AS e
+    SELECT s.id, e.key, CAST(e.value #>> '{}' AS float8) FROM s, json_each(s.payload -> 'scores') AS e
 )
+"""
+_DEVICE_ACTIVE_SQL = (
+    "CAST({device} AS uuid) IS NULL OR EXISTS ("
+    "SELECT FROM devices WHERE id = {device} AND site_id = {site} AND revoked_at IS NULL)"
+)
+INSERT_ALL_SQL = f"""
+WITH d AS (
+    SELECT {_DEVICE_ACTIVE_SQL.format(device="%(device_id)s", site="%(site_id)s")} AS active
+), s AS (
+    INSERT INTO submissions ({", ".join(ROW_COLUMNS)}, anonymized, payload)
+    SELECT {_VALUES}, false, CAST(%(payload)s AS json) FROM d WHERE d.active
+    ON CONFLICT (submission_id) DO NOTHING
+    RETURNING id, payload
+), {_CHILDREN_SQL}
 SELECT (SELECT id FROM s), (SELECT active FROM d)
 """  # noqa: S608 - column names are constants, values are bound parameters
+_SUBMISSIONS = StoredSubmission.__table__
+# One record per submission of a group: its row's columns, typed as the table's, its payload and its place.
+_GROUP_RECORD = ", ".join(
+    [f"{c} {_SUBMISSIONS.c[c].type.compile(dialect=postgresql.dialect())}" for c in ROW_COLUMNS]
+    + ["payload json", "n integer"]
+)
+INSERT_GROUP_SQL = f"""
+WITH d AS (
+    SELECT g.*, {_DEVICE_ACTIVE_SQL.format(device="g.device_id", site="g.site_id")} AS active
+    FROM json_to_recordset(CAST(%(group)s AS json)) AS g({_GROUP_RECORD})
+), s AS (
+    INSERT INTO submissions ({", ".join(ROW_COLUMNS)}, anonymized, payload)
+    SELECT {", ".join(ROW_COLUMNS)}, false, payload FROM d WHERE d.active ORDER BY d.n
+    ON CONFLICT (submission_id) DO NOTHING
+    RETURNING id, submission_id, content_sha256, site_id, payload
+), {_CHILDREN_SQL}
+SELECT d.n, d.active, s.id FROM d LEFT JOIN s
+    ON d.active AND s.submission_id = d.submission_id AND s.content_sha256 = d.content_sha256
+    AND s.site_id = d.site_id
+ORDER BY d.n
+"""  # noqa: S608 - column names and types are constants, values are one bound parameter
 EXISTING_SQL = "SELECT id, content_sha256, site_id, legacy_id FROM submissions WHERE submission_id = %(submission_id)s"
 LEGACY_EXISTS_SQL = "SELECT 1 FROM submissions WHERE legacy_id = %(legacy_id)s"
 
@@ -166,9 +199,20 @@ def _element(value: int | float | str | None) -> str:
 
 def insert_params(row: dict[str, Any], payload_json: str) -> dict[str, Any]:
     """The parameters of :data:`INSERT_ALL_SQL` for one submission row and its payload's JSON text."""
-    params = {c: array_literal(row[c]) if c in _ARRAYS else row[c] for c in _COLUMNS}
+    params = {c: array_literal(row[c]) if c in _ARRAYS else row[c] for c in ROW_COLUMNS}
     params["payload"] = payload_json
     return params
+
+
+def group_json(submissions: Sequence[tuple[dict[str, Any], str]]) -> str:
+    """The parameter of :data:`INSERT_GROUP_SQL`: a JSON array with one object per (row, payload JSON text), its
+    columns, its payload embedded as the very text given (what was hashed is what is stored) and its place."""
+    return orjson.dumps(
+        [
+            {**{c: row[c] for c in ROW_COLUMNS}, "payload": orjson.Fragment(payload_json), "n": n}
+            for n, (row, payload_json) in enumerate(submissions)
+        ]
+    ).decode()
 
 
 class SubmissionRepository:
@@ -234,39 +278,33 @@ class SubmissionRepository:
 
 
 class IngestRepository:
-    """The statements that store submissions, on an async psycopg connection. In autocommit mode one INSERT is
-    its own transaction (:meth:`insert`), several sent as one pipeline share one (:meth:`insert_many`): stored
-    whole or not at all."""
+    """The statements that store submissions, on an async psycopg connection. In autocommit mode each is its own
+    transaction: one submission (:meth:`insert`) or a group of them (:meth:`insert_many`), stored whole or not
+    at all."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
 
     async def insert(self, row: dict[str, Any], *, payload_json: str) -> Inserted:
         """Insert the submission with its answers and scores in one statement, unless its id exists or its
-        device is no longer active (nothing is written then).
+        device is no longer active (nothing is written then)."""
+        return await self.inserted(await self.connection.execute(INSERT_ALL_SQL, insert_params(row, payload_json)))
 
-        The answers and scores rows are unpacked server-side from the stored payload's ``answers`` list and
-        ``scores`` object (the payload is sent and parsed once)."""
-        return await self.insert_params(insert_params(row, payload_json))
-
-    async def insert_params(self, params: dict[str, Any]) -> Inserted:
-        """:meth:`insert` with :func:`insert_params`' parameters."""
-        return await self.inserted(await self.connection.execute(INSERT_ALL_SQL, params))
-
-    async def insert_many(self, params: Sequence[dict[str, Any]]) -> list[Inserted]:
-        """Several :meth:`insert` statements sent as one pipeline (psycopg pipeline mode), in the given order. On
-        an autocommit connection PostgreSQL runs them as one implicit transaction, committed when the pipeline
-        ends: all of them are stored, or — on any error, raised here — none.
-
-        Only on a connection that prepares each statement on its first use (``prepare_threshold=0``, as the
-        ingest pool's do): psycopg then checks each new prepared statement's result. With a threshold above 0, a
-        statement that reaches it inside a pipeline that then fails is believed prepared by psycopg but was never
-        created by the server ("prepared statement _pg3_0 does not exist" at its next use)."""
-        if self.connection.prepare_threshold != 0:
-            raise ValueError("insert_many needs a connection with prepare_threshold=0")
-        async with self.connection.pipeline():
-            cursors = [await self.connection.execute(INSERT_ALL_SQL, p) for p in params]
-        return [await self.inserted(cursor) for cursor in cursors]
+    async def insert_many(self, submissions: Sequence[tuple[dict[str, Any], str]]) -> list[Inserted]:
+        """Several (row, payload JSON text) as :meth:`insert` would store each, in ONE statement
+        (:data:`INSERT_GROUP_SQL`, the group sent as one JSON parameter), in the given order: one transaction,
+        one round-trip and one statement's overhead for the whole group. Returns each one's outcome, in order;
+        of two with the same id, the first is stored and the second finds its id taken.
+        Raises PostgreSQL's error for a value it refuses: nothing of the group is stored then."""
+        found = await (await self.connection.execute(INSERT_GROUP_SQL, {"group": group_json(submissions)})).fetchall()
+        stored: set[int] = set()
+        outcomes = []
+        for _n, active, pk in found:
+            first = pk is not None and pk not in stored
+            outcomes.append(Inserted(int(pk) if first else None, bool(active)))
+            if first:
+                stored.add(pk)
+        return outcomes
 
     @staticmethod
     async def inserted(cursor: AsyncCursor[Any]) -> Inserted:

@@ -5,6 +5,8 @@ holding the same ids cannot deadlock."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,7 +21,8 @@ from sync_server.db import libpq_conninfo, make_ingest_pool
 from sync_server.group_commit import GroupCommit
 from sync_server.models import Answer, StoredSubmission
 from sync_server.repositories.accounts import SiteRepository
-from sync_server.repositories.submissions import IngestRepository, Inserted
+from sync_server.repositories.submissions import ROW_COLUMNS, IngestRepository, Inserted
+from sync_server.services.accounts import AccountService
 from sync_server.services.ingest import prepare_submission
 from sync_server.services.instruments import InstrumentRegistry
 from sync_server.settings import Settings
@@ -185,15 +188,68 @@ async def test_a_lost_connection_fails_every_request_of_its_group_as_503(pool, s
         assert await store.existing(sub.submission_id) is None
 
 
-async def test_pipelines_need_connections_that_prepare_on_first_use(pool, settings):
-    """The ingest pool's connections prepare every statement on its first use, which psycopg checks (with a
-    threshold above 0, a statement reaching it inside a pipeline that then fails is believed prepared but was
-    never created: "prepared statement _pg3_0 does not exist" at its next use); another connection is refused."""
+def _prepared(sub: Submission, site_id: int, device_id: uuid.UUID | None = None) -> tuple[dict[str, Any], str]:
+    prepared = prepare_submission(REGISTRY, sub, site_id=site_id, device_id=device_id)
+    return prepared.row, prepared.payload_json
+
+
+async def test_a_group_stores_every_column_and_the_very_payload_text_that_was_hashed(pool, site_id):
+    """One statement for the group, its rows sent as one JSON parameter: every column reads back as the row
+    gave it, and each stored payload is the text its content hash was computed on (non-ASCII, quotes and
+    backslashes included)."""
+    voiced = make_submission(voice_items=[1, 2])
+    odd = Submission.model_validate(tampered(voiced, **{"answers.0.transcript": 'un peu « é » "q" \\ \u2028 😀'}))
+    abandoned = make_submission(outcome="abandoned", abandon_after=12)
+    group = [_prepared(s, site_id) for s in (odd, make_submission(), abandoned)]
     async with pool.connection() as connection:
-        assert connection.prepare_threshold == 0
-    async with await AsyncConnection.connect(libpq_conninfo(settings.database_url), autocommit=True) as other:
-        with pytest.raises(ValueError, match="prepare_threshold=0"):
-            await IngestRepository(other).insert_many([])
+        outcomes = await IngestRepository(connection).insert_many(group)
+        assert all(o.pk is not None and o.device_active for o in outcomes)
+        for (row, payload_json), outcome in zip(group, outcomes, strict=True):
+            cursor = await connection.execute(
+                f"SELECT {', '.join(ROW_COLUMNS)}, payload::text, (SELECT count(*) FROM answers WHERE submission_pk = "
+                "%(pk)s) FROM submissions WHERE id = %(pk)s",
+                {"pk": outcome.pk},
+            )
+            stored = await cursor.fetchone()
+            assert stored is not None
+            assert dict(zip(ROW_COLUMNS, stored[: len(ROW_COLUMNS)], strict=True)) == {c: row[c] for c in ROW_COLUMNS}
+            assert stored[-2] == payload_json
+            assert hashlib.sha256(stored[-2].encode()).hexdigest() == row["content_sha256"]
+            assert stored[-1] == sum(1 for a in Submission.model_validate_json(payload_json).answers)
+
+
+async def test_the_same_id_twice_in_a_group_is_stored_once_the_first_as_sent(pool, site_id):
+    """Of two submissions with the same id in one group (the same one twice, or another content under its
+    id), the first is stored; the others find the id taken, as they would one after the other."""
+    sub = make_submission()
+    first, twin, clash = _prepared(sub, site_id), _prepared(sub, site_id), _prepared(sub, site_id)
+    clash = ({**clash[0], "content_sha256": "0" * 64}, clash[1])  # another content under the same id
+    async with pool.connection() as connection:
+        repo = IngestRepository(connection)
+        outcomes = await repo.insert_many([first, twin, clash, _prepared(make_submission(), site_id)])
+        assert [o.pk is not None for o in outcomes] == [True, False, False, True]
+        existing = await repo.existing(sub.submission_id)
+    assert existing is not None and existing.pk == outcomes[0].pk
+    assert existing.content_sha256 == first[0]["content_sha256"]
+
+
+async def test_a_revoked_device_in_a_group_stores_nothing_and_is_told_so(pool, accounts):
+    """Each submission of a group is checked against its own device: the revoked one's is not stored (and is
+    told the device is no longer active), the others are."""
+    _, active = accounts.device("SITE-A", "tablette-1")
+    _, revoked = accounts.device("SITE-A", "tablette-2")
+    with accounts.session() as db, db.begin():
+        AccountService(db, accounts.settings).revoke_device(revoked)
+        site = SiteRepository(db).get_by_code("SITE-A")
+        assert site is not None
+        site_id = site.id
+    subs = [make_submission() for _ in range(3)]
+    devices = [active, revoked, active]
+    async with pool.connection() as connection:
+        outcomes = await IngestRepository(connection).insert_many(
+            [_prepared(s, site_id, d) for s, d in zip(subs, devices, strict=True)]
+        )
+    assert [(o.pk is not None, o.device_active) for o in outcomes] == [(True, True), (False, False), (True, True)]
 
 
 async def test_a_group_refused_first_leaves_its_connections_able_to_store(pool, site_id):
