@@ -60,6 +60,7 @@ from tests.integration.server.factories import make_submission, payload
 TARGET_RATIO = 1.0
 TARGET_P95_MS = 200.0
 SECRET = "bench-secret-" + secrets.token_hex(16)
+METRICS_TOKEN = secrets.token_hex(16)
 
 
 def libpq(url: str, database: str | None = None) -> str:
@@ -299,6 +300,17 @@ def steady_state(samples: list[Sample], started: float, *, seconds: float, ramp:
     return window, seconds - ramp
 
 
+def group_counts(base: str) -> tuple[float, float]:
+    """(groups stored, submissions in them) so far, summed over the server's workers (its ``/metrics``)."""
+    text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+    found = dict.fromkeys(("qlq_ingest_group_size_count", "qlq_ingest_group_size_sum"), 0.0)
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in found:
+            found[name] = float(value)
+    return found["qlq_ingest_group_size_count"], found["qlq_ingest_group_size_sum"]
+
+
 def measure(
     base: str,
     tokens: list[str],
@@ -313,12 +325,14 @@ def measure(
     """One run of the clients and its figures over the steady state."""
     cpu_before = time.process_time()
     server_before, postgres_before = server_cpu(server_pid)
+    groups_before, grouped_before = group_counts(base)
     samples, started = asyncio.run(
         run_clients(base, tokens, bodies, clients=clients, seconds=seconds, max_sessions=max_sessions, rate=rate)
     )
     elapsed = time.perf_counter() - started
     client_cpu = time.process_time() - cpu_before
     server_after, postgres_after = server_cpu(server_pid)
+    groups_after, grouped_after = group_counts(base)
     ramp = clients * STAGGER_S + 1.0
     window, length = steady_state(samples, started, seconds=seconds, ramp=ramp)
     latencies = [s.latency for s in window]
@@ -339,6 +353,7 @@ def measure(
         "client_cpu": client_cpu,
         "server_cpu": server_after - server_before,
         "postgres_cpu": postgres_after - postgres_before,
+        "group_size": (grouped_after - grouped_before) / max(1.0, groups_after - groups_before),
         "means": sorted(statistics.fmean(v) * 1000 for v in per_kiosk.values()),
     }
 
@@ -375,6 +390,7 @@ def report(title: str, run: dict[str, object]) -> None:
             f"{1000 * postgres / served:.2f} ms ({100 * server / elapsed:.0f}% and {100 * postgres / elapsed:.0f}% "
             "of one core)"
         )
+    print(f"  stored in groups of {float(run['group_size']):.1f} submissions on average (group commit)")  # type: ignore[arg-type]
 
 
 def main() -> int:
@@ -407,6 +423,7 @@ def main() -> int:
             **os.environ,
             "QLQ_DATABASE_URL": url,
             "QLQ_TOKEN_SECRET": SECRET,
+            "QLQ_METRICS_TOKEN": METRICS_TOKEN,
             "QLQ_LOG_LEVEL": "WARNING",
             "QLQ_DB_POOL_SIZE": os.environ.get("BENCH_POOL", "20"),
             "QLQ_DB_MAX_OVERFLOW": os.environ.get("BENCH_OVERFLOW", "10"),
