@@ -29,9 +29,9 @@ from typing import Any
 import orjson
 from psycopg import AsyncConnection, AsyncCursor
 from sqlalchemy import ARRAY, Select, cast, delete, func, insert, literal, select, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.orm import Session
 
 from sync_server.models import Answer, AuditEvent, Score, Site, StoredSubmission
@@ -138,10 +138,10 @@ WITH d AS (
 SELECT (SELECT id FROM s), (SELECT active FROM d)
 """  # noqa: S608 - column names are constants, values are bound parameters
 _SUBMISSIONS = StoredSubmission.__table__
+_DIALECT = psycopg_dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect class is untyped
 # One record per submission of a group: its row's columns, typed as the table's, its payload and its place.
 _GROUP_RECORD = ", ".join(
-    [f"{c} {_SUBMISSIONS.c[c].type.compile(dialect=postgresql.dialect())}" for c in ROW_COLUMNS]
-    + ["payload json", "n integer"]
+    [f"{c} {_SUBMISSIONS.c[c].type.compile(dialect=_DIALECT)}" for c in ROW_COLUMNS] + ["payload json", "n integer"]
 )
 INSERT_GROUP_SQL = f"""
 WITH d AS (
