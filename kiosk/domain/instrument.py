@@ -207,6 +207,12 @@ class Instrument(_Frozen):
     def item_numbers(self) -> tuple[int, ...]:
         return tuple(item.number for item in self.items)
 
+    @cached_property
+    def values_by_item(self) -> Mapping[int, range]:
+        """Item number → the answers it accepts (``scale_of(number).values``), for the server's check of every
+        answer."""
+        return {item.number: self.response_scales[item.scale].values for item in self.items}
+
     def item(self, number: int) -> Item:
         try:
             return self._by_number[number]

@@ -29,18 +29,21 @@ import types
 import typing
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Collection, Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import Enum
 from functools import cache
+from itertools import chain
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel
+from pydantic_core import TzInfo
 
 from kiosk.domain.patient import initials_are_valid
 
 if TYPE_CHECKING:
-    from kiosk.domain.submission import Submission
+    from kiosk.domain.submission import AnswerRecord, Submission
 
 DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=15)
 DATE_FLOOR: Final = date(2000, 1, 1)
@@ -135,8 +138,30 @@ def _fields_to_visit(model: type[BaseModel]) -> tuple[str, ...]:
 _PLAUSIBLE_OFFSETS: Final = frozenset(timedelta(minutes=m) for m in range(-14 * 60, 14 * 60 + 1))
 
 
-def _always(_value: Any) -> bool:
+def _always(_values: Any) -> bool:
     return True
+
+
+def _texts_clean(texts: Collection[str]) -> bool:
+    # text_is_clean is a rule on each character alone: a list of texts is clean when their concatenation is.
+    return text_is_clean("".join(texts))
+
+
+def _all_finite(numbers: Collection[float]) -> bool:
+    return all(map(math.isfinite, numbers))
+
+
+@cache
+def _column_getters(model: type[BaseModel]) -> tuple[Callable[[Any], Any], ...]:
+    """One getter per field of ``model`` to visit: ``map(getter, instances)`` is that field's column."""
+    return tuple(attrgetter(name) for name in _fields_to_visit(model))
+
+
+_NONE: Final = type(None)
+_TZINFO: Final = attrgetter("tzinfo")
+# Time zone types whose offset is one constant, whatever the time (neither can be subclassed): the standard
+# library's (``datetime.UTC``, a kiosk's zone) and pydantic's (a validated JSON time's, UTC ones all one object).
+_FIXED_OFFSET_ZONES: Final = frozenset({timezone, TzInfo})
 
 
 class _Sound:
@@ -144,8 +169,12 @@ class _Sound:
     field path per leaf (this runs on every submission the server ingests; the paths are only built, by
     :func:`_collect`, for a submission that has a problem). Only ``patient.birth_date`` has its own floor.
 
-    Leaves are checked by their exact type, one dictionary look-up each (a submission has ~120 of them, half of
-    them times); a subclass or a model falls through to the ``isinstance`` tests."""
+    A model's own fields are checked by their exact type, one dictionary look-up each. The items of a tuple, a
+    list or a dict (a submission's ~30 answers, its scores) are checked as columns when they are all of one
+    type (None aside: nothing to check in it): leaves all at once (:attr:`bulk`), models one field at a time
+    across all of them, tuples of tuples flattened. Items of mixed types, or of another type, are checked one
+    by one (:meth:`each`): by their exact type, else by :meth:`value`'s ``isinstance`` tests. Every leaf meets
+    the same test either way, so the answer is the same."""
 
     def __init__(self, latest: datetime) -> None:
         self.latest = latest
@@ -160,6 +189,15 @@ class _Sound:
             date: self.day,
             tuple: self.items,
             list: self.items,
+        }
+        # the same tests as ``check``, on leaves all of that exact type
+        self.bulk: dict[type, Callable[[Collection[Any]], bool]] = {
+            int: _always,
+            bool: _always,
+            str: _texts_clean,
+            float: _all_finite,
+            datetime: self.moments,
+            date: self.days,
         }
 
     def model(self, value: BaseModel, *, top: bool = False) -> bool:
@@ -181,10 +219,44 @@ class _Sound:
     def moment(self, value: datetime) -> bool:
         return value.utcoffset() in _PLAUSIBLE_OFFSETS and DATETIME_FLOOR <= value <= self.latest
 
+    def moments(self, values: Collection[datetime]) -> bool:
+        """:meth:`moment` of every (exact) datetime. Times that share one fixed-offset time zone object (a
+        kiosk's: all UTC) share their offset, and compare by their clock readings: the earliest and the latest
+        are then the only ones to check (each ``utcoffset`` call, and so each comparison with a time of another
+        zone, costs as much as the rest of a check)."""
+        zones = set(map(_TZINFO, values))
+        if len(zones) == 1 and type(zones.pop()) in _FIXED_OFFSET_ZONES:
+            return self.moment(min(values)) and max(values) <= self.latest
+        return all(map(self.moment, values))
+
     def day(self, value: date, floor: date = DATE_FLOOR) -> bool:
         return floor <= value <= self.latest_date
 
-    def items(self, values: tuple[Any, ...] | list[Any]) -> bool:
+    def days(self, values: Collection[date]) -> bool:
+        latest = self.latest_date
+        return all(DATE_FLOOR <= value <= latest for value in values)
+
+    def items(self, values: Collection[Any]) -> bool:
+        """Every item sound: as columns when the items are all of one type, None aside (see the class)."""
+        kinds = set(map(type, values))
+        if _NONE in kinds:  # nothing to check in a None: leave them out
+            kinds.discard(_NONE)
+            if len(kinds) == 1:
+                values = [item for item in values if item is not None]
+        if len(kinds) != 1:
+            return not kinds or self.each(values)
+        kind = kinds.pop()
+        bulk = self.bulk.get(kind)
+        if bulk is not None:
+            return bulk(values)
+        if kind is tuple or kind is list:  # the items of the items, all of them at once
+            return self.items(list(chain.from_iterable(values)))
+        if issubclass(kind, BaseModel):  # one column per field, each checked as a tuple's items
+            return all(self.items(list(map(column, values))) for column in _column_getters(kind))
+        return self.each(values)
+
+    def each(self, values: Iterable[Any]) -> bool:
+        """Every item sound, checked one by one."""
         check = self.check
         for item in values:
             known = check.get(type(item))
@@ -201,8 +273,8 @@ class _Sound:
             return self.model(value)
         if isinstance(value, tuple | list):
             return self.items(value)
-        if isinstance(value, dict):
-            return all(self.value(key) and self.value(item) for key, item in value.items())
+        if isinstance(value, dict):  # keys are leaves too
+            return self.items(value.keys()) and self.items(value.values())
         if isinstance(value, float):
             return math.isfinite(value)
         if isinstance(value, datetime):
@@ -301,6 +373,8 @@ def _consistency_problems(sub: Submission, *, kiosk: bool) -> list[SubmissionPro
         order("session.check.at", s.check.at, s.ended_at, "after the session ended")
     for i, consent in enumerate(sub.consents):
         order("consents[{}].at", consent.at, s.ended_at, "after the session ended", i)
+    if _answers_in_order(sub.answers, s.started_at, s.ended_at):
+        return problems  # the common case: the checks below all pass, one pass without a field path or message
     for i, answer in enumerate(sub.answers):
         order("answers[{}].first_shown_at", s.started_at, answer.first_shown_at, "before the session started", i)
         order("answers[{}].answered_at", answer.first_shown_at, answer.answered_at, "answered before it was shown", i)
@@ -309,3 +383,15 @@ def _consistency_problems(sub: Submission, *, kiosk: bool) -> list[SubmissionPro
             order("answers[{}].previous[{}].at", s.started_at, earlier.at, "before the session started", i, j)
             order("answers[{}].previous[{}].at", earlier.at, answer.answered_at, "after the current answer", i, j)
     return problems
+
+
+def _answers_in_order(answers: Iterable[AnswerRecord], started: datetime, ended: datetime) -> bool:
+    """True when none of the answers' order checks in :func:`_consistency_problems` fails: their tests, negated
+    (``order`` reports a problem when ``later < earlier``)."""
+    for answer in answers:
+        shown, answered = answer.first_shown_at, answer.answered_at
+        if shown < started or answered < shown or ended < answered:
+            return False
+        if answer.previous and any(p.at < started or answered < p.at for p in answer.previous):
+            return False
+    return True

@@ -80,9 +80,11 @@ class _ScalePlan:
     to_common: tuple[int, ...]  # [count]: common denominator // (count * span), for the summary
 
 
-# A scale's result: (score, its term in the summary score over the common denominator, answered count). The
-# term is an exact integer: the score, or 100 - score for a symptom scale, times the common denominator.
-_Result = tuple[float | None, int | None, int]
+# A scale's result: (score, its term in the summary score over the common denominator, answered count, and
+# the ScaleScore that reports them). The term is an exact integer: the score, or 100 - score for a symptom
+# scale, times the common denominator. The ScaleScore (immutable) is built once with the result, so a report
+# made of results already computed builds none.
+_Result = tuple[float | None, int | None, int, ScaleScore]
 _Known = dict[tuple[int | None, ...], _Result]  # a scale's results already computed, by answers to its items
 _INT_OR_NONE = frozenset({int, type(None)})
 _KNOWN_MAX = 10_000  # remembered answer tuples per scale: bounds memory for modules with long scales
@@ -170,27 +172,17 @@ class Scorer:
         """Score answers mapping item number to value (``None`` or absent = not answered)."""
         self.validate(answers)
         results = self._compute(answers)
-        scales = [
-            ScaleScore(
-                code=plan.code,
-                name=plan.name,
-                kind=plan.kind,
-                score=result[0],
-                answered=result[2],
-                required=plan.required,
-                total=len(plan.items),
-            )
-            for plan, result in zip(self._plans, results, strict=False)
-        ]
+        scales = [result[3] for result in results]
         if self._summary_code is not None:
             count = len(self._summary_indices)
+            summary, answered = self._summary(results)
             scales.append(
                 ScaleScore(
                     code=self._summary_code,
                     name=self._summary_name,
                     kind="summary",
-                    score=results[-1][0],
-                    answered=results[-1][2],
+                    score=summary,
+                    answered=answered,
                     required=count,
                     total=count,
                 )
@@ -200,33 +192,38 @@ class Scorer:
     def scores(self, answers: Mapping[int, int | None]) -> tuple[float | None, ...]:
         """Just the scores, in :attr:`codes` order: the same numbers as :meth:`score`, for bulk scoring."""
         self.validate(answers)
-        return tuple([result[0] for result in self._compute(answers)])
+        results = self._compute(answers)
+        scores = [result[0] for result in results]
+        if self._summary_code is not None:
+            scores.append(self._summary(results)[0])
+        return tuple(scores)
 
     def _compute(self, answers: Mapping[int, int | None]) -> list[_Result]:
-        """The result of every scale, then of the summary (if any). The answers are already validated."""
+        """The result of every scale, in :attr:`codes` order. The answers are already validated."""
         get = answers.get
-        results = [
+        return [
             known.get(key) or _remember(known, key, plan)
             for items, known, plan in self._steps
             for key in (tuple(map(get, items)),)
         ]
-        if self._summary_code is not None:
-            parts = [results[index][1] for index in self._summary_indices]
-            count = len(parts)
-            missing = parts.count(None)
-            summary = None if missing else sum(filter(None, parts)) / (count * self._common)  # 0s add nothing
-            results.append((summary, None, count - missing))
-        return results
+
+    def _summary(self, results: list[_Result]) -> tuple[float | None, int]:
+        """The summary score of the scales' results (None unless every component has one), and how many of its
+        components have a score. Only for an instrument with a summary score."""
+        parts = [results[index][1] for index in self._summary_indices]
+        count = len(parts)
+        missing = parts.count(None)
+        summary = None if missing else sum(filter(None, parts)) / (count * self._common)  # 0s add nothing
+        return summary, count - missing
 
 
 def _remember(known: _Known, given: tuple[int | None, ...], plan: _ScalePlan) -> _Result:
     """Compute one scale's result for the answers ``given`` to its items, and keep it for next time."""
     values = [value for value in given if value is not None]
     count = len(values)
-    result: _Result
-    if count < max(1, plan.required):
-        result = (None, None, count)
-    else:
+    score: float | None = None
+    term: int | None = None
+    if count >= max(1, plan.required):
         # S = (RS - low)/range * 100 with RS = sum/count, reversed for functional scales, fractions cleared:
         # integers, then one correctly rounded division.
         above_low = sum(values) - count * plan.low
@@ -236,7 +233,17 @@ def _remember(known: _Known, given: tuple[int | None, ...], plan: _ScalePlan) ->
         term = 100 * above_low * plan.to_common[count]
         if plan.kind == "symptom":
             term = 100 * plan.to_common[count] * denominator - term
-        result = (100 * above_low / denominator, term, count)
+        score = 100 * above_low / denominator
+    reported = ScaleScore(
+        code=plan.code,
+        name=plan.name,
+        kind=plan.kind,
+        score=score,
+        answered=count,
+        required=plan.required,
+        total=len(plan.items),
+    )
+    result: _Result = (score, term, count, reported)
     if len(known) < _KNOWN_MAX:
         known[given] = result
     return result

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
@@ -378,7 +379,7 @@ def build_submission(session: Session, *, device_id: str, app_version: str, froz
     return submission
 
 
-def check_against_instrument(  # noqa: PLR0912 - one rule per branch, in the order they apply
+def check_against_instrument(
     sub: Submission,
     instrument: Instrument,
     *,
@@ -400,15 +401,8 @@ def check_against_instrument(  # noqa: PLR0912 - one rule per branch, in the ord
     problems = plausibility_problems(sub, now=checked_at, clock_skew=clock_skew, kiosk=require_consent)
     if problems:
         return problems
-    if require_consent and not any(c.kind == "answers-processing" and c.given for c in sub.consents):
-        problems.append(
-            SubmissionProblem("consent_missing", "consents", "no consent to the processing of answers was recorded")
-        )
-    voice_used = any(a.method is Method.VOICE for a in sub.answers)
-    if require_consent and voice_used and not any(c.kind == "cloud-voice-processing" and c.given for c in sub.consents):
-        problems.append(
-            SubmissionProblem("consent_missing", "consents", "voice answers without consent to cloud voice processing")
-        )
+    if require_consent:
+        problems += _consent_problems(sub)
     ref = sub.instrument
     if (ref.id, ref.version, ref.language, ref.content_sha256) != (
         instrument.id,
@@ -420,6 +414,37 @@ def check_against_instrument(  # noqa: PLR0912 - one rule per branch, in the ord
             SubmissionProblem("instrument_mismatch", "instrument", "the submission names another instrument file")
         )
         return problems
+    problems += _answer_problems(sub, instrument)
+    problems += check_voice_details(sub)
+    if problems:
+        return problems
+    problems += _score_problems(sub, instrument)
+    problems += _check_dates(sub, today)
+    return problems
+
+
+def _consent_problems(sub: Submission) -> list[SubmissionProblem]:
+    """The patient consented to the processing of the answers, and to cloud voice processing if voice was used."""
+    problems = []
+    if not any(c.kind == "answers-processing" and c.given for c in sub.consents):
+        problems.append(
+            SubmissionProblem("consent_missing", "consents", "no consent to the processing of answers was recorded")
+        )
+    voice = Method.VOICE  # once: a member looked up on its enum class costs a Python call (EnumType.__getattr__)
+    voice_used = any(a.method is voice for a in sub.answers)
+    if voice_used and not any(c.kind == "cloud-voice-processing" and c.given for c in sub.consents):
+        problems.append(
+            SubmissionProblem("consent_missing", "consents", "voice answers without consent to cloud voice processing")
+        )
+    return problems
+
+
+def _answer_problems(sub: Submission, instrument: Instrument) -> list[SubmissionProblem]:
+    """Each answer fits its item: a known item, seen once, a value of the item's scale exactly when answered
+    (earlier answers too), not answered before it was shown."""
+    if _answers_fit(sub.answers, instrument.values_by_item):
+        return []  # the common case: one pass, no field path or message built
+    problems = []  # something is wrong: name each problem with its field
     seen: set[int] = set()
     for index, answer in enumerate(sub.answers):
         where = f"answers[{index}]"
@@ -455,9 +480,42 @@ def check_against_instrument(  # noqa: PLR0912 - one rule per branch, in the ord
             problems.append(
                 SubmissionProblem("implausible_date", f"{where}.answered_at", "answered before it was shown")
             )
-    problems += check_voice_details(sub)
-    if problems:
-        return problems
+    return problems
+
+
+def _answers_fit(answers: tuple[AnswerRecordV2, ...], values_by_item: Mapping[int, range]) -> bool:
+    """True when :func:`_answer_problems` finds nothing: its tests, negated, answer by answer (``values_by_item``
+    holds the same scales as ``instrument.scale_of``, for the same item numbers as ``item_numbers``)."""
+    seen: set[int] = set()
+    for answer in answers:
+        item = answer.item
+        values = values_by_item.get(item)
+        if (
+            values is None
+            or item in seen
+            or not _value_fits(answer.status, answer.value, values)
+            or (answer.previous and not all(_value_fits(p.status, p.value, values) for p in answer.previous))
+            or answer.answered_at < answer.first_shown_at
+        ):
+            return False
+        seen.add(item)
+    return True
+
+
+_ANSWERED: Final = ItemStatus.ANSWERED  # looked up once (on its enum class, it costs a Python call)
+
+
+def _value_fits(status: ItemStatus, value: int | None, values: range) -> bool:
+    """Neither ``answer_out_of_range`` nor ``answer_inconsistent``: a value of the scale when answered, none
+    otherwise."""
+    if status is _ANSWERED:
+        return value is not None and value in values
+    return value is None
+
+
+def _score_problems(sub: Submission, instrument: Instrument) -> list[SubmissionProblem]:
+    """The submitted scores are those the answers give (the same scales, each within :data:`SCORE_TOLERANCE`)."""
+    problems = []
     expected = score_answers(instrument, sub.answer_values()).as_dict()
     if set(expected) != set(sub.scores):
         problems.append(
@@ -465,20 +523,19 @@ def check_against_instrument(  # noqa: PLR0912 - one rule per branch, in the ord
                 "scores_mismatch", "scores", f"expected the scales {sorted(expected)}, got {sorted(sub.scores)}"
             )
         )
-    else:
-        for code, recomputed in expected.items():
-            given = sub.scores[code]
-            if (recomputed is None) != (given is None) or (
-                recomputed is not None
-                and given is not None
-                and not math.isclose(recomputed, given, rel_tol=0, abs_tol=SCORE_TOLERANCE)
-            ):
-                problems.append(
-                    SubmissionProblem(
-                        "scores_mismatch", f"scores.{code}", f"recomputed {recomputed!r}, submitted {given!r}"
-                    )
+        return problems
+    for code, recomputed in expected.items():
+        given = sub.scores[code]
+        if (recomputed is None) != (given is None) or (
+            recomputed is not None
+            and given is not None
+            and not math.isclose(recomputed, given, rel_tol=0, abs_tol=SCORE_TOLERANCE)
+        ):
+            problems.append(
+                SubmissionProblem(
+                    "scores_mismatch", f"scores.{code}", f"recomputed {recomputed!r}, submitted {given!r}"
                 )
-    problems += _check_dates(sub, today)
+            )
     return problems
 
 

@@ -189,6 +189,10 @@ def prepare_submission(
     return PreparedSubmission(sub.submission_id, site_id, source, content, row, payload_json.decode())
 
 
+# Each method's number: its code's place in METHOD_CODES, 1-based (one look-up per answer, no enum ``.value``)
+_METHOD_NUMBERS: dict[Method, int] = {Method(code): number for number, code in enumerate(METHOD_CODES, start=1)}
+
+
 def wide_columns(sub: Submission, instrument: Instrument) -> dict[str, Any]:
     """The session's wide row, pivoted once here for the CSV-wide export (``exports/csv_sql.py``): the answered
     value and the method (its code in :data:`METHOD_CODES`, 1-based) of item n at index n (PostgreSQL arrays
@@ -198,11 +202,12 @@ def wide_columns(sub: Submission, instrument: Instrument) -> dict[str, Any]:
     values: list[int | None] = [None] * size
     methods: list[int | None] = [None] * size
     voice = 0
+    answered, by_voice = ItemStatus.ANSWERED, Method.VOICE  # once: a member looked up on its enum is slow
     for a in sub.answers:
-        methods[a.item - 1] = METHOD_CODES.index(a.method.value) + 1
-        if a.status is ItemStatus.ANSWERED and a.value is not None:
+        methods[a.item - 1] = _METHOD_NUMBERS[a.method]
+        if a.status is answered and a.value is not None:
             values[a.item - 1] = a.value
-            voice += a.method is Method.VOICE
+            voice += a.method is by_voice
     codes = list(score_codes(instrument))
     return {
         "answer_values": values,
