@@ -209,7 +209,7 @@ async def test_batch_mixed_results(client, device, accounts):
 
 @pytest.mark.parametrize("refused_at", [0, 2, 5])
 async def test_a_value_the_database_refuses_rejects_only_its_item(client, device, accounts, refused_at):
-    """A batch is stored in one pipelined transaction; a value PostgreSQL cannot hold (times_shown beyond a
+    """A batch is stored by group commit, one statement per group; a value PostgreSQL cannot hold (times_shown beyond a
     smallint) aborts it, and the batch is stored again item by item: only that item is rejected, every other
     one is stored whole — wherever the refused item is in the batch."""
     subs = [make_submission() for _ in range(6)]
