@@ -295,6 +295,7 @@ class IngestRepository:
         (:data:`INSERT_GROUP_SQL`, the group sent as one JSON parameter), in the given order: one transaction,
         one round-trip and one statement's overhead for the whole group. Returns each one's outcome, in order;
         of two with the same id, the first is stored and the second finds its id taken.
+
         Raises PostgreSQL's error for a value it refuses: nothing of the group is stored then."""
         found = await (await self.connection.execute(INSERT_GROUP_SQL, {"group": group_json(submissions)})).fetchall()
         stored: set[int] = set()
