@@ -19,7 +19,8 @@ that the server fully validates, rescores and stores.
 
 The load generator (:class:`KioskConnection`) is a lean HTTP/1.1 keep-alive client on asyncio streams (one
 connection per kiosk; it checks every 201 acknowledges the id it sent): it shares the 2 cores with the server,
-and httpx cost ~10 ms of CPU per request here. It prints its own CPU use so a reader can check it stays small.
+and httpx cost ~10 ms of CPU per request here. It prints its own CPU use so a reader can check it stays small,
+and the mean size of the groups the server stored the submissions in (group commit; from its ``/metrics``).
 On a 2-core machine the server, PostgreSQL and the client compete for the same cores: run it on an otherwise idle
 machine (``top``), or the figures mostly measure the neighbours.
 """
