@@ -46,6 +46,7 @@ from typing import NamedTuple
 
 import httpx
 import psycopg
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -304,12 +305,13 @@ def steady_state(samples: list[Sample], started: float, *, seconds: float, ramp:
 def group_counts(base: str) -> tuple[float, float]:
     """(groups stored, submissions in them) so far, summed over the server's workers (its ``/metrics``)."""
     text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
-    found = dict.fromkeys(("qlq_ingest_group_size_count", "qlq_ingest_group_size_sum"), 0.0)
-    for line in text.splitlines():
-        name, _, value = line.partition(" ")
-        if name in found:
-            found[name] = float(value)
-    return found["qlq_ingest_group_size_count"], found["qlq_ingest_group_size_sum"]
+    found = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "qlq_ingest_group_size"
+        for sample in family.samples
+    }
+    return found.get("qlq_ingest_group_size_count", 0.0), found.get("qlq_ingest_group_size_sum", 0.0)
 
 
 def measure(
