@@ -423,6 +423,11 @@ def check_against_instrument(
     return problems
 
 
+# Looked up once: on Python 3.11 a member looked up on its enum class costs a Python call (EnumType.__getattr__)
+_ANSWERED: Final = ItemStatus.ANSWERED
+_VOICE: Final = Method.VOICE
+
+
 def _consent_problems(sub: Submission) -> list[SubmissionProblem]:
     """The patient consented to the processing of the answers, and to cloud voice processing if voice was used."""
     problems = []
@@ -430,8 +435,7 @@ def _consent_problems(sub: Submission) -> list[SubmissionProblem]:
         problems.append(
             SubmissionProblem("consent_missing", "consents", "no consent to the processing of answers was recorded")
         )
-    voice = Method.VOICE  # once: a member looked up on its enum class costs a Python call (EnumType.__getattr__)
-    voice_used = any(a.method is voice for a in sub.answers)
+    voice_used = any(a.method is _VOICE for a in sub.answers)
     if voice_used and not any(c.kind == "cloud-voice-processing" and c.given for c in sub.consents):
         problems.append(
             SubmissionProblem("consent_missing", "consents", "voice answers without consent to cloud voice processing")
@@ -500,9 +504,6 @@ def _answers_fit(answers: tuple[AnswerRecordV2, ...], values_by_item: Mapping[in
             return False
         seen.add(item)
     return True
-
-
-_ANSWERED: Final = ItemStatus.ANSWERED  # looked up once (on its enum class, it costs a Python call)
 
 
 def _value_fits(status: ItemStatus, value: int | None, values: range) -> bool:
