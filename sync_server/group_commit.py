@@ -40,10 +40,9 @@ from psycopg_pool import AsyncConnectionPool
 from sync_server import metrics
 from sync_server.db import pooled_connection
 from sync_server.errors import DatabaseUnavailable
-from sync_server.repositories.submissions import ExistingSubmission, IngestRepository, Inserted
+from sync_server.repositories.submissions import ExistingSubmission, IngestRepository, Inserted, SubmissionRow
 
-_Submission = tuple[dict[str, Any], str]  # a submission's row and its payload's JSON text
-_Waiting = tuple[uuid.UUID, _Submission, "asyncio.Future[Inserted]"]
+_Waiting = tuple[uuid.UUID, SubmissionRow, "asyncio.Future[Inserted]"]
 
 
 class GroupCommit:
@@ -102,7 +101,7 @@ class GroupCommit:
             raise
         _settle(futures, outcomes)
 
-    async def _outcomes(self, submissions: list[_Submission]) -> list[Inserted | BaseException]:
+    async def _outcomes(self, submissions: list[SubmissionRow]) -> list[Inserted | BaseException]:
         async with pooled_connection(self.pool) as connection:
             repo = IngestRepository(connection)
             if len(submissions) == 1:
@@ -116,7 +115,7 @@ class GroupCommit:
                 return [await _alone(repo, s) for s in submissions]  # one by one: see the module docstring
 
 
-async def _alone(repo: IngestRepository, submission: _Submission) -> Inserted | BaseException:
+async def _alone(repo: IngestRepository, submission: SubmissionRow) -> Inserted | BaseException:
     """One submission in its own transaction: its outcome, or the error PostgreSQL gave it (a broken
     connection is not one submission's error: it fails the rest of the group as a 503)."""
     row, payload_json = submission

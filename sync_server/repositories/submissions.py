@@ -204,7 +204,10 @@ def insert_params(row: dict[str, Any], payload_json: str) -> dict[str, Any]:
     return params
 
 
-def group_json(submissions: Sequence[tuple[dict[str, Any], str]]) -> str:
+SubmissionRow = tuple[dict[str, Any], str]  # a prepared submission's row and its payload's JSON text
+
+
+def group_json(submissions: Sequence[SubmissionRow]) -> str:
     """The parameter of :data:`INSERT_GROUP_SQL`: a JSON array with one object per (row, payload JSON text), its
     columns, its payload embedded as the very text given (what was hashed is what is stored) and its place."""
     return orjson.dumps(
@@ -290,7 +293,7 @@ class IngestRepository:
         device is no longer active (nothing is written then)."""
         return await self.inserted(await self.connection.execute(INSERT_ALL_SQL, insert_params(row, payload_json)))
 
-    async def insert_many(self, submissions: Sequence[tuple[dict[str, Any], str]]) -> list[Inserted]:
+    async def insert_many(self, submissions: Sequence[SubmissionRow]) -> list[Inserted]:
         """Several (row, payload JSON text) as :meth:`insert` would store each, in ONE statement
         (:data:`INSERT_GROUP_SQL`, the group sent as one JSON parameter), in the given order: one transaction,
         one round-trip and one statement's overhead for the whole group. Returns each one's outcome, in order;
